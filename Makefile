@@ -1,0 +1,114 @@
+# netlab — build, test, install.  `make help` lists the targets.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+
+PKGS     := libnl-3.0 libnl-route-3.0 libmnl libiptc json-c
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wvla -Wswitch-default \
+	-Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) $(CFLAGS)
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDSAN := -fsanitize=address,undefined
+endif
+
+CLI_SRCS := src/main.c $(wildcard src/cli/*.c)
+LIB_SRCS := $(filter-out $(CLI_SRCS),$(wildcard src/*.c src/*/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+INTEG_SRCS := $(wildcard tests/integration/test_*.c)
+INTEG_BINS := $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
+
+.PHONY: all clean install test unit unit-asan integration e2e corpus fuzz bench deps help format
+
+all: netlab
+
+help:
+	@echo "make            build ./netlab"
+	@echo "make test       install deps if missing, build, run unit (plain + ASan/UBSan), corpus, integration and end-to-end tests"
+	@echo "make unit       cmocka unit tests only"
+	@echo "make fuzz       libFuzzer run of the topology parser (FUZZ_SECONDS, default 60)"
+	@echo "make install    install to \$$DESTDIR\$$PREFIX/bin"
+
+netlab: $(BUILD)/netlab
+	cp $< $@
+
+$(BUILD)/netlab: $(CLI_OBJS) $(BUILD)/libnetlab.a
+	$(CC) $(LDSAN) -o $@ $(CLI_OBJS) $(BUILD)/libnetlab.a $(PKG_LIBS)
+
+$(BUILD)/libnetlab.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnetlab.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< $(BUILD)/libnetlab.a $(PKG_LIBS) $(CMOCKA_LIBS) $(LDSAN)
+
+$(BUILD)/tests/%: tests/integration/%.c $(BUILD)/libnetlab.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< $(BUILD)/libnetlab.a $(PKG_LIBS) $(CMOCKA_LIBS) $(LDSAN)
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+
+deps:
+	scripts/install-deps.sh
+
+unit: $(UNIT_BINS)
+	@scripts/run-unit.sh $(UNIT_BINS)
+
+unit-asan:
+	$(MAKE) BUILD=build-asan SANITIZE=1 CFLAGS="-O1 -g" unit
+
+integration: $(INTEG_BINS)
+	@scripts/run-unit.sh --sandbox $(INTEG_BINS)
+
+corpus: netlab
+	@tests/corpus/run.sh ./netlab
+
+e2e: netlab
+	@tests/e2e/run.sh ./netlab
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) unit-asan
+	$(MAKE) corpus
+	$(MAKE) integration
+	$(MAKE) e2e
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	@mkdir -p build-fuzz
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/fuzz_parser tests/fuzz/fuzz_parser.c \
+		$(wildcard src/topo/*.c) src/util/error.c src/util/strutil.c
+	@mkdir -p build-fuzz/corpus
+	cp topologies/*.topo tests/corpus/bad/*.topo build-fuzz/corpus/ 2>/dev/null || true
+	build-fuzz/fuzz_parser -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus
+
+bench: netlab
+	scripts/bench.sh
+
+install: netlab
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 netlab $(DESTDIR)$(PREFIX)/bin/netlab
+
+format:
+	clang-format -i $(wildcard src/*.c src/*/*.c src/*/*.h tests/*/*.c)
+
+clean:
+	rm -rf build build-asan build-fuzz netlab
