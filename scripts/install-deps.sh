@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install every build and test dependency of netlab from Debian 12 packages.
+# Idempotent: packages already installed are skipped, and apt-get is not run
+# at all (not even `update`) when nothing is missing, so `make test` can call
+# this on every run without root and without network access.
+set -euo pipefail
+
+packages=(
+	# build
+	gcc make pkg-config libc6-dev
+	libnl-3-dev libnl-route-3-dev libmnl-dev libiptc-dev libjson-c-dev
+	# unit tests (cmocka) and the libFuzzer target / sanitizer runtime
+	libcmocka-dev clang libclang-rt-14-dev
+	# `netlab graph --format svg|png`
+	graphviz
+	# integration and end-to-end tests: namespaces, traffic, inspection
+	iproute2 iputils-ping curl python3 procps util-linux iptables
+	traceroute psmisc ca-certificates
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+	# dpkg-query exits non-zero for a package it has never heard of; that
+	# simply means "not installed" here.
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	if [ "$status" != "install ok installed" ]; then
+		missing+=("$pkg")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all dependencies present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages: ${missing[*]}" >&2
+	echo "install-deps: run as root to install them (e.g. sudo $0)" >&2
+	exit 1
+fi
+
+apt-get update -q >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	"${missing[@]}" >/dev/null
+echo "install-deps: installed ${missing[*]}"
