@@ -1,0 +1,39 @@
+/* netlab: a thin command line over the core library.  One verb per file in
+ * src/cli/; this file only dispatches. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct cli_verb verbs[] = {
+	{ "check", cmd_check, "check FILE", "parse and validate a topology (no root needed)" },
+	{ "graph", cmd_graph, "graph FILE [--format dot|svg|png] [-o OUT]", "draw a topology with Graphviz" },
+};
+
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: netlab VERB [ARGS]\n\n");
+	for (size_t i = 0; i < NVERBS; i++)
+		fprintf(out, "  netlab %-44s %s\n", verbs[i].usage, verbs[i].summary);
+	fprintf(out, "\nExit codes: 0 ok, 1 runtime failure, 2 invalid topology or usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < NVERBS; i++)
+		if (strcmp(argv[1], verbs[i].name) == 0)
+			return verbs[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "netlab: unknown verb '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

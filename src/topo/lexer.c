@@ -1,0 +1,210 @@
+#include "topo/lexer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/strutil.h"
+
+static struct topo_pos pos_at(const char *line, size_t byte, int lineno)
+{
+	return (struct topo_pos){ .line = lineno, .col = (int)utf8_width(line, byte) + 1 };
+}
+
+/* Check one physical line's bytes; returns false if the line is unusable. */
+static bool check_line(const char *p, size_t len, int lineno, struct diags *d)
+{
+	if (len > TOPO_MAX_LINE) {
+		diag_error(d, ((struct topo_pos){ lineno, 1 }),
+			   "line is %zu bytes long; lines are limited to %u bytes", len, TOPO_MAX_LINE);
+		return false;
+	}
+	for (size_t i = 0; i < len;) {
+		if (p[i] == '\0') {
+			diag_error(d, pos_at(p, i, lineno), "NUL byte in topology file (is this a binary file?)");
+			return false;
+		}
+		size_t n = utf8_seq_len((const unsigned char *)p + i, len - i);
+		if (n == 0) {
+			diag_error(d, pos_at(p, i, lineno), "invalid UTF-8 byte 0x%02x",
+				   (unsigned)(unsigned char)p[i]);
+			return false;
+		}
+		i += n;
+	}
+	return true;
+}
+
+int lexer_init(struct lexer *lx, const char *data, size_t len, struct diags *d)
+{
+	size_t cap = 0;
+
+	memset(lx, 0, sizeof(*lx));
+	lx->d = d;
+	for (size_t off = 0; off < len;) {
+		const char *nl = memchr(data + off, '\n', len - off);
+		size_t l = nl ? (size_t)(nl - (data + off)) : len - off;
+		int lineno = (int)lx->nlines + 1;
+		char *copy;
+
+		if (l > 0 && data[off + l - 1] == '\r')
+			l--; /* tolerate CRLF files written on other systems */
+		if (lx->nlines == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **nv = realloc(lx->lines, cap * sizeof(*nv));
+			if (!nv)
+				return -1;
+			lx->lines = nv;
+		}
+		bool ok = check_line(data + off, l, lineno, d);
+		/* Keep a display copy even of a bad line (cut at 4096 bytes
+		 * and at any NUL) so the caret can point into it. */
+		size_t shown = l > TOPO_MAX_LINE ? TOPO_MAX_LINE : l;
+		copy = strndup(data + off, shown);
+		if (!copy)
+			return -1;
+		lx->lines[lx->nlines++] = copy;
+		if (!ok)
+			copy[0] = '\0'; /* an unusable line parses as empty */
+		off += (nl ? (size_t)(nl - (data + off)) + 1 : len - off);
+	}
+	return 0;
+}
+
+static int ll_append(struct logical_line *ll, const char *s, size_t n)
+{
+	if (ll->len + n + 1 > ll->cap) {
+		size_t cap = (ll->len + n + 1) * 2;
+		char *b = realloc(ll->buf, cap);
+		if (!b)
+			return -1;
+		ll->buf = b;
+		ll->cap = cap;
+	}
+	memcpy(ll->buf + ll->len, s, n);
+	ll->len += n;
+	ll->buf[ll->len] = '\0';
+	return 0;
+}
+
+static struct tok *ll_push_tok(struct logical_line *ll)
+{
+	return topo_vec_push((void **)&ll->toks, &ll->ntoks, &ll->tokcap, sizeof(*ll->toks));
+}
+
+static void ll_reset(struct logical_line *ll)
+{
+	for (size_t i = 0; i < ll->ntoks; i++)
+		free(ll->toks[i].text);
+	ll->ntoks = 0;
+	ll->len = 0;
+	if (ll->buf)
+		ll->buf[0] = '\0';
+}
+
+void logical_line_free(struct logical_line *ll)
+{
+	ll_reset(ll);
+	free(ll->toks);
+	free(ll->buf);
+	memset(ll, 0, sizeof(*ll));
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\v' || c == '\f';
+}
+
+int lexer_next(struct lexer *lx, struct logical_line *ll)
+{
+	ll_reset(ll);
+	while (lx->next < lx->nlines) {
+		bool cont = false;
+		int lineno = (int)lx->next + 1;
+		const char *line = lx->lines[lx->next++];
+		size_t len = strlen(line);
+		size_t base = ll->len;
+		char *word = NULL;
+		size_t wlen = 0, i = 0;
+
+		/* A backslash ending the line (outside a comment) joins the next. */
+		if (len > 0 && line[len - 1] == '\\') {
+			const char *hash = NULL;
+			bool inq = false;
+			for (size_t k = 0; k + 1 < len; k++) {
+				if (line[k] == '"' && (k == 0 || line[k - 1] != '\\'))
+					inq = !inq;
+				if (!inq && line[k] == '#' && (k == 0 || is_space(line[k - 1]))) {
+					hash = line + k;
+					break;
+				}
+			}
+			if (!hash) {
+				cont = true;
+				len--;
+			}
+		}
+		if (ll_append(ll, line, len) < 0 || ll_append(ll, " ", 1) < 0)
+			return -1;
+
+		while (i < len) {
+			if (is_space(line[i])) {
+				i++;
+				continue;
+			}
+			if (line[i] == '#')
+				break;
+			struct tok *t = ll_push_tok(ll);
+			if (!t)
+				return -1;
+			t->pos = pos_at(line, i, lineno);
+			t->start = base + i;
+			word = malloc(len - i + 1);
+			if (!word)
+				return -1;
+			wlen = 0;
+			/* A word may mix quoted and bare parts: a"b c"d is one word. */
+			while (i < len && !is_space(line[i])) {
+				if (line[i] == '"') {
+					size_t open = i++;
+					t->quoted = true;
+					while (i < len && line[i] != '"') {
+						if (line[i] == '\\' && i + 1 < len && (line[i + 1] == '"' || line[i + 1] == '\\'))
+							i++;
+						word[wlen++] = line[i++];
+					}
+					if (i >= len) {
+						diag_error(lx->d, pos_at(line, open, lineno),
+							   "unterminated string: missing closing '\"'");
+						break;
+					}
+					i++;
+				} else {
+					word[wlen++] = line[i++];
+				}
+			}
+			word[wlen] = '\0';
+			t->text = word;
+			t->end = base + i;
+		}
+		if (!cont && ll->ntoks > 0)
+			return 1;
+		if (!cont)
+			ll_reset(ll);
+	}
+	return ll->ntoks > 0 ? 1 : 0;
+}
+
+char *logical_line_rest(const struct logical_line *ll, size_t from)
+{
+	if (from >= ll->ntoks)
+		return strdup("");
+	size_t s = ll->toks[from].start, e = ll->toks[ll->ntoks - 1].end;
+	return strndup(ll->buf + s, e - s);
+}
+
+void lexer_free_lines(char **lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+}

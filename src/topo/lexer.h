@@ -1,0 +1,46 @@
+/* Lexical layer of the topology language: byte-level checks (size, NUL,
+ * UTF-8, line length), comments, quotes and line continuations. */
+#ifndef NETLAB_TOPO_LEXER_H
+#define NETLAB_TOPO_LEXER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "topo/diag.h"
+#include "topo/model.h"
+
+#define TOPO_MAX_FILE (4u << 20)
+#define TOPO_MAX_LINE 4096u
+
+struct tok {
+	char *text;             /* unquoted, unescaped */
+	struct topo_pos pos;
+	size_t start, end;      /* byte span in the logical line, quotes included */
+	bool quoted;
+};
+
+struct logical_line {
+	char *buf;              /* physical lines joined, continuations removed */
+	size_t len, cap;
+	struct tok *toks;
+	size_t ntoks, tokcap;
+};
+
+struct lexer {
+	char **lines;           /* physical lines, NUL-terminated, NULL if unusable */
+	size_t nlines;
+	size_t next;            /* next physical line index */
+	struct diags *d;
+};
+
+/* Split data into physical lines and check bytes; diagnostics go to d.
+ * lines_out receives copies of every line for display (caller frees). */
+int lexer_init(struct lexer *lx, const char *data, size_t len, struct diags *d);
+/* Next logical line with at least one token: 1, or 0 at end of input. */
+int lexer_next(struct lexer *lx, struct logical_line *ll);
+/* Raw text of tokens [from, ntoks) as written, quotes kept. */
+char *logical_line_rest(const struct logical_line *ll, size_t from);
+void logical_line_free(struct logical_line *ll);
+void lexer_free_lines(char **lines, size_t n);
+
+#endif

@@ -1,0 +1,177 @@
+/* The in-memory topology: what a .topo file says, after parsing.  Nothing
+ * here touches the kernel; the runtime plans from this structure. */
+#ifndef NETLAB_TOPO_MODEL_H
+#define NETLAB_TOPO_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NLAB_IFNAMSIZ 16        /* IFNAMSIZ: 15 bytes + NUL */
+#define NLAB_NAME_MAX 32        /* node, switch and lab names */
+
+struct topo_pos {
+	int line;               /* 1-based physical line */
+	int col;                /* 1-based column (in characters) */
+};
+
+struct topo_cidr {
+	int family;             /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	int prefixlen;
+};
+
+struct topo_ipaddr {
+	char ifname[NLAB_IFNAMSIZ];
+	struct topo_cidr cidr;
+	struct topo_pos pos;
+};
+
+struct topo_route {
+	bool is_default;
+	struct topo_cidr dst;   /* family set even for default */
+	bool has_via;
+	uint8_t via[16];
+	char dev[NLAB_IFNAMSIZ];/* "" when none */
+	struct topo_pos pos, via_pos, dev_pos;
+};
+
+struct topo_kv {               /* sysctl and env */
+	char *key;
+	char *value;
+	struct topo_pos pos;
+};
+
+enum topo_cmd_kind { TOPO_CMD_EXEC, TOPO_CMD_RUN };
+
+struct topo_cmd {
+	enum topo_cmd_kind kind;
+	char *text;             /* shell text, run as /bin/sh -c TEXT */
+	struct topo_pos pos;
+};
+
+enum topo_nat_kind { TOPO_NAT_MASQUERADE, TOPO_NAT_SNAT, TOPO_NAT_DNAT };
+
+struct topo_nat {
+	enum topo_nat_kind kind;
+	char ifname[NLAB_IFNAMSIZ];     /* outgoing (masq/snat) or incoming (dnat) */
+	struct topo_cidr src;           /* snat: source range */
+	struct topo_cidr to;            /* snat: new source; dnat: destination (prefixlen = full) */
+	int proto;                      /* dnat: IPPROTO_TCP / IPPROTO_UDP */
+	int port;                       /* dnat: matched port */
+	int to_port;                    /* dnat: new port, 0 = unchanged */
+	struct topo_pos pos, if_pos, to_pos;
+};
+
+enum topo_chain { TOPO_CHAIN_INPUT, TOPO_CHAIN_OUTPUT, TOPO_CHAIN_FORWARD };
+enum topo_action { TOPO_ACT_ACCEPT, TOPO_ACT_DROP, TOPO_ACT_REJECT };
+
+#define TOPO_STATE_NEW         (1u << 0)
+#define TOPO_STATE_ESTABLISHED (1u << 1)
+#define TOPO_STATE_RELATED     (1u << 2)
+#define TOPO_STATE_INVALID     (1u << 3)
+
+struct topo_fw_rule {
+	bool is_policy;
+	enum topo_chain chain;
+	enum topo_action action;
+	int proto;                      /* 0 = any, else IPPROTO_* */
+	bool has_src, has_dst;
+	struct topo_cidr src, dst;
+	int sport_lo, sport_hi;         /* 0 = any */
+	int dport_lo, dport_hi;
+	char in[NLAB_IFNAMSIZ], out[NLAB_IFNAMSIZ];
+	unsigned state;                 /* TOPO_STATE_* mask, 0 = any */
+	struct topo_pos pos, in_pos, out_pos;
+};
+
+#define TOPO_VEC(T) struct { T *v; size_t n, cap; }
+
+struct topo_iface {
+	char ifname[NLAB_IFNAMSIZ];
+	size_t link;                    /* index in topology.links */
+	int end;                        /* 0 = a, 1 = b */
+};
+
+
+struct topo_node {
+	char *name;
+	struct topo_pos pos;
+	bool is_host;                   /* the reserved `node host` block */
+	char *hostname;                 /* NULL = node name */
+	bool forward;
+	TOPO_VEC(struct topo_ipaddr) addrs;
+	TOPO_VEC(struct topo_route) routes;
+	TOPO_VEC(struct topo_kv) sysctls;
+	TOPO_VEC(struct topo_kv) envs;
+	TOPO_VEC(struct topo_cmd) cmds;
+	TOPO_VEC(struct topo_nat) nats;
+	TOPO_VEC(struct topo_fw_rule) fw;
+	/* Interfaces created by links, filled by the validator (index into
+	 * topology.links, and which end). */
+	TOPO_VEC(struct topo_iface) ifaces;
+	bool broken_links;              /* a link naming this node failed to parse */
+};
+
+enum topo_end_kind { TOPO_END_NODE, TOPO_END_SWITCH, TOPO_END_HOST };
+
+struct topo_end {
+	enum topo_end_kind kind;
+	char *name;                     /* node or switch name as written */
+	char ifname[NLAB_IFNAMSIZ];     /* "" for a switch end */
+	int index;                      /* node or switch index, -1 for host */
+	struct topo_pos pos;
+};
+
+struct topo_link {
+	struct topo_end a, b;
+	int mtu;                        /* 0 = default */
+	uint64_t rate_bps;              /* 0 = unlimited */
+	uint32_t delay_us, jitter_us;
+	uint32_t loss_ppm;              /* parts per million */
+	struct topo_pos pos, rate_pos, delay_pos, jitter_pos, loss_pos;
+	bool broken;                    /* had a parse error: validation skips it */
+};
+
+struct topo_switch {
+	char *name;
+	struct topo_pos pos;
+	size_t nports;                  /* filled by the validator */
+};
+
+struct topology {
+	char *file;                     /* as given */
+	char *dir;                      /* absolute directory of the file */
+	char *name;                     /* lab name */
+	bool name_explicit;
+	struct topo_pos name_pos;
+	TOPO_VEC(struct topo_node) nodes;   /* includes `host` when present */
+	TOPO_VEC(struct topo_switch) switches;
+	TOPO_VEC(struct topo_link) links;
+	/* Names whose declaration had a parse error: references to them are
+	 * not reported again as "undefined". */
+	TOPO_VEC(char *) broken_names;
+	/* Source lines kept for diagnostics. */
+	char **lines;
+	size_t nlines;
+};
+
+/* Grow a TOPO_VEC by one zeroed element and return a pointer to it, or
+ * NULL when out of memory. */
+#define TOPO_VEC_PUSH(vec) ((__typeof__((vec).v))topo_vec_push((void **)&(vec).v, &(vec).n, &(vec).cap, sizeof(*(vec).v)))
+void *topo_vec_push(void **v, size_t *n, size_t *cap, size_t elem);
+
+void topo_free(struct topology *t);
+struct topo_node *topo_find_node(const struct topology *t, const char *name);
+struct topo_switch *topo_find_switch(const struct topology *t, const char *name);
+struct topo_node *topo_host_node(const struct topology *t);
+const struct topo_iface *topo_node_iface(const struct topo_node *n, const char *ifname);
+bool topo_name_broken(const struct topology *t, const char *name);
+/* Number of nodes that are not `host`. */
+size_t topo_count_nodes(const struct topology *t);
+
+const char *topo_chain_name(enum topo_chain c);
+const char *topo_action_name(enum topo_action a);
+const char *topo_proto_name(int proto);
+
+#endif

@@ -1,0 +1,841 @@
+/* Statements of the topology language -> struct topology.  Each statement
+ * is checked for form here (argument count and kind); checks that need the
+ * whole file (references, duplicates across nodes) live in validate.c. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "topo/addr.h"
+#include "topo/lexer.h"
+#include "topo/parse_util.h"
+#include "topo/topo.h"
+#include "util/cleanup.h"
+#include "util/strutil.h"
+
+struct parser {
+	struct topology *t;
+	struct diags *d;
+	ssize_t node;           /* index of the open node block, -1 if none,
+				 * NODE_BROKEN inside a block whose header failed */
+	struct logical_line *ll;
+};
+
+/* Statements inside a block whose `node` line was rejected are skipped:
+ * reporting each as "outside a node block" would bury the real error. */
+#define NODE_BROKEN (-2)
+
+typedef void (*stmt_fn)(struct parser *p);
+
+enum scope { SCOPE_TOP, SCOPE_NODE, SCOPE_RESERVED };
+
+struct keyword {
+	const char *name;
+	enum scope scope;
+	int min, max;           /* argument counts; max -1 = unbounded */
+	const char *usage;
+	stmt_fn fn;
+	bool host_ok;           /* allowed in `node host` */
+};
+
+static const struct keyword *find_keyword(const char *name);
+
+#define TOK(i) (&p->ll->toks[(i)])
+#define NARGS ((int)p->ll->ntoks - 1)
+
+static struct topo_node *cur_node(struct parser *p)
+{
+	return &p->t->nodes.v[p->node];
+}
+
+/* Position just after the last token: where a missing argument belongs. */
+static struct topo_pos pos_after_last(struct parser *p)
+{
+	const struct tok *t = TOK(p->ll->ntoks - 1);
+	struct topo_pos pos = t->pos;
+
+	pos.col += (int)utf8_width(p->ll->buf + t->start, t->end - t->start) + 1;
+	return pos;
+}
+
+static void st_lab(struct parser *p)
+{
+	struct topology *t = p->t;
+	const struct tok *n = TOK(1);
+
+	if (t->name_explicit) {
+		diag_error(p->d, TOK(0)->pos, "duplicate 'lab' statement: the lab is already named '%s'", t->name);
+		diag_note(p->d, t->name_pos, "first 'lab' statement is here");
+		return;
+	}
+	if (!topo_lab_name_valid(n->text)) {
+		diag_error(p->d, n->pos,
+			   "invalid lab name '%s': lab names use lowercase letters, digits and '-' (1 to %d characters)",
+			   n->text, NLAB_NAME_MAX);
+		return;
+	}
+	free(t->name);
+	t->name = strdup(n->text);
+	t->name_explicit = true;
+	t->name_pos = TOK(0)->pos;
+}
+
+/* Names of nodes and switches become hostnames, /etc/hosts entries and
+ * parts of interface names, hence the conservative alphabet. */
+static bool check_object_name(struct parser *p, const struct tok *tk, const char *what)
+{
+	const char *s = tk->text;
+	size_t len = strlen(s);
+	struct topo_pos pos = tk->pos;
+
+	if (len == 0) {
+		diag_error(p->d, pos, "empty %s name", what);
+		return false;
+	}
+	if (!isalpha((unsigned char)s[0])) {
+		diag_error(p->d, pos,
+			   "invalid %s name '%s': names must start with a letter, then letters, digits, '-' or '_'",
+			   what, s);
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!isalnum(c) && c != '-' && c != '_') {
+			pos.col = tk->pos.col + (int)utf8_width(s, i) + (tk->quoted ? 1 : 0);
+			if (c >= 0x80)
+				diag_error(p->d, pos,
+					   "invalid %s name '%s': only ASCII letters, digits, '-' and '_' are allowed",
+					   what, s);
+			else
+				diag_error(p->d, pos,
+					   "invalid %s name '%s': character '%c' is not allowed (use letters, digits, '-' and '_')",
+					   what, s, c);
+			return false;
+		}
+	}
+	if (len > NLAB_NAME_MAX) {
+		diag_error(p->d, pos, "%s name '%s' is %zu characters long; the limit is %d", what, s, len,
+			   NLAB_NAME_MAX);
+		return false;
+	}
+	return true;
+}
+
+static bool name_taken(struct parser *p, const struct tok *tk)
+{
+	const char *name = tk->text;
+	struct topo_node *n = topo_find_node(p->t, name);
+	struct topo_switch *s = topo_find_switch(p->t, name);
+
+	if (!n && !s)
+		return false;
+	diag_error(p->d, tk->pos, "duplicate name '%s': a %s of that name is already defined", name,
+		   n ? "node" : "switch");
+	diag_note(p->d, n ? n->pos : s->pos, "'%s' was first defined here", name);
+	return true;
+}
+
+static void remember_broken(struct parser *p, const char *name)
+{
+	char **slot = TOPO_VEC_PUSH(p->t->broken_names);
+
+	if (slot)
+		*slot = strdup(name);
+}
+
+static void st_switch(struct parser *p)
+{
+	const struct tok *n = TOK(1);
+	struct topo_switch *s;
+
+	if (!check_object_name(p, n, "switch")) {
+		remember_broken(p, n->text);
+		return;
+	}
+	if (strcmp(n->text, "host") == 0) {
+		diag_error(p->d, n->pos, "'host' is reserved for the namespace netlab runs in; choose another switch name");
+		return;
+	}
+	if (name_taken(p, n))
+		return;
+	s = TOPO_VEC_PUSH(p->t->switches);
+	if (!s)
+		return;
+	s->name = strdup(n->text);
+	s->pos = n->pos;
+}
+
+static void st_node(struct parser *p)
+{
+	const struct tok *n = TOK(1);
+	struct topo_node *node;
+
+	p->node = NODE_BROKEN;
+	if (!check_object_name(p, n, "node")) {
+		remember_broken(p, n->text);
+		return;
+	}
+	if (name_taken(p, n))
+		return;
+	node = TOPO_VEC_PUSH(p->t->nodes);
+	if (!node)
+		return;
+	node->name = strdup(n->text);
+	node->pos = n->pos;
+	node->is_host = strcmp(n->text, "host") == 0;
+	p->node = (ssize_t)p->t->nodes.n - 1;
+}
+
+/* NODE:IFACE, host:IFACE or SWITCH. */
+static bool parse_end(struct parser *p, const struct tok *tk, struct topo_end *e)
+{
+	const char *colon = strchr(tk->text, ':');
+
+	e->pos = tk->pos;
+	e->index = -1;
+	if (!colon) {
+		e->kind = TOPO_END_SWITCH;
+		e->name = strdup(tk->text);
+		return e->name != NULL;
+	}
+	e->name = strndup(tk->text, (size_t)(colon - tk->text));
+	if (!e->name)
+		return false;
+	e->kind = strcmp(e->name, "host") == 0 ? TOPO_END_HOST : TOPO_END_NODE;
+	struct topo_pos ip = tk->pos;
+	ip.col += (int)utf8_width(tk->text, (size_t)(colon - tk->text)) + 1;
+	if (e->name[0] == '\0') {
+		diag_error(p->d, tk->pos, "link end '%s' has no node name before ':'", tk->text);
+		return false;
+	}
+	return parse_ifname(p->d, ip, colon + 1, e->ifname);
+}
+
+static void st_link(struct parser *p)
+{
+	struct topo_link *l = TOPO_VEC_PUSH(p->t->links);
+	int i;
+
+	if (!l)
+		return;
+	l->pos = TOK(0)->pos;
+	bool ok = parse_end(p, TOK(1), &l->a);
+	ok = parse_end(p, TOK(2), &l->b) && ok;
+	for (i = 3; i < (int)p->ll->ntoks; i += 2) {
+		const struct tok *opt = TOK(i), *val = i + 1 < (int)p->ll->ntoks ? TOK(i + 1) : NULL;
+		static const char *const opts[] = { "mtu", "rate", "delay", "jitter", "loss" };
+		int which = -1;
+
+		for (int k = 0; k < 5; k++)
+			if (strcmp(opt->text, opts[k]) == 0)
+				which = k;
+		if (which < 0) {
+			const char *near = str_nearest(opt->text, opts, 5);
+			diag_error(p->d, opt->pos, "unknown link option '%s'%s%s%s (options: mtu, rate, delay, jitter, loss)",
+				   opt->text, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+			ok = false;
+			break;
+		}
+		if (!val) {
+			diag_error(p->d, pos_after_last(p), "link option '%s' needs a value", opt->text);
+			ok = false;
+			break;
+		}
+		uint64_t v;
+		bool good = false;
+		switch (which) {
+		case 0:
+			if ((good = parse_number(p->d, val, "MTU", 68, 65535, &v)))
+				l->mtu = (int)v;
+			break;
+		case 1:
+			if ((good = parse_rate(p->d, val, &l->rate_bps)))
+				l->rate_pos = val->pos;
+			break;
+		case 2:
+			if ((good = parse_duration(p->d, val, "delay", &l->delay_us)))
+				l->delay_pos = val->pos;
+			break;
+		case 3:
+			if ((good = parse_duration(p->d, val, "jitter", &l->jitter_us)))
+				l->jitter_pos = val->pos;
+			break;
+		case 4:
+			if ((good = parse_percent(p->d, val, &l->loss_ppm)))
+				l->loss_pos = val->pos;
+			break;
+		default:
+			break;
+		}
+		ok = ok && good;
+	}
+	if (l->jitter_us && !l->delay_us && ok) {
+		diag_error(p->d, l->jitter_pos, "'jitter' needs a 'delay' on the same link");
+		ok = false;
+	}
+	l->broken = !ok;
+}
+
+static void st_ip(struct parser *p)
+{
+	struct topo_node *n = cur_node(p);
+	struct topo_ipaddr a = { .pos = TOK(0)->pos };
+	char why[160];
+
+	if (!parse_ifname(p->d, TOK(1)->pos, TOK(1)->text, a.ifname))
+		return;
+	if (cidr_parse(TOK(2)->text, true, &a.cidr, why, sizeof(why)) < 0) {
+		diag_error(p->d, TOK(2)->pos, "bad address: %s", why);
+		return;
+	}
+	a.pos = TOK(2)->pos;
+	struct topo_ipaddr *slot = TOPO_VEC_PUSH(n->addrs);
+	if (slot)
+		*slot = a;
+}
+
+static void st_route(struct parser *p)
+{
+	struct topo_node *n = cur_node(p);
+	struct topo_route r = { .pos = TOK(0)->pos };
+	const struct tok *dst = TOK(1);
+	char why[160];
+	int i;
+
+	if (strcmp(dst->text, "default") == 0) {
+		r.is_default = true;
+		r.dst.family = 0; /* decided by the gateway, IPv4 without one */
+	} else if (cidr_parse(dst->text, false, &r.dst, why, sizeof(why)) < 0) {
+		diag_error(p->d, dst->pos, "bad route destination: %s (write 'default' or a prefix like 10.1.0.0/16)", why);
+		return;
+	} else {
+		struct topo_cidr net;
+		char buf[64];
+		if (cidr_has_host_bits(&r.dst, &net)) {
+			cidr_format(&net, buf, sizeof(buf));
+			diag_error(p->d, dst->pos, "route destination '%s' has host bits set; did you mean %s?", dst->text,
+				   buf);
+			return;
+		}
+	}
+	for (i = 2; i < (int)p->ll->ntoks; i += 2) {
+		const struct tok *kw = TOK(i);
+		const struct tok *val = i + 1 < (int)p->ll->ntoks ? TOK(i + 1) : NULL;
+		bool is_via = strcmp(kw->text, "via") == 0, is_dev = strcmp(kw->text, "dev") == 0;
+
+		if (!is_via && !is_dev) {
+			diag_error(p->d, kw->pos, "expected 'via GATEWAY' or 'dev IFACE' in route, found '%s'", kw->text);
+			return;
+		}
+		if (!val) {
+			diag_error(p->d, pos_after_last(p), "'%s' needs a value", kw->text);
+			return;
+		}
+		if ((is_via && r.has_via) || (is_dev && r.dev[0])) {
+			diag_error(p->d, kw->pos, "'%s' given twice in one route", kw->text);
+			return;
+		}
+		if (is_via) {
+			int fam;
+			if (addr_parse(val->text, &fam, r.via) < 0) {
+				diag_error(p->d, val->pos, "bad gateway '%s': expected an IPv4 or IPv6 address without prefix",
+					   val->text);
+				return;
+			}
+			if (r.dst.family && fam != r.dst.family) {
+				diag_error(p->d, val->pos, "gateway %s is %s but the destination is %s", val->text,
+					   fam == AF_INET ? "IPv4" : "IPv6", r.dst.family == AF_INET ? "IPv4" : "IPv6");
+				return;
+			}
+			r.dst.family = fam;
+			r.has_via = true;
+			r.via_pos = val->pos;
+		} else {
+			if (!parse_ifname(p->d, val->pos, val->text, r.dev))
+				return;
+			r.dev_pos = val->pos;
+		}
+	}
+	if (!r.has_via && !r.dev[0]) {
+		diag_error(p->d, pos_after_last(p), "route needs 'via GATEWAY' or 'dev IFACE': route %s via 192.0.2.1",
+			   dst->text);
+		return;
+	}
+	if (!r.dst.family)
+		r.dst.family = AF_INET;
+	struct topo_route *slot = TOPO_VEC_PUSH(n->routes);
+	if (slot)
+		*slot = r;
+}
+
+static void st_forward(struct parser *p)
+{
+	cur_node(p)->forward = true;
+}
+
+static void st_sysctl(struct parser *p)
+{
+	struct topo_node *n = cur_node(p);
+	const struct tok *k = TOK(1);
+	cleanup_free char *key = NULL;
+	const char *value;
+
+	if (NARGS == 1) {
+		const char *eq = strchr(k->text, '=');
+		if (!eq) {
+			diag_error(p->d, k->pos, "sysctl needs KEY=VALUE, e.g. sysctl net.ipv4.ip_forward=1");
+			return;
+		}
+		key = strndup(k->text, (size_t)(eq - k->text));
+		value = eq + 1;
+	} else {
+		key = strdup(k->text);
+		value = TOK(2)->text;
+	}
+	if (!key)
+		return;
+	if (!str_has_prefix(key, "net.") || strstr(key, "..") || strchr(key, '/') || key[strlen(key) - 1] == '.') {
+		diag_error(p->d, k->pos,
+			   "sysctl key '%s' is not allowed: only per-network-namespace keys under 'net.' can be set",
+			   key);
+		return;
+	}
+	if (*value == '\0') {
+		diag_error(p->d, k->pos, "sysctl '%s' has an empty value", key);
+		return;
+	}
+	struct topo_kv *kv = TOPO_VEC_PUSH(n->sysctls);
+	if (!kv)
+		return;
+	kv->key = steal_ptr(&key);
+	kv->value = strdup(value);
+	kv->pos = k->pos;
+}
+
+static void st_hostname(struct parser *p)
+{
+	struct topo_node *n = cur_node(p);
+	const char *h = TOK(1)->text;
+	size_t len = strlen(h);
+
+	if (n->hostname) {
+		diag_error(p->d, TOK(0)->pos, "hostname given twice for node '%s'", n->name);
+		return;
+	}
+	/* RFC 1123 labels; the kernel takes up to 64 bytes. */
+	bool ok = len > 0 && len <= 64 && h[0] != '-' && h[0] != '.';
+	for (size_t i = 0; ok && i < len; i++)
+		ok = isalnum((unsigned char)h[i]) || h[i] == '-' || h[i] == '.';
+	if (!ok) {
+		diag_error(p->d, TOK(1)->pos,
+			   "invalid hostname '%s': use letters, digits, '-' and '.', at most 64 characters", h);
+		return;
+	}
+	n->hostname = strdup(h);
+}
+
+static void st_env(struct parser *p)
+{
+	struct topo_node *n = cur_node(p);
+	const struct tok *t = TOK(1);
+	const char *eq = strchr(t->text, '=');
+	size_t klen = eq ? (size_t)(eq - t->text) : 0;
+	bool ok = eq && klen > 0 && (isalpha((unsigned char)t->text[0]) || t->text[0] == '_');
+
+	for (size_t i = 0; ok && i < klen; i++)
+		ok = isalnum((unsigned char)t->text[i]) || t->text[i] == '_';
+	if (!ok) {
+		diag_error(p->d, t->pos, "env needs NAME=VALUE with NAME made of letters, digits and '_', e.g. env GREETING=hello");
+		return;
+	}
+	struct topo_kv *kv = TOPO_VEC_PUSH(n->envs);
+	if (!kv)
+		return;
+	kv->key = strndup(t->text, klen);
+	kv->value = strdup(eq + 1);
+	kv->pos = t->pos;
+}
+
+static void st_cmd(struct parser *p)
+{
+	struct topo_node *n = cur_node(p);
+	struct topo_cmd *c = TOPO_VEC_PUSH(n->cmds);
+
+	if (!c)
+		return;
+	c->kind = strcmp(TOK(0)->text, "run") == 0 ? TOPO_CMD_RUN : TOPO_CMD_EXEC;
+	c->text = logical_line_rest(p->ll, 1);
+	c->pos = TOK(1)->pos;
+}
+
+static void st_nat(struct parser *p)
+{
+	struct topo_node *n = cur_node(p);
+	struct topo_nat nat = { .pos = TOK(0)->pos };
+	const char *kind = TOK(1)->text;
+	char why[160];
+
+	if (strcmp(kind, "masquerade") == 0) {
+		nat.kind = TOPO_NAT_MASQUERADE;
+		if (NARGS != 2) {
+			diag_error(p->d, NARGS < 2 ? pos_after_last(p) : TOK(3)->pos, "usage: nat masquerade IFACE");
+			return;
+		}
+		if (!parse_ifname(p->d, TOK(2)->pos, TOK(2)->text, nat.ifname))
+			return;
+		nat.if_pos = TOK(2)->pos;
+	} else if (strcmp(kind, "snat") == 0) {
+		nat.kind = TOPO_NAT_SNAT;
+		if (NARGS != 4) {
+			diag_error(p->d, NARGS < 4 ? pos_after_last(p) : TOK(5)->pos, "usage: nat snat CIDR IFACE ADDRESS");
+			return;
+		}
+		if (cidr_parse(TOK(2)->text, false, &nat.src, why, sizeof(why)) < 0) {
+			diag_error(p->d, TOK(2)->pos, "bad source range: %s", why);
+			return;
+		}
+		if (!parse_ifname(p->d, TOK(3)->pos, TOK(3)->text, nat.ifname))
+			return;
+		nat.if_pos = TOK(3)->pos;
+		if (cidr_parse(TOK(4)->text, false, &nat.to, why, sizeof(why)) < 0 ||
+		    nat.to.prefixlen != (nat.to.family == AF_INET ? 32 : 128)) {
+			diag_error(p->d, TOK(4)->pos, "bad SNAT address '%s': expected one address without prefix",
+				   TOK(4)->text);
+			return;
+		}
+		if (nat.to.family != nat.src.family) {
+			diag_error(p->d, TOK(4)->pos, "SNAT address and source range are of different IP versions");
+			return;
+		}
+		nat.to_pos = TOK(4)->pos;
+	} else if (strcmp(kind, "dnat") == 0) {
+		nat.kind = TOPO_NAT_DNAT;
+		if (NARGS != 5) {
+			diag_error(p->d, NARGS < 5 ? pos_after_last(p) : TOK(6)->pos,
+				   "usage: nat dnat IFACE tcp|udp PORT ADDRESS[:PORT]");
+			return;
+		}
+		if (!parse_ifname(p->d, TOK(2)->pos, TOK(2)->text, nat.ifname))
+			return;
+		nat.if_pos = TOK(2)->pos;
+		if (strcmp(TOK(3)->text, "tcp") == 0)
+			nat.proto = IPPROTO_TCP;
+		else if (strcmp(TOK(3)->text, "udp") == 0)
+			nat.proto = IPPROTO_UDP;
+		else {
+			diag_error(p->d, TOK(3)->pos, "port forwarding protocol must be 'tcp' or 'udp', not '%s'",
+				   TOK(3)->text);
+			return;
+		}
+		uint64_t v;
+		if (!parse_number(p->d, TOK(4), "port", 1, 65535, &v))
+			return;
+		nat.port = (int)v;
+		if (!parse_hostport(p->d, TOK(5), &nat.to, &nat.to_port))
+			return;
+		nat.to_pos = TOK(5)->pos;
+	} else {
+		static const char *const kinds[] = { "masquerade", "snat", "dnat" };
+		const char *near = str_nearest(kind, kinds, 3);
+		diag_error(p->d, TOK(1)->pos, "unknown nat kind '%s'%s%s%s (kinds: masquerade, snat, dnat)", kind,
+			   near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+		return;
+	}
+	struct topo_nat *slot = TOPO_VEC_PUSH(n->nats);
+	if (slot)
+		*slot = nat;
+}
+
+static bool parse_chain(struct parser *p, const struct tok *t, enum topo_chain *c)
+{
+	static const char *const chains[] = { "input", "output", "forward" };
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(t->text, chains[i]) == 0) {
+			*c = (enum topo_chain)i;
+			return true;
+		}
+	const char *near = str_nearest(t->text, chains, 3);
+	diag_error(p->d, t->pos, "unknown chain '%s'%s%s%s (chains: input, output, forward)", t->text,
+		   near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	return false;
+}
+
+static bool parse_action(struct parser *p, const struct tok *t, enum topo_action *a)
+{
+	static const char *const acts[] = { "accept", "drop", "reject" };
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(t->text, acts[i]) == 0) {
+			*a = (enum topo_action)i;
+			return true;
+		}
+	const char *near = str_nearest(t->text, acts, 3);
+	diag_error(p->d, t->pos, "unknown action '%s'%s%s%s (actions: accept, drop, reject)", t->text,
+		   near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	return false;
+}
+
+static void st_firewall(struct parser *p)
+{
+	struct topo_node *n = cur_node(p);
+	struct topo_fw_rule r = { .pos = TOK(0)->pos };
+	int i;
+
+	if (strcmp(TOK(1)->text, "policy") == 0) {
+		r.is_policy = true;
+		if (NARGS != 3) {
+			diag_error(p->d, NARGS < 3 ? pos_after_last(p) : TOK(4)->pos,
+				   "usage: firewall policy input|output|forward accept|drop");
+			return;
+		}
+		if (!parse_chain(p, TOK(2), &r.chain) || !parse_action(p, TOK(3), &r.action))
+			return;
+		if (r.action == TOPO_ACT_REJECT) {
+			diag_error(p->d, TOK(3)->pos,
+				   "a chain policy can only be 'accept' or 'drop'; add a last rule 'firewall %s reject' instead",
+				   TOK(2)->text);
+			return;
+		}
+		goto push;
+	}
+	if (NARGS < 2) {
+		diag_error(p->d, pos_after_last(p), "usage: firewall CHAIN accept|drop|reject [MATCH...]");
+		return;
+	}
+	if (!parse_chain(p, TOK(1), &r.chain) || !parse_action(p, TOK(2), &r.action))
+		return;
+	for (i = 3; i < (int)p->ll->ntoks; i += 2) {
+		if (!parse_fw_match(p->d, TOK(i), i + 1 < (int)p->ll->ntoks ? TOK(i + 1) : NULL, pos_after_last(p), &r))
+			return;
+	}
+	if ((r.sport_lo || r.dport_lo) && r.proto != IPPROTO_TCP && r.proto != IPPROTO_UDP) {
+		diag_error(p->d, r.pos, "'sport'/'dport' need 'proto tcp' or 'proto udp' in the same rule");
+		return;
+	}
+	if (r.in[0] && r.chain == TOPO_CHAIN_OUTPUT) {
+		diag_error(p->d, r.in_pos, "'in' cannot be used on the output chain: outgoing packets have no input interface");
+		return;
+	}
+	if (r.out[0] && r.chain == TOPO_CHAIN_INPUT) {
+		diag_error(p->d, r.out_pos, "'out' cannot be used on the input chain: incoming packets have no output interface");
+		return;
+	}
+push:;
+	struct topo_fw_rule *slot = TOPO_VEC_PUSH(n->fw);
+	if (slot)
+		*slot = r;
+}
+
+static void st_reserved(struct parser *p)
+{
+	diag_error(p->d, TOK(0)->pos, "'%s' is reserved for a future netlab release", TOK(0)->text);
+}
+
+static const struct keyword keywords[] = {
+	{ "lab", SCOPE_TOP, 1, 1, "lab NAME", st_lab, false },
+	{ "switch", SCOPE_TOP, 1, 1, "switch NAME", st_switch, false },
+	{ "node", SCOPE_TOP, 1, 1, "node NAME", st_node, false },
+	{ "link", SCOPE_TOP, 2, -1, "link END END [mtu N] [rate R] [delay D] [jitter J] [loss P%]", st_link, false },
+	{ "expect", SCOPE_RESERVED, 0, -1, "", st_reserved, false },
+	{ "ip", SCOPE_NODE, 2, 2, "ip IFACE CIDR", st_ip, true },
+	{ "route", SCOPE_NODE, 3, 5, "route default|CIDR via GATEWAY [dev IFACE] | route default|CIDR dev IFACE", st_route, true },
+	{ "forward", SCOPE_NODE, 0, 0, "forward", st_forward, true },
+	{ "sysctl", SCOPE_NODE, 1, 2, "sysctl net.KEY=VALUE", st_sysctl, false },
+	{ "hostname", SCOPE_NODE, 1, 1, "hostname NAME", st_hostname, false },
+	{ "env", SCOPE_NODE, 1, 1, "env NAME=VALUE", st_env, false },
+	{ "exec", SCOPE_NODE, 1, -1, "exec COMMAND...", st_cmd, false },
+	{ "run", SCOPE_NODE, 1, -1, "run COMMAND...", st_cmd, false },
+	{ "nat", SCOPE_NODE, 2, 5, "nat masquerade IFACE | nat snat CIDR IFACE ADDRESS | nat dnat IFACE tcp|udp PORT ADDRESS[:PORT]", st_nat, true },
+	{ "firewall", SCOPE_NODE, 2, -1, "firewall policy CHAIN accept|drop | firewall CHAIN accept|drop|reject [MATCH...]", st_firewall, false },
+};
+
+#define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
+
+static const struct keyword *find_keyword(const char *name)
+{
+	for (size_t i = 0; i < NKEYWORDS; i++)
+		if (strcmp(keywords[i].name, name) == 0)
+			return &keywords[i];
+	return NULL;
+}
+
+static void unknown_keyword(struct parser *p)
+{
+	const char *names[NKEYWORDS];
+	const struct tok *t = TOK(0);
+
+	for (size_t i = 0; i < NKEYWORDS; i++)
+		names[i] = keywords[i].name;
+	const char *near = str_nearest(t->text, names, NKEYWORDS);
+	if (near && strcmp(near, "node") == 0)
+		p->node = NODE_BROKEN;
+	else if (near && find_keyword(near)->scope == SCOPE_TOP)
+		p->node = -1;
+	if (near)
+		diag_error(p->d, t->pos, "unknown keyword '%s'; did you mean '%s'?", t->text, near);
+	else
+		diag_error(p->d, t->pos, "unknown keyword '%s' (see docs/topology.md for the statements)", t->text);
+}
+
+static void parse_statement(struct parser *p)
+{
+	const struct keyword *kw = find_keyword(TOK(0)->text);
+
+	if (!kw) {
+		unknown_keyword(p);
+		return;
+	}
+	if (kw->scope == SCOPE_RESERVED) {
+		kw->fn(p);
+		return;
+	}
+	if (kw->scope == SCOPE_TOP) {
+		p->node = -1;
+	} else if (p->node == NODE_BROKEN) {
+		return;
+	} else if (p->node < 0) {
+		diag_error(p->d, TOK(0)->pos, "'%s' is outside a node block: put it after 'node NAME'", kw->name);
+		return;
+	}
+	if (NARGS < kw->min) {
+		diag_error(p->d, pos_after_last(p), "'%s' needs %s%d argument%s: %s", kw->name,
+			   kw->max == kw->min ? "" : "at least ", kw->min, kw->min == 1 ? "" : "s", kw->usage);
+		if (kw->fn == st_node)
+			p->node = NODE_BROKEN;
+		return;
+	}
+	if (kw->max >= 0 && NARGS > kw->max) {
+		diag_error(p->d, TOK(kw->max + 1)->pos, "too many arguments to '%s': %s", kw->name, kw->usage);
+		if (kw->fn == st_node)
+			p->node = NODE_BROKEN;
+		return;
+	}
+	if (kw->scope == SCOPE_NODE && cur_node(p)->is_host && !kw->host_ok) {
+		diag_error(p->d, TOK(0)->pos,
+			   "'%s' is not allowed in 'node host' (the host block takes: ip, route, forward, nat)",
+			   kw->name);
+		return;
+	}
+	kw->fn(p);
+}
+
+int topo_lab_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > NLAB_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!(islower((unsigned char)name[i]) || isdigit((unsigned char)name[i]) || name[i] == '-'))
+			return 0;
+	return 1;
+}
+
+void topo_default_lab_name(const char *path, char *buf, size_t len)
+{
+	const char *base = strrchr(path, '/');
+	size_t o = 0;
+
+	base = base ? base + 1 : path;
+	for (const char *s = base; *s && o + 1 < len && o < NLAB_NAME_MAX; s++) {
+		if (strcmp(s, ".topo") == 0)
+			break;
+		unsigned char c = (unsigned char)*s;
+		buf[o++] = isalnum(c) && c < 0x80 ? (char)tolower(c) : '-';
+	}
+	if (o == 0 && len > 3)
+		o = (size_t)snprintf(buf, len, "lab");
+	buf[o] = '\0';
+}
+
+int topo_parse_buffer(const char *file, const char *buf, size_t len, struct topology **out, struct diags *d)
+{
+	struct topology *t = calloc(1, sizeof(*t));
+	struct logical_line ll = { 0 };
+	struct lexer lx;
+	struct parser p = { .t = t, .d = d, .node = -1, .ll = &ll };
+	char name[NLAB_NAME_MAX + 1];
+	size_t errors_before = d->nerrors;
+	int r;
+
+	*out = t;
+	if (!t)
+		return -1;
+	t->file = strdup(file);
+	topo_default_lab_name(file, name, sizeof(name));
+	t->name = strdup(name);
+	if (lexer_init(&lx, buf, len, d) < 0) {
+		lexer_free_lines(lx.lines, lx.nlines);
+		diag_error(d, ((struct topo_pos){ 0, 0 }), "out of memory");
+		return -1;
+	}
+	t->lines = lx.lines;
+	t->nlines = lx.nlines;
+	while ((r = lexer_next(&lx, &ll)) > 0)
+		parse_statement(&p);
+	logical_line_free(&ll);
+	if (r < 0)
+		diag_error(d, ((struct topo_pos){ 0, 0 }), "out of memory");
+	if (t->nodes.n == 0 && d->nerrors == errors_before)
+		diag_error(d, ((struct topo_pos){ 0, 0 }), "%s: a topology needs at least one 'node'",
+			   len == 0 ? "file is empty" : "no nodes defined");
+	return d->nerrors > errors_before ? -1 : 0;
+}
+
+int topo_load(const char *path, struct topology **out, struct diags *d)
+{
+	cleanup_close int fd = -1;
+	cleanup_free char *buf = NULL;
+	struct stat st;
+	size_t off = 0;
+	char dirbuf[PATH_MAX];
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		diag_error(d, ((struct topo_pos){ 0, 0 }), "cannot read topology: %s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		diag_error(d, ((struct topo_pos){ 0, 0 }), "cannot read topology: not a regular file");
+		return -1;
+	}
+	if ((size_t)st.st_size > TOPO_MAX_FILE) {
+		diag_error(d, ((struct topo_pos){ 0, 0 }), "file is %lld bytes; topology files are limited to 4 MiB",
+			   (long long)st.st_size);
+		return -1;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -1;
+	while (off < (size_t)st.st_size) {
+		ssize_t n = TEMP_FAILURE_RETRY(read(fd, buf + off, (size_t)st.st_size - off));
+		if (n < 0) {
+			diag_error(d, ((struct topo_pos){ 0, 0 }), "cannot read topology: %s", strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	int r = topo_parse_buffer(path, buf, off, out, d);
+	if (!*out)
+		return -1;
+	if (realpath(path, dirbuf)) {
+		(*out)->dir = strdup(dirname(dirbuf));
+	}
+	/* Validate even after parse errors so the user sees every mistake
+	 * at once; broken statements are skipped, not reported twice. */
+	if (topo_validate(*out, d) < 0)
+		r = -1;
+	diag_sort(d);
+	return r;
+}

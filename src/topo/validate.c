@@ -1,0 +1,316 @@
+/* Whole-topology checks: references between statements, duplicates across
+ * nodes, and the legal-but-suspicious.  Runs before any kernel change. */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "topo/addr.h"
+#include "topo/topo.h"
+
+static const char *end_label(const struct topo_end *e, char *buf, size_t len)
+{
+	if (e->kind == TOPO_END_SWITCH)
+		snprintf(buf, len, "%s", e->name);
+	else
+		snprintf(buf, len, "%s:%s", e->name, e->ifname);
+	return buf;
+}
+
+static struct topo_node *ensure_host(struct topology *t, struct topo_pos pos)
+{
+	struct topo_node *h = topo_host_node(t);
+
+	if (h)
+		return h;
+	h = TOPO_VEC_PUSH(t->nodes);
+	if (!h)
+		return NULL;
+	h->name = strdup("host");
+	h->is_host = true;
+	h->pos = pos;
+	return h;
+}
+
+/* Resolve one link end and record the interface it creates on its node. */
+static bool resolve_end(struct topology *t, struct diags *d, size_t li, int which)
+{
+	struct topo_link *l = &t->links.v[li];
+	struct topo_end *e = which ? &l->b : &l->a;
+	struct topo_node *n = NULL;
+	char lbl[80];
+
+	switch (e->kind) {
+	case TOPO_END_SWITCH: {
+		struct topo_switch *s = topo_find_switch(t, e->name);
+		if (s) {
+			e->index = (int)(s - t->switches.v);
+			s->nports++;
+			return true;
+		}
+		if (topo_name_broken(t, e->name))
+			return false;
+		if (topo_find_node(t, e->name))
+			diag_error(d, e->pos, "'%s' is a node: name the interface too, e.g. %s:eth0", e->name, e->name);
+		else
+			diag_error(d, e->pos, "link to undefined switch '%s' (declare it with 'switch %s', or write NODE:IFACE for a node)",
+				   e->name, e->name);
+		return false;
+	}
+	case TOPO_END_HOST:
+		n = ensure_host(t, e->pos);
+		l = &t->links.v[li]; /* the push above may not move links, but be explicit */
+		e = which ? &l->b : &l->a;
+		break;
+	case TOPO_END_NODE:
+		n = topo_find_node(t, e->name);
+		if (!n) {
+			if (topo_name_broken(t, e->name))
+				return false;
+			if (topo_find_switch(t, e->name))
+				diag_error(d, e->pos, "'%s' is a switch: a switch end is written without ':IFACE'", e->name);
+			else
+				diag_error(d, e->pos, "link to undefined node '%s'", e->name);
+			return false;
+		}
+		break;
+	default:
+		return false;
+	}
+	if (!n)
+		return false;
+	e->index = (int)(n - t->nodes.v);
+	if (strcmp(e->ifname, "lo") == 0) {
+		diag_error(d, e->pos, "'lo' is the loopback interface every node already has; pick another name");
+		return false;
+	}
+	const struct topo_iface *old = topo_node_iface(n, e->ifname);
+	if (old) {
+		const struct topo_link *ol = &t->links.v[old->link];
+		diag_error(d, e->pos, "interface %s is already used by another link", end_label(e, lbl, sizeof(lbl)));
+		diag_note(d, ol->pos, "%s is first linked here", lbl);
+		return false;
+	}
+	struct topo_iface *ifc = TOPO_VEC_PUSH(n->ifaces);
+	if (!ifc)
+		return false;
+	memcpy(ifc->ifname, e->ifname, sizeof(ifc->ifname));
+	ifc->link = li;
+	ifc->end = which;
+	return true;
+}
+
+static void check_links(struct topology *t, struct diags *d)
+{
+	for (size_t i = 0; i < t->links.n; i++) {
+		struct topo_link *l = &t->links.v[i];
+		char lbl[80];
+
+		if (l->broken) {
+			/* The parse error was reported; still keep the
+			 * interfaces it names from being called missing. */
+			for (int w = 0; w < 2; w++) {
+				struct topo_end *e = w ? &l->b : &l->a;
+				struct topo_node *n = e->name ? topo_find_node(t, e->name) : NULL;
+				if (n)
+					n->broken_links = true;
+			}
+			continue;
+		}
+		if (l->a.kind == l->b.kind && strcmp(l->a.name, l->b.name) == 0 &&
+		    strcmp(l->a.ifname, l->b.ifname) == 0) {
+			if (l->a.kind == TOPO_END_SWITCH)
+				diag_error(d, l->b.pos, "link connects switch '%s' to itself", l->a.name);
+			else
+				diag_error(d, l->b.pos, "link connects %s to itself", end_label(&l->a, lbl, sizeof(lbl)));
+			continue;
+		}
+		if (l->a.kind == TOPO_END_HOST && l->b.kind == TOPO_END_HOST) {
+			diag_error(d, l->pos, "link has both ends in the host; at least one end must be a node or switch");
+			continue;
+		}
+		if (resolve_end(t, d, i, 0) + resolve_end(t, d, i, 1) < 2)
+			continue;
+	}
+}
+
+struct addr_owner {
+	const struct topo_node *node;
+	const struct topo_ipaddr *a;
+};
+
+static void check_addresses(struct topology *t, struct diags *d)
+{
+	size_t total = 0, k = 0;
+
+	for (size_t i = 0; i < t->nodes.n; i++)
+		total += t->nodes.v[i].addrs.n;
+	struct addr_owner *seen = calloc(total ? total : 1, sizeof(*seen));
+	if (!seen)
+		return;
+	for (size_t i = 0; i < t->nodes.n; i++) {
+		const struct topo_node *n = &t->nodes.v[i];
+		for (size_t j = 0; j < n->addrs.n; j++) {
+			const struct topo_ipaddr *a = &n->addrs.v[j];
+			char buf[64];
+
+			if (strcmp(a->ifname, "lo") != 0 && !topo_node_iface(n, a->ifname)) {
+				if (n->broken_links)
+					continue;
+				diag_error(d, a->pos, "no link creates interface %s:%s (add 'link %s:%s SWITCH_OR_NODE:IFACE')",
+					   n->name, a->ifname, n->name, a->ifname);
+				continue;
+			}
+			addr_format(a->cidr.family, a->cidr.addr, buf, sizeof(buf));
+			if (a->cidr.prefixlen == 0) {
+				diag_error(d, a->pos, "prefix /0 on an interface address makes every address local");
+				continue;
+			}
+			/* A linear scan: labs with many addresses are checked
+			 * once, and the constant factor is tiny. */
+			bool dup = false;
+			for (size_t m = 0; m < k; m++) {
+				if (seen[m].a->cidr.family == a->cidr.family &&
+				    addr_equal(a->cidr.family, seen[m].a->cidr.addr, a->cidr.addr)) {
+					diag_error(d, a->pos, "duplicate address %s: already assigned to %s:%s", buf,
+						   seen[m].node->name, seen[m].a->ifname);
+					diag_note(d, seen[m].a->pos, "first assigned here");
+					dup = true;
+					break;
+				}
+			}
+			if (!dup)
+				seen[k++] = (struct addr_owner){ n, a };
+		}
+	}
+	free(seen);
+}
+
+static bool node_has_iface(const struct topo_node *n, const char *ifname)
+{
+	return strcmp(ifname, "lo") == 0 || topo_node_iface(n, ifname) != NULL || n->broken_links;
+}
+
+static void unknown_iface(struct diags *d, struct topo_pos pos, const struct topo_node *n, const char *ifname,
+			  const char *what)
+{
+	char list[256] = "";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n->ifaces.n && o < sizeof(list) - 20; i++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", n->ifaces.v[i].ifname);
+	diag_error(d, pos, "%s names interface '%s', which node '%s' does not have%s%s%s", what, ifname, n->name,
+		   o ? " (it has: " : "", list, o ? ")" : "");
+}
+
+static bool gateway_reachable(const struct topo_node *n, const struct topo_route *r)
+{
+	for (size_t i = 0; i < n->addrs.n; i++) {
+		const struct topo_ipaddr *a = &n->addrs.v[i];
+		if (r->dev[0] && strcmp(r->dev, a->ifname) != 0)
+			continue;
+		if (cidr_contains(&a->cidr, r->dst.family, r->via))
+			return true;
+	}
+	return false;
+}
+
+static void check_routes(const struct topo_node *n, struct diags *d)
+{
+	for (size_t i = 0; i < n->routes.n; i++) {
+		const struct topo_route *r = &n->routes.v[i];
+		char gw[64];
+
+		if (r->dev[0] && !node_has_iface(n, r->dev)) {
+			unknown_iface(d, r->dev_pos, n, r->dev, "route dev");
+			continue;
+		}
+		if (r->has_via) {
+			addr_format(r->dst.family, r->via, gw, sizeof(gw));
+			bool own = false;
+			for (size_t j = 0; j < n->addrs.n; j++)
+				if (n->addrs.v[j].cidr.family == r->dst.family &&
+				    addr_equal(r->dst.family, n->addrs.v[j].cidr.addr, r->via))
+					own = true;
+			if (own) {
+				diag_error(d, r->via_pos, "gateway %s is an address of node '%s' itself", gw, n->name);
+				continue;
+			}
+			/* An IPv6 link-local gateway is on-link by definition
+			 * once the interface is named. */
+			if (r->dst.family == AF_INET6 && addr_is_v6_linklocal(r->via) && r->dev[0])
+				continue;
+			if (!gateway_reachable(n, r)) {
+				diag_error(d, r->via_pos, "gateway %s is not inside any subnet of %s%s%s", gw,
+					   r->dev[0] ? "interface " : "node '", r->dev[0] ? r->dev : n->name,
+					   r->dev[0] ? "" : "'");
+				continue;
+			}
+		}
+		for (size_t j = 0; j < i; j++) {
+			const struct topo_route *o = &n->routes.v[j];
+			if (o->dst.family == r->dst.family && o->is_default == r->is_default &&
+			    (r->is_default || (o->dst.prefixlen == r->dst.prefixlen &&
+					       addr_equal(r->dst.family, o->dst.addr, r->dst.addr)))) {
+				diag_error(d, r->pos, "duplicate route: node '%s' already has a route to this destination",
+					   n->name);
+				diag_note(d, o->pos, "first route is here");
+				break;
+			}
+		}
+	}
+}
+
+static void check_nat_fw(const struct topo_node *n, struct diags *d)
+{
+	for (size_t i = 0; i < n->nats.n; i++) {
+		const struct topo_nat *x = &n->nats.v[i];
+		if (!node_has_iface(n, x->ifname))
+			unknown_iface(d, x->if_pos, n, x->ifname, "nat");
+	}
+	for (size_t i = 0; i < n->fw.n; i++) {
+		const struct topo_fw_rule *r = &n->fw.v[i];
+		if (r->in[0] && !node_has_iface(n, r->in))
+			unknown_iface(d, r->in_pos, n, r->in, "firewall 'in'");
+		if (r->out[0] && !node_has_iface(n, r->out))
+			unknown_iface(d, r->out_pos, n, r->out, "firewall 'out'");
+	}
+}
+
+static void check_suspicious(const struct topology *t, struct diags *d)
+{
+	for (size_t i = 0; i < t->nodes.n; i++) {
+		const struct topo_node *n = &t->nodes.v[i];
+		if (n->is_host)
+			continue;
+		if (n->ifaces.n == 0)
+			diag_warn(d, n->pos, "node '%s' has no links: it is isolated", n->name);
+		else if (n->forward && n->ifaces.n < 2)
+			diag_warn(d, n->pos, "node '%s' forwards but has only one interface", n->name);
+		bool has_v4 = false;
+		for (size_t j = 0; j < n->addrs.n; j++)
+			has_v4 |= n->addrs.v[j].cidr.family == AF_INET;
+		for (size_t j = 0; j < n->routes.n; j++)
+			if (n->routes.v[j].dst.family == AF_INET && !has_v4 && !n->routes.v[j].dev[0])
+				diag_warn(d, n->routes.v[j].pos, "node '%s' has an IPv4 route but no IPv4 address", n->name);
+	}
+	for (size_t i = 0; i < t->switches.n; i++) {
+		const struct topo_switch *s = &t->switches.v[i];
+		if (s->nports == 0)
+			diag_warn(d, s->pos, "switch '%s' has no links", s->name);
+	}
+}
+
+int topo_validate(struct topology *t, struct diags *d)
+{
+	size_t before = d->nerrors;
+
+	check_links(t, d);
+	check_addresses(t, d);
+	for (size_t i = 0; i < t->nodes.n; i++) {
+		check_routes(&t->nodes.v[i], d);
+		check_nat_fw(&t->nodes.v[i], d);
+	}
+	check_suspicious(t, d);
+	return d->nerrors > before ? -1 : 0;
+}
