@@ -188,7 +188,9 @@ static void check_addresses(struct topology *t, struct diags *d)
 
 static bool node_has_iface(const struct topo_node *n, const char *ifname)
 {
-	return strcmp(ifname, "lo") == 0 || topo_node_iface(n, ifname) != NULL || n->broken_links;
+	/* The host's own interfaces (its uplink, say) are not in the file;
+	 * `up` checks those against the running system. */
+	return strcmp(ifname, "lo") == 0 || topo_node_iface(n, ifname) != NULL || n->broken_links || n->is_host;
 }
 
 static void unknown_iface(struct diags *d, struct topo_pos pos, const struct topo_node *n, const char *ifname,

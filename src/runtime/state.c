@@ -1,0 +1,295 @@
+#include "runtime/state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+
+const char *state_root(void)
+{
+	const char *r = getenv("NETLAB_RUN_DIR");
+	return r && *r ? r : "/run/netlab";
+}
+
+int state_lab_dir(const char *lab, char *buf, size_t len, nlab_error **err)
+{
+	int n = snprintf(buf, len, "%s/%s", state_root(), lab);
+
+	if (n < 0 || (size_t)n >= len)
+		return nlab_error_set(err, ENAMETOOLONG, "state directory for lab '%s'", lab);
+	return 0;
+}
+
+int state_lock(const char *lab, nlab_error **err)
+{
+	char path[4096];
+	int fd;
+
+	if (mkdir_p(state_root(), 0755, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/.%s.lock", state_root(), lab);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return nlab_error_set(err, errno, "open %s", path);
+	if (TEMP_FAILURE_RETRY(flock(fd, LOCK_EX)) < 0) {
+		close(fd);
+		return nlab_error_set(err, errno, "lock %s", path);
+	}
+	return fd;
+}
+
+static json_object *proc_json(const struct proc_id *p)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "pid", json_object_new_int(p->pid));
+	json_object_object_add(o, "starttime", json_object_new_uint64(p->starttime));
+	return o;
+}
+
+int state_write(const struct lab_state *s, nlab_error **err)
+{
+	char dir[4096], tmp[4200], path[4200];
+	json_object *root = json_object_new_object();
+	json_object *nodes = json_object_new_array();
+	json_object *links = json_object_new_array();
+	json_object *sysctls = json_object_new_array();
+	int r = -1;
+
+	if (state_lab_dir(s->lab, dir, sizeof(dir), err) < 0)
+		goto out;
+	json_object_object_add(root, "lab", json_object_new_string(s->lab));
+	json_object_object_add(root, "topology", json_object_new_string(s->topology ? s->topology : ""));
+	json_object_object_add(root, "created", json_object_new_int64(s->created));
+	json_object_object_add(root, "grace_ms", json_object_new_int(s->grace_ms));
+	json_object_object_add(root, "supervisor", proc_json(&s->supervisor));
+	for (size_t i = 0; i < s->nnodes; i++) {
+		json_object *n = proc_json(&s->nodes[i].init);
+		json_object_object_add(n, "name", json_object_new_string(s->nodes[i].name));
+		json_object_array_add(nodes, n);
+	}
+	json_object_object_add(root, "nodes", nodes);
+	nodes = NULL;
+	for (size_t i = 0; i < s->nhost_links; i++) {
+		json_object *l = json_object_new_object();
+		json_object_object_add(l, "name", json_object_new_string(s->host_links[i].name));
+		json_object_object_add(l, "ifindex", json_object_new_int(s->host_links[i].ifindex));
+		json_object_array_add(links, l);
+	}
+	json_object_object_add(root, "host_links", links);
+	links = NULL;
+	for (size_t i = 0; i < s->nhost_sysctls; i++) {
+		json_object *l = json_object_new_object();
+		json_object_object_add(l, "key", json_object_new_string(s->host_sysctls[i].key));
+		json_object_object_add(l, "old", json_object_new_string(s->host_sysctls[i].old));
+		json_object_array_add(sysctls, l);
+	}
+	json_object_object_add(root, "host_sysctls", sysctls);
+	sysctls = NULL;
+
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.state.json.tmp", dir);
+	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
+	if (write_file_atomic(path, tmp, text, strlen(text), err) < 0)
+		goto out;
+	r = 0;
+out:
+	json_object_put(root);
+	json_object_put(nodes);
+	json_object_put(links);
+	json_object_put(sysctls);
+	return r;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+static int64_t jint(json_object *o, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+static void proc_from_json(json_object *o, struct proc_id *p)
+{
+	json_object *v;
+	p->pid = (pid_t)jint(o, "pid");
+	p->starttime = json_object_object_get_ex(o, "starttime", &v) ? json_object_get_uint64(v) : 0;
+}
+
+int state_read(const char *lab, struct lab_state *s, nlab_error **err)
+{
+	char path[4200], dir[4096];
+	json_object *root, *arr, *sup;
+
+	memset(s, 0, sizeof(*s));
+	if (state_lab_dir(lab, dir, sizeof(dir), err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	if (access(path, F_OK) < 0)
+		return nlab_error_set(err, errno, "lab '%s' has no state (%s)", lab, path);
+	root = json_object_from_file(path);
+	if (!root)
+		return nlab_error_set(err, EINVAL, "lab '%s': cannot parse %s: %s", lab, path,
+				      json_util_get_last_err());
+	s->lab = strdup(jstr(root, "lab") ? jstr(root, "lab") : lab);
+	s->topology = strdup(jstr(root, "topology") ? jstr(root, "topology") : "");
+	s->created = jint(root, "created");
+	s->grace_ms = (int)jint(root, "grace_ms");
+	if (json_object_object_get_ex(root, "supervisor", &sup))
+		proc_from_json(sup, &s->supervisor);
+	if (json_object_object_get_ex(root, "nodes", &arr) && json_object_is_type(arr, json_type_array)) {
+		size_t n = json_object_array_length(arr);
+		s->nodes = calloc(n ? n : 1, sizeof(*s->nodes));
+		for (size_t i = 0; s->nodes && i < n; i++) {
+			json_object *o = json_object_array_get_idx(arr, i);
+			s->nodes[i].name = strdup(jstr(o, "name") ? jstr(o, "name") : "?");
+			proc_from_json(o, &s->nodes[i].init);
+			s->nnodes++;
+		}
+	}
+	if (json_object_object_get_ex(root, "host_links", &arr) && json_object_is_type(arr, json_type_array)) {
+		size_t n = json_object_array_length(arr);
+		s->host_links = calloc(n ? n : 1, sizeof(*s->host_links));
+		for (size_t i = 0; s->host_links && i < n; i++) {
+			json_object *o = json_object_array_get_idx(arr, i);
+			snprintf(s->host_links[i].name, sizeof(s->host_links[i].name), "%s",
+				 jstr(o, "name") ? jstr(o, "name") : "");
+			s->host_links[i].ifindex = (int)jint(o, "ifindex");
+			s->nhost_links++;
+		}
+	}
+	if (json_object_object_get_ex(root, "host_sysctls", &arr) && json_object_is_type(arr, json_type_array)) {
+		size_t n = json_object_array_length(arr);
+		s->host_sysctls = calloc(n ? n : 1, sizeof(*s->host_sysctls));
+		for (size_t i = 0; s->host_sysctls && i < n; i++) {
+			json_object *o = json_object_array_get_idx(arr, i);
+			s->host_sysctls[i].key = strdup(jstr(o, "key") ? jstr(o, "key") : "");
+			s->host_sysctls[i].old = strdup(jstr(o, "old") ? jstr(o, "old") : "");
+			s->nhost_sysctls++;
+		}
+	}
+	json_object_put(root);
+	return 0;
+}
+
+void state_clear(struct lab_state *s)
+{
+	free(s->lab);
+	free(s->topology);
+	for (size_t i = 0; i < s->nnodes; i++)
+		free(s->nodes[i].name);
+	free(s->nodes);
+	free(s->host_links);
+	for (size_t i = 0; i < s->nhost_sysctls; i++) {
+		free(s->host_sysctls[i].key);
+		free(s->host_sysctls[i].old);
+	}
+	free(s->host_sysctls);
+	memset(s, 0, sizeof(*s));
+}
+
+int state_remove(const char *lab, nlab_error **err)
+{
+	char dir[4096];
+
+	if (state_lab_dir(lab, dir, sizeof(dir), err) < 0)
+		return -1;
+	return rm_rf(dir, err);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int state_list(char ***labs, size_t *n, nlab_error **err)
+{
+	DIR *d = opendir(state_root());
+	struct dirent *e;
+	char **v = NULL;
+	size_t cnt = 0, cap = 0;
+
+	*labs = NULL;
+	*n = 0;
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return nlab_error_set(err, errno, "open %s", state_root());
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || e->d_type != DT_DIR)
+			continue;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 8;
+			char **nv = realloc(v, cap * sizeof(*v));
+			if (!nv)
+				break;
+			v = nv;
+		}
+		v[cnt++] = strdup(e->d_name);
+	}
+	closedir(d);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_str);
+	*labs = v;
+	*n = cnt;
+	return 0;
+}
+
+int proc_id_of(pid_t pid, struct proc_id *out)
+{
+	char path[64], buf[1024];
+	cleanup_close int fd = -1;
+	ssize_t n;
+
+	out->pid = pid;
+	out->starttime = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = TEMP_FAILURE_RETRY(read(fd, buf, sizeof(buf) - 1));
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* comm may contain spaces and ')': fields resume after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	p++;
+	for (int field = 3; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -1;
+	out->starttime = strtoull(p + 1, NULL, 10);
+	return 0;
+}
+
+bool proc_id_alive(const struct proc_id *id)
+{
+	struct proc_id now;
+
+	if (id->pid <= 0 || proc_id_of(id->pid, &now) < 0)
+		return false;
+	return now.starttime == id->starttime;
+}
+
+struct state_node *state_find_node(const struct lab_state *s, const char *name)
+{
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (strcmp(s->nodes[i].name, name) == 0)
+			return &s->nodes[i];
+	return NULL;
+}

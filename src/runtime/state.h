@@ -1,0 +1,73 @@
+/* Lab state under /run/netlab/<lab>/: what `up` built, so that `status`,
+ * `exec` and `down` can find it again even after the supervisor died.
+ * Written atomically (temp file + rename) as JSON through json-c. */
+#ifndef NETLAB_RUNTIME_STATE_H
+#define NETLAB_RUNTIME_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "topo/model.h"
+#include "util/error.h"
+
+struct proc_id {
+	pid_t pid;
+	uint64_t starttime;     /* /proc/PID/stat field 22: tells pid reuse apart */
+};
+
+struct state_node {
+	char *name;
+	struct proc_id init;
+};
+
+struct state_host_link {
+	char name[NLAB_IFNAMSIZ];
+	int ifindex;
+};
+
+struct state_sysctl {
+	char *key;
+	char *old;
+};
+
+struct lab_state {
+	char *lab;
+	char *topology;         /* absolute path of the .topo file */
+	int64_t created;        /* unix time */
+	int grace_ms;
+	struct proc_id supervisor;
+	struct state_node *nodes;
+	size_t nnodes;
+	struct state_host_link *host_links;
+	size_t nhost_links;
+	struct state_sysctl *host_sysctls;
+	size_t nhost_sysctls;
+};
+
+/* Root of all lab state; NETLAB_RUN_DIR overrides /run/netlab (tests). */
+const char *state_root(void);
+/* "<root>/<lab>" into buf. */
+int state_lab_dir(const char *lab, char *buf, size_t len, nlab_error **err);
+
+/* Exclusive lock on <root>/<lab>.lock, held while the fd stays open. */
+int state_lock(const char *lab, nlab_error **err);
+
+int state_write(const struct lab_state *s, nlab_error **err);
+/* 0 and *out filled; -1 with errnum ENOENT when the lab has no state. */
+int state_read(const char *lab, struct lab_state *out, nlab_error **err);
+void state_clear(struct lab_state *s);
+/* Remove the lab directory and everything in it. */
+int state_remove(const char *lab, nlab_error **err);
+
+/* Names of labs with a state directory, sorted; caller frees each and the
+ * array. */
+int state_list(char ***labs, size_t *n, nlab_error **err);
+
+/* Identity of a live process, and whether it is still that process. */
+int proc_id_of(pid_t pid, struct proc_id *out);
+bool proc_id_alive(const struct proc_id *id);
+
+struct state_node *state_find_node(const struct lab_state *s, const char *name);
+
+#endif
