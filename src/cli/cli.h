@@ -18,6 +18,21 @@ struct cli_verb {
 
 int cmd_check(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_shell(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+
+/* Verbs that change or enter labs need root; say so in one line. */
+int cli_require_root(const char *verb);
+/* "[LAB] NODE ...": the first word is the lab if a lab of that name is up,
+ * else a node of the only lab that is up.  Advances *i past what it used;
+ * returns 0 and fills lab (caller frees), or prints why and returns -1. */
+int cli_resolve_lab_node(const char *verb, int argc, char **argv, int *i, char **lab, const char **node);
+/* "LAB" or nothing (the only lab up). */
+int cli_resolve_lab(const char *verb, const char *arg, char **lab);
 
 /* Load and validate FILE, printing diagnostics to stderr.  Returns the
  * topology, or NULL (diagnostics already printed). quiet: no warnings. */

@@ -1,8 +1,12 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "runtime/lab.h"
+#include "runtime/state.h"
 
 struct topology *cli_load_topology(const char *file, bool quiet)
 {
@@ -11,11 +15,7 @@ struct topology *cli_load_topology(const char *file, bool quiet)
 	int r = topo_load(file, &t, &d);
 
 	if (r < 0 || (!quiet && d.nwarnings)) {
-		struct diags shown = d;
-		if (quiet || r == 0) {
-			/* nothing to hide */
-		}
-		diag_print(stderr, &shown, file, t ? t->lines : NULL, t ? t->nlines : 0);
+		diag_print(stderr, &d, file, t ? t->lines : NULL, t ? t->nlines : 0);
 		if (r < 0)
 			fprintf(stderr, "%zu error%s, %zu warning%s\n", d.nerrors, d.nerrors == 1 ? "" : "s",
 				d.nwarnings, d.nwarnings == 1 ? "" : "s");
@@ -37,4 +37,86 @@ void cli_usage_error(const char *verb, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\n");
+}
+
+int cli_require_root(const char *verb)
+{
+	if (geteuid() == 0)
+		return 0;
+	fprintf(stderr,
+		"netlab %s: needs root: labs are built from namespaces and network interfaces "
+		"(CAP_SYS_ADMIN, CAP_NET_ADMIN); run it as root, e.g. with sudo\n",
+		verb);
+	return -1;
+}
+
+static int labs_up(char ***up, size_t *nup)
+{
+	char **all;
+	size_t n;
+
+	*up = NULL;
+	*nup = 0;
+	if (state_list(&all, &n, NULL) < 0)
+		return -1;
+	*up = calloc(n + 1, sizeof(**up));
+	for (size_t i = 0; i < n; i++) {
+		if (*up && lab_is_up(all[i]))
+			(*up)[(*nup)++] = all[i];
+		else
+			free(all[i]);
+	}
+	free(all);
+	return 0;
+}
+
+static void free_list(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int cli_resolve_lab(const char *verb, const char *arg, char **lab)
+{
+	char **up;
+	size_t n;
+
+	if (arg) {
+		*lab = strdup(arg);
+		return 0;
+	}
+	labs_up(&up, &n);
+	if (n == 1) {
+		*lab = strdup(up[0]);
+		free_list(up, n);
+		return 0;
+	}
+	if (n == 0)
+		fprintf(stderr, "netlab %s: no lab is up\n", verb);
+	else {
+		fprintf(stderr, "netlab %s: %zu labs are up (", verb, n);
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, "%s%s", i ? ", " : "", up[i]);
+		fprintf(stderr, "); name one\n");
+	}
+	free_list(up, n);
+	return -1;
+}
+
+int cli_resolve_lab_node(const char *verb, int argc, char **argv, int *i, char **lab, const char **node)
+{
+	if (*i >= argc) {
+		fprintf(stderr, "netlab %s: name a node\n", verb);
+		return -1;
+	}
+	if (*i + 1 < argc && strcmp(argv[*i + 1], "--") != 0 && lab_is_up(argv[*i])) {
+		*lab = strdup(argv[(*i)++]);
+		*node = argv[(*i)++];
+		return 0;
+	}
+	if (cli_resolve_lab(verb, NULL, lab) < 0)
+		return -1;
+	*node = argv[(*i)++];
+	return 0;
 }

@@ -1,0 +1,125 @@
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "runtime/lab.h"
+#include "runtime/state.h"
+
+/* Join the node and run argv there with the caller's terminal; returns the
+ * command's exit status the way a shell reports it. */
+static int run_in_node(const char *verb, const char *lab, const char *node, char **cmd, const char *prompt)
+{
+	struct lab_state st;
+	nlab_error *err = NULL;
+	char cwd[PATH_MAX];
+
+	if (state_read(lab, &st, &err) < 0 || !proc_id_alive(&st.supervisor)) {
+		nlab_error_free(&err);
+		fprintf(stderr, "netlab %s: lab '%s' is not up\n", verb, lab);
+		if (st.lab)
+			state_clear(&st);
+		return EXIT_RUNTIME;
+	}
+	struct state_node *sn = state_find_node(&st, node);
+	if (!sn) {
+		fprintf(stderr, "netlab %s: lab '%s' has no node '%s' (nodes:", verb, lab, node);
+		for (size_t i = 0; i < st.nnodes; i++)
+			fprintf(stderr, " %s", st.nodes[i].name);
+		fprintf(stderr, ")\n");
+		state_clear(&st);
+		return EXIT_RUNTIME;
+	}
+	if (!getcwd(cwd, sizeof(cwd)))
+		strcpy(cwd, "/");
+	if (lab_join_node(&sn->init, &err) < 0) {
+		nlab_error_wrap(&err, "%s: %s/%s", verb, lab, node);
+		nlab_error_print(&err);
+		state_clear(&st);
+		return EXIT_RUNTIME;
+	}
+	state_clear(&st);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("netlab: fork");
+		return EXIT_RUNTIME;
+	}
+	if (pid == 0) {
+		/* Same directory as the caller when the node has it. */
+		if (chdir(cwd) < 0 && chdir("/") < 0)
+			_exit(EXIT_RUNTIME);
+		setenv("NETLAB_LAB", lab, 1);
+		setenv("NETLAB_NODE", node, 1);
+		if (prompt)
+			setenv("PS1", prompt, 1);
+		execvp(cmd[0], cmd);
+		int e = errno;
+		fprintf(stderr, "netlab %s: %s: %s\n", verb, cmd[0], strerror(e));
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	/* The terminal's ^C belongs to the command; netlab only waits. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return EXIT_RUNTIME;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	char *lab = NULL;
+	const char *node;
+	int i = 1;
+
+	if (argc < 3) {
+		cli_usage_error("exec", "usage: netlab exec [LAB] NODE [--] CMD...");
+		return EXIT_USAGE;
+	}
+	if (cli_require_root("exec") < 0)
+		return EXIT_RUNTIME;
+	if (cli_resolve_lab_node("exec", argc, argv, &i, &lab, &node) < 0)
+		return EXIT_USAGE;
+	if (i < argc && !strcmp(argv[i], "--"))
+		i++;
+	if (i >= argc) {
+		cli_usage_error("exec", "no command given (usage: netlab exec [LAB] NODE [--] CMD...)");
+		free(lab);
+		return EXIT_USAGE;
+	}
+	int rc = run_in_node("exec", lab, node, argv + i, NULL);
+	free(lab);
+	return rc;
+}
+
+int cmd_shell(int argc, char **argv)
+{
+	char *lab = NULL;
+	const char *node;
+	int i = 1;
+	char prompt[128];
+
+	if (argc < 2) {
+		cli_usage_error("shell", "usage: netlab shell [LAB] NODE");
+		return EXIT_USAGE;
+	}
+	if (cli_require_root("shell") < 0)
+		return EXIT_RUNTIME;
+	if (cli_resolve_lab_node("shell", argc, argv, &i, &lab, &node) < 0)
+		return EXIT_USAGE;
+	snprintf(prompt, sizeof(prompt), "[%s:%s] \\w \\$ ", lab, node);
+	char *bash[] = { "bash", "--norc", "--noprofile", "-i", NULL };
+	char *sh[] = { "sh", "-i", NULL };
+	int rc = run_in_node("shell", lab, node, access("/bin/bash", X_OK) == 0 ? bash : sh, prompt);
+	free(lab);
+	return rc;
+}

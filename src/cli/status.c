@@ -1,0 +1,253 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <json-c/json.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "net/netns.h"
+#include "runtime/lab.h"
+#include "runtime/state.h"
+#include "util/fsutil.h"
+
+static unsigned long long ns_inode(pid_t pid, const char *type)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, type);
+	return stat(path, &st) == 0 ? (unsigned long long)st.st_ino : 0;
+}
+
+/* Interfaces as the node sees them: getifaddrs() asks netlink in the
+ * calling thread's netns, so enter the node's netns around it. */
+static json_object *node_ifaces(pid_t pid)
+{
+	json_object *arr = json_object_new_array();
+	nlab_error *err = NULL;
+	int saved = -1;
+	int fd = nlab_netns_open_pid(pid, &err);
+	struct ifaddrs *ifa = NULL;
+
+	if (fd < 0 || nlab_netns_enter(fd, &saved, &err) < 0) {
+		nlab_error_free(&err);
+		if (fd >= 0)
+			close(fd);
+		return arr;
+	}
+	if (getifaddrs(&ifa) < 0)
+		ifa = NULL;
+	nlab_netns_leave(&saved, NULL);
+	close(fd);
+	for (struct ifaddrs *p = ifa; p; p = p->ifa_next) {
+		json_object *it = NULL;
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *o = json_object_array_get_idx(arr, i), *nm;
+			json_object_object_get_ex(o, "name", &nm);
+			if (!strcmp(json_object_get_string(nm), p->ifa_name))
+				it = o;
+		}
+		if (!it) {
+			it = json_object_new_object();
+			json_object_object_add(it, "name", json_object_new_string(p->ifa_name));
+			json_object_object_add(it, "state", json_object_new_string(p->ifa_flags & IFF_UP ? "up" : "down"));
+			json_object_object_add(it, "addresses", json_object_new_array());
+			json_object_array_add(arr, it);
+		}
+		if (!p->ifa_addr || (p->ifa_addr->sa_family != AF_INET && p->ifa_addr->sa_family != AF_INET6))
+			continue;
+		char a[INET6_ADDRSTRLEN], buf[80];
+		const void *src = p->ifa_addr->sa_family == AF_INET
+					  ? (const void *)&((struct sockaddr_in *)p->ifa_addr)->sin_addr
+					  : (const void *)&((struct sockaddr_in6 *)p->ifa_addr)->sin6_addr;
+		inet_ntop(p->ifa_addr->sa_family, src, a, sizeof(a));
+		int plen = 0;
+		if (p->ifa_netmask) {
+			const unsigned char *m = p->ifa_addr->sa_family == AF_INET
+							 ? (const unsigned char *)&((struct sockaddr_in *)p->ifa_netmask)->sin_addr
+							 : (const unsigned char *)&((struct sockaddr_in6 *)p->ifa_netmask)->sin6_addr;
+			for (int b = 0; b < (p->ifa_addr->sa_family == AF_INET ? 4 : 16); b++)
+				plen += __builtin_popcount(m[b]);
+		}
+		snprintf(buf, sizeof(buf), "%s/%d", a, plen);
+		json_object *addrs;
+		json_object_object_get_ex(it, "addresses", &addrs);
+		json_object_array_add(addrs, json_object_new_string(buf));
+	}
+	freeifaddrs(ifa);
+	return arr;
+}
+
+/* The node's commands: children of its init, with their command lines. */
+static json_object *node_commands(pid_t pid)
+{
+	json_object *arr = json_object_new_array();
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	char *kids = read_file(path, 65536, NULL);
+	for (char *save = NULL, *w = kids ? strtok_r(kids, " \n", &save) : NULL; w; w = strtok_r(NULL, " \n", &save)) {
+		size_t len;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", w);
+		char *cmd = read_file(path, 4096, &len);
+		if (!cmd)
+			continue;
+		for (size_t i = 0; i + 1 < len; i++)
+			if (cmd[i] == '\0')
+				cmd[i] = ' ';
+		json_object *c = json_object_new_object();
+		json_object_object_add(c, "pid", json_object_new_int(atoi(w)));
+		json_object_object_add(c, "command", json_object_new_string(cmd));
+		json_object_array_add(arr, c);
+		free(cmd);
+	}
+	free(kids);
+	return arr;
+}
+
+static json_object *lab_json(const char *lab, bool detail)
+{
+	struct lab_state st;
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "lab", json_object_new_string(lab));
+	if (state_read(lab, &st, NULL) < 0) {
+		json_object_object_add(o, "state", json_object_new_string("broken"));
+		return o;
+	}
+	bool up = proc_id_alive(&st.supervisor);
+	json_object_object_add(o, "state", json_object_new_string(up ? "up" : "stale"));
+	json_object_object_add(o, "topology", json_object_new_string(st.topology));
+	json_object_object_add(o, "created", json_object_new_int64(st.created));
+	json_object_object_add(o, "supervisor_pid", json_object_new_int(st.supervisor.pid));
+	json_object_object_add(o, "node_count", json_object_new_int((int)st.nnodes));
+	if (detail) {
+		json_object *nodes = json_object_new_array();
+		for (size_t i = 0; i < st.nnodes; i++) {
+			json_object *n = json_object_new_object();
+			bool alive = proc_id_alive(&st.nodes[i].init);
+			pid_t pid = st.nodes[i].init.pid;
+			json_object_object_add(n, "name", json_object_new_string(st.nodes[i].name));
+			json_object_object_add(n, "pid", json_object_new_int(pid));
+			json_object_object_add(n, "alive", json_object_new_boolean(alive));
+			if (alive) {
+				json_object *ns = json_object_new_object();
+				static const char *const types[] = { "net", "uts", "mnt", "pid", "ipc", "cgroup", "user" };
+				for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++)
+					json_object_object_add(ns, types[k], json_object_new_uint64(ns_inode(pid, types[k])));
+				json_object_object_add(n, "namespaces", ns);
+				json_object_object_add(n, "interfaces", node_ifaces(pid));
+				json_object_object_add(n, "commands", node_commands(pid));
+			}
+			json_object_array_add(nodes, n);
+		}
+		json_object_object_add(o, "nodes", nodes);
+	}
+	state_clear(&st);
+	return o;
+}
+
+static const char *jget(json_object *o, const char *k)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
+}
+
+static void print_lab_table(json_object *lab)
+{
+	json_object *nodes;
+
+	printf("lab %s  state %s  supervisor pid %s\ntopology %s\n\n", jget(lab, "lab"), jget(lab, "state"),
+	       jget(lab, "supervisor_pid"), jget(lab, "topology"));
+	printf("%-16s %-8s %-12s %-10s %-6s %s\n", "NODE", "PID", "NETNS", "IFACE", "STATE", "ADDRESSES");
+	if (!json_object_object_get_ex(lab, "nodes", &nodes))
+		return;
+	for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+		json_object *n = json_object_array_get_idx(nodes, i), *ifs, *ns, *cmds;
+		char netns[24] = "-";
+		if (json_object_object_get_ex(n, "namespaces", &ns))
+			snprintf(netns, sizeof(netns), "%s", jget(ns, "net"));
+		if (!json_object_object_get_ex(n, "interfaces", &ifs) || json_object_array_length(ifs) == 0) {
+			printf("%-16s %-8s %-12s %s\n", jget(n, "name"), jget(n, "pid"), netns, "(not running)");
+			continue;
+		}
+		for (size_t k = 0; k < json_object_array_length(ifs); k++) {
+			json_object *it = json_object_array_get_idx(ifs, k), *addrs;
+			printf("%-16s %-8s %-12s %-10s %-6s", k ? "" : jget(n, "name"), k ? "" : jget(n, "pid"),
+			       k ? "" : netns, jget(it, "name"), jget(it, "state"));
+			if (json_object_object_get_ex(it, "addresses", &addrs))
+				for (size_t a = 0; a < json_object_array_length(addrs); a++)
+					printf(" %s", json_object_get_string(json_object_array_get_idx(addrs, a)));
+			printf("\n");
+		}
+		if (json_object_object_get_ex(n, "commands", &cmds))
+			for (size_t c = 0; c < json_object_array_length(cmds); c++) {
+				json_object *cm = json_object_array_get_idx(cmds, c);
+				printf("%-16s run [%s] %s\n", "", jget(cm, "pid"), jget(cm, "command"));
+			}
+	}
+}
+
+int cmd_status(int argc, char **argv)
+{
+	bool json = false;
+	const char *lab = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (argv[i][0] == '-' || lab) {
+			cli_usage_error("status", "usage: netlab status [LAB] [--json]");
+			return EXIT_USAGE;
+		} else
+			lab = argv[i];
+	}
+	if (lab) {
+		if (cli_require_root("status") < 0)
+			return EXIT_RUNTIME;
+		struct lab_state st;
+		if (state_read(lab, &st, NULL) < 0) {
+			fprintf(stderr, "netlab status: no lab '%s'\n", lab);
+			return EXIT_RUNTIME;
+		}
+		state_clear(&st);
+		json_object *o = lab_json(lab, true);
+		if (json)
+			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		else
+			print_lab_table(o);
+		json_object_put(o);
+		return EXIT_OK;
+	}
+	char **labs;
+	size_t n;
+	if (state_list(&labs, &n, NULL) < 0)
+		return EXIT_RUNTIME;
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		json_object_array_add(arr, lab_json(labs[i], false));
+		free(labs[i]);
+	}
+	free(labs);
+	if (json) {
+		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY));
+	} else if (json_object_array_length(arr) == 0) {
+		printf("no labs are up\n");
+	} else {
+		printf("%-20s %-6s %-6s %-10s %s\n", "LAB", "STATE", "NODES", "SUPERVISOR", "TOPOLOGY");
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *o = json_object_array_get_idx(arr, i);
+			printf("%-20s %-6s %-6s %-10s %s\n", jget(o, "lab"), jget(o, "state"), jget(o, "node_count"),
+			       jget(o, "supervisor_pid"), jget(o, "topology"));
+		}
+	}
+	json_object_put(arr);
+	return EXIT_OK;
+}

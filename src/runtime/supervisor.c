@@ -1,0 +1,719 @@
+#include "runtime/supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/address.h"
+#include "net/bridge.h"
+#include "net/link.h"
+#include "net/link_veth.h"
+#include "net/netns.h"
+#include "net/nlsock.h"
+#include "net/route.h"
+#include "net/sysctl.h"
+#include "runtime/hosts.h"
+#include "runtime/node.h"
+#include "runtime/plan.h"
+#include "runtime/state.h"
+#include "topo/addr.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+
+struct sup_node {
+	const struct topo_node *tn;
+	size_t index;           /* in topology.nodes */
+	pid_t pid;
+	int pidfd;
+	int netns_fd;
+	int ctl;
+	int log_fd;
+	bool ready, exited, replied;
+};
+
+struct sup {
+	const struct topology *t;
+	const struct sup_options *o;
+	char dir[4096];
+	struct lab_plan plan;
+	int host_netns;
+	struct nlab_nl *host_nl, *lab_nl;
+	struct sup_node *nodes;
+	size_t nnodes;
+	struct lab_state st;
+};
+
+static void status(struct sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void status(struct sup *s, const char *fmt, ...)
+{
+	char buf[8192];
+	va_list ap;
+	int n;
+
+	if (s->o->status_fd < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	write_all(s->o->status_fd, buf, (size_t)n);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *topo_file(const struct sup *s)
+{
+	return s->t->file;
+}
+
+/* ---- nodes ---------------------------------------------------------- */
+
+static pid_t clone_node(int *pidfd)
+{
+	struct clone_args args = {
+		.flags = CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+			 CLONE_NEWCGROUP | CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static int start_node(struct sup *s, struct sup_node *sn, nlab_error **err)
+{
+	int pair[2];
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, sn->tn->name);
+	sn->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (sn->log_fd < 0)
+		return nlab_error_set(err, errno, "open %s", path);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+		return nlab_error_set(err, errno, "socketpair");
+	sn->pid = clone_node(&sn->pidfd);
+	if (sn->pid < 0) {
+		int e = errno;
+		close(pair[0]);
+		close(pair[1]);
+		return nlab_error_set(err, e, "clone3 (new net, uts, mount, pid, ipc, cgroup namespaces)");
+	}
+	if (sn->pid == 0) {
+		/* The init keeps only its own channel and log: other nodes'
+		 * fds must not keep their channels open or leak into commands. */
+		int ctl = fcntl(pair[1], F_DUPFD_CLOEXEC, 100);
+		int log = fcntl(sn->log_fd, F_DUPFD_CLOEXEC, 101);
+		if (ctl < 0 || log < 0)
+			_exit(1);
+		for (int fd = 3; fd < 100; fd++)
+			close(fd);
+		syscall(SYS_close_range, 102, ~0U, 0);
+		char hosts[4200];
+		snprintf(hosts, sizeof(hosts), "%s/hosts", s->dir);
+		struct node_spec spec = {
+			.t = s->t, .node = sn->tn, .lab = s->o->lab, .ctl_fd = ctl, .log_fd = log,
+			.hosts_path = hosts, .grace_ms = s->o->grace_ms,
+		};
+		node_init_main(&spec);
+	}
+	close(pair[1]);
+	sn->ctl = pair[0];
+	sn->netns_fd = nlab_netns_open_pid(sn->pid, err);
+	if (sn->netns_fd < 0)
+		return -1;
+	return 0;
+}
+
+/* Wait for one message from every node in `want`; handler returns -1 to
+ * abort with *err set. */
+typedef int (*reply_fn)(struct sup *s, struct sup_node *sn, const char *msg, nlab_error **err);
+
+static int collect(struct sup *s, bool (*want)(const struct sup_node *), reply_fn fn, int timeout_ms,
+		   nlab_error **err)
+{
+	struct pollfd *p = calloc(s->nnodes + 1, sizeof(*p));
+	size_t *map = calloc(s->nnodes + 1, sizeof(*map));
+	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	int r = 0;
+
+	if (!p || !map) {
+		free(p);
+		free(map);
+		return nlab_error_set(err, ENOMEM, "collect replies");
+	}
+	for (size_t i = 0; i < s->nnodes; i++)
+		s->nodes[i].replied = !want(&s->nodes[i]);
+	for (;;) {
+		size_t n = 0;
+		for (size_t i = 0; i < s->nnodes; i++)
+			if (!s->nodes[i].replied) {
+				p[n] = (struct pollfd){ .fd = s->nodes[i].ctl, .events = POLLIN };
+				map[n++] = i;
+			}
+		if (n == 0)
+			break;
+		int wait = -1;
+		if (deadline) {
+			int64_t left = deadline - now_ms();
+			if (left <= 0) {
+				r = nlab_error_set(err, ETIMEDOUT, "node %s did not answer in %d ms",
+						   s->nodes[map[0]].tn->name, timeout_ms);
+				break;
+			}
+			wait = (int)left;
+		}
+		int k = poll(p, n, wait);
+		if (k < 0 && errno != EINTR) {
+			r = nlab_error_set(err, errno, "poll");
+			break;
+		}
+		for (size_t j = 0; j < n && r == 0; j++) {
+			if (!p[j].revents)
+				continue;
+			struct sup_node *sn = &s->nodes[map[j]];
+			char msg[1100];
+			ssize_t len = TEMP_FAILURE_RETRY(recv(sn->ctl, msg, sizeof(msg) - 1, 0));
+			if (len <= 0) {
+				r = nlab_error_set(err, 0, "node %s (%s:%d): its init exited unexpectedly", sn->tn->name,
+						   topo_file(s), sn->tn->pos.line);
+				break;
+			}
+			msg[len] = '\0';
+			sn->replied = true;
+			if (msg[0] == 'F') {
+				r = nlab_error_set(err, 0, "node %s (%s:%d): setup failed: %s", sn->tn->name,
+						   topo_file(s), sn->tn->pos.line, msg + 2);
+				break;
+			}
+			if (fn && fn(s, sn, msg, err) < 0)
+				r = -1;
+		}
+		if (r < 0)
+			break;
+	}
+	free(p);
+	free(map);
+	return r;
+}
+
+static bool want_all(const struct sup_node *sn)
+{
+	(void)sn;
+	return true;
+}
+
+static bool want_exec(const struct sup_node *sn)
+{
+	for (size_t i = 0; i < sn->tn->cmds.n; i++)
+		if (sn->tn->cmds.v[i].kind == TOPO_CMD_EXEC)
+			return true;
+	return false;
+}
+
+static bool want_run(const struct sup_node *sn)
+{
+	for (size_t i = 0; i < sn->tn->cmds.n; i++)
+		if (sn->tn->cmds.v[i].kind == TOPO_CMD_RUN)
+			return true;
+	return false;
+}
+
+/* The last lines a failed command wrote, for the error message. */
+static char *log_tail(struct sup *s, const struct sup_node *sn, off_t from)
+{
+	char path[4200];
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, sn->tn->name);
+	cleanup_free char *all = read_file(path, 1 << 20, &len);
+	if (!all || (size_t)from > len)
+		return strdup("");
+	char *text = all + from;
+	size_t tl = len - (size_t)from;
+	/* Keep the last 10 lines, at most 2000 bytes. */
+	int lines = 0;
+	size_t start = tl;
+	while (start > 0 && tl - start < 2000) {
+		if (text[start - 1] == '\n' && start != tl && ++lines >= 10)
+			break;
+		start--;
+	}
+	char *out = NULL;
+	if (asprintf(&out, "%.*s", (int)(tl - start), text + start) < 0)
+		return NULL;
+	return out;
+}
+
+static int exec_reply(struct sup *s, struct sup_node *sn, const char *msg, nlab_error **err)
+{
+	size_t idx;
+	int wstatus;
+	long long off;
+
+	if (msg[0] == 'e')
+		return 0;
+	if (sscanf(msg, "x %zu %d %lld", &idx, &wstatus, &off) != 3 || idx >= sn->tn->cmds.n)
+		return nlab_error_set(err, EPROTO, "node %s: bad reply '%s'", sn->tn->name, msg);
+	const struct topo_cmd *c = &sn->tn->cmds.v[idx];
+	cleanup_free char *tail = log_tail(s, sn, (off_t)off);
+	char how[64];
+	if (WIFEXITED(wstatus))
+		snprintf(how, sizeof(how), "exit code %d", WEXITSTATUS(wstatus));
+	else
+		snprintf(how, sizeof(how), "signal %d (%s)", WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+	return nlab_error_set(err, 0, "node %s (%s:%d): exec '%s' failed with %s%s%s", sn->tn->name, topo_file(s),
+			      c->pos.line, c->text, how, tail && *tail ? "; its output ends with:\n" : "",
+			      tail ? tail : "");
+}
+
+static int run_reply(struct sup *s, struct sup_node *sn, const char *msg, nlab_error **err)
+{
+	size_t idx;
+	int e;
+
+	(void)s;
+	if (msg[0] == 'r')
+		return 0;
+	if (sscanf(msg, "f %zu %d", &idx, &e) != 2 || idx >= sn->tn->cmds.n)
+		return nlab_error_set(err, EPROTO, "node %s: bad reply '%s'", sn->tn->name, msg);
+	return nlab_error_set(err, e, "node %s (%s:%d): cannot start run '%s'", sn->tn->name, topo_file(s),
+			      sn->tn->cmds.v[idx].pos.line, sn->tn->cmds.v[idx].text);
+}
+
+static void send_all(struct sup *s, bool (*want)(const struct sup_node *), const char *msg)
+{
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (want(&s->nodes[i]))
+			TEMP_FAILURE_RETRY(send(s->nodes[i].ctl, msg, strlen(msg), MSG_NOSIGNAL));
+}
+
+/* ---- network -------------------------------------------------------- */
+
+static int ns_fd_of(struct sup *s, int ns)
+{
+	if (ns == PLAN_NS_LAB)
+		return -1;
+	if (ns == PLAN_NS_HOST)
+		return s->host_netns;
+	return s->nodes[ns].netns_fd;
+}
+
+static struct sup_node *node_by_index(struct sup *s, size_t index)
+{
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (s->nodes[i].index == index)
+			return &s->nodes[i];
+	return NULL;
+}
+
+static void end_desc(struct sup *s, const struct plan_end *e, char *buf, size_t len)
+{
+	if (e->ns == PLAN_NS_LAB)
+		snprintf(buf, len, "switch");
+	else if (e->ns == PLAN_NS_HOST)
+		snprintf(buf, len, "host:%s", e->name);
+	else
+		snprintf(buf, len, "%s:%s", s->t->nodes.v[e->ns].name, e->name);
+}
+
+static int create_links(struct sup *s, nlab_error **err)
+{
+	const struct topology *t = s->t;
+
+	if (nlab_link_queue_up(s->lab_nl, 1, NULL, "lab lo up", err) < 0)
+		return -1;
+	for (size_t i = 0; i < s->plan.nbridges; i++) {
+		char ctx[96];
+		snprintf(ctx, sizeof(ctx), "switch %s (%s:%d)", t->switches.v[i].name, t->file,
+			 t->switches.v[i].pos.line);
+		if (nlab_bridge_queue_add(s->lab_nl, s->plan.bridges[i].name, s->plan.bridges[i].ifindex, 1, ctx,
+					  err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < s->plan.nlinks; i++) {
+		const struct plan_link *l = &s->plan.links[i];
+		char ctx[160], da[48], db[48];
+		const struct topo_link *tl = &t->links.v[l->link];
+
+		end_desc(s, &l->a, da, sizeof(da));
+		end_desc(s, &l->b, db, sizeof(db));
+		snprintf(ctx, sizeof(ctx), "link %s -> %s (%s:%d)", da, db, t->file, tl->pos.line);
+		/* Node ends are created by node index into the plan's ns; the
+		 * plan numbers nodes by topology index. */
+		int fa = l->a.ns >= 0 ? node_by_index(s, (size_t)l->a.ns)->netns_fd : ns_fd_of(s, l->a.ns);
+		int fb = l->b.ns >= 0 ? node_by_index(s, (size_t)l->b.ns)->netns_fd : ns_fd_of(s, l->b.ns);
+		struct nlab_veth_spec v = {
+			.name = l->a.name, .ifindex = l->a.ifindex, .netns_fd = fa,
+			.peer = l->b.name, .peer_ifindex = l->b.ifindex, .peer_netns_fd = fb,
+			.mtu = l->mtu, .master_ifindex = l->a.master, .up = 1,
+		};
+		if (nlab_veth_queue_add(s->lab_nl, &v, ctx, err) < 0)
+			return -1;
+		if (l->b.master && nlab_link_queue_master(s->lab_nl, l->b.ifindex, NULL, l->b.master, ctx, err) < 0)
+			return -1;
+	}
+	if (nlab_nl_flush(s->lab_nl, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int configure_node(struct sup *s, struct sup_node *sn, nlab_error **err)
+{
+	const struct topo_node *n = sn->tn;
+	struct nlab_nl *nl = NULL;
+	char ctx[160];
+	int saved = -1, r = -1;
+
+	if (nlab_nl_open_in(&nl, sn->netns_fd, err) < 0)
+		return nlab_error_wrap(err, "node %s", n->name);
+	snprintf(ctx, sizeof(ctx), "node %s: lo up", n->name);
+	if (nlab_link_queue_up(nl, 1, NULL, ctx, err) < 0)
+		goto out;
+	for (size_t i = 0; i < n->addrs.n; i++) {
+		const struct topo_ipaddr *a = &n->addrs.v[i];
+		char cidr[64];
+		cidr_format(&a->cidr, cidr, sizeof(cidr));
+		snprintf(ctx, sizeof(ctx), "node %s: ip %s %s (%s:%d)", n->name, a->ifname, cidr, s->t->file,
+			 a->pos.line);
+		if (nlab_addr_queue_add(nl, plan_node_ifindex(n, a->ifname), a->cidr.family, a->cidr.addr,
+					a->cidr.prefixlen, 1, ctx, err) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < n->routes.n; i++) {
+		const struct topo_route *rt = &n->routes.v[i];
+		snprintf(ctx, sizeof(ctx), "node %s: route (%s:%d)", n->name, s->t->file, rt->pos.line);
+		if (nlab_route_queue_add(nl, rt->dst.family, rt->is_default ? NULL : rt->dst.addr,
+					 rt->is_default ? 0 : rt->dst.prefixlen, rt->has_via ? rt->via : NULL,
+					 rt->dev[0] ? plan_node_ifindex(n, rt->dev) : 0, ctx, err) < 0)
+			goto out;
+	}
+	if (nlab_nl_flush(nl, err) < 0)
+		goto out;
+	if (n->forward || n->sysctls.n) {
+		if (nlab_netns_enter(sn->netns_fd, &saved, err) < 0)
+			goto out;
+		if (n->forward && (nlab_sysctl_write("net.ipv4.ip_forward", "1", err) < 0 ||
+				   nlab_sysctl_write("net.ipv6.conf.all.forwarding", "1", err) < 0)) {
+			nlab_error_wrap(err, "node %s: forward", n->name);
+			goto leave;
+		}
+		for (size_t i = 0; i < n->sysctls.n; i++)
+			if (nlab_sysctl_write(n->sysctls.v[i].key, n->sysctls.v[i].value, err) < 0) {
+				nlab_error_wrap(err, "node %s: sysctl (%s:%d)", n->name, s->t->file,
+						n->sysctls.v[i].pos.line);
+				goto leave;
+			}
+		r = 0;
+leave:
+		if (nlab_netns_leave(&saved, r < 0 ? NULL : err) < 0)
+			r = -1;
+		goto out;
+	}
+	r = 0;
+out:
+	nlab_nl_close(nl);
+	return r;
+}
+
+static int record_host_sysctl(struct sup *s, const char *key, const char *value, nlab_error **err)
+{
+	char old[256];
+
+	if (nlab_sysctl_read(key, old, sizeof(old), err) < 0)
+		return -1;
+	struct state_sysctl *v = realloc(s->st.host_sysctls, (s->st.nhost_sysctls + 1) * sizeof(*v));
+	if (!v)
+		return nlab_error_set(err, ENOMEM, "sysctl");
+	s->st.host_sysctls = v;
+	v[s->st.nhost_sysctls].key = strdup(key);
+	v[s->st.nhost_sysctls].old = strdup(old);
+	s->st.nhost_sysctls++;
+	/* Saved before written: a crash in between restores a value that
+	 * never changed, which is harmless. */
+	if (state_write(&s->st, err) < 0)
+		return -1;
+	return nlab_sysctl_write(key, value, err);
+}
+
+static int configure_host(struct sup *s, nlab_error **err)
+{
+	const struct topo_node *h = topo_host_node(s->t);
+	char ctx[160];
+	int saved = -1;
+
+	if (!h)
+		return 0;
+	for (size_t i = 0; i < s->plan.nlinks; i++) {
+		const struct plan_end *e = s->plan.links[i].a.ns == PLAN_NS_HOST ? &s->plan.links[i].a
+					  : s->plan.links[i].b.ns == PLAN_NS_HOST ? &s->plan.links[i].b
+										   : NULL;
+		if (!e)
+			continue;
+		int idx = nlab_link_index(s->host_nl, e->name, err);
+		if (idx < 0)
+			return nlab_error_wrap(err, "host:%s", e->name);
+		struct state_host_link *v = realloc(s->st.host_links, (s->st.nhost_links + 1) * sizeof(*v));
+		if (!v)
+			return nlab_error_set(err, ENOMEM, "host links");
+		s->st.host_links = v;
+		snprintf(v[s->st.nhost_links].name, sizeof(v->name), "%s", e->name);
+		v[s->st.nhost_links].ifindex = idx;
+		s->st.nhost_links++;
+	}
+	if (state_write(&s->st, err) < 0)
+		return -1;
+	for (size_t i = 0; i < h->addrs.n; i++) {
+		const struct topo_ipaddr *a = &h->addrs.v[i];
+		int idx = nlab_link_index(s->host_nl, a->ifname, err);
+		if (idx < 0)
+			return nlab_error_wrap(err, "host: ip %s (%s:%d)", a->ifname, s->t->file, a->pos.line);
+		snprintf(ctx, sizeof(ctx), "host: ip %s (%s:%d)", a->ifname, s->t->file, a->pos.line);
+		if (nlab_addr_queue_add(s->host_nl, idx, a->cidr.family, a->cidr.addr, a->cidr.prefixlen, 1, ctx,
+					err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < h->routes.n; i++) {
+		const struct topo_route *rt = &h->routes.v[i];
+		int oif = 0;
+		if (rt->dev[0] && (oif = nlab_link_index(s->host_nl, rt->dev, err)) < 0)
+			return nlab_error_wrap(err, "host: route (%s:%d)", s->t->file, rt->pos.line);
+		snprintf(ctx, sizeof(ctx), "host: route (%s:%d)", s->t->file, rt->pos.line);
+		if (nlab_route_queue_add(s->host_nl, rt->dst.family, rt->is_default ? NULL : rt->dst.addr,
+					 rt->is_default ? 0 : rt->dst.prefixlen, rt->has_via ? rt->via : NULL, oif,
+					 ctx, err) < 0)
+			return -1;
+	}
+	if (nlab_nl_flush(s->host_nl, err) < 0)
+		return -1;
+	if (h->forward) {
+		if (nlab_netns_enter(s->host_netns, &saved, err) < 0)
+			return -1;
+		int r = record_host_sysctl(s, "net.ipv4.ip_forward", "1", err);
+		if (r == 0)
+			r = record_host_sysctl(s, "net.ipv6.conf.all.forwarding", "1", err);
+		if (nlab_netns_leave(&saved, r < 0 ? NULL : err) < 0 || r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- teardown ------------------------------------------------------- */
+
+/* Delete veths before the namespaces die: the kernel's namespace cleanup
+ * is asynchronous, and an explicit delete returns only when it is done. */
+static void delete_links(struct sup *s)
+{
+	nlab_error *err = NULL;
+
+	for (size_t i = 0; s->lab_nl && i < s->plan.nlinks; i++) {
+		const struct plan_link *l = &s->plan.links[i];
+		if (l->a.ns == PLAN_NS_LAB)
+			nlab_link_queue_del(s->lab_nl, l->a.ifindex, NULL, "delete lab link", NULL);
+		else if (l->b.ns == PLAN_NS_LAB)
+			nlab_link_queue_del(s->lab_nl, l->b.ifindex, NULL, "delete lab link", NULL);
+	}
+	if (s->lab_nl && nlab_nl_flush(s->lab_nl, &err) < 0)
+		nlab_error_free(&err);
+	for (size_t i = 0; s->host_nl && i < s->st.nhost_links; i++)
+		nlab_link_queue_del(s->host_nl, s->st.host_links[i].ifindex, NULL, "delete host link", NULL);
+	if (s->host_nl && nlab_nl_flush(s->host_nl, &err) < 0)
+		nlab_error_free(&err);
+}
+
+static void restore_host_sysctls(struct sup *s)
+{
+	int saved = -1;
+	nlab_error *err = NULL;
+
+	if (!s->st.nhost_sysctls || nlab_netns_enter(s->host_netns, &saved, &err) < 0) {
+		nlab_error_free(&err);
+		return;
+	}
+	for (size_t i = s->st.nhost_sysctls; i-- > 0;)
+		if (nlab_sysctl_write(s->st.host_sysctls[i].key, s->st.host_sysctls[i].old, &err) < 0)
+			nlab_error_free(&err);
+	nlab_netns_leave(&saved, NULL);
+}
+
+static void stop_nodes(struct sup *s)
+{
+	int64_t deadline = now_ms() + s->o->grace_ms + 2000;
+
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (s->nodes[i].pid > 0 && !s->nodes[i].exited)
+			TEMP_FAILURE_RETRY(send(s->nodes[i].ctl, "S", 1, MSG_NOSIGNAL));
+	for (size_t i = 0; i < s->nnodes; i++) {
+		struct sup_node *sn = &s->nodes[i];
+		if (sn->pid <= 0 || sn->exited)
+			continue;
+		int64_t left = deadline - now_ms();
+		struct pollfd p = { .fd = sn->pidfd, .events = POLLIN };
+		if (left <= 0 || poll(&p, 1, (int)(left > 0 ? left : 0)) == 0)
+			syscall(SYS_pidfd_send_signal, sn->pidfd, SIGKILL, NULL, 0);
+		TEMP_FAILURE_RETRY(waitpid(sn->pid, NULL, 0));
+		sn->exited = true;
+	}
+}
+
+static void teardown(struct sup *s)
+{
+	delete_links(s);
+	stop_nodes(s);
+	restore_host_sysctls(s);
+}
+
+/* ---- setup ---------------------------------------------------------- */
+
+static int setup(struct sup *s, nlab_error **err)
+{
+	const struct topology *t = s->t;
+	char path[4200];
+
+	if (plan_build(t, &s->plan) < 0)
+		return nlab_error_set(err, ENOMEM, "plan");
+	snprintf(path, sizeof(path), "%s/logs", s->dir);
+	if (mkdir_p(path, 0755, err) < 0)
+		return -1;
+	if (hosts_write(t, s->dir, err) < 0)
+		return -1;
+
+	s->host_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (s->host_netns < 0)
+		return nlab_error_set(err, errno, "open /proc/self/ns/net");
+	if (topo_host_node(t) && nlab_nl_open(&s->host_nl, err) < 0)
+		return -1;
+	/* The lab's own namespaces: switches live here, not in the host. */
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
+		return nlab_error_set(err, errno, "unshare lab network and mount namespaces");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return nlab_error_set(err, errno, "make / private in the lab namespace");
+	if (nlab_nl_open(&s->lab_nl, err) < 0)
+		return -1;
+
+	s->nodes = calloc(t->nodes.n + 1, sizeof(*s->nodes));
+	s->st.nodes = calloc(t->nodes.n + 1, sizeof(*s->st.nodes));
+	if (!s->nodes || !s->st.nodes)
+		return nlab_error_set(err, ENOMEM, "nodes");
+	for (size_t i = 0; i < t->nodes.n; i++) {
+		if (t->nodes.v[i].is_host)
+			continue;
+		struct sup_node *sn = &s->nodes[s->nnodes++];
+		sn->tn = &t->nodes.v[i];
+		sn->index = i;
+		sn->pidfd = sn->netns_fd = sn->ctl = sn->log_fd = -1;
+		if (start_node(s, sn, err) < 0)
+			return nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, t->file, sn->tn->pos.line);
+		struct state_node *stn = &s->st.nodes[s->st.nnodes++];
+		stn->name = strdup(sn->tn->name);
+		proc_id_of(sn->pid, &stn->init);
+	}
+	if (state_write(&s->st, err) < 0)
+		return -1;
+	if (collect(s, want_all, NULL, 30000, err) < 0)
+		return -1;
+	if (create_links(s, err) < 0)
+		return -1;
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (configure_node(s, &s->nodes[i], err) < 0)
+			return -1;
+	if (configure_host(s, err) < 0)
+		return -1;
+	send_all(s, want_exec, "E");
+	if (collect(s, want_exec, exec_reply, 0, err) < 0)
+		return -1;
+	send_all(s, want_run, "R");
+	if (collect(s, want_run, run_reply, 30000, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void wait_loop(struct sup *s)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		return;
+	for (;;) {
+		struct signalfd_siginfo si;
+		if (TEMP_FAILURE_RETRY(read(sfd, &si, sizeof(si))) != sizeof(si))
+			break;
+		if (si.ssi_signo == SIGCHLD) {
+			int st;
+			pid_t pid;
+			while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+				for (size_t i = 0; i < s->nnodes; i++)
+					if (s->nodes[i].pid == pid) {
+						s->nodes[i].exited = true;
+						fprintf(stderr, "netlab: node %s: init exited (status %d)\n",
+							s->nodes[i].tn->name, st);
+					}
+			continue;
+		}
+		break; /* SIGTERM, SIGINT, SIGHUP: take the lab down */
+	}
+	close(sfd);
+}
+
+int supervisor_main(const struct topology *t, const struct sup_options *o)
+{
+	struct sup s = { .t = t, .o = o, .host_netns = -1 };
+	nlab_error *err = NULL;
+	sigset_t set;
+	int64_t t0 = now_ms();
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (state_lab_dir(o->lab, s.dir, sizeof(s.dir), &err) < 0)
+		goto fail;
+	s.st.lab = strdup(o->lab);
+	s.st.topology = realpath(t->file, NULL);
+	s.st.created = (int64_t)time(NULL);
+	s.st.grace_ms = o->grace_ms;
+	proc_id_of(getpid(), &s.st.supervisor);
+	if (setup(&s, &err) < 0)
+		goto fail;
+	if (state_write(&s.st, &err) < 0)
+		goto fail;
+	status(&s, "O %zu %zu %lld", s.nnodes, t->links.n, (long long)(now_ms() - t0));
+	close(o->status_fd);
+	wait_loop(&s);
+	teardown(&s);
+	return 0;
+fail:
+	teardown(&s);
+	/* One message, newlines kept, terminated by an empty record. */
+	status(&s, "E %s", err ? err->msg : "unknown error");
+	nlab_error_free(&err);
+	return 1;
+}

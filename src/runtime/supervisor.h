@@ -1,0 +1,20 @@
+/* One supervisor per lab (like conmon for a container): it holds the lab's
+ * private network and mount namespace, is the parent of every node's init,
+ * applies the plan, then waits.  If it dies by any means the kernel
+ * removes the whole lab: the inits die with it (PR_SET_PDEATHSIG) and the
+ * namespaces go with their last process. */
+#ifndef NETLAB_RUNTIME_SUPERVISOR_H
+#define NETLAB_RUNTIME_SUPERVISOR_H
+
+#include "topo/model.h"
+
+struct sup_options {
+	const char *lab;
+	int grace_ms;
+	int status_fd;          /* progress to `netlab up`: "O ..." or "E message" lines */
+};
+
+/* Runs in the forked supervisor process; returns its exit code. */
+int supervisor_main(const struct topology *t, const struct sup_options *o);
+
+#endif

@@ -1,0 +1,70 @@
+# Two labs from one file, rollback of a failed exec, crash of the supervisor.
+. tests/e2e/lib.sh
+sandbox_setup
+before=$(host_snapshot)
+
+check "up lab a" "$NETLAB" up "$TOPO/two-webservers.topo" --name lab-a
+check "up lab b from the same file" "$NETLAB" up "$TOPO/two-webservers.topo" --name lab-b
+check "lab a works" "$NETLAB" exec lab-a web2 ping -c 1 -W 2 192.168.0.1
+check "lab b works with the same addresses" "$NETLAB" exec lab-b web2 ping -c 1 -W 2 192.168.0.1
+check_fails "exec without a lab name is ambiguous with two labs up" "$NETLAB" exec web2 true
+check "down --all" "$NETLAB" down --all
+check_eq "nothing left after two labs" "$before" "$(host_snapshot)"
+
+cat >/tmp/fail.topo <<'T'
+switch s
+node a
+    ip eth0 10.0.0.1/24
+    exec echo about to fail; echo 'bad thing' >&2; exit 3
+node b
+    ip eth0 10.0.0.2/24
+    run sleep 1000
+link a:eth0 s
+link b:eth0 s
+T
+out=$("$NETLAB" up /tmp/fail.topo 2>&1)
+rc=$?
+check_eq "a failing exec makes up exit 1" 1 "$rc"
+check_contains "the message names node and line" "node a (/tmp/fail.topo:4)" "$out"
+check_contains "the message gives the exit code" "exit code 3" "$out"
+check_contains "the message shows the command's output" "bad thing" "$out"
+check_eq "rollback left nothing" "$before" "$(host_snapshot)"
+check_eq "no process left after rollback" "" "$(netlab_procs)"
+
+check "up for the crash test" "$NETLAB" up "$TOPO/two-webservers.topo"
+sup=$(sed -n '/"supervisor"/,/}/s/.*"pid": \([0-9]*\).*/\1/p' /run/netlab/two-webservers/state.json)
+inits=$(pgrep -x netlab-init | tr '\n' ' ')
+kill -9 "$sup"
+for _ in $(seq 50); do [ -z "$(pgrep -x netlab-init)" ] && break; sleep 0.1; done
+check_eq "kill -9 of the supervisor takes every node with it" "" "$(pgrep -x netlab-init)"
+check "down after the crash succeeds" "$NETLAB" down two-webservers
+check_eq "and leaves nothing" "$before" "$(host_snapshot)"
+[ -n "$inits" ] && ok "there were node inits before the crash ($inits)" || not_ok "no node inits seen before the crash"
+
+cat >/tmp/host.topo <<'T'
+node n1
+    ip eth0 10.9.0.2/24
+link host:nlhost0 n1:eth0
+node host
+    ip nlhost0 10.9.0.1/24
+T
+check "up a lab with a host link" "$NETLAB" up /tmp/host.topo
+check "the host reaches the node over the host link" ping -c 1 -W 2 10.9.0.2
+sup=$(sed -n '/"supervisor"/,/}/s/.*"pid": \([0-9]*\).*/\1/p' /run/netlab/host/state.json)
+kill -9 "$sup"
+check "down after a crash with a host link" "$NETLAB" down host
+check_eq "the host end is gone at once" "" "$(ip -o link show nlhost0 2>/dev/null)"
+check "an immediate up of the same file succeeds" "$NETLAB" up /tmp/host.topo
+check "down" "$NETLAB" down /tmp/host.topo
+check_eq "nothing left" "$before" "$(host_snapshot)"
+
+cat >/tmp/logs.topo <<'T'
+node n
+    env GREETING=hello
+    run echo "$GREETING from $NETLAB_NODE in $(pwd)"
+T
+check "up a lab with a run command" "$NETLAB" up /tmp/logs.topo
+sleep 0.3
+check_contains "run output reaches netlab logs, with env and working directory" "hello from n in /tmp" "$("$NETLAB" logs n)"
+check "down" "$NETLAB" down logs
+finish
