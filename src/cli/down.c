@@ -27,10 +27,6 @@ static int down_one(const char *lab)
 		nlab_error_print(&err);
 		return EXIT_RUNTIME;
 	}
-	/* The lock file goes too: nothing of the lab may stay behind. */
-	char lockpath[4200];
-	snprintf(lockpath, sizeof(lockpath), "%s/.%s.lock", state_root(), lab);
-	unlink(lockpath);
 	printf(existed ? "lab %s is down\n" : "lab %s is not up; nothing to do\n", lab);
 	return EXIT_OK;
 }

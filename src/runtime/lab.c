@@ -107,9 +107,11 @@ int lab_down(const char *lab, nlab_error **err)
 		nlab_error_free(&e);
 		/* No state file: at most a directory left by a crash early in
 		 * `up`; removing it is all there is to do. */
-		if (absent)
-			return state_remove(lab, err);
-		return state_remove(lab, err);
+		(void)absent;
+		if (state_remove(lab, err) < 0)
+			return -1;
+		state_unlink_lock(lab);
+		return 0;
 	}
 	int grace = st.grace_ms > 0 ? st.grace_ms : 2000;
 	if (proc_id_alive(&st.supervisor))
@@ -133,6 +135,8 @@ int lab_down(const char *lab, nlab_error **err)
 	state_clear(&st);
 	if (r == 0 && state_remove(lab, err) < 0)
 		r = -1;
+	if (r == 0)
+		state_unlink_lock(lab);
 	return r;
 }
 

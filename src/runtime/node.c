@@ -107,6 +107,21 @@ static pid_t spawn(struct init_state *st, const struct topo_cmd *c)
 	setenv("NETLAB_NODE", s->node->name, 1);
 	for (size_t i = 0; i < s->node->envs.n; i++)
 		setenv(s->node->envs.v[i].key, s->node->envs.v[i].value, 1);
+	/* A plain command line runs as itself, not under a shell that waits
+	 * for it: `ps` in the node then shows the server, and signals reach
+	 * it directly.  Anything with shell syntax goes through /bin/sh. */
+	if (!strpbrk(c->text, "|&;<>()$`\\\"'*?[]#~=%{}\n\t")) {
+		char *copy = strdup(c->text), *argv[64], *save = NULL;
+		int argc = 0;
+		for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w && argc < 63; w = strtok_r(NULL, " ", &save))
+			argv[argc++] = w;
+		argv[argc] = NULL;
+		if (argc > 0 && argc < 63) {
+			execvp(argv[0], argv);
+			dprintf(2, "netlab: node %s: %s: %s\n", s->node->name, argv[0], strerror(errno));
+			_exit(errno == ENOENT ? 127 : 126);
+		}
+	}
 	execl("/bin/sh", "sh", "-c", c->text, (char *)NULL);
 	dprintf(2, "netlab: node %s: cannot run /bin/sh: %s\n", s->node->name, strerror(errno));
 	_exit(127);

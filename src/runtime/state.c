@@ -47,6 +47,14 @@ int state_lock(const char *lab, nlab_error **err)
 	return fd;
 }
 
+void state_unlink_lock(const char *lab)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/.%s.lock", state_root(), lab);
+	unlink(path);
+}
+
 static json_object *proc_json(const struct proc_id *p)
 {
 	json_object *o = json_object_new_object();

@@ -53,6 +53,10 @@ int state_lab_dir(const char *lab, char *buf, size_t len, nlab_error **err);
 /* Exclusive lock on <root>/<lab>.lock, held while the fd stays open. */
 int state_lock(const char *lab, nlab_error **err);
 
+/* Remove the lock file once the lab is gone (called with the lock held:
+ * nothing of a lab may stay behind). */
+void state_unlink_lock(const char *lab);
+
 int state_write(const struct lab_state *s, nlab_error **err);
 /* 0 and *out filled; -1 with errnum ENOENT when the lab has no state. */
 int state_read(const char *lab, struct lab_state *out, nlab_error **err);

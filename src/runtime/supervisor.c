@@ -366,7 +366,11 @@ static int create_links(struct sup *s, nlab_error **err)
 		struct nlab_veth_spec v = {
 			.name = l->a.name, .ifindex = l->a.ifindex, .netns_fd = fa,
 			.peer = l->b.name, .peer_ifindex = l->b.ifindex, .peer_netns_fd = fb,
-			.mtu = l->mtu, .master_ifindex = l->a.master, .up = 1,
+			.mtu = l->mtu, .master_ifindex = l->a.master,
+			/* Raising both ends in the creating exchange needs one
+			 * end in the lab namespace; node and host ends are
+			 * raised with their own namespace's batch instead. */
+			.up = l->a.ns == PLAN_NS_LAB || l->b.ns == PLAN_NS_LAB,
 		};
 		if (nlab_veth_queue_add(s->lab_nl, &v, ctx, err) < 0)
 			return -1;
@@ -390,6 +394,11 @@ static int configure_node(struct sup *s, struct sup_node *sn, nlab_error **err)
 	snprintf(ctx, sizeof(ctx), "node %s: lo up", n->name);
 	if (nlab_link_queue_up(nl, 1, NULL, ctx, err) < 0)
 		goto out;
+	for (size_t i = 0; i < n->ifaces.n; i++) {
+		snprintf(ctx, sizeof(ctx), "node %s: %s up", n->name, n->ifaces.v[i].ifname);
+		if (nlab_link_queue_up(nl, plan_node_ifindex(n, n->ifaces.v[i].ifname), NULL, ctx, err) < 0)
+			goto out;
+	}
 	for (size_t i = 0; i < n->addrs.n; i++) {
 		const struct topo_ipaddr *a = &n->addrs.v[i];
 		char cidr[64];
@@ -480,6 +489,9 @@ static int configure_host(struct sup *s, nlab_error **err)
 		snprintf(v[s->st.nhost_links].name, sizeof(v->name), "%s", e->name);
 		v[s->st.nhost_links].ifindex = idx;
 		s->st.nhost_links++;
+		snprintf(ctx, sizeof(ctx), "host:%s up", e->name);
+		if (nlab_link_queue_up(s->host_nl, idx, NULL, ctx, err) < 0)
+			return -1;
 	}
 	if (state_write(&s->st, err) < 0)
 		return -1;

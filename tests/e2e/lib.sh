@@ -32,6 +32,7 @@ check_contains() {
 }
 
 sandbox_setup() {
+	trap '"$NETLAB" down --all >/dev/null 2>&1' EXIT
 	mkdir -p /run/netlab
 	mount -t tmpfs -o mode=755 netlab-test /run/netlab
 	mount -t tmpfs -o mode=1777 netlab-tmp /tmp

@@ -12,7 +12,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 pass=0 fail=0
 for t in tests/e2e/test_*.sh; do
-	out=$(timeout 300 unshare --net --mount --fork -- bash "$t" 2>&1)
+	# A PID namespace too: whatever a test leaves running dies with it.
+	out=$(timeout 300 unshare --net --mount --pid --fork --mount-proc -- bash "$t" 2>&1)
 	rc=$?
 	echo "$out"
 	# Each test ends with "NAME: N passed, M failed".

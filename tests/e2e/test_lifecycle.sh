@@ -32,7 +32,7 @@ check_eq "rollback left nothing" "$before" "$(host_snapshot)"
 check_eq "no process left after rollback" "" "$(netlab_procs)"
 
 check "up for the crash test" "$NETLAB" up "$TOPO/two-webservers.topo"
-sup=$(sed -n '/"supervisor"/,/}/s/.*"pid": \([0-9]*\).*/\1/p' /run/netlab/two-webservers/state.json)
+sup=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["supervisor"]["pid"])' /run/netlab/two-webservers/state.json)
 inits=$(pgrep -x netlab-init | tr '\n' ' ')
 kill -9 "$sup"
 for _ in $(seq 50); do [ -z "$(pgrep -x netlab-init)" ] && break; sleep 0.1; done
@@ -50,7 +50,7 @@ node host
 T
 check "up a lab with a host link" "$NETLAB" up /tmp/host.topo
 check "the host reaches the node over the host link" ping -c 1 -W 2 10.9.0.2
-sup=$(sed -n '/"supervisor"/,/}/s/.*"pid": \([0-9]*\).*/\1/p' /run/netlab/host/state.json)
+sup=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["supervisor"]["pid"])' /run/netlab/host/state.json)
 kill -9 "$sup"
 check "down after a crash with a host link" "$NETLAB" down host
 check_eq "the host end is gone at once" "" "$(ip -o link show nlhost0 2>/dev/null)"

@@ -12,10 +12,14 @@ check "ping web2 -> web1 over IPv4" "$NETLAB" exec web2 ping -c 2 -W 2 192.168.0
 check "ping web2 -> web1 over IPv6, no DAD wait" "$NETLAB" exec web2 ping -6 -c 2 -W 2 fd00::1
 check_eq "hostname of web1" web1 "$("$NETLAB" exec $LAB web1 hostname)"
 check_eq "hostname of web2" web2 "$("$NETLAB" exec $LAB web2 hostname)"
-# ps inside a node: its init, its server, and ps itself, nothing of web2 or the sandbox.
+# ps inside a node: its own init and server, nothing of web2 or the sandbox.
+"$NETLAB" exec web2 sh -c 'sleep 1000 >/dev/null 2>&1 &'
 ps_out=$("$NETLAB" exec web1 ps -e -o pid=,comm=)
 check_contains "ps in web1 shows its PID 1 init" "1 netlab-init" "$ps_out"
-check_eq "ps in web1 shows only web1's processes" 3 "$(echo "$ps_out" | wc -l)"
+check_eq "ps in web1 shows one init only" 1 "$(echo "$ps_out" | grep -c netlab-init)"
+check_eq "ps in web1 does not show web2's sleep" 0 "$(echo "$ps_out" | grep -c sleep)"
+check_contains "ps in web2 shows its sleep" "sleep" "$("$NETLAB" exec web2 ps -e -o comm=)"
+check_eq "ps in web1 shows no process of the sandbox (test shell)" 0 "$(echo "$ps_out" | grep -c bash)"
 check_contains "web1's server log shows web2's request" "192.168.0.2" "$("$NETLAB" logs $LAB web1)"
 # A mount inside a node stays inside it.
 "$NETLAB" exec web1 sh -c 'mkdir -p /mnt/netlab-e2e && mount -t tmpfs x /mnt/netlab-e2e'
@@ -25,7 +29,7 @@ check_eq "web1 sees its own interfaces in /sys" "eth0 lo" "$("$NETLAB" exec web1
 check_eq "exec exit codes propagate" 7 "$("$NETLAB" exec web1 sh -c 'exit 7'; echo $?)"
 check_fails "up of the same lab twice is refused" "$NETLAB" up "$TOPO/two-webservers.topo"
 check "status lists the lab" sh -c "'$NETLAB' status | grep -q '^two-webservers *up'"
-check "status --json names both nodes" sh -c "'$NETLAB' status $LAB --json | grep -q '\"name\": \"web2\"'"
+check_eq "status --json names both nodes" "web1 web2" "$("$NETLAB" status $LAB --json | python3 -c 'import json,sys; print(" ".join(n["name"] for n in json.load(sys.stdin)["nodes"]))')"
 check "down" "$NETLAB" down $LAB
 check_eq "no netlab process is left" "" "$(netlab_procs)"
 check_eq "the sandbox is exactly as before (links, addresses, routes, mounts, /run/netlab)" "$before" "$(host_snapshot)"

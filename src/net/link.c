@@ -1,0 +1,178 @@
+#include "net/link.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <net/if.h>
+#include <string.h>
+
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+#include "util/cleanup.h"
+
+int nlab_ifname_check(const char *name, nlab_error **err)
+{
+	size_t len;
+
+	if (!name || !*name)
+		return nlab_error_set(err, EINVAL, "empty interface name");
+	len = strlen(name);
+	/* IFNAMSIZ counts the NUL; the kernel would silently truncate in some
+	 * paths and refuse in others, so refuse here with the name shown. */
+	if (len >= IFNAMSIZ)
+		return nlab_error_set(err, ENAMETOOLONG,
+				      "interface name \"%s\" (%zu bytes, at most %d)",
+				      name, len, IFNAMSIZ - 1);
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return nlab_error_set(err, EINVAL, "interface name \"%s\"", name);
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
+			return nlab_error_set(err, EINVAL,
+					      "interface name \"%s\": no '/', ':' or spaces",
+					      name);
+	return 0;
+}
+
+/* Start a request about an existing link, named by index or by name. */
+static struct nlmsghdr *link_begin(struct nlab_nl *nl, uint16_t type,
+				   int ifindex, const char *name,
+				   const char *ctx, nlab_error **err)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	if (ifindex < 0) {
+		nlab_error_set(err, EINVAL, "%s: ifindex %d", ctx ? ctx : "link", ifindex);
+		return NULL;
+	}
+	if (ifindex == 0 && nlab_ifname_check(name, err) < 0) {
+		nlab_error_wrap(err, "%s", ctx ? ctx : "link");
+		return NULL;
+	}
+	nlh = nlab_nl_msg_begin(nl, type, 0, err);
+	if (!nlh)
+		return NULL;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	/* rtnl_setlink()/rtnl_dellink() look the device up by IFLA_IFNAME
+	 * when ifi_index is 0. */
+	if (ifindex == 0)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	return nlh;
+}
+
+static int link_queue_flags(struct nlab_nl *nl, int ifindex, const char *name,
+			    unsigned int flags, const char *ctx, nlab_error **err)
+{
+	struct nlmsghdr *nlh = link_begin(nl, RTM_SETLINK, ifindex, name, ctx, err);
+	struct ifinfomsg *ifm;
+
+	if (!nlh)
+		return -1;
+	ifm = mnl_nlmsg_get_payload(nlh);
+	/* ifi_change selects the bits we mean; 0 would mean "all of them"
+	 * (rtnl_dev_combine_flags()'s bugwards compatibility). */
+	ifm->ifi_change = IFF_UP;
+	ifm->ifi_flags = flags;
+	return nlab_nl_msg_commit(nl, nlh, ctx, err);
+}
+
+int nlab_link_queue_up(struct nlab_nl *nl, int ifindex, const char *name,
+		       const char *ctx, nlab_error **err)
+{
+	return link_queue_flags(nl, ifindex, name, IFF_UP, ctx, err);
+}
+
+int nlab_link_queue_down(struct nlab_nl *nl, int ifindex, const char *name,
+			 const char *ctx, nlab_error **err)
+{
+	return link_queue_flags(nl, ifindex, name, 0, ctx, err);
+}
+
+int nlab_link_queue_mtu(struct nlab_nl *nl, int ifindex, const char *name,
+			int mtu, const char *ctx, nlab_error **err)
+{
+	struct nlmsghdr *nlh;
+
+	if (mtu <= 0)
+		return nlab_error_set(err, EINVAL, "%s: mtu %d", ctx ? ctx : "link", mtu);
+	nlh = link_begin(nl, RTM_SETLINK, ifindex, name, ctx, err);
+	if (!nlh)
+		return -1;
+	mnl_attr_put_u32(nlh, IFLA_MTU, (uint32_t)mtu);
+	return nlab_nl_msg_commit(nl, nlh, ctx, err);
+}
+
+int nlab_link_queue_master(struct nlab_nl *nl, int ifindex, const char *name,
+			   int master_ifindex, const char *ctx, nlab_error **err)
+{
+	struct nlmsghdr *nlh;
+
+	if (master_ifindex < 0)
+		return nlab_error_set(err, EINVAL, "%s: master ifindex %d",
+				      ctx ? ctx : "link", master_ifindex);
+	nlh = link_begin(nl, RTM_SETLINK, ifindex, name, ctx, err);
+	if (!nlh)
+		return -1;
+	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master_ifindex);
+	return nlab_nl_msg_commit(nl, nlh, ctx, err);
+}
+
+int nlab_link_queue_del(struct nlab_nl *nl, int ifindex, const char *name,
+			const char *ctx, nlab_error **err)
+{
+	struct nlmsghdr *nlh = link_begin(nl, RTM_DELLINK, ifindex, name, ctx, err);
+
+	if (!nlh)
+		return -1;
+	return nlab_nl_msg_commit(nl, nlh, ctx, err);
+}
+
+static int link_index_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type == RTM_NEWLINK &&
+	    nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*ifm)))
+		*(int *)data = ifm->ifi_index;
+	return MNL_CB_OK;
+}
+
+int nlab_link_index(struct nlab_nl *nl, const char *name, nlab_error **err)
+{
+	char buf[512];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	int ifindex = -1;
+
+	if (nlab_ifname_check(name, err) < 0)
+		return -1;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	/* Counters and VF data would only make the reply bigger. */
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	if (nlab_nl_request(nl, nlh, link_index_cb, &ifindex, err) < 0)
+		return nlab_error_wrap(err, "link %s", name);
+	if (ifindex <= 0)
+		return nlab_error_set(err, EBADMSG, "link %s: RTM_GETLINK: no reply", name);
+	return ifindex;
+}
+
+int nlab_link_exists(struct nlab_nl *nl, const char *name, nlab_error **err)
+{
+	cleanup_error nlab_error *e = NULL;
+
+	if (nlab_link_index(nl, name, &e) >= 0)
+		return 1;
+	if (e && e->errnum == ENODEV)
+		return 0;
+	if (err) {
+		nlab_error_free(err);
+		*err = steal_ptr(&e);
+	}
+	return -1;
+}

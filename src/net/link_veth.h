@@ -1,0 +1,42 @@
+/* veth pairs, created with both ends placed, numbered, sized, enslaved and
+ * up from one socket, with no lookups in between. */
+#ifndef NETLAB_NET_LINK_VETH_H
+#define NETLAB_NET_LINK_VETH_H
+
+#include "net/nlsock.h"
+#include "util/error.h"
+
+struct nlab_veth_spec {
+	const char *name;   /* this end's interface name */
+	int ifindex;        /* requested ifindex in its netns, 0 = kernel picks */
+	int netns_fd;       /* netns for this end; -1 = the socket's netns */
+	const char *peer;   /* peer interface name */
+	int peer_ifindex;   /* 0 = kernel picks */
+	int peer_netns_fd;  /* -1 = the socket's netns */
+	int mtu;            /* 0 = default; applied to both ends */
+	int master_ifindex; /* bridge to enslave THIS end to (only when this end
+			     * is in the socket's netns), 0 = none */
+	int up;             /* bring both ends up */
+};
+
+/* Queue the RTM_NEWLINK (NLM_F_CREATE|NLM_F_EXCL) creating the pair.
+ *
+ * Kernel rules this follows (veth_newlink()):
+ *  - The end created by the nested VETH_INFO_PEER request gets its
+ *    requested ifindex only if the outer end has one requested too; a
+ *    request that would be silently ignored is refused here (EINVAL).
+ *    Request both ifindexes (or none) and there is nothing to remember.
+ *  - A requested ifindex must be free in the netns that end lands in, else
+ *    the flush fails with EBUSY.
+ *  - The nested end cannot be opened in the creating request: it is
+ *    registered before the pair is linked and veth_open() then fails with
+ *    ENOTCONN.  So with `up`, the end in the socket's netns is created as
+ *    the nested end and raised (and enslaved) by a follow-up RTM_SETLINK
+ *    that runs only if the creation succeeded (nlab_nl_msg_commit_after()),
+ *    and the other end is raised by the creating request itself.  Hence
+ *    `up` needs at least one end in the socket's netns (EINVAL otherwise:
+ *    raise such ends through a socket opened in their netns). */
+int nlab_veth_queue_add(struct nlab_nl *nl, const struct nlab_veth_spec *s,
+			const char *ctx, nlab_error **err);
+
+#endif
