@@ -181,9 +181,9 @@ int nlab_nl_open_in(struct nlab_nl **out, int netns_fd, nlab_error **err)
 	if (nlab_netns_enter(netns_fd, &saved, err) < 0)
 		return -1;
 	r = nlab_nl_open(&nl, err);
-	if (nlab_netns_leave(&saved, r < 0 ? NULL : err) < 0) {
-		/* A socket is useless if this thread is stuck in the wrong
-		 * netns: everything after would configure the wrong place. */
+	/* Failing to get back outranks any error of the open: this thread
+	 * would go on configuring the wrong netns. */
+	if (nlab_netns_leave(&saved, err) < 0) {
 		nlab_nl_close(nl);
 		return -1;
 	}
@@ -268,7 +268,7 @@ static int nl_enqueue(struct nlab_nl *nl, struct nl_queue *q,
 	memcpy(nl->ctx + nl->ctxlen, ctx, clen);
 	nl->ctxlen += clen;
 	if (q != &nl->now)
-		memcpy(q->buf + q->len, nlh, nlh->nlmsg_len);
+		memcpy(q->buf + q->len, nlh, mlen); /* scratch padding is zeroed */
 	q->len += mlen;
 	return 0;
 }
@@ -383,28 +383,20 @@ static const char *nl_hint(const struct nlmsghdr *req, int e, char *buf, size_t 
 static void nl_flush_msg(struct nl_flush *f, const struct nlmsghdr *nlh)
 {
 	struct nlab_nl *nl = f->nl;
+	uint32_t idx = nlh->nlmsg_seq - f->q->reqs[f->first].seq;
 	const char *extack;
-	struct nl_req *r = NULL;
+	struct nl_req *r;
 	int e;
 
-	/* Anything not an ack to this chunk is a leftover of an earlier,
-	 * aborted flush or request; it must not be counted. */
-	if (nlh->nlmsg_pid != nl->portid || nlh->nlmsg_type != NLMSG_ERROR)
+	/* Anything not an ack to this run is a leftover of an earlier,
+	 * aborted flush or request; it must not be counted.  A run's sequence
+	 * numbers are consecutive (nl_send_queue() numbers them as it sends),
+	 * so the offset from the first finds the request, across wrap-around
+	 * too. */
+	if (nlh->nlmsg_pid != nl->portid || nlh->nlmsg_type != NLMSG_ERROR ||
+	    idx >= f->end - f->first)
 		return;
-	/* Sequence numbers rise within a queue but are not contiguous (the
-	 * follow-up queue takes numbers too): find the request by search. */
-	size_t lo = f->first, hi = f->end;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (f->q->reqs[mid].seq < nlh->nlmsg_seq)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < f->end && f->q->reqs[lo].seq == nlh->nlmsg_seq)
-		r = &f->q->reqs[lo];
-	if (!r)
-		return;
+	r = &f->q->reqs[f->first + idx];
 	if (r->state != NL_PENDING)
 		return;
 	f->outstanding--;
