@@ -22,7 +22,7 @@ static void end_of(const struct topology *t, const struct lab_plan *p, const str
 		/* Lab-side names only need to be unique inside the lab's own
 		 * namespace; short and derived from the link number. */
 		out->ns = PLAN_NS_LAB;
-		snprintf(out->name, sizeof(out->name), "v%zu%c", li, side);
+		snprintf(out->name, sizeof(out->name), "v%u%c", (unsigned)(li % 10000000), side);
 		out->ifindex = (*next_lab_ifindex)++;
 		out->master = p->bridges[e->index].ifindex;
 		break;
@@ -51,7 +51,7 @@ int plan_build(const struct topology *t, struct lab_plan *p)
 		return -1;
 	}
 	for (size_t i = 0; i < t->switches.n; i++) {
-		snprintf(p->bridges[i].name, sizeof(p->bridges[i].name), "br%zu", i);
+		snprintf(p->bridges[i].name, sizeof(p->bridges[i].name), "br%u", (unsigned)(i % 10000000));
 		p->bridges[i].ifindex = next++;
 	}
 	p->nbridges = t->switches.n;

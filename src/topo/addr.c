@@ -1,6 +1,7 @@
 #include "topo/addr.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,7 @@ int cidr_parse(const char *s, bool require_prefix, struct topo_cidr *out, char *
 	}
 	errno = 0;
 	plen = strtol(slash + 1, &end, 10);
-	if (slash[1] == '\0' || *end != '\0' || errno || slash[1] == '-' || slash[1] == '+') {
+	if (!isdigit((unsigned char)slash[1]) || *end != '\0' || errno) {
 		snprintf(why, whylen, "'%s' has no valid prefix length after '/'", s);
 		return -1;
 	}

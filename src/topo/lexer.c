@@ -54,6 +54,10 @@ int lexer_init(struct lexer *lx, const char *data, size_t len, struct diags *d)
 			if (!nv)
 				return -1;
 			lx->lines = nv;
+			bool *nb = realloc(lx->bad, cap * sizeof(*nb));
+			if (!nb)
+				return -1;
+			lx->bad = nb;
 		}
 		bool ok = check_line(data + off, l, lineno, d);
 		/* Keep a display copy even of a bad line (cut at 4096 bytes
@@ -62,9 +66,8 @@ int lexer_init(struct lexer *lx, const char *data, size_t len, struct diags *d)
 		copy = strndup(data + off, shown);
 		if (!copy)
 			return -1;
+		lx->bad[lx->nlines] = !ok;
 		lx->lines[lx->nlines++] = copy;
-		if (!ok)
-			copy[0] = '\0'; /* an unusable line parses as empty */
 		off += (nl ? (size_t)(nl - (data + off)) + 1 : len - off);
 	}
 	return 0;
@@ -118,50 +121,34 @@ int lexer_next(struct lexer *lx, struct logical_line *ll)
 {
 	ll_reset(ll);
 	while (lx->next < lx->nlines) {
-		bool cont = false;
 		int lineno = (int)lx->next + 1;
+		bool bad = lx->bad[lx->next];
 		const char *line = lx->lines[lx->next++];
-		size_t len = strlen(line);
+		size_t len = bad ? 0 : strlen(line);
 		size_t base = ll->len;
-		char *word = NULL;
-		size_t wlen = 0, i = 0;
+		bool comment = false, open_quote = false;
+		size_t i = 0;
 
-		/* A backslash ending the line (outside a comment) joins the next. */
-		if (len > 0 && line[len - 1] == '\\') {
-			const char *hash = NULL;
-			bool inq = false;
-			for (size_t k = 0; k + 1 < len; k++) {
-				if (line[k] == '"' && (k == 0 || line[k - 1] != '\\'))
-					inq = !inq;
-				if (!inq && line[k] == '#' && (k == 0 || is_space(line[k - 1]))) {
-					hash = line + k;
-					break;
-				}
-			}
-			if (!hash) {
-				cont = true;
-				len--;
-			}
-		}
 		if (ll_append(ll, line, len) < 0 || ll_append(ll, " ", 1) < 0)
 			return -1;
-
 		while (i < len) {
 			if (is_space(line[i])) {
 				i++;
 				continue;
 			}
-			if (line[i] == '#')
+			if (line[i] == '#') {
+				comment = true;
 				break;
+			}
 			struct tok *t = ll_push_tok(ll);
 			if (!t)
 				return -1;
 			t->pos = pos_at(line, i, lineno);
 			t->start = base + i;
-			word = malloc(len - i + 1);
+			char *word = malloc(len - i + 1);
+			size_t wlen = 0;
 			if (!word)
 				return -1;
-			wlen = 0;
 			/* A word may mix quoted and bare parts: a"b c"d is one word. */
 			while (i < len && !is_space(line[i])) {
 				if (line[i] == '"') {
@@ -175,6 +162,7 @@ int lexer_next(struct lexer *lx, struct logical_line *ll)
 					if (i >= len) {
 						diag_error(lx->d, pos_at(line, open, lineno),
 							   "unterminated string: missing closing '\"'");
+						open_quote = true;
 						break;
 					}
 					i++;
@@ -185,6 +173,22 @@ int lexer_next(struct lexer *lx, struct logical_line *ll)
 			word[wlen] = '\0';
 			t->text = word;
 			t->end = base + i;
+		}
+		/* A bare backslash ending the line (not in a comment or a
+		 * string) joins the next line: drop it from the last word. */
+		bool cont = !comment && !open_quote && len > 0 && line[len - 1] == '\\' && ll->ntoks > 0 &&
+			    ll->toks[ll->ntoks - 1].end == base + len;
+		if (cont) {
+			struct tok *last = &ll->toks[ll->ntoks - 1];
+			ll->buf[base + len - 1] = ' ';
+			size_t tl = strlen(last->text);
+			last->end--;
+			if (tl > 0)
+				last->text[tl - 1] = '\0';
+			if (last->end == last->start) {
+				free(last->text);
+				ll->ntoks--;
+			}
 		}
 		if (!cont && ll->ntoks > 0)
 			return 1;
@@ -207,4 +211,13 @@ void lexer_free_lines(char **lines, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(lines[i]);
 	free(lines);
+}
+
+void lexer_free(struct lexer *lx)
+{
+	lexer_free_lines(lx->lines, lx->nlines);
+	free(lx->bad);
+	lx->lines = NULL;
+	lx->bad = NULL;
+	lx->nlines = 0;
 }

@@ -27,7 +27,8 @@ struct logical_line {
 };
 
 struct lexer {
-	char **lines;           /* physical lines, NUL-terminated, NULL if unusable */
+	char **lines;           /* physical lines as displayed in diagnostics */
+	bool *bad;              /* lines whose bytes were rejected: parsed as empty */
 	size_t nlines;
 	size_t next;            /* next physical line index */
 	struct diags *d;
@@ -42,5 +43,7 @@ int lexer_next(struct lexer *lx, struct logical_line *ll);
 char *logical_line_rest(const struct logical_line *ll, size_t from);
 void logical_line_free(struct logical_line *ll);
 void lexer_free_lines(char **lines, size_t n);
+/* Free what lexer_init() allocated (when the lines were not handed on). */
+void lexer_free(struct lexer *lx);
 
 #endif

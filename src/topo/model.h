@@ -24,7 +24,8 @@ struct topo_cidr {
 struct topo_ipaddr {
 	char ifname[NLAB_IFNAMSIZ];
 	struct topo_cidr cidr;
-	struct topo_pos pos;
+	struct topo_pos pos;            /* of the address */
+	struct topo_pos if_pos;         /* of the interface name */
 };
 
 struct topo_route {

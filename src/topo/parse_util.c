@@ -33,8 +33,12 @@ bool parse_ifname(struct diags *d, struct topo_pos pos, const char *name, char o
 		if (c == '/' || c == ':' || c == '%' || isspace(c)) {
 			struct topo_pos at = pos;
 			at.col += (int)utf8_width(name, i);
-			diag_error(d, at, "interface name '%s' contains %s%c%s, which the kernel refuses in interface names",
-				   name, isspace(c) ? "white space" : "'", isspace(c) ? ' ' : c, isspace(c) ? "" : "'");
+			if (isspace(c))
+				diag_error(d, at, "interface name '%s' contains white space, which the kernel refuses in interface names",
+					   name);
+			else
+				diag_error(d, at, "interface name '%s' contains '%c', which the kernel refuses in interface names",
+					   name, c);
 			return false;
 		}
 	}

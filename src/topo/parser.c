@@ -55,6 +55,34 @@ static struct topo_node *cur_node(struct parser *p)
 	return &p->t->nodes.v[p->node];
 }
 
+/* Column of byte `off` of a token's unquoted text, counting the quotes and
+ * escapes that the source line has around it. */
+static struct topo_pos text_pos(struct parser *p, const struct tok *t, size_t off)
+{
+	const char *raw = p->ll->buf + t->start, *end = p->ll->buf + t->end;
+	struct topo_pos pos = t->pos;
+	bool inq = false;
+	size_t done = 0;
+
+	/* Step over quotes before the wanted byte, and over an opening quote
+	 * at it unless the quoted part is empty. */
+	while (raw < end && (done < off || (*raw == '"' && raw + 1 < end && raw[1] != '"'))) {
+		if (*raw == '"') {
+			inq = !inq;
+		} else {
+			if (inq && *raw == '\\' && raw + 1 < end && (raw[1] == '"' || raw[1] == '\\')) {
+				raw++;
+				pos.col++;
+			}
+			done++;
+		}
+		if (((unsigned char)*raw & 0xC0) != 0x80)
+			pos.col++;
+		raw++;
+	}
+	return pos;
+}
+
 /* Position just after the last token: where a missing argument belongs. */
 static struct topo_pos pos_after_last(struct parser *p)
 {
@@ -79,6 +107,8 @@ static void st_lab(struct parser *p)
 		diag_error(p->d, n->pos,
 			   "invalid lab name '%s': lab names use lowercase letters, digits and '-' (1 to %d characters)",
 			   n->text, NLAB_NAME_MAX);
+		t->name_explicit = true;
+		t->name_pos = TOK(0)->pos;
 		return;
 	}
 	free(t->name);
@@ -209,8 +239,7 @@ static bool parse_end(struct parser *p, const struct tok *tk, struct topo_end *e
 	if (!e->name)
 		return false;
 	e->kind = strcmp(e->name, "host") == 0 ? TOPO_END_HOST : TOPO_END_NODE;
-	struct topo_pos ip = tk->pos;
-	ip.col += (int)utf8_width(tk->text, (size_t)(colon - tk->text)) + 1;
+	struct topo_pos ip = text_pos(p, tk, (size_t)(colon - tk->text) + 1);
 	if (e->name[0] == '\0') {
 		diag_error(p->d, tk->pos, "link end '%s' has no node name before ':'", tk->text);
 		return false;
@@ -289,8 +318,9 @@ static void st_ip(struct parser *p)
 	struct topo_ipaddr a = { .pos = TOK(0)->pos };
 	char why[160];
 
-	if (!parse_ifname(p->d, TOK(1)->pos, TOK(1)->text, a.ifname))
+	if (!parse_ifname(p->d, text_pos(p, TOK(1), 0), TOK(1)->text, a.ifname))
 		return;
+	a.if_pos = TOK(1)->pos;
 	if (cidr_parse(TOK(2)->text, true, &a.cidr, why, sizeof(why)) < 0) {
 		diag_error(p->d, TOK(2)->pos, "bad address: %s", why);
 		return;
@@ -358,7 +388,7 @@ static void st_route(struct parser *p)
 			r.has_via = true;
 			r.via_pos = val->pos;
 		} else {
-			if (!parse_ifname(p->d, val->pos, val->text, r.dev))
+			if (!parse_ifname(p->d, text_pos(p, val, 0), val->text, r.dev))
 				return;
 			r.dev_pos = val->pos;
 		}
@@ -488,7 +518,7 @@ static void st_nat(struct parser *p)
 			diag_error(p->d, NARGS < 2 ? pos_after_last(p) : TOK(3)->pos, "usage: nat masquerade IFACE");
 			return;
 		}
-		if (!parse_ifname(p->d, TOK(2)->pos, TOK(2)->text, nat.ifname))
+		if (!parse_ifname(p->d, text_pos(p, TOK(2), 0), TOK(2)->text, nat.ifname))
 			return;
 		nat.if_pos = TOK(2)->pos;
 	} else if (strcmp(kind, "snat") == 0) {
@@ -501,7 +531,7 @@ static void st_nat(struct parser *p)
 			diag_error(p->d, TOK(2)->pos, "bad source range: %s", why);
 			return;
 		}
-		if (!parse_ifname(p->d, TOK(3)->pos, TOK(3)->text, nat.ifname))
+		if (!parse_ifname(p->d, text_pos(p, TOK(3), 0), TOK(3)->text, nat.ifname))
 			return;
 		nat.if_pos = TOK(3)->pos;
 		if (cidr_parse(TOK(4)->text, false, &nat.to, why, sizeof(why)) < 0 ||
@@ -522,7 +552,7 @@ static void st_nat(struct parser *p)
 				   "usage: nat dnat IFACE tcp|udp PORT ADDRESS[:PORT]");
 			return;
 		}
-		if (!parse_ifname(p->d, TOK(2)->pos, TOK(2)->text, nat.ifname))
+		if (!parse_ifname(p->d, text_pos(p, TOK(2), 0), TOK(2)->text, nat.ifname))
 			return;
 		nat.if_pos = TOK(2)->pos;
 		if (strcmp(TOK(3)->text, "tcp") == 0)
@@ -749,6 +779,8 @@ void topo_default_lab_name(const char *path, char *buf, size_t len)
 		if (strcmp(s, ".topo") == 0)
 			break;
 		unsigned char c = (unsigned char)*s;
+		if ((c & 0xC0) == 0x80)
+			continue; /* rest of a multibyte character: one '-' for it */
 		buf[o++] = isalnum(c) && c < 0x80 ? (char)tolower(c) : '-';
 	}
 	if (o == 0 && len > 3)
@@ -773,7 +805,7 @@ int topo_parse_buffer(const char *file, const char *buf, size_t len, struct topo
 	topo_default_lab_name(file, name, sizeof(name));
 	t->name = strdup(name);
 	if (lexer_init(&lx, buf, len, d) < 0) {
-		lexer_free_lines(lx.lines, lx.nlines);
+		lexer_free(&lx);
 		diag_error(d, ((struct topo_pos){ 0, 0 }), "out of memory");
 		return -1;
 	}
@@ -782,9 +814,10 @@ int topo_parse_buffer(const char *file, const char *buf, size_t len, struct topo
 	while ((r = lexer_next(&lx, &ll)) > 0)
 		parse_statement(&p);
 	logical_line_free(&ll);
+	free(lx.bad); /* the lines themselves now belong to the topology */
 	if (r < 0)
 		diag_error(d, ((struct topo_pos){ 0, 0 }), "out of memory");
-	if (t->nodes.n == 0 && d->nerrors == errors_before)
+	if (topo_count_nodes(t) == 0 && d->nerrors == errors_before)
 		diag_error(d, ((struct topo_pos){ 0, 0 }), "%s: a topology needs at least one 'node'",
 			   len == 0 ? "file is empty" : "no nodes defined");
 	return d->nerrors > errors_before ? -1 : 0;

@@ -112,8 +112,11 @@ static void check_links(struct topology *t, struct diags *d)
 			for (int w = 0; w < 2; w++) {
 				struct topo_end *e = w ? &l->b : &l->a;
 				struct topo_node *n = e->name ? topo_find_node(t, e->name) : NULL;
+				struct topo_switch *sw = e->name ? topo_find_switch(t, e->name) : NULL;
 				if (n)
 					n->broken_links = true;
+				if (sw && e->kind == TOPO_END_SWITCH)
+					sw->nports++;
 			}
 			continue;
 		}
@@ -157,7 +160,7 @@ static void check_addresses(struct topology *t, struct diags *d)
 			if (strcmp(a->ifname, "lo") != 0 && !topo_node_iface(n, a->ifname)) {
 				if (n->broken_links)
 					continue;
-				diag_error(d, a->pos, "no link creates interface %s:%s (add 'link %s:%s SWITCH_OR_NODE:IFACE')",
+				diag_error(d, a->if_pos, "no link creates interface %s:%s (add 'link %s:%s SWITCH_OR_NODE:IFACE')",
 					   n->name, a->ifname, n->name, a->ifname);
 				continue;
 			}
@@ -285,7 +288,7 @@ static void check_suspicious(const struct topology *t, struct diags *d)
 		const struct topo_node *n = &t->nodes.v[i];
 		if (n->is_host)
 			continue;
-		if (n->ifaces.n == 0)
+		if (n->ifaces.n == 0 && !n->broken_links)
 			diag_warn(d, n->pos, "node '%s' has no links: it is isolated", n->name);
 		else if (n->forward && n->ifaces.n < 2)
 			diag_warn(d, n->pos, "node '%s' forwards but has only one interface", n->name);

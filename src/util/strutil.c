@@ -6,20 +6,21 @@
 size_t str_distance(const char *a, const char *b, size_t cap)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	size_t row[64];
+	size_t small[64], *row = lb < 64 ? small : malloc((lb + 1) * sizeof(*row));
+	size_t result;
 
-	if (lb >= sizeof(row) / sizeof(row[0]) || la >= 64)
-		return cap + 1;
+	if (!row)
+		return strcmp(a, b) == 0 ? 0 : cap + 1;
 	for (size_t j = 0; j <= lb; j++)
 		row[j] = j;
+	result = lb;
 	for (size_t i = 1; i <= la; i++) {
 		size_t diag = row[0], best;
 		row[0] = i;
 		best = row[0];
 		for (size_t j = 1; j <= lb; j++) {
 			size_t up = row[j];
-			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			size_t v = diag + cost;
+			size_t v = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
 			if (row[j] + 1 < v)
 				v = row[j] + 1;
 			if (row[j - 1] + 1 < v)
@@ -29,10 +30,16 @@ size_t str_distance(const char *a, const char *b, size_t cap)
 			if (v < best)
 				best = v;
 		}
-		if (best > cap)
-			return cap + 1;
+		if (best > cap) {
+			result = cap + 1;
+			goto out;
+		}
+		result = row[lb];
 	}
-	return row[lb];
+out:
+	if (row != small)
+		free(row);
+	return result;
 }
 
 const char *str_nearest(const char *word, const char *const *candidates, size_t n)

@@ -39,7 +39,7 @@ static char *lex_render(const char *src, size_t len, struct diags *d)
 	}
 	fclose(f);
 	logical_line_free(&ll);
-	lexer_free_lines(lx.lines, lx.nlines);
+	lexer_free(&lx);
 	assert_int_equal(r, 0);
 	return out;
 }
@@ -245,7 +245,7 @@ static void test_physical_lines_kept_for_display(void **state)
 	assert_string_equal(lx.lines[1], "");
 	assert_string_equal(lx.lines[2], "  ip x \\");
 	assert_string_equal(lx.lines[3], " y");
-	lexer_free_lines(lx.lines, lx.nlines);
+	lexer_free(&lx);
 	assert_int_equal(d.n, 0);
 	diag_free(&d);
 }
@@ -269,7 +269,7 @@ static void test_token_flags_and_spans(void **state)
 	assert_memory_equal(ll.buf + ll.toks[1].start, "MOTD=\"a b\"", strlen("MOTD=\"a b\""));
 	assert_int_equal(lexer_next(&lx, &ll), 0);
 	logical_line_free(&ll);
-	lexer_free_lines(lx.lines, lx.nlines);
+	lexer_free(&lx);
 	diag_free(&d);
 }
 
@@ -286,7 +286,7 @@ static char *rest_of_first_line(const char *src, size_t from)
 	assert_int_equal(lexer_next(&lx, &ll), 1);
 	rest = logical_line_rest(&ll, from);
 	logical_line_free(&ll);
-	lexer_free_lines(lx.lines, lx.nlines);
+	lexer_free(&lx);
 	assert_int_equal(d.n, 0);
 	diag_free(&d);
 	assert_non_null(rest);
