@@ -15,13 +15,13 @@ not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $TEST_NAME: $*"; }
 check() {
 	local what=$1
 	shift
-	if "$@" >/tmp/e2e.out.$$ 2>&1; then ok "$what"; else not_ok "$what ($(tail -3 /tmp/e2e.out.$$ | tr '\n' ' '))"; fi
+	if "$@" >$T/e2e.out 2>&1; then ok "$what"; else not_ok "$what ($(tail -3 $T/e2e.out | tr '\n' ' '))"; fi
 }
 # check_fails DESCRIPTION COMMAND...: passes when COMMAND exits non-zero.
 check_fails() {
 	local what=$1
 	shift
-	if "$@" >/tmp/e2e.out.$$ 2>&1; then not_ok "$what (unexpectedly succeeded)"; else ok "$what"; fi
+	if "$@" >$T/e2e.out 2>&1; then not_ok "$what (unexpectedly succeeded)"; else ok "$what"; fi
 }
 # check_eq DESCRIPTION EXPECTED ACTUAL
 check_eq() {
@@ -32,10 +32,11 @@ check_contains() {
 }
 
 sandbox_setup() {
-	trap '"$NETLAB" down --all >/dev/null 2>&1' EXIT
+	# Not a tmpfs over /tmp: the netlab under test may live there.
+	T=$(mktemp -d /tmp/netlab-e2e.XXXXXX)
+	trap '"$NETLAB" down --all >/dev/null 2>&1; rm -rf "$T"' EXIT
 	mkdir -p /run/netlab
 	mount -t tmpfs -o mode=755 netlab-test /run/netlab
-	mount -t tmpfs -o mode=1777 netlab-tmp /tmp
 	ip link set lo up
 }
 
@@ -47,6 +48,7 @@ host_snapshot() {
 		ip route show table all 2>/dev/null
 		awk '{print $5}' /proc/self/mountinfo | sort
 		ls -A /run/netlab
+		ls -A /tmp | grep -v '^netlab-e2e'
 	} | sort
 }
 

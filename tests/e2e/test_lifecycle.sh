@@ -11,7 +11,7 @@ check_fails "exec without a lab name is ambiguous with two labs up" "$NETLAB" ex
 check "down --all" "$NETLAB" down --all
 check_eq "nothing left after two labs" "$before" "$(host_snapshot)"
 
-cat >/tmp/fail.topo <<'T'
+cat >$T/fail.topo <<'T'
 switch s
 node a
     ip eth0 10.0.0.1/24
@@ -22,10 +22,10 @@ node b
 link a:eth0 s
 link b:eth0 s
 T
-out=$("$NETLAB" up /tmp/fail.topo 2>&1)
+out=$("$NETLAB" up $T/fail.topo 2>&1)
 rc=$?
 check_eq "a failing exec makes up exit 1" 1 "$rc"
-check_contains "the message names node and line" "node a (/tmp/fail.topo:4)" "$out"
+check_contains "the message names node and line" "node a ($T/fail.topo:4)" "$out"
 check_contains "the message gives the exit code" "exit code 3" "$out"
 check_contains "the message shows the command's output" "bad thing" "$out"
 check_eq "rollback left nothing" "$before" "$(host_snapshot)"
@@ -41,30 +41,30 @@ check "down after the crash succeeds" "$NETLAB" down two-webservers
 check_eq "and leaves nothing" "$before" "$(host_snapshot)"
 [ -n "$inits" ] && ok "there were node inits before the crash ($inits)" || not_ok "no node inits seen before the crash"
 
-cat >/tmp/host.topo <<'T'
+cat >$T/host.topo <<'T'
 node n1
     ip eth0 10.9.0.2/24
 link host:nlhost0 n1:eth0
 node host
     ip nlhost0 10.9.0.1/24
 T
-check "up a lab with a host link" "$NETLAB" up /tmp/host.topo
+check "up a lab with a host link" "$NETLAB" up $T/host.topo
 check "the host reaches the node over the host link" ping -c 1 -W 2 10.9.0.2
 sup=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["supervisor"]["pid"])' /run/netlab/host/state.json)
 kill -9 "$sup"
 check "down after a crash with a host link" "$NETLAB" down host
 check_eq "the host end is gone at once" "" "$(ip -o link show nlhost0 2>/dev/null)"
-check "an immediate up of the same file succeeds" "$NETLAB" up /tmp/host.topo
-check "down" "$NETLAB" down /tmp/host.topo
+check "an immediate up of the same file succeeds" "$NETLAB" up $T/host.topo
+check "down" "$NETLAB" down $T/host.topo
 check_eq "nothing left" "$before" "$(host_snapshot)"
 
-cat >/tmp/logs.topo <<'T'
+cat >$T/logs.topo <<'T'
 node n
     env GREETING=hello
     run echo "$GREETING from $NETLAB_NODE in $(pwd)"
 T
-check "up a lab with a run command" "$NETLAB" up /tmp/logs.topo
+check "up a lab with a run command" "$NETLAB" up $T/logs.topo
 sleep 0.3
-check_contains "run output reaches netlab logs, with env and working directory" "hello from n in /tmp" "$("$NETLAB" logs n)"
+check_contains "run output reaches netlab logs, with env and working directory" "hello from n in $T" "$("$NETLAB" logs n)"
 check "down" "$NETLAB" down logs
 finish
