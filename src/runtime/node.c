@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "net/sysctl.h"
+#include "util/fsutil.h"
+#include "util/strutil.h"
 #include "util/cleanup.h"
 
 struct init_state {
@@ -78,10 +80,29 @@ static void setup_mounts(const struct node_spec *s)
 	 * same); stacking it keeps the host's /sys untouched. */
 	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		init_fail(s->ctl_fd, "mount /sys");
+	/* The topology's directory must stay reachable by name for the
+	 * commands (scripts next to the .topo file), even when it lives
+	 * under /tmp or /run, which get fresh tmpfs mounts below. */
+	const char *dir = s->t->dir;
+	bool keep = dir && (str_has_prefix(dir, "/tmp/") || str_has_prefix(dir, "/run/") ||
+			    !strcmp(dir, "/tmp") || !strcmp(dir, "/run"));
+	int dirfd = keep ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		init_fail(s->ctl_fd, "mount /tmp");
 	if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
 		init_fail(s->ctl_fd, "mount /run");
+	if (dirfd >= 0) {
+		char src[64];
+		nlab_error *err = NULL;
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", dirfd);
+		if (mkdir_p(dir, 0755, &err) < 0 || mount(src, dir, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			nlab_error_free(&err);
+			init_fail(s->ctl_fd, "bind the topology directory %s", dir);
+		}
+		close(dirfd);
+		if (chdir(dir) < 0)
+			init_fail(s->ctl_fd, "chdir %s", dir);
+	}
 }
 
 static pid_t spawn(struct init_state *st, const struct topo_cmd *c)
@@ -105,6 +126,8 @@ static pid_t spawn(struct init_state *st, const struct topo_cmd *c)
 	dup2(s->log_fd, 2);
 	setenv("NETLAB_LAB", s->lab, 1);
 	setenv("NETLAB_NODE", s->node->name, 1);
+	if (s->t->dir)
+		setenv("PWD", s->t->dir, 1);
 	for (size_t i = 0; i < s->node->envs.n; i++)
 		setenv(s->node->envs.v[i].key, s->node->envs.v[i].value, 1);
 	/* A plain command line runs as itself, not under a shell that waits

@@ -58,13 +58,16 @@ check "an immediate up of the same file succeeds" "$NETLAB" up $T/host.topo
 check "down" "$NETLAB" down $T/host.topo
 check_eq "nothing left" "$before" "$(host_snapshot)"
 
+echo marker-ok >$T/marker.txt
 cat >$T/logs.topo <<'T'
 node n
     env GREETING=hello
     run echo "$GREETING from $NETLAB_NODE in $(pwd)"
+    run cat marker.txt
 T
 check "up a lab with a run command" "$NETLAB" up $T/logs.topo
 sleep 0.3
 check_contains "run output reaches netlab logs, with env and working directory" "hello from n in $T" "$("$NETLAB" logs n)"
+check_contains "files next to the topology are readable from the node, even under /tmp" "marker-ok" "$("$NETLAB" logs n)"
 check "down" "$NETLAB" down logs
 finish
