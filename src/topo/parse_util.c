@@ -11,6 +11,25 @@
 #include "topo/addr.h"
 #include "util/strutil.h"
 
+int parse_choice(struct diags *d, struct topo_pos pos, const char *what, const char *plural, const char *word,
+		 const char *const *words, size_t n)
+{
+	char list[256] = "";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(word, words[i]) == 0)
+			return (int)i;
+	for (size_t i = 0; i < n && o < sizeof(list); i++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", words[i]);
+	const char *near = str_nearest(word, words, n);
+	if (near)
+		diag_error(d, pos, "unknown %s '%s'; did you mean '%s'? (%s: %s)", what, word, near, plural, list);
+	else
+		diag_error(d, pos, "unknown %s '%s' (%s: %s)", what, word, plural, list);
+	return -1;
+}
+
 bool parse_ifname(struct diags *d, struct topo_pos pos, const char *name, char out[NLAB_IFNAMSIZ])
 {
 	size_t len = strlen(name);
@@ -232,15 +251,10 @@ static bool parse_state(struct diags *d, const struct tok *t, unsigned *mask)
 
 	*mask = 0;
 	for (char *w = copy ? strtok_r(copy, ",", &save) : NULL; ok && w; w = strtok_r(NULL, ",", &save)) {
-		size_t i;
-		for (i = 0; i < 4; i++)
-			if (strcmp(w, names[i]) == 0)
-				break;
-		if (i == 4) {
-			const char *near = str_nearest(w, names, 4);
-			diag_error(d, t->pos, "unknown connection state '%s'%s%s%s (states: new, established, related, invalid)",
-				   w, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+		int i = parse_choice(d, t->pos, "connection state", "states", w, names, 4);
+		if (i < 0) {
 			ok = false;
+			break;
 		}
 		*mask |= 1u << i;
 	}
@@ -257,15 +271,12 @@ static bool parse_proto(struct diags *d, const struct tok *t, int *proto)
 	static const char *const names[] = { "tcp", "udp", "icmp", "icmpv6" };
 	static const int values[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 };
 
-	for (int i = 0; i < 4; i++)
-		if (strcmp(t->text, names[i]) == 0) {
-			*proto = values[i];
-			return true;
-		}
-	const char *near = str_nearest(t->text, names, 4);
-	diag_error(d, t->pos, "unknown protocol '%s'%s%s%s (protocols: tcp, udp, icmp, icmpv6)", t->text,
-		   near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
-	return false;
+	int i = parse_choice(d, t->pos, "protocol", "protocols", t->text, names, 4);
+
+	if (i < 0)
+		return false;
+	*proto = values[i];
+	return true;
 }
 
 bool parse_fw_match(struct diags *d, const struct tok *kw, const struct tok *val, struct topo_pos missing,
@@ -275,16 +286,9 @@ bool parse_fw_match(struct diags *d, const struct tok *kw, const struct tok *val
 	char why[160];
 	int w;
 
-	for (w = 0; w < 8; w++)
-		if (strcmp(kw->text, words[w]) == 0)
-			break;
-	if (w == 8) {
-		const char *near = str_nearest(kw->text, words, 8);
-		diag_error(d, kw->pos,
-			   "unknown firewall match '%s'%s%s%s (matches: proto, src, dst, sport, dport, in, out, state)",
-			   kw->text, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	w = parse_choice(d, kw->pos, "firewall match", "matches", kw->text, words, 8);
+	if (w < 0)
 		return false;
-	}
 	if (!val) {
 		diag_error(d, missing, "firewall match '%s' needs a value", kw->text);
 		return false;

@@ -10,6 +10,11 @@
 #include "topo/lexer.h"
 #include "topo/model.h"
 
+/* Index of word in words[n], or -1 after reporting "unknown WHAT 'word';
+ * did you mean 'x'? (PLURAL: a, b, c)" at pos. */
+int parse_choice(struct diags *d, struct topo_pos pos, const char *what, const char *plural, const char *word,
+		 const char *const *words, size_t n);
+
 /* Interface names as the kernel accepts them (dev_valid_name()). */
 bool parse_ifname(struct diags *d, struct topo_pos pos, const char *name, char out[NLAB_IFNAMSIZ]);
 bool parse_number(struct diags *d, const struct tok *t, const char *what, uint64_t min, uint64_t max, uint64_t *out);

@@ -260,15 +260,9 @@ static void st_link(struct parser *p)
 	for (i = 3; i < (int)p->ll->ntoks; i += 2) {
 		const struct tok *opt = TOK(i), *val = i + 1 < (int)p->ll->ntoks ? TOK(i + 1) : NULL;
 		static const char *const opts[] = { "mtu", "rate", "delay", "jitter", "loss" };
-		int which = -1;
+		int which = parse_choice(p->d, opt->pos, "link option", "options", opt->text, opts, 5);
 
-		for (int k = 0; k < 5; k++)
-			if (strcmp(opt->text, opts[k]) == 0)
-				which = k;
 		if (which < 0) {
-			const char *near = str_nearest(opt->text, opts, 5);
-			diag_error(p->d, opt->pos, "unknown link option '%s'%s%s%s (options: mtu, rate, delay, jitter, loss)",
-				   opt->text, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
 			ok = false;
 			break;
 		}
@@ -573,9 +567,7 @@ static void st_nat(struct parser *p)
 		nat.to_pos = TOK(5)->pos;
 	} else {
 		static const char *const kinds[] = { "masquerade", "snat", "dnat" };
-		const char *near = str_nearest(kind, kinds, 3);
-		diag_error(p->d, TOK(1)->pos, "unknown nat kind '%s'%s%s%s (kinds: masquerade, snat, dnat)", kind,
-			   near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+		parse_choice(p->d, TOK(1)->pos, "nat kind", "kinds", kind, kinds, 3);
 		return;
 	}
 	struct topo_nat *slot = TOPO_VEC_PUSH(n->nats);
@@ -586,31 +578,21 @@ static void st_nat(struct parser *p)
 static bool parse_chain(struct parser *p, const struct tok *t, enum topo_chain *c)
 {
 	static const char *const chains[] = { "input", "output", "forward" };
+	int i = parse_choice(p->d, t->pos, "chain", "chains", t->text, chains, 3);
 
-	for (int i = 0; i < 3; i++)
-		if (strcmp(t->text, chains[i]) == 0) {
-			*c = (enum topo_chain)i;
-			return true;
-		}
-	const char *near = str_nearest(t->text, chains, 3);
-	diag_error(p->d, t->pos, "unknown chain '%s'%s%s%s (chains: input, output, forward)", t->text,
-		   near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
-	return false;
+	if (i >= 0)
+		*c = (enum topo_chain)i;
+	return i >= 0;
 }
 
 static bool parse_action(struct parser *p, const struct tok *t, enum topo_action *a)
 {
 	static const char *const acts[] = { "accept", "drop", "reject" };
+	int i = parse_choice(p->d, t->pos, "action", "actions", t->text, acts, 3);
 
-	for (int i = 0; i < 3; i++)
-		if (strcmp(t->text, acts[i]) == 0) {
-			*a = (enum topo_action)i;
-			return true;
-		}
-	const char *near = str_nearest(t->text, acts, 3);
-	diag_error(p->d, t->pos, "unknown action '%s'%s%s%s (actions: accept, drop, reject)", t->text,
-		   near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
-	return false;
+	if (i >= 0)
+		*a = (enum topo_action)i;
+	return i >= 0;
 }
 
 static void st_firewall(struct parser *p)
