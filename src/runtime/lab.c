@@ -103,11 +103,9 @@ int lab_down(const char *lab, nlab_error **err)
 	int r = 0;
 
 	if (state_read(lab, &st, &e) < 0) {
-		bool absent = e && e->errnum == ENOENT;
 		nlab_error_free(&e);
-		/* No state file: at most a directory left by a crash early in
-		 * `up`; removing it is all there is to do. */
-		(void)absent;
+		/* No (readable) state: at most a directory left by a crash early
+		 * in `up`; removing it is all there is to do. */
 		if (state_remove(lab, err) < 0)
 			return -1;
 		state_unlink_lock(lab);

@@ -53,6 +53,7 @@ struct sup {
 	struct nlab_nl *host_nl, *lab_nl;
 	struct sup_node *nodes;
 	size_t nnodes;
+	struct sup_node **by_index;     /* topology node index -> node, NULL for host */
 	struct lab_state st;
 };
 
@@ -310,21 +311,14 @@ static void send_all(struct sup *s, bool (*want)(const struct sup_node *), const
 
 /* ---- network -------------------------------------------------------- */
 
+/* The plan numbers namespaces by topology node index. */
 static int ns_fd_of(struct sup *s, int ns)
 {
 	if (ns == PLAN_NS_LAB)
 		return -1;
 	if (ns == PLAN_NS_HOST)
 		return s->host_netns;
-	return s->nodes[ns].netns_fd;
-}
-
-static struct sup_node *node_by_index(struct sup *s, size_t index)
-{
-	for (size_t i = 0; i < s->nnodes; i++)
-		if (s->nodes[i].index == index)
-			return &s->nodes[i];
-	return NULL;
+	return s->by_index[ns]->netns_fd;
 }
 
 static void end_desc(struct sup *s, const struct plan_end *e, char *buf, size_t len)
@@ -359,13 +353,9 @@ static int create_links(struct sup *s, nlab_error **err)
 		end_desc(s, &l->a, da, sizeof(da));
 		end_desc(s, &l->b, db, sizeof(db));
 		snprintf(ctx, sizeof(ctx), "link %s -> %s (%s:%d)", da, db, t->file, tl->pos.line);
-		/* Node ends are created by node index into the plan's ns; the
-		 * plan numbers nodes by topology index. */
-		int fa = l->a.ns >= 0 ? node_by_index(s, (size_t)l->a.ns)->netns_fd : ns_fd_of(s, l->a.ns);
-		int fb = l->b.ns >= 0 ? node_by_index(s, (size_t)l->b.ns)->netns_fd : ns_fd_of(s, l->b.ns);
 		struct nlab_veth_spec v = {
-			.name = l->a.name, .ifindex = l->a.ifindex, .netns_fd = fa,
-			.peer = l->b.name, .peer_ifindex = l->b.ifindex, .peer_netns_fd = fb,
+			.name = l->a.name, .ifindex = l->a.ifindex, .netns_fd = ns_fd_of(s, l->a.ns),
+			.peer = l->b.name, .peer_ifindex = l->b.ifindex, .peer_netns_fd = ns_fd_of(s, l->b.ns),
 			.mtu = l->mtu, .master_ifindex = l->a.master,
 			/* Raising both ends in the creating exchange needs one
 			 * end in the lab namespace; node and host ends are
@@ -624,8 +614,9 @@ static int setup(struct sup *s, nlab_error **err)
 		return -1;
 
 	s->nodes = calloc(t->nodes.n + 1, sizeof(*s->nodes));
+	s->by_index = calloc(t->nodes.n + 1, sizeof(*s->by_index));
 	s->st.nodes = calloc(t->nodes.n + 1, sizeof(*s->st.nodes));
-	if (!s->nodes || !s->st.nodes)
+	if (!s->nodes || !s->by_index || !s->st.nodes)
 		return nlab_error_set(err, ENOMEM, "nodes");
 	for (size_t i = 0; i < t->nodes.n; i++) {
 		if (t->nodes.v[i].is_host)
@@ -633,6 +624,7 @@ static int setup(struct sup *s, nlab_error **err)
 		struct sup_node *sn = &s->nodes[s->nnodes++];
 		sn->tn = &t->nodes.v[i];
 		sn->index = i;
+		s->by_index[i] = sn;
 		sn->pidfd = sn->netns_fd = sn->ctl = sn->log_fd = -1;
 		if (start_node(s, sn, err) < 0)
 			return nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, t->file, sn->tn->pos.line);
