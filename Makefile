@@ -14,6 +14,11 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla -Wswitch-default \
 	-Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
+# Bind every symbol at start: node inits are forked from the supervisor by
+# the thousand, and lazy binding would make each of them resolve (and
+# copy-on-write) the same PLT slots again.
+LDFLAGS ?=
+ALL_LDFLAGS := -Wl,-z,now -Wl,-z,relro $(LDFLAGS)
 ALL_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) $(CFLAGS)
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -44,7 +49,7 @@ netlab: $(BUILD)/netlab
 	cp $< $@
 
 $(BUILD)/netlab: $(CLI_OBJS) $(BUILD)/libnetlab.a
-	$(CC) $(LDSAN) -o $@ $(CLI_OBJS) $(BUILD)/libnetlab.a $(PKG_LIBS)
+	$(CC) $(LDSAN) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libnetlab.a $(PKG_LIBS)
 
 $(BUILD)/libnetlab.a: $(LIB_OBJS)
 	@rm -f $@

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -77,6 +78,10 @@ static void status(struct sup *s, const char *fmt, ...)
 	write_all(s->o->status_fd, buf, (size_t)n);
 }
 
+/* IFLA_GROUP of every link in the lab namespace ("nl" in ASCII), so that
+ * teardown deletes them all with one request. */
+#define LAB_LINK_GROUP 0x6e6cU
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -102,6 +107,20 @@ static pid_t clone_node(int *pidfd)
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
+/* In a freshly cloned child: move `ctl` to fd 3 and `log` to fd 4 and
+ * close everything else, whatever numbers they had (a large lab's
+ * supervisor holds thousands of fds). */
+static int keep_fds(int ctl, int log)
+{
+	int hi = (ctl > log ? ctl : log) + 1;
+	int c = fcntl(ctl, F_DUPFD_CLOEXEC, hi < 5 ? 5 : hi);
+	int l = fcntl(log, F_DUPFD_CLOEXEC, hi < 5 ? 5 : hi);
+
+	if (c < 0 || l < 0 || dup3(c, 3, O_CLOEXEC) < 0 || dup3(l, 4, O_CLOEXEC) < 0)
+		return -1;
+	return (int)syscall(SYS_close_range, 5, ~0U, 0);
+}
+
 static int start_node(struct sup *s, struct sup_node *sn, nlab_error **err)
 {
 	int pair[2];
@@ -123,13 +142,9 @@ static int start_node(struct sup *s, struct sup_node *sn, nlab_error **err)
 	if (sn->pid == 0) {
 		/* The init keeps only its own channel and log: other nodes'
 		 * fds must not keep their channels open or leak into commands. */
-		int ctl = fcntl(pair[1], F_DUPFD_CLOEXEC, 100);
-		int log = fcntl(sn->log_fd, F_DUPFD_CLOEXEC, 101);
-		if (ctl < 0 || log < 0)
+		if (keep_fds(pair[1], sn->log_fd) < 0)
 			_exit(1);
-		for (int fd = 3; fd < 100; fd++)
-			close(fd);
-		syscall(SYS_close_range, 102, ~0U, 0);
+		int ctl = 3, log = 4;
 		char hosts[4200];
 		snprintf(hosts, sizeof(hosts), "%s/hosts", s->dir);
 		struct node_spec spec = {
@@ -342,7 +357,8 @@ static int create_links(struct sup *s, nlab_error **err)
 		snprintf(ctx, sizeof(ctx), "switch %s (%s:%d)", t->switches.v[i].name, t->file,
 			 t->switches.v[i].pos.line);
 		if (nlab_bridge_queue_add(s->lab_nl, s->plan.bridges[i].name, s->plan.bridges[i].ifindex, 1, ctx,
-					  err) < 0)
+					  err) < 0 ||
+		    nlab_link_queue_group(s->lab_nl, s->plan.bridges[i].ifindex, NULL, LAB_LINK_GROUP, ctx, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < s->plan.nlinks; i++) {
@@ -361,6 +377,7 @@ static int create_links(struct sup *s, nlab_error **err)
 			 * end in the lab namespace; node and host ends are
 			 * raised with their own namespace's batch instead. */
 			.up = l->a.ns == PLAN_NS_LAB || l->b.ns == PLAN_NS_LAB,
+			.group = LAB_LINK_GROUP,
 		};
 		if (nlab_veth_queue_add(s->lab_nl, &v, ctx, err) < 0)
 			return -1;
@@ -528,14 +545,11 @@ static void delete_links(struct sup *s)
 {
 	nlab_error *err = NULL;
 
-	for (size_t i = 0; s->lab_nl && i < s->plan.nlinks; i++) {
-		const struct plan_link *l = &s->plan.links[i];
-		if (l->a.ns == PLAN_NS_LAB)
-			nlab_link_queue_del(s->lab_nl, l->a.ifindex, NULL, "delete lab link", NULL);
-		else if (l->b.ns == PLAN_NS_LAB)
-			nlab_link_queue_del(s->lab_nl, l->b.ifindex, NULL, "delete lab link", NULL);
-	}
-	if (s->lab_nl && nlab_nl_flush(s->lab_nl, &err) < 0)
+	/* Every bridge and lab-side veth end, and with them their peers in
+	 * the nodes, in one kernel batch.  Node-to-node veths go with their
+	 * namespaces, which the kernel also dismantles as a batch. */
+	if (s->lab_nl && (nlab_link_queue_del_group(s->lab_nl, LAB_LINK_GROUP, "delete lab links", &err) < 0 ||
+			  nlab_nl_flush(s->lab_nl, &err) < 0))
 		nlab_error_free(&err);
 	for (size_t i = 0; s->host_nl && i < s->st.nhost_links; i++)
 		nlab_link_queue_del(s->host_nl, s->st.host_links[i].ifindex, NULL, "delete host link", NULL);
@@ -685,6 +699,18 @@ static void wait_loop(struct sup *s)
 	close(sfd);
 }
 
+/* A node costs the supervisor four fds (control socket, pidfd, netns,
+ * log); a 1000-node lab outgrows the usual soft limit of 1024. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int supervisor_main(const struct topology *t, const struct sup_options *o)
 {
 	struct sup s = { .t = t, .o = o, .host_netns = -1 };
@@ -698,6 +724,7 @@ int supervisor_main(const struct topology *t, const struct sup_options *o)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	raise_fd_limit();
 	if (state_lab_dir(o->lab, s.dir, sizeof(s.dir), &err) < 0)
 		goto fail;
 	s.st.lab = strdup(o->lab);

@@ -1,0 +1,25 @@
+# A lab big enough that the supervisor holds hundreds of fds (each node
+# costs it four): every node must still get exactly its own channel, and
+# one-request group deletion must take every link away on `down`.
+. tests/e2e/lib.sh
+sandbox_setup
+before=$(host_snapshot)
+N=120
+{
+	echo "lab scale"
+	echo "switch lan"
+	for i in $(seq 1 $N); do
+		printf 'node h%d\n    ip eth0 10.1.%d.%d/16\nlink h%d:eth0 lan\n' "$i" $((i / 250)) $((i % 250 + 1)) "$i"
+	done
+} >$T/scale.topo
+check "up of a $N-node star" "$NETLAB" up $T/scale.topo
+check_eq "every node runs an init" "$N" "$(pgrep -cx netlab-init)"
+check "the last node reaches the first" "$NETLAB" exec scale h$N ping -c 1 -W 2 10.1.0.2
+check "the first node reaches the last" "$NETLAB" exec scale h1 ping -c 1 -W 2 10.1.$((N / 250)).$((N % 250 + 1))
+check_eq "a middle node has its own hostname" "h61" "$("$NETLAB" exec scale h61 hostname)"
+check "down" "$NETLAB" down scale
+check_eq "no process left" "" "$(netlab_procs)"
+check_eq "sandbox unchanged" "$before" "$(host_snapshot)"
+check "an immediate second up succeeds" "$NETLAB" up $T/scale.topo
+check "and goes down again" "$NETLAB" down scale
+finish
