@@ -140,8 +140,24 @@ static void check_links(struct topology *t, struct diags *d)
 struct addr_owner {
 	const struct topo_node *node;
 	const struct topo_ipaddr *a;
+	size_t seq;                     /* file order: the first one owns it */
 };
 
+static int owner_cmp(const void *x, const void *y)
+{
+	const struct addr_owner *p = x, *q = y;
+	int c = p->a->cidr.family - q->a->cidr.family;
+
+	if (!c)
+		c = memcmp(p->a->cidr.addr, q->a->cidr.addr, p->a->cidr.family == AF_INET ? 4 : 16);
+	if (!c)
+		c = (p->seq > q->seq) - (p->seq < q->seq);
+	return c;
+}
+
+/* Duplicate addresses across the lab: sorted, so a 10000-node range is
+ * checked in N log N, and each duplicate names the first owner in file
+ * order as a scan would. */
 static void check_addresses(struct topology *t, struct diags *d)
 {
 	size_t total = 0, k = 0;
@@ -155,7 +171,6 @@ static void check_addresses(struct topology *t, struct diags *d)
 		const struct topo_node *n = &t->nodes.v[i];
 		for (size_t j = 0; j < n->addrs.n; j++) {
 			const struct topo_ipaddr *a = &n->addrs.v[j];
-			char buf[64];
 
 			if (strcmp(a->ifname, "lo") != 0 && !topo_node_iface(n, a->ifname)) {
 				if (n->broken_links)
@@ -164,27 +179,27 @@ static void check_addresses(struct topology *t, struct diags *d)
 					   n->name, a->ifname, n->name, a->ifname);
 				continue;
 			}
-			addr_format(a->cidr.family, a->cidr.addr, buf, sizeof(buf));
 			if (a->cidr.prefixlen == 0) {
 				diag_error(d, a->pos, "prefix /0 on an interface address makes every address local");
 				continue;
 			}
-			/* A linear scan: labs with many addresses are checked
-			 * once, and the constant factor is tiny. */
-			bool dup = false;
-			for (size_t m = 0; m < k; m++) {
-				if (seen[m].a->cidr.family == a->cidr.family &&
-				    addr_equal(a->cidr.family, seen[m].a->cidr.addr, a->cidr.addr)) {
-					diag_error(d, a->pos, "duplicate address %s: already assigned to %s:%s", buf,
-						   seen[m].node->name, seen[m].a->ifname);
-					diag_note(d, seen[m].a->pos, "first assigned here");
-					dup = true;
-					break;
-				}
-			}
-			if (!dup)
-				seen[k++] = (struct addr_owner){ n, a };
+			seen[k] = (struct addr_owner){ n, a, k };
+			k++;
 		}
+	}
+	qsort(seen, k, sizeof(*seen), owner_cmp);
+	for (size_t m = 1, first = 0; m < k; m++) {
+		const struct topo_ipaddr *a = seen[m].a, *f = seen[first].a;
+		char buf[64];
+
+		if (a->cidr.family != f->cidr.family || !addr_equal(a->cidr.family, a->cidr.addr, f->cidr.addr)) {
+			first = m;
+			continue;
+		}
+		addr_format(a->cidr.family, a->cidr.addr, buf, sizeof(buf));
+		diag_error(d, a->pos, "duplicate address %s: already assigned to %s:%s", buf, seen[first].node->name,
+			   f->ifname);
+		diag_note(d, f->pos, "first assigned here");
 	}
 	free(seen);
 }
