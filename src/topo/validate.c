@@ -188,19 +188,36 @@ static void check_addresses(struct topology *t, struct diags *d)
 		}
 	}
 	qsort(seen, k, sizeof(*seen), owner_cmp);
-	for (size_t m = 1, first = 0; m < k; m++) {
+	/* Report in file order, as the user reads the file. */
+	const struct addr_owner **first_of = calloc(k ? k : 1, sizeof(*first_of));
+	const struct topo_ipaddr **by_seq = calloc(k ? k : 1, sizeof(*by_seq));
+	const struct topo_node **node_of = calloc(k ? k : 1, sizeof(*node_of));
+	if (!first_of || !by_seq || !node_of)
+		goto out;
+	for (size_t m = 0, first = 0; m < k; m++) {
 		const struct topo_ipaddr *a = seen[m].a, *f = seen[first].a;
+		if (a->cidr.family != f->cidr.family || !addr_equal(a->cidr.family, a->cidr.addr, f->cidr.addr))
+			first = m;
+		by_seq[seen[m].seq] = a;
+		node_of[seen[m].seq] = seen[m].node;
+		if (first != m)
+			first_of[seen[m].seq] = &seen[first];
+	}
+	for (size_t q = 0; q < k; q++) {
+		const struct addr_owner *f = first_of[q];
 		char buf[64];
 
-		if (a->cidr.family != f->cidr.family || !addr_equal(a->cidr.family, a->cidr.addr, f->cidr.addr)) {
-			first = m;
+		if (!f)
 			continue;
-		}
-		addr_format(a->cidr.family, a->cidr.addr, buf, sizeof(buf));
-		diag_error(d, a->pos, "duplicate address %s: already assigned to %s:%s", buf, seen[first].node->name,
-			   f->ifname);
-		diag_note(d, f->pos, "first assigned here");
+		addr_format(by_seq[q]->cidr.family, by_seq[q]->cidr.addr, buf, sizeof(buf));
+		diag_error(d, by_seq[q]->pos, "duplicate address %s: already assigned to %s:%s", buf, f->node->name,
+			   f->a->ifname);
+		diag_note(d, f->a->pos, "first assigned here");
 	}
+out:
+	free(first_of);
+	free(by_seq);
+	free(node_of);
 	free(seen);
 }
 
