@@ -322,7 +322,7 @@ static void check_suspicious(const struct topology *t, struct diags *d)
 			continue;
 		if (n->ifaces.n == 0 && !n->broken_links)
 			diag_warn(d, n->pos, "node '%s' has no links: it is isolated", n->name);
-		else if (n->forward && n->ifaces.n < 2)
+		else if (n->forward && n->ifaces.n < 2 && !n->broken_links)
 			diag_warn(d, n->pos, "node '%s' forwards but has only one interface", n->name);
 		bool has_v4 = false;
 		for (size_t j = 0; j < n->addrs.n; j++)
