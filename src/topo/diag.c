@@ -6,16 +6,68 @@
 
 #include "topo/model.h"
 
+int diag_range_add(struct diags *d, const char *label)
+{
+	char **slot = topo_vec_push((void **)&d->ranges, &d->nranges, &d->rangecap, sizeof(*d->ranges));
+
+	if (!slot)
+		return 0;
+	*slot = strdup(label);
+	return (int)d->nranges;
+}
+
+static struct diag_bucket *bucket_for(struct diags *d, struct topo_pos pos)
+{
+	/* Few positions ever fail in a range: a linear scan from the most
+	 * recent (the usual hit) is enough. */
+	for (size_t k = d->nbuckets; k-- > 0;) {
+		struct diag_bucket *b = &d->buckets[k];
+		if (b->range == pos.range && b->line == pos.line && b->col == pos.col)
+			return b;
+	}
+	struct diag_bucket *b = topo_vec_push((void **)&d->buckets, &d->nbuckets, &d->bucketcap, sizeof(*d->buckets));
+	if (b) {
+		b->range = pos.range;
+		b->line = pos.line;
+		b->col = pos.col;
+	}
+	return b;
+}
+
 void diag_add(struct diags *d, enum diag_level level, struct topo_pos pos, const char *fmt, ...)
 {
 	struct diag *g;
 	va_list ap;
 	char *msg;
 
+	if (level == DIAG_ERROR)
+		d->nerrors++;
+	else if (level == DIAG_WARNING)
+		d->nwarnings++;
+	if (level == DIAG_NOTE && d->drop_notes)
+		return;
+	d->drop_notes = false;
+	if (level != DIAG_NOTE && pos.range > 0) {
+		struct diag_bucket *b = bucket_for(d, pos);
+		if (b && b->kept >= DIAG_RANGE_SHOWN) {
+			b->dropped++;
+			d->drop_notes = true;
+			return;
+		}
+		if (b)
+			b->kept++;
+	}
 	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
+	if (msg && pos.range > 0 && (size_t)pos.range <= d->nranges) {
+		char *full;
+		if (asprintf(&full, "in expansion i=%d of %s: %s", pos.iter, d->ranges[pos.range - 1], msg) < 0)
+			full = NULL;
+		free(msg);
+		msg = full;
+	}
 	g = topo_vec_push((void **)&d->v, &d->n, &d->cap, sizeof(*d->v));
 	if (!g || !msg) {
 		free(msg);
@@ -27,10 +79,6 @@ void diag_add(struct diags *d, enum diag_level level, struct topo_pos pos, const
 	g->seq = d->n;
 	/* A note sorts with the diagnostic it follows. */
 	g->key = (level == DIAG_NOTE && d->n > 1) ? d->v[d->n - 2].key : pos;
-	if (level == DIAG_ERROR)
-		d->nerrors++;
-	else if (level == DIAG_WARNING)
-		d->nwarnings++;
 }
 
 static int diag_cmp(const void *a, const void *b)
@@ -46,6 +94,19 @@ static int diag_cmp(const void *a, const void *b)
 
 void diag_sort(struct diags *d)
 {
+	for (size_t k = 0; k < d->nbuckets; k++) {
+		struct diag_bucket *b = &d->buckets[k];
+		if (!b->dropped || b->summed)
+			continue;
+		b->summed = true;
+		struct topo_pos pos = { .line = b->line, .col = b->col };
+		size_t before = d->n;
+		d->drop_notes = false;
+		diag_note(d, pos, "%zu more like %s in other expansions of %s not shown", b->dropped,
+			  b->kept + b->dropped == 1 ? "this" : "these", d->ranges[b->range - 1]);
+		if (d->n > before)
+			d->v[d->n - 1].key = pos; /* after the shown ones: added last */
+	}
 	if (d->n > 1)
 		qsort(d->v, d->n, sizeof(*d->v), diag_cmp);
 }
@@ -95,5 +156,9 @@ void diag_free(struct diags *d)
 	for (size_t i = 0; i < d->n; i++)
 		free(d->v[i].msg);
 	free(d->v);
+	for (size_t i = 0; i < d->nranges; i++)
+		free(d->ranges[i]);
+	free(d->ranges);
+	free(d->buckets);
 	memset(d, 0, sizeof(*d));
 }

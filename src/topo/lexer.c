@@ -14,7 +14,7 @@ static struct topo_pos pos_at(const char *line, size_t byte, int lineno)
 static bool check_line(const char *p, size_t len, int lineno, struct diags *d)
 {
 	if (len > TOPO_MAX_LINE) {
-		diag_error(d, ((struct topo_pos){ lineno, 1 }),
+		diag_error(d, ((struct topo_pos){ .line = lineno, .col = 1 }),
 			   "line is %zu bytes long; lines are limited to %u bytes", len, TOPO_MAX_LINE);
 		return false;
 	}

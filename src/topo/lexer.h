@@ -17,6 +17,7 @@ struct tok {
 	struct topo_pos pos;
 	size_t start, end;      /* byte span in the logical line, quotes included */
 	bool quoted;
+	bool subst;             /* a range expansion changed its text */
 };
 
 struct logical_line {

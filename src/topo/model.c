@@ -5,6 +5,22 @@
 #include <string.h>
 
 #include "topo/lexer.h"
+#include "topo/range.h"
+
+/* Open addressing over (kind, index) of every node and switch, filled
+ * lazily: the vectors only ever grow, so entries are added for the names
+ * pushed since the last lookup.  Keeps `check` linear in the lab size
+ * (name_taken per declaration, two lookups per link). */
+struct name_slot {
+	uint32_t hash;
+	uint32_t ref;           /* 0 = empty, else (index << 1 | is_switch) + 1 */
+};
+
+struct topo_name_index {
+	struct name_slot *slots;
+	size_t cap, used;       /* cap is a power of two */
+	size_t nnodes, nswitches;
+};
 
 void *topo_vec_push(void **v, size_t *n, size_t *cap, size_t elem)
 {
@@ -65,26 +81,119 @@ void topo_free(struct topology *t)
 		free(t->broken_names.v[i]);
 	free(t->broken_names.v);
 	lexer_free_lines(t->lines, t->nlines);
+	if (t->index)
+		free(t->index->slots);
+	free(t->index);
 	free(t->file);
 	free(t->dir);
 	free(t->name);
 	free(t);
 }
 
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static void index_put(struct name_slot *slots, size_t cap, uint32_t hash, uint32_t ref)
+{
+	size_t k = hash & (cap - 1);
+
+	while (slots[k].ref)
+		k = (k + 1) & (cap - 1);
+	slots[k] = (struct name_slot){ .hash = hash, .ref = ref };
+}
+
+static bool index_add(struct topo_name_index *x, const char *name, size_t idx, bool is_switch)
+{
+	if (!name)
+		return true;
+	if ((x->used + 1) * 2 > x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 64;
+		struct name_slot *ns = calloc(cap, sizeof(*ns));
+		if (!ns)
+			return false;
+		for (size_t k = 0; k < x->cap; k++)
+			if (x->slots[k].ref)
+				index_put(ns, cap, x->slots[k].hash, x->slots[k].ref);
+		free(x->slots);
+		x->slots = ns;
+		x->cap = cap;
+	}
+	index_put(x->slots, x->cap, name_hash(name), (uint32_t)((idx << 1 | is_switch) + 1));
+	x->used++;
+	return true;
+}
+
+/* The index up to date with t, or NULL (out of memory: callers scan). */
+static struct topo_name_index *name_index(const struct topology *t)
+{
+	/* Logically const: the index is a cache of t's own names. */
+	struct topology *mt = (struct topology *)t;
+	struct topo_name_index *x = mt->index;
+
+	if (!x) {
+		x = mt->index = calloc(1, sizeof(*x));
+		if (!x)
+			return NULL;
+	}
+	if (x->nnodes > t->nodes.n || x->nswitches > t->switches.n) {
+		/* Shrunk behind our back: start over. */
+		free(x->slots);
+		memset(x, 0, sizeof(*x));
+	}
+	for (; x->nnodes < t->nodes.n; x->nnodes++)
+		if (!index_add(x, t->nodes.v[x->nnodes].name, x->nnodes, false))
+			return NULL;
+	for (; x->nswitches < t->switches.n; x->nswitches++)
+		if (!index_add(x, t->switches.v[x->nswitches].name, x->nswitches, true))
+			return NULL;
+	return x;
+}
+
+static void *index_find(const struct topology *t, const char *name, bool is_switch)
+{
+	struct topo_name_index *x = name_index(t);
+
+	if (!x) {
+		if (is_switch) {
+			for (size_t i = 0; i < t->switches.n; i++)
+				if (t->switches.v[i].name && strcmp(t->switches.v[i].name, name) == 0)
+					return &t->switches.v[i];
+		} else {
+			for (size_t i = 0; i < t->nodes.n; i++)
+				if (t->nodes.v[i].name && strcmp(t->nodes.v[i].name, name) == 0)
+					return &t->nodes.v[i];
+		}
+		return NULL;
+	}
+	if (!x->cap)
+		return NULL;
+	uint32_t h = name_hash(name);
+	for (size_t k = h & (x->cap - 1); x->slots[k].ref; k = (k + 1) & (x->cap - 1)) {
+		uint32_t ref = x->slots[k].ref - 1;
+		if (x->slots[k].hash != h || (bool)(ref & 1) != is_switch)
+			continue;
+		size_t idx = ref >> 1;
+		const char *n = is_switch ? t->switches.v[idx].name : t->nodes.v[idx].name;
+		if (n && strcmp(n, name) == 0)
+			return is_switch ? (void *)&t->switches.v[idx] : (void *)&t->nodes.v[idx];
+	}
+	return NULL;
+}
+
 struct topo_node *topo_find_node(const struct topology *t, const char *name)
 {
-	for (size_t i = 0; i < t->nodes.n; i++)
-		if (strcmp(t->nodes.v[i].name, name) == 0)
-			return &t->nodes.v[i];
-	return NULL;
+	return index_find(t, name, false);
 }
 
 struct topo_switch *topo_find_switch(const struct topology *t, const char *name)
 {
-	for (size_t i = 0; i < t->switches.n; i++)
-		if (strcmp(t->switches.v[i].name, name) == 0)
-			return &t->switches.v[i];
-	return NULL;
+	return index_find(t, name, true);
 }
 
 struct topo_node *topo_host_node(const struct topology *t)
@@ -106,7 +215,8 @@ const struct topo_iface *topo_node_iface(const struct topo_node *n, const char *
 bool topo_name_broken(const struct topology *t, const char *name)
 {
 	for (size_t i = 0; i < t->broken_names.n; i++)
-		if (strcmp(t->broken_names.v[i], name) == 0)
+		if (t->broken_names.v[i] &&
+		    (strcmp(t->broken_names.v[i], name) == 0 || topo_range_pattern_match(t->broken_names.v[i], name)))
 			return true;
 	return false;
 }

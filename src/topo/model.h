@@ -13,6 +13,8 @@
 struct topo_pos {
 	int line;               /* 1-based physical line */
 	int col;                /* 1-based column (in characters) */
+	int range;              /* 0, or which range expanded this (diag_range_add) */
+	int iter;               /* the range's i for this expansion */
 };
 
 struct topo_cidr {
@@ -86,6 +88,8 @@ struct topo_fw_rule {
 	struct topo_pos pos, in_pos, out_pos;
 };
 
+struct topo_name_index;
+
 #define TOPO_VEC(T) struct { T *v; size_t n, cap; }
 
 struct topo_iface {
@@ -155,6 +159,9 @@ struct topology {
 	/* Source lines kept for diagnostics. */
 	char **lines;
 	size_t nlines;
+	/* Hash index over node and switch names (model.c), built as they
+	 * are looked up: ranged files have thousands of names. */
+	struct topo_name_index *index;
 };
 
 /* Grow a TOPO_VEC by one zeroed element and return a pointer to it, or

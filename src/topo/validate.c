@@ -140,8 +140,24 @@ static void check_links(struct topology *t, struct diags *d)
 struct addr_owner {
 	const struct topo_node *node;
 	const struct topo_ipaddr *a;
+	size_t seq;                     /* file order: the first one owns it */
 };
 
+static int owner_cmp(const void *x, const void *y)
+{
+	const struct addr_owner *p = x, *q = y;
+	int c = p->a->cidr.family - q->a->cidr.family;
+
+	if (!c)
+		c = memcmp(p->a->cidr.addr, q->a->cidr.addr, p->a->cidr.family == AF_INET ? 4 : 16);
+	if (!c)
+		c = (p->seq > q->seq) - (p->seq < q->seq);
+	return c;
+}
+
+/* Duplicate addresses across the lab: sorted, so a 10000-node range is
+ * checked in N log N, and each duplicate names the first owner in file
+ * order as a scan would. */
 static void check_addresses(struct topology *t, struct diags *d)
 {
 	size_t total = 0, k = 0;
@@ -155,7 +171,6 @@ static void check_addresses(struct topology *t, struct diags *d)
 		const struct topo_node *n = &t->nodes.v[i];
 		for (size_t j = 0; j < n->addrs.n; j++) {
 			const struct topo_ipaddr *a = &n->addrs.v[j];
-			char buf[64];
 
 			if (strcmp(a->ifname, "lo") != 0 && !topo_node_iface(n, a->ifname)) {
 				if (n->broken_links)
@@ -164,28 +179,45 @@ static void check_addresses(struct topology *t, struct diags *d)
 					   n->name, a->ifname, n->name, a->ifname);
 				continue;
 			}
-			addr_format(a->cidr.family, a->cidr.addr, buf, sizeof(buf));
 			if (a->cidr.prefixlen == 0) {
 				diag_error(d, a->pos, "prefix /0 on an interface address makes every address local");
 				continue;
 			}
-			/* A linear scan: labs with many addresses are checked
-			 * once, and the constant factor is tiny. */
-			bool dup = false;
-			for (size_t m = 0; m < k; m++) {
-				if (seen[m].a->cidr.family == a->cidr.family &&
-				    addr_equal(a->cidr.family, seen[m].a->cidr.addr, a->cidr.addr)) {
-					diag_error(d, a->pos, "duplicate address %s: already assigned to %s:%s", buf,
-						   seen[m].node->name, seen[m].a->ifname);
-					diag_note(d, seen[m].a->pos, "first assigned here");
-					dup = true;
-					break;
-				}
-			}
-			if (!dup)
-				seen[k++] = (struct addr_owner){ n, a };
+			seen[k] = (struct addr_owner){ n, a, k };
+			k++;
 		}
 	}
+	qsort(seen, k, sizeof(*seen), owner_cmp);
+	/* Report in file order, as the user reads the file. */
+	const struct addr_owner **first_of = calloc(k ? k : 1, sizeof(*first_of));
+	const struct topo_ipaddr **by_seq = calloc(k ? k : 1, sizeof(*by_seq));
+	const struct topo_node **node_of = calloc(k ? k : 1, sizeof(*node_of));
+	if (!first_of || !by_seq || !node_of)
+		goto out;
+	for (size_t m = 0, first = 0; m < k; m++) {
+		const struct topo_ipaddr *a = seen[m].a, *f = seen[first].a;
+		if (a->cidr.family != f->cidr.family || !addr_equal(a->cidr.family, a->cidr.addr, f->cidr.addr))
+			first = m;
+		by_seq[seen[m].seq] = a;
+		node_of[seen[m].seq] = seen[m].node;
+		if (first != m)
+			first_of[seen[m].seq] = &seen[first];
+	}
+	for (size_t q = 0; q < k; q++) {
+		const struct addr_owner *f = first_of[q];
+		char buf[64];
+
+		if (!f)
+			continue;
+		addr_format(by_seq[q]->cidr.family, by_seq[q]->cidr.addr, buf, sizeof(buf));
+		diag_error(d, by_seq[q]->pos, "duplicate address %s: already assigned to %s:%s", buf, f->node->name,
+			   f->a->ifname);
+		diag_note(d, f->a->pos, "first assigned here");
+	}
+out:
+	free(first_of);
+	free(by_seq);
+	free(node_of);
 	free(seen);
 }
 
@@ -290,7 +322,7 @@ static void check_suspicious(const struct topology *t, struct diags *d)
 			continue;
 		if (n->ifaces.n == 0 && !n->broken_links)
 			diag_warn(d, n->pos, "node '%s' has no links: it is isolated", n->name);
-		else if (n->forward && n->ifaces.n < 2)
+		else if (n->forward && n->ifaces.n < 2 && !n->broken_links)
 			diag_warn(d, n->pos, "node '%s' forwards but has only one interface", n->name);
 		bool has_v4 = false;
 		for (size_t j = 0; j < n->addrs.n; j++)
