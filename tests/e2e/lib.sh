@@ -48,7 +48,8 @@ host_snapshot() {
 		ip route show table all 2>/dev/null
 		awk '{print $5}' /proc/self/mountinfo | sort
 		ls -A /run/netlab
-		ls -A /tmp | grep -v '^netlab-e2e'
+		# Only what could be netlab's: /tmp is shared with whatever else runs.
+		ls -A /tmp | grep -i netlab | grep -v '^netlab-e2e'
 	} | sort
 }
 
