@@ -10,7 +10,7 @@ static const struct cli_verb verbs[] = {
 	{ "graph", cmd_graph, "graph FILE [--format dot|svg|png] [-o OUT]", "draw a topology with Graphviz" },
 	{ "up", cmd_up, "up FILE [--name LAB] [--grace SECONDS] [--dry-run]", "build the lab and start its commands" },
 	{ "down", cmd_down, "down [LAB|FILE] [--all]", "stop a lab and remove every trace of it" },
-	{ "status", cmd_status, "status [LAB] [--json]", "labs, or one lab's nodes, interfaces, commands" },
+	{ "status", cmd_status, "status [LAB] [--json] | status LAB --firewall [NODE]", "labs, or one lab's nodes, interfaces, commands; --firewall: rules with counters" },
 	{ "exec", cmd_exec, "exec [LAB] NODE [--] CMD...", "run a command inside a node" },
 	{ "shell", cmd_shell, "shell [LAB] NODE", "interactive shell inside a node" },
 	{ "logs", cmd_logs, "logs [LAB] NODE [-f]", "output of a node's commands" },

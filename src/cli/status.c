@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <json-c/json.h>
@@ -12,9 +13,12 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "net/iptc.h"
 #include "net/netns.h"
+#include "runtime/firewall.h"
 #include "runtime/lab.h"
 #include "runtime/state.h"
+#include "util/cleanup.h"
 #include "util/fsutil.h"
 
 static unsigned long long ns_inode(pid_t pid, const char *type)
@@ -195,19 +199,220 @@ static void print_lab_table(json_object *lab)
 	}
 }
 
+
+/* ---- status LAB --firewall [NODE] ------------------------------------ */
+
+struct fw_row {
+	int line;               /* topology line, 0 = not netlab's */
+	size_t seq;             /* kernel order, for ties */
+	int family;
+	const char *table;
+	char chain[32];
+	char target[32];
+	uint64_t packets, bytes;
+	bool policy;
+};
+
+struct fw_rows {
+	struct fw_row *v;
+	size_t n;
+	int family;
+	const char *table;
+	const char *tag;
+};
+
+static struct fw_row *fw_row_push(struct fw_rows *rows)
+{
+	struct fw_row *v = realloc(rows->v, (rows->n + 1) * sizeof(*v));
+
+	if (!v)
+		return NULL;
+	rows->v = v;
+	memset(&v[rows->n], 0, sizeof(*v));
+	v[rows->n].seq = rows->n;
+	return &v[rows->n++];
+}
+
+static void fw_collect(const struct nlab_ipt_seen *seen, void *arg)
+{
+	struct fw_rows *rows = arg;
+	struct fw_row *r = fw_row_push(rows);
+	size_t tl = strlen(rows->tag);
+
+	if (!r)
+		return;
+	/* Only a comment carrying this lab's tag maps to a line. */
+	if (seen->comment && !strncmp(seen->comment, rows->tag, tl) && seen->comment[tl] == ' ')
+		r->line = fw_comment_line(seen->comment);
+	r->family = rows->family;
+	r->table = rows->table;
+	snprintf(r->chain, sizeof(r->chain), "%s", seen->chain);
+	snprintf(r->target, sizeof(r->target), "%s", seen->target ? seen->target : "");
+	r->packets = seen->packets;
+	r->bytes = seen->bytes;
+}
+
+static int fw_row_cmp(const void *a, const void *b)
+{
+	const struct fw_row *x = a, *y = b;
+	/* Topology order; rules netlab did not add go last. */
+	int lx = x->line ? x->line : 1 << 30, ly = y->line ? y->line : 1 << 30;
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int print_node_firewall(const char *lab, const struct state_node *sn, const struct topology *t)
+{
+	static const char *const tables[] = { "filter", "nat" };
+	const struct topo_node *tn = t ? topo_find_node(t, sn->name) : NULL;
+	struct fw_rows rows = { 0 };
+	nlab_error *err = NULL;
+	char tag[64];
+	int saved = -1, r = 0;
+
+	fw_tag(lab, tag, sizeof(tag));
+	rows.tag = tag;
+	printf("node %s\n", sn->name);
+	if (!proc_id_alive(&sn->init)) {
+		printf("  (not running)\n");
+		return 0;
+	}
+	cleanup_close int fd = nlab_netns_open_pid(sn->init.pid, &err);
+	if (fd < 0 || nlab_netns_enter(fd, &saved, &err) < 0) {
+		nlab_error_print(&err);
+		return -1;
+	}
+	for (int f = 0; f < 2 && r == 0; f++)
+		for (int k = 0; k < 2 && r == 0; k++) {
+			int family = f ? AF_INET6 : AF_INET;
+			struct nlab_ipt_table *tb;
+			if (!nlab_ipt_table_exists(family, tables[k]))
+				continue;
+			if (nlab_ipt_open(&tb, family, tables[k], &err) < 0) {
+				r = -1;
+				break;
+			}
+			rows.family = family;
+			rows.table = tables[k];
+			nlab_ipt_foreach(tb, fw_collect, &rows, NULL);
+			/* A policy the topology set, with its counters. */
+			for (size_t i = 0; tn && k == 0 && i < tn->fw.n; i++) {
+				const struct topo_fw_rule *p = &tn->fw.v[i];
+				if (!p->is_policy)
+					continue;
+				struct fw_row *row = fw_row_push(&rows);
+				if (!row)
+					break;
+				row->policy = true;
+				row->line = p->pos.line;
+				row->family = family;
+				row->table = tables[k];
+				snprintf(row->chain, sizeof(row->chain), "%s", topo_chain_name(p->chain));
+				for (char *c = row->chain; *c; c++)
+					*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+				nlab_ipt_get_policy(tb, row->chain, row->target, sizeof(row->target), &row->packets,
+						    &row->bytes, NULL);
+			}
+			nlab_ipt_close(tb);
+		}
+	nlab_netns_leave(&saved, NULL);
+	if (r < 0) {
+		nlab_error_print(&err);
+		free(rows.v);
+		return -1;
+	}
+	if (rows.n == 0) {
+		printf("  (no rules)\n");
+		free(rows.v);
+		return 0;
+	}
+	qsort(rows.v, rows.n, sizeof(*rows.v), fw_row_cmp);
+	printf("  %-24s %-4s %-6s %-11s %-10s %10s %12s  %s\n", "WHERE", "IP", "TABLE", "CHAIN", "TARGET", "PACKETS",
+	       "BYTES", "STATEMENT");
+	for (size_t i = 0; i < rows.n; i++) {
+		const struct fw_row *w = &rows.v[i];
+		char where[64], target[48];
+		const char *text = "(not from the topology)";
+		const char *base = t && t->file ? strrchr(t->file, '/') : NULL;
+		base = base ? base + 1 : t ? t->file : "?";
+		if (w->line)
+			snprintf(where, sizeof(where), "%.40s:%d", base, w->line);
+		else
+			snprintf(where, sizeof(where), "-");
+		if (w->line && t && (size_t)w->line <= t->nlines) {
+			text = t->lines[w->line - 1];
+			while (*text == ' ' || *text == '\t')
+				text++;
+		}
+		snprintf(target, sizeof(target), "%s%s", w->policy ? "policy " : "", w->target);
+		printf("  %-24s %-4s %-6s %-11s %-10s %10llu %12llu  %s\n", where, w->family == AF_INET ? "v4" : "v6",
+		       w->table, w->chain, target, (unsigned long long)w->packets, (unsigned long long)w->bytes, text);
+	}
+	free(rows.v);
+	return 0;
+}
+
+static int print_firewall(const char *lab, const char *node)
+{
+	struct lab_state st;
+	nlab_error *err = NULL;
+	int r = EXIT_OK;
+
+	if (state_read(lab, &st, &err) < 0) {
+		nlab_error_print(&err);
+		return EXIT_RUNTIME;
+	}
+	/* The topology file gives each rule its statement text; the rules
+	 * themselves come from the kernel. */
+	struct topology *t = st.topology && *st.topology ? cli_load_topology(st.topology, true) : NULL;
+	bool found = false;
+	for (size_t i = 0; i < st.nnodes; i++) {
+		if (node && strcmp(node, st.nodes[i].name) != 0)
+			continue;
+		found = true;
+		if (i && !node)
+			printf("\n");
+		if (print_node_firewall(lab, &st.nodes[i], t) < 0)
+			r = EXIT_RUNTIME;
+	}
+	if (node && !found) {
+		fprintf(stderr, "netlab status: lab '%s' has no node '%s'\n", lab, node);
+		r = EXIT_RUNTIME;
+	}
+	topo_free(t);
+	state_clear(&st);
+	return r;
+}
+
 int cmd_status(int argc, char **argv)
 {
-	bool json = false;
-	const char *lab = NULL;
+	bool json = false, firewall = false;
+	const char *lab = NULL, *node = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
-		else if (argv[i][0] == '-' || lab) {
-			cli_usage_error("status", "usage: netlab status [LAB] [--json]");
-			return EXIT_USAGE;
-		} else
+		else if (!strcmp(argv[i], "--firewall"))
+			firewall = true;
+		else if (argv[i][0] != '-' && !lab)
 			lab = argv[i];
+		else if (argv[i][0] != '-' && firewall && !node)
+			node = argv[i];
+		else {
+			cli_usage_error("status", "usage: netlab status [LAB] [--json] | netlab status LAB --firewall [NODE]");
+			return EXIT_USAGE;
+		}
+	}
+	if (firewall) {
+		if (!lab || json) {
+			cli_usage_error("status", "usage: netlab status LAB --firewall [NODE]");
+			return EXIT_USAGE;
+		}
+		if (cli_require_root("status") < 0)
+			return EXIT_RUNTIME;
+		return print_firewall(lab, node);
 	}
 	if (lab) {
 		if (cli_require_root("status") < 0)

@@ -41,14 +41,6 @@ static int check_supported(const struct topology *t)
 			bad = 1;
 		}
 	}
-	for (size_t i = 0; i < t->nodes.n; i++) {
-		const struct topo_node *n = &t->nodes.v[i];
-		if (n->fw.n || n->nats.n)
-			fprintf(stderr,
-				"%s:%d: warning: node %s: firewall and nat statements are not applied yet by this "
-				"netlab version; the node runs without them\n",
-				t->file, n->fw.n ? n->fw.v[0].pos.line : n->nats.v[0].pos.line, n->name);
-	}
 	return bad ? -1 : 0;
 }
 

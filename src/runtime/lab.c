@@ -12,6 +12,7 @@
 #include "net/link.h"
 #include "net/nlsock.h"
 #include "net/sysctl.h"
+#include "runtime/firewall.h"
 #include "util/cleanup.h"
 
 static int pidfd_open_id(const struct proc_id *id)
@@ -120,6 +121,10 @@ int lab_down(const char *lab, nlab_error **err)
 		if (proc_id_alive(&st.nodes[i].init))
 			kill_and_wait(&st.nodes[i].init, SIGKILL, 5000);
 	if (remove_host_links(&st, err) < 0)
+		r = -1;
+	/* Tagged rules, found by their comment: right also after a kill -9
+	 * of the supervisor, and never touching a rule netlab did not add. */
+	if (fw_remove_host(&st, r < 0 ? NULL : err) < 0)
 		r = -1;
 	for (size_t i = st.nhost_sysctls; i-- > 0;) {
 		char cur[256];

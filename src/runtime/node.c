@@ -1,5 +1,6 @@
 #include "runtime/node.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -62,6 +63,77 @@ __attribute__((noreturn, format(printf, 2, 3))) static void init_fail(int ctl, c
 	_exit(1);
 }
 
+/* netlab writes the node's rules with libiptc, into the legacy x_tables.
+ * Where the default `iptables` is the nf_tables variant (Debian 12), a user
+ * typing `iptables -L` in the node would see an empty ruleset; so inside
+ * the node's own mount namespace only, /etc/alternatives becomes a tmpfs
+ * with the same links, the iptables ones pointing at the legacy tools.
+ * The host's alternatives are never changed. */
+static bool nft_to_legacy(const char *name, const char *target, char *out, size_t len)
+{
+	static const char *const names[] = { "iptables", "iptables-restore", "iptables-save",
+					      "ip6tables", "ip6tables-restore", "ip6tables-save" };
+	bool ours = false;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		ours |= strcmp(name, names[i]) == 0;
+	const char *nft = ours ? strstr(target, "-nft") : NULL;
+	if (!nft)
+		return false;
+	if ((size_t)snprintf(out, len, "%.*s-legacy%s", (int)(nft - target), target, nft + 4) >= len)
+		return false;
+	return access(out, X_OK) == 0;
+}
+
+static void legacy_iptables(const struct node_spec *s)
+{
+	struct alt {
+		char name[256];
+		char target[4096];
+	} *alts = NULL;
+	size_t n = 0, cap = 0;
+	bool change = false;
+	DIR *d = opendir("/etc/alternatives");
+
+	if (!d)
+		return;
+	for (struct dirent *e; (e = readdir(d));) {
+		char path[4400], legacy[4096];
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(alts->name))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct alt *v = realloc(alts, cap * sizeof(*v));
+			if (!v)
+				init_fail(s->ctl_fd, "read /etc/alternatives");
+			alts = v;
+		}
+		snprintf(path, sizeof(path), "/etc/alternatives/%s", e->d_name);
+		ssize_t l = readlink(path, alts[n].target, sizeof(alts[n].target) - 1);
+		if (l < 0)
+			continue; /* not a link: alternatives holds only links */
+		alts[n].target[l] = '\0';
+		snprintf(alts[n].name, sizeof(alts[n].name), "%s", e->d_name);
+		if (nft_to_legacy(alts[n].name, alts[n].target, legacy, sizeof(legacy))) {
+			snprintf(alts[n].target, sizeof(alts[n].target), "%s", legacy);
+			change = true;
+		}
+		n++;
+	}
+	closedir(d);
+	if (change) {
+		if (mount("tmpfs", "/etc/alternatives", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
+			init_fail(s->ctl_fd, "mount a tmpfs on /etc/alternatives");
+		for (size_t i = 0; i < n; i++) {
+			char path[4400];
+			snprintf(path, sizeof(path), "/etc/alternatives/%s", alts[i].name);
+			if (symlink(alts[i].target, path) < 0)
+				init_fail(s->ctl_fd, "symlink %s", path);
+		}
+	}
+	free(alts);
+}
+
 static void setup_mounts(const struct node_spec *s)
 {
 	/* Before anything is mounted: without this a mount below would
@@ -80,6 +152,7 @@ static void setup_mounts(const struct node_spec *s)
 	 * same); stacking it keeps the host's /sys untouched. */
 	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		init_fail(s->ctl_fd, "mount /sys");
+	legacy_iptables(s);
 	/* The topology's directory must stay reachable by name for the
 	 * commands (scripts next to the .topo file), even when it lives
 	 * under /tmp or /run, which get fresh tmpfs mounts below. */

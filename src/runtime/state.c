@@ -102,6 +102,16 @@ int state_write(const struct lab_state *s, nlab_error **err)
 	}
 	json_object_object_add(root, "host_sysctls", sysctls);
 	sysctls = NULL;
+	json_object *rules = json_object_new_array();
+	for (size_t i = 0; i < s->nhost_rules; i++) {
+		json_object *l = json_object_new_object();
+		json_object_object_add(l, "family", json_object_new_int(s->host_rules[i].family));
+		json_object_object_add(l, "table", json_object_new_string(s->host_rules[i].table));
+		json_object_object_add(l, "chain", json_object_new_string(s->host_rules[i].chain));
+		json_object_object_add(l, "comment", json_object_new_string(s->host_rules[i].comment));
+		json_object_array_add(rules, l);
+	}
+	json_object_object_add(root, "host_rules", rules);
 
 	snprintf(path, sizeof(path), "%s/state.json", dir);
 	snprintf(tmp, sizeof(tmp), "%s/.state.json.tmp", dir);
@@ -188,6 +198,19 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 			s->nhost_sysctls++;
 		}
 	}
+	if (json_object_object_get_ex(root, "host_rules", &arr) && json_object_is_type(arr, json_type_array)) {
+		size_t n = json_object_array_length(arr);
+		s->host_rules = calloc(n ? n : 1, sizeof(*s->host_rules));
+		for (size_t i = 0; s->host_rules && i < n; i++) {
+			json_object *o = json_object_array_get_idx(arr, i);
+			struct state_host_rule *r = &s->host_rules[i];
+			r->family = (int)jint(o, "family");
+			snprintf(r->table, sizeof(r->table), "%s", jstr(o, "table") ? jstr(o, "table") : "");
+			snprintf(r->chain, sizeof(r->chain), "%s", jstr(o, "chain") ? jstr(o, "chain") : "");
+			r->comment = strdup(jstr(o, "comment") ? jstr(o, "comment") : "");
+			s->nhost_rules++;
+		}
+	}
 	json_object_put(root);
 	return 0;
 }
@@ -205,6 +228,9 @@ void state_clear(struct lab_state *s)
 		free(s->host_sysctls[i].old);
 	}
 	free(s->host_sysctls);
+	for (size_t i = 0; i < s->nhost_rules; i++)
+		free(s->host_rules[i].comment);
+	free(s->host_rules);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -31,6 +31,15 @@ struct state_sysctl {
 	char *old;
 };
 
+/* A rule netlab added to a table of the starting namespace: found again
+ * by its comment (which starts with the lab's tag) when the lab goes down. */
+struct state_host_rule {
+	int family;             /* 4 or 6 */
+	char table[16];
+	char chain[32];
+	char *comment;
+};
+
 struct lab_state {
 	char *lab;
 	char *topology;         /* absolute path of the .topo file */
@@ -43,6 +52,8 @@ struct lab_state {
 	size_t nhost_links;
 	struct state_sysctl *host_sysctls;
 	size_t nhost_sysctls;
+	struct state_host_rule *host_rules;
+	size_t nhost_rules;
 };
 
 /* Root of all lab state; NETLAB_RUN_DIR overrides /run/netlab (tests). */

@@ -26,6 +26,7 @@
 #include "net/nlsock.h"
 #include "net/route.h"
 #include "net/sysctl.h"
+#include "runtime/firewall.h"
 #include "runtime/hosts.h"
 #include "runtime/node.h"
 #include "runtime/plan.h"
@@ -426,7 +427,7 @@ static int configure_node(struct sup *s, struct sup_node *sn, nlab_error **err)
 	}
 	if (nlab_nl_flush(nl, err) < 0)
 		goto out;
-	if (n->forward || n->sysctls.n) {
+	if (n->forward || n->sysctls.n || n->fw.n || n->nats.n) {
 		if (nlab_netns_enter(sn->netns_fd, &saved, err) < 0)
 			goto out;
 		if (n->forward && (nlab_sysctl_write("net.ipv4.ip_forward", "1", err) < 0 ||
@@ -440,6 +441,12 @@ static int configure_node(struct sup *s, struct sup_node *sn, nlab_error **err)
 						n->sysctls.v[i].pos.line);
 				goto leave;
 			}
+		/* Firewall and NAT after forwarding and before any command:
+		 * the lock is the node's own, where its iptables looks. */
+		char lock[64];
+		snprintf(lock, sizeof(lock), "/proc/%d/root/run/xtables.lock", (int)sn->pid);
+		if (fw_apply_node(s->t, n, s->o->lab, lock, err) < 0)
+			goto leave;
 		r = 0;
 leave:
 		if (nlab_netns_leave(&saved, r < 0 ? NULL : err) < 0)
@@ -534,6 +541,13 @@ static int configure_host(struct sup *s, nlab_error **err)
 		if (nlab_netns_leave(&saved, r < 0 ? NULL : err) < 0 || r < 0)
 			return -1;
 	}
+	if (h->forward || h->nats.n) {
+		if (nlab_netns_enter(s->host_netns, &saved, err) < 0)
+			return -1;
+		int r = fw_apply_host(s->t, s->o->lab, &s->st, err);
+		if (nlab_netns_leave(&saved, r < 0 ? NULL : err) < 0 || r < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -592,10 +606,26 @@ static void stop_nodes(struct sup *s)
 	}
 }
 
+static void remove_host_rules(struct sup *s)
+{
+	int saved = -1;
+	nlab_error *err = NULL;
+
+	if (!s->st.nhost_rules || nlab_netns_enter(s->host_netns, &saved, &err) < 0) {
+		nlab_error_free(&err);
+		return;
+	}
+	if (fw_remove_host(&s->st, &err) < 0)
+		fprintf(stderr, "netlab: %s\n", err->msg);
+	nlab_error_free(&err);
+	nlab_netns_leave(&saved, NULL);
+}
+
 static void teardown(struct sup *s)
 {
 	delete_links(s);
 	stop_nodes(s);
+	remove_host_rules(s);
 	restore_host_sysctls(s);
 }
 

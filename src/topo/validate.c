@@ -298,12 +298,77 @@ static void check_routes(const struct topo_node *n, struct diags *d)
 	}
 }
 
+static bool iface_has_family(const struct topo_node *n, const char *ifname, int family)
+{
+	for (size_t i = 0; i < n->addrs.n; i++)
+		if (n->addrs.v[i].cidr.family == family && !strcmp(n->addrs.v[i].ifname, ifname))
+			return true;
+	return false;
+}
+
+static bool iface_has_any(const struct topo_node *n, const char *ifname)
+{
+	for (size_t i = 0; i < n->addrs.n; i++)
+		if (!strcmp(n->addrs.v[i].ifname, ifname))
+			return true;
+	return false;
+}
+
+static bool node_has_family(const struct topo_node *n, int family)
+{
+	for (size_t i = 0; i < n->addrs.n; i++)
+		if (n->addrs.v[i].cidr.family == family)
+			return true;
+	return false;
+}
+
+static bool on_connected_subnet(const struct topo_node *n, const struct topo_cidr *a)
+{
+	for (size_t i = 0; i < n->addrs.n; i++)
+		if (strcmp(n->addrs.v[i].ifname, "lo") != 0 && cidr_contains(&n->addrs.v[i].cidr, a->family, a->addr))
+			return true;
+	return false;
+}
+
 static void check_nat_fw(const struct topo_node *n, struct diags *d)
 {
 	for (size_t i = 0; i < n->nats.n; i++) {
 		const struct topo_nat *x = &n->nats.v[i];
-		if (!node_has_iface(n, x->ifname))
+		char buf[64];
+		if (!node_has_iface(n, x->ifname)) {
 			unknown_iface(d, x->if_pos, n, x->ifname, "nat");
+			continue;
+		}
+		/* The host's interfaces are not all in the file; `up` sees them.
+		 * An interface (or node) without any address in the file may
+		 * get them from an `exec` line: only what the file declares is
+		 * held against it. */
+		if (n->is_host || n->broken_links)
+			continue;
+		addr_format(x->to.family, x->to.addr, buf, sizeof(buf));
+		switch (x->kind) {
+		case TOPO_NAT_MASQUERADE:
+			if (iface_has_any(n, x->ifname) && !iface_has_family(n, x->ifname, AF_INET))
+				diag_error(d, x->if_pos,
+					   "nat masquerade: interface %s of node '%s' has no IPv4 address to rewrite to",
+					   x->ifname, n->name);
+			break;
+		case TOPO_NAT_SNAT:
+			if (iface_has_any(n, x->ifname) && !iface_has_family(n, x->ifname, x->to.family))
+				diag_error(d, x->if_pos,
+					   "nat snat: interface %s of node '%s' has no %s address: replies to %s could not "
+					   "come back through it",
+					   x->ifname, n->name, x->to.family == AF_INET ? "IPv4" : "IPv6", buf);
+			break;
+		case TOPO_NAT_DNAT:
+		default:
+			if (node_has_family(n, x->to.family) && !on_connected_subnet(n, &x->to))
+				diag_error(d, x->to_pos,
+					   "nat dnat: %s is on no subnet connected to node '%s': the node could not "
+					   "deliver the forwarded packets",
+					   buf, n->name);
+			break;
+		}
 	}
 	for (size_t i = 0; i < n->fw.n; i++) {
 		const struct topo_fw_rule *r = &n->fw.v[i];
@@ -314,12 +379,39 @@ static void check_nat_fw(const struct topo_node *n, struct diags *d)
 	}
 }
 
+/* A node that drops all input, accepts nothing on input and runs a
+ * server: nobody can reach the server (and not even replies get in). */
+static void check_fw_lockout(const struct topo_node *n, struct diags *d)
+{
+	const struct topo_fw_rule *drop = NULL;
+	bool accept = false, run = false;
+
+	for (size_t i = 0; i < n->fw.n; i++) {
+		const struct topo_fw_rule *r = &n->fw.v[i];
+		if (r->chain != TOPO_CHAIN_INPUT)
+			continue;
+		if (r->is_policy)
+			drop = r->action == TOPO_ACT_DROP ? r : NULL;
+		else if (r->action == TOPO_ACT_ACCEPT)
+			accept = true;
+	}
+	for (size_t i = 0; i < n->cmds.n; i++)
+		run |= n->cmds.v[i].kind == TOPO_CMD_RUN;
+	if (drop && !accept && run)
+		diag_warn(d, drop->pos,
+			  "node '%s' drops all input and accepts nothing on input, but runs a server: nothing can "
+			  "reach it (add e.g. 'firewall input accept state established,related' and an accept "
+			  "rule for its port)",
+			  n->name);
+}
+
 static void check_suspicious(const struct topology *t, struct diags *d)
 {
 	for (size_t i = 0; i < t->nodes.n; i++) {
 		const struct topo_node *n = &t->nodes.v[i];
 		if (n->is_host)
 			continue;
+		check_fw_lockout(n, d);
 		if (n->ifaces.n == 0 && !n->broken_links)
 			diag_warn(d, n->pos, "node '%s' has no links: it is isolated", n->name);
 		else if (n->forward && n->ifaces.n < 2 && !n->broken_links)

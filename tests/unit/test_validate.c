@@ -89,6 +89,19 @@ static const struct diag_case reference_cases[] = {
 	  "firewall 'out' names interface 'eth4'" },
 	{ "unknown interface on a node without links", "switch s\nnode a\nnode b\nfirewall input drop in eth0\nlink a:eth0 s\n",
 	  4, 24, "firewall 'in' names interface 'eth0', which node 'b' does not have" },
+	{ "dnat to an address on no connected subnet",
+	  "switch s\nnode a\nip eth0 10.0.0.1/24\nnat dnat eth0 tcp 80 10.1.0.5:8080\nlink a:eth0 s\n", 4, 22,
+	  "nat dnat: 10.1.0.5 is on no subnet connected to node 'a'" },
+	{ "IPv6 dnat to an address on no connected subnet",
+	  "switch s\nnode a\nip eth0 10.0.0.1/24\nip eth0 fd00::1/64\nnat dnat eth0 udp 53 [fd01::5]:53\nlink a:eth0 s\n", 5,
+	  22, "nat dnat: fd01::5 is on no subnet" },
+	{ "dnat to the loopback subnet only", "switch s\nnode a\nip lo 10.255.0.1/24\nip eth0 10.0.0.1/24\n"
+	  "nat dnat eth0 tcp 80 10.255.0.9\nlink a:eth0 s\n", 5, 22, "is on no subnet connected" },
+	{ "masquerade on an interface without IPv4", "switch s\nnode a\nip eth0 fd00::1/64\nnat masquerade eth0\n"
+	  "link a:eth0 s\n", 4, 16, "nat masquerade: interface eth0 of node 'a' has no IPv4 address" },
+	{ "snat on an interface without an address of its version",
+	  "switch s\nnode a\nip eth0 10.0.0.1/24\nnat snat 10.0.0.0/24 eth0 10.0.0.1\nnat snat fd00::/64 eth0 fd00::1\n"
+	  "link a:eth0 s\n", 5, 20, "nat snat: interface eth0 of node 'a' has no IPv6 address" },
 	{ "duplicate route", "switch s\nnode a\nip eth0 10.0.0.1/24\nroute 10.9.0.0/16 via 10.0.0.2\n"
 	  "route 10.9.0.0/16 via 10.0.0.3\nlink a:eth0 s\n", 5, 1, "duplicate route" },
 	{ "duplicate default route", "switch s\nnode a\nip eth0 10.0.0.1/24\nroute default via 10.0.0.2\n"
@@ -221,6 +234,9 @@ static void test_other_warnings(void **state)
 	} cases[] = {
 		{ "switch s\nswitch t\nnode a\nlink a:eth0 s\n", "switch 't' has no links" },
 		{ "switch s\nnode a\n  forward\nlink a:eth0 s\n", "node 'a' forwards but has only one interface" },
+		{ "switch s\nnode a\nip eth0 10.0.0.1/24\nfirewall policy input drop\nfirewall input reject proto udp\n"
+		  "run python3 -m http.server\nlink a:eth0 s\n",
+		  "node 'a' drops all input and accepts nothing on input, but runs a server" },
 	};
 	struct checked c;
 
@@ -229,6 +245,22 @@ static void test_other_warnings(void **state)
 		bool ok = c.d.nerrors == 0 && c.d.nwarnings == 1 && strstr(first_of_level(&c.d, DIAG_WARNING)->msg, cases[i].msg);
 		if (!ok)
 			report_mismatch(&c, cases[i].src, cases[i].msg);
+		checked_free(&c);
+		assert_true(ok);
+	}
+	/* No lockout warning: an accept rule, no server, or a later accept policy. */
+	static const char *const quiet[] = {
+		"switch s\nnode a\nfirewall policy input drop\nfirewall input accept proto tcp dport 80\nrun sleep 1\n"
+		"link a:eth0 s\n",
+		"switch s\nnode a\nfirewall policy input drop\nlink a:eth0 s\n",
+		"switch s\nnode a\nfirewall policy input drop\nfirewall policy input accept\nrun sleep 1\nlink a:eth0 s\n",
+		"switch s\nnode a\nfirewall policy output drop\nrun sleep 1\nlink a:eth0 s\n",
+	};
+	for (size_t i = 0; i < N_ELEMS(quiet); i++) {
+		check_text(quiet[i], &c);
+		bool ok = c.d.nerrors == 0 && c.d.nwarnings == 0;
+		if (!ok)
+			report_mismatch(&c, quiet[i], "expected no warning");
 		checked_free(&c);
 		assert_true(ok);
 	}
