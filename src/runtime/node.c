@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "net/sysctl.h"
+#include "runtime/creds.h"
+#include "runtime/nodefs.h"
 #include "util/fsutil.h"
 #include "util/strutil.h"
 #include "util/cleanup.h"
@@ -30,6 +32,7 @@ struct init_state {
 	pid_t exec_pid;
 	size_t exec_idx;
 	off_t exec_off;
+	uint32_t uid, gid;      /* `user`, resolved in the node */
 };
 
 static void send_msg(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -62,49 +65,6 @@ __attribute__((noreturn, format(printf, 2, 3))) static void init_fail(int ctl, c
 	_exit(1);
 }
 
-static void setup_mounts(const struct node_spec *s)
-{
-	/* Before anything is mounted: without this a mount below would
-	 * propagate back to the host's namespace (a new /proc there would
-	 * hide the host's own). */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		init_fail(s->ctl_fd, "make / private");
-	/* The hosts file lives under /run, so bind it before /run is hidden. */
-	if (s->hosts_path && access("/etc/hosts", F_OK) == 0 &&
-	    mount(s->hosts_path, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
-		init_fail(s->ctl_fd, "bind %s on /etc/hosts", s->hosts_path);
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		init_fail(s->ctl_fd, "mount /proc");
-	/* A sysfs mounted from inside the node's netns lists the node's own
-	 * interfaces under /sys/class/net (iproute2 netns_switch does the
-	 * same); stacking it keeps the host's /sys untouched. */
-	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		init_fail(s->ctl_fd, "mount /sys");
-	/* The topology's directory must stay reachable by name for the
-	 * commands (scripts next to the .topo file), even when it lives
-	 * under /tmp or /run, which get fresh tmpfs mounts below. */
-	const char *dir = s->t->dir;
-	bool keep = dir && (str_has_prefix(dir, "/tmp/") || str_has_prefix(dir, "/run/") ||
-			    !strcmp(dir, "/tmp") || !strcmp(dir, "/run"));
-	int dirfd = keep ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
-		init_fail(s->ctl_fd, "mount /tmp");
-	if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
-		init_fail(s->ctl_fd, "mount /run");
-	if (dirfd >= 0) {
-		char src[64];
-		nlab_error *err = NULL;
-		snprintf(src, sizeof(src), "/proc/self/fd/%d", dirfd);
-		if (mkdir_p(dir, 0755, &err) < 0 || mount(src, dir, NULL, MS_BIND | MS_REC, NULL) < 0) {
-			nlab_error_free(&err);
-			init_fail(s->ctl_fd, "bind the topology directory %s", dir);
-		}
-		close(dirfd);
-		if (chdir(dir) < 0)
-			init_fail(s->ctl_fd, "chdir %s", dir);
-	}
-}
-
 static pid_t spawn(struct init_state *st, const struct topo_cmd *c)
 {
 	const struct node_spec *s = st->spec;
@@ -124,6 +84,14 @@ static pid_t spawn(struct init_state *st, const struct topo_cmd *c)
 		dup2(null, 0);
 	dup2(s->log_fd, 1);
 	dup2(s->log_fd, 2);
+	/* Only stdin, stdout and stderr reach the command: no control
+	 * socket, log or namespace fd, whatever forgot O_CLOEXEC. */
+	close_range(3, ~0U, 0);
+	nlab_error *err = NULL;
+	if ((s->node->has_user && creds_become(st->uid, st->gid, &err) < 0) || creds_clear_inheritable(&err) < 0) {
+		dprintf(2, "netlab: node %s: %s\n", s->node->name, err->msg);
+		_exit(126);
+	}
 	setenv("NETLAB_LAB", s->lab, 1);
 	setenv("NETLAB_NODE", s->node->name, 1);
 	if (s->t->dir)
@@ -270,8 +238,20 @@ void node_init_main(const struct node_spec *s)
 	 * commands see its files even when it lives there. */
 	if (s->t->dir && chdir(s->t->dir) < 0 && chdir("/") < 0)
 		init_fail(s->ctl_fd, "chdir");
-	setup_mounts(s);
-	send_msg(s->ctl_fd, "I");
+	if (nodefs_setup(s, &err) < 0) {
+		send_msg(s->ctl_fd, "F %s", err->msg);
+		_exit(1);
+	}
+	/* The node's own passwd: with a rootfs, the rootfs's. */
+	if (s->node->has_user) {
+		if (creds_resolve(s->node->user, s->node->group, &st.uid, &st.gid, &err) < 0) {
+			send_msg(s->ctl_fd, "F %s", err->msg);
+			_exit(1);
+		}
+		send_msg(s->ctl_fd, "I %u %u", st.uid, st.gid);
+	} else {
+		send_msg(s->ctl_fd, "I");
+	}
 
 	for (;;) {
 		struct pollfd p[2] = { { .fd = s->ctl_fd, .events = POLLIN }, { .fd = st.sfd, .events = POLLIN } };
