@@ -750,16 +750,21 @@ static int isolation_prepare(struct sup *s, nlab_error **err)
 	cleanup_free uint32_t *gb = calloc(nuser, sizeof(*gb));
 	if (!ub || !gb)
 		return nlab_error_set(err, ENOMEM, "user namespace slots");
-	cleanup_close int lock = userns_lock(err);
-	if (lock < 0 || userns_allocate(s->o->lab, nuser, ub, gb, err) < 0)
+	int lock = userns_lock(err);
+	if (lock < 0)
 		return -1;
-	for (size_t i = 0, k = 0; i < s->nnodes; i++) {
+	int r = userns_allocate(s->o->lab, nuser, ub, gb, err);
+	for (size_t i = 0, k = 0; r == 0 && i < s->nnodes; i++) {
 		if (!s->st.nodes[i].userns)
 			continue;
 		s->nodes[i].uid_base = s->st.nodes[i].uid_base = ub[k];
 		s->nodes[i].gid_base = s->st.nodes[i].gid_base = gb[k++];
 	}
-	return state_write(&s->st, err);
+	/* Recorded before the lock goes: the next lab sees them taken. */
+	if (r == 0)
+		r = state_write(&s->st, err);
+	userns_unlock(lock);
+	return r;
 }
 
 static int init_reply(struct sup *s, struct sup_node *sn, const char *msg, nlab_error **err)

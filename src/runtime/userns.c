@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runtime/state.h"
@@ -40,21 +41,45 @@ int userns_read_subid(const char *path, struct id_range **out, size_t *n)
 	return 0;
 }
 
+static void lock_path(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/.userns.lock", state_root());
+}
+
+/* The lock file goes away on unlock so that no trace stays in the state
+ * root; a locker that raced with the unlink sees its file gone (or
+ * replaced) and tries again. */
 int userns_lock(nlab_error **err)
 {
 	char path[4200];
 
 	if (mkdir_p(state_root(), 0755, err) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/.userns.lock", state_root());
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return nlab_error_set(err, errno, "open %s", path);
-	if (TEMP_FAILURE_RETRY(flock(fd, LOCK_EX)) < 0) {
+	lock_path(path, sizeof(path));
+	for (;;) {
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		struct stat a, b;
+		if (fd < 0)
+			return nlab_error_set(err, errno, "open %s", path);
+		if (TEMP_FAILURE_RETRY(flock(fd, LOCK_EX)) < 0) {
+			close(fd);
+			return nlab_error_set(err, errno, "lock %s", path);
+		}
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			return fd;
 		close(fd);
-		return nlab_error_set(err, errno, "lock %s", path);
 	}
-	return fd;
+}
+
+void userns_unlock(int fd)
+{
+	char path[4200];
+
+	if (fd < 0)
+		return;
+	lock_path(path, sizeof(path));
+	unlink(path);
+	close(fd);
 }
 
 struct used {

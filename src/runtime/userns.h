@@ -28,8 +28,10 @@ struct id_range {
  * "0:START:COUNT" lines); 0 ranges when the file is absent or has none. */
 int userns_read_subid(const char *path, struct id_range **out, size_t *n);
 
-/* Take the allocation lock (fd, close to release). */
+/* Take the allocation lock; userns_unlock() releases it and removes the
+ * lock file. */
 int userns_lock(nlab_error **err);
+void userns_unlock(int fd);
 
 /* Pick n free slots (uid and gid bases) not used by any lab other than
  * `self` in the state root.  Call with the lock held. */

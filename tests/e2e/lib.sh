@@ -34,6 +34,9 @@ check_contains() {
 sandbox_setup() {
 	# Not a tmpfs over /tmp: the netlab under test may live there.
 	T=$(mktemp -d /tmp/netlab-e2e.XXXXXX)
+	# Node root is an unprivileged host user (user namespaces): like any
+	# user it can only read a topology's directory that others may read.
+	chmod 755 "$T"
 	trap '"$NETLAB" down --all >/dev/null 2>&1; rm -rf "$T"' EXIT
 	mkdir -p /run/netlab
 	mount -t tmpfs -o mode=755 netlab-test /run/netlab
