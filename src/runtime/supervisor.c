@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -160,6 +161,9 @@ __attribute__((noreturn)) static void stage1(struct sup *s, struct sup_node *sn,
 		nlab_error_set(&err, errno, "become root of the node's user namespace");
 		goto fail;
 	}
+	/* The uid change made us non-dumpable, which hands /proc/self to
+	 * host root; timens_offsets must be writable by the new root. */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	if (unshare(CLONE_NEWTIME) < 0) {
 		nlab_error_set(&err, errno, "unshare the time namespace (kernel option CONFIG_TIME_NS)");
 		goto fail;
