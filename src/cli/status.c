@@ -186,7 +186,8 @@ static json_object *lab_json(const char *lab, bool detail)
 static const char *jget(json_object *o, const char *k)
 {
 	json_object *v;
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
+	const char *str = json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : NULL;
+	return str ? str : "";
 }
 
 /* `--ns`: every namespace of every node, as lsns(8) lists them. */
