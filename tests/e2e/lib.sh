@@ -43,7 +43,8 @@ sandbox_setup() {
 	ip link set lo up
 }
 
-# A snapshot of what a lab could leave behind in the sandbox.
+# A snapshot of what a lab could leave behind in the sandbox ("notmp":
+# without the listing of /tmp, which other jobs on the machine change).
 host_snapshot() {
 	{
 		ip -o link show | sed 's/^[0-9]*: //; s/ link\/.*//; s/<.*//'
@@ -51,7 +52,7 @@ host_snapshot() {
 		ip route show table all 2>/dev/null
 		awk '{print $5}' /proc/self/mountinfo | sort
 		ls -A /run/netlab
-		ls -A /tmp | grep -v '^netlab-e2e'
+		[ "${1:-}" = notmp ] || ls -A /tmp | grep -v '^netlab-e2e'
 	} | sort
 }
 

@@ -2,7 +2,7 @@
 # mounts, IPC, time namespace, fd and capability hygiene, status --ns.
 . tests/e2e/lib.sh
 sandbox_setup
-before=$(host_snapshot)
+before=$(host_snapshot notmp)
 
 cat >$T/iso.topo <<'T'
 switch lan
@@ -129,7 +129,7 @@ check_contains "status --ns text has the lsns columns" "TYPE    NS           USE
 check_contains "status --ns text shows a's uid map" "uid_map: [0 $base_a" "$txt"
 
 check "down" "$NETLAB" down iso
-check_eq "nothing left" "$before" "$(host_snapshot)"
+check_eq "nothing left" "$before" "$(host_snapshot notmp)"
 
 # --- rootfs, mount, tmpfs --------------------------------------------------------
 if ! /bin/busybox --list >/dev/null 2>&1; then
@@ -181,7 +181,6 @@ node box
     mount $T/share /nowhere/deep
 T
 out=$("$NETLAB" up $T/bad.topo 2>&1)
-check_contains "a mount target missing in the rootfs is an error naming it" "/nowhere/deep" "$out"
-after=$(host_snapshot)
-check_eq "nothing left" "" "$(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | grep -v '^> cc.*\.[so]$')"
+check_contains "a mount target missing in the rootfs is an error naming it" "/nowhere/deep" "$(echo "$out" | grep -v -E "warning|^ ")"
+check_eq "nothing left" "$before" "$(host_snapshot notmp)"
 finish
