@@ -99,16 +99,16 @@ static void st_lab(struct parser *p)
 	struct topology *t = p->t;
 	const struct tok *n = TOK(1);
 
+	if (NARGS >= 2 && strcmp(TOK(2)->text, "userns") != 0) {
+		diag_error(p->d, TOK(2)->pos, "too many arguments to 'lab': lab NAME [userns off]");
+		return;
+	}
 	if (NARGS == 2) {
 		diag_error(p->d, pos_after_last(p), "'userns' needs 'on' or 'off': lab NAME userns off");
 		return;
 	}
 	if (NARGS == 3) {
 		bool on;
-		if (strcmp(TOK(2)->text, "userns") != 0) {
-			diag_error(p->d, TOK(2)->pos, "expected 'userns off' after the lab name, found '%s'", TOK(2)->text);
-			return;
-		}
 		if (!parse_on_off(p, TOK(3), &on))
 			return;
 		t->userns_off = !on;
