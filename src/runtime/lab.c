@@ -175,5 +175,8 @@ int lab_join_node(const struct state_node *sn, nlab_error **err)
 	 * which owns the host's files): become the node's root. */
 	if (sn->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return nlab_error_set(err, errno, "become root of the node's user namespace");
+	/* A uid change resets dumpability to fs.suid_dumpable: set it again. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return nlab_error_set(err, errno, "prctl(PR_SET_DUMPABLE)");
 	return 0;
 }

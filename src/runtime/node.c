@@ -219,6 +219,10 @@ void node_init_main(const struct node_spec *s)
 	/* If the supervisor dies by any means, the node goes with it; the
 	 * kernel then tears down its namespaces. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Commands in the node run as the same (node root) user: they must
+	 * not ptrace the init or reach its control socket through
+	 * /proc/1/fd.  execve makes the commands themselves dumpable again. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
 	st.sfd = signalfd(-1, &all, SFD_CLOEXEC);

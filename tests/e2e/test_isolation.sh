@@ -76,6 +76,18 @@ check_eq "netlab exec passes only fds 0 1 2 (3 is ls's own)" "0 1 2 3" \
 check_eq "netlab exec: no inheritable capabilities" "0000000000000000" \
 	"$("$NETLAB" exec iso a awk '/^CapInh/ {print $2}' /proc/self/status)"
 
+"$NETLAB" exec iso a sleep 3 &
+joiner=$!
+sleep 0.5
+euid=$(awk '/^Uid:/ {print $3}' /proc/$joiner/status)
+check_eq "the joining netlab process became the node's root (host uid $base_a)" "$base_a" "$euid"
+# (With fs.suid_dumpable=0 the uid change alone would already make it
+# non-dumpable; netlab sets it explicitly before joining and after.)
+# /proc/PID/* of a dumpable process belong to its euid, a non-dumpable one's
+# to root: nothing running as the node's root can ptrace or inspect it.
+check_eq "the joining netlab process is not dumpable" 0 "$(stat -c %u /proc/$joiner/environ)"
+wait $joiner
+
 # --- IPC -----------------------------------------------------------------------
 key=$("$NETLAB" exec iso a ipcmk -Q | grep -o '[0-9]*$')
 [ -n "$key" ] && ok "ipcmk -Q in a made queue $key" || not_ok "ipcmk -Q failed in a"
