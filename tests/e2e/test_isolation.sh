@@ -87,6 +87,10 @@ check_eq "the joining netlab process became the node's root (host uid $base_a)" 
 # to root: nothing running as the node's root can ptrace or inspect it.
 check_eq "the joining netlab process is not dumpable" 0 "$(stat -c %u /proc/$joiner/environ)"
 wait $joiner
+init_a=$(python3 -c 'import json,sys; print([n for n in json.load(open(sys.argv[1]))["nodes"] if n["name"] == "a"][0]["pid"])' /run/netlab/iso/state.json)
+check_eq "the node's init runs as the node's root" "$base_a" "$(awk '/^Uid:/ {print $3}' /proc/$init_a/status)"
+check_eq "the node's init is not dumpable (its commands cannot ptrace it or use its fds)" 0 "$(stat -c %u /proc/$init_a/environ)"
+check_fails "a node command cannot read the init's fds" "$NETLAB" exec iso a ls /proc/1/fd
 
 # --- IPC -----------------------------------------------------------------------
 key=$("$NETLAB" exec iso a ipcmk -Q | grep -o '[0-9]*$')
