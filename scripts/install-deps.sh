@@ -16,6 +16,8 @@ packages=(
 	# integration and end-to-end tests: namespaces, traffic, inspection
 	iproute2 iputils-ping curl python3 procps util-linux iptables
 	traceroute psmisc ca-certificates
+	# scripts/make-busybox-rootfs.sh (rootfs example and its test)
+	busybox-static
 )
 
 missing=()

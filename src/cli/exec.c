@@ -8,12 +8,13 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "runtime/creds.h"
 #include "runtime/lab.h"
 #include "runtime/state.h"
 
 /* Join the node and run argv there with the caller's terminal; returns the
  * command's exit status the way a shell reports it. */
-static int run_in_node(const char *verb, const char *lab, const char *node, char **cmd, const char *prompt)
+static int run_in_node(const char *verb, const char *lab, const char *node_name, char **cmd, const char *prompt)
 {
 	struct lab_state st;
 	nlab_error *err = NULL;
@@ -26,9 +27,9 @@ static int run_in_node(const char *verb, const char *lab, const char *node, char
 			state_clear(&st);
 		return EXIT_RUNTIME;
 	}
-	struct state_node *sn = state_find_node(&st, node);
+	struct state_node *sn = state_find_node(&st, node_name);
 	if (!sn) {
-		fprintf(stderr, "netlab %s: lab '%s' has no node '%s' (nodes:", verb, lab, node);
+		fprintf(stderr, "netlab %s: lab '%s' has no node '%s' (nodes:", verb, lab, node_name);
 		for (size_t i = 0; i < st.nnodes; i++)
 			fprintf(stderr, " %s", st.nodes[i].name);
 		fprintf(stderr, ")\n");
@@ -37,12 +38,15 @@ static int run_in_node(const char *verb, const char *lab, const char *node, char
 	}
 	if (!getcwd(cwd, sizeof(cwd)))
 		strcpy(cwd, "/");
-	if (lab_join_node(&sn->init, &err) < 0) {
-		nlab_error_wrap(&err, "%s: %s/%s", verb, lab, node);
+	struct state_node node = *sn;
+	if (lab_join_node(&node, &err) < 0) {
+		nlab_error_wrap(&err, "%s: %s/%s", verb, lab, node_name);
 		nlab_error_print(&err);
 		state_clear(&st);
 		return EXIT_RUNTIME;
 	}
+	bool has_user = node.has_user;
+	uint32_t uid = node.uid, gid = node.gid;
 	state_clear(&st);
 	fflush(NULL);
 	pid_t pid = fork();
@@ -55,9 +59,17 @@ static int run_in_node(const char *verb, const char *lab, const char *node, char
 		if (chdir(cwd) < 0 && chdir("/") < 0)
 			_exit(EXIT_RUNTIME);
 		setenv("NETLAB_LAB", lab, 1);
-		setenv("NETLAB_NODE", node, 1);
+		setenv("NETLAB_NODE", node_name, 1);
 		if (prompt)
 			setenv("PS1", prompt, 1);
+		/* Only the terminal's stdio goes in: no state, cgroup or
+		 * namespace fd (runc CVE-2024-21626). */
+		close_range(3, ~0U, 0);
+		if ((has_user && creds_become(uid, gid, &err) < 0) || creds_clear_inheritable(&err) < 0) {
+			nlab_error_wrap(&err, "%s: %s/%s", verb, lab, node_name);
+			nlab_error_print(&err);
+			_exit(EXIT_RUNTIME);
+		}
 		execvp(cmd[0], cmd);
 		int e = errno;
 		fprintf(stderr, "netlab %s: %s: %s\n", verb, cmd[0], strerror(e));

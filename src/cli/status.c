@@ -17,6 +17,7 @@
 #include "net/netns.h"
 #include "runtime/firewall.h"
 #include "runtime/lab.h"
+#include "runtime/nsinfo.h"
 #include "runtime/state.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
@@ -116,6 +117,30 @@ static json_object *node_commands(pid_t pid)
 	return arr;
 }
 
+/* Isolation facts from the state: whether the node has a user namespace
+ * and its host ID slot, its `user`, its cgroups. */
+static json_object *isolation_json(const struct state_node *sn)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "userns", json_object_new_boolean(sn->userns));
+	if (sn->userns) {
+		json_object_object_add(o, "uid_base", json_object_new_int64(sn->uid_base));
+		json_object_object_add(o, "gid_base", json_object_new_int64(sn->gid_base));
+	}
+	if (sn->has_user) {
+		json_object_object_add(o, "uid", json_object_new_int64(sn->uid));
+		json_object_object_add(o, "gid", json_object_new_int64(sn->gid));
+	}
+	json_object *cg = json_object_new_array();
+	for (size_t i = 0; i < sn->ncgroups; i++)
+		json_object_array_add(cg, json_object_new_string(sn->cgroups[i]));
+	json_object_object_add(o, "cgroups", cg);
+	return o;
+}
+
+static bool show_ns;
+
 static json_object *lab_json(const char *lab, bool detail)
 {
 	struct lab_state st;
@@ -141,6 +166,9 @@ static json_object *lab_json(const char *lab, bool detail)
 			json_object_object_add(n, "name", json_object_new_string(st.nodes[i].name));
 			json_object_object_add(n, "pid", json_object_new_int(pid));
 			json_object_object_add(n, "alive", json_object_new_boolean(alive));
+			json_object_object_add(n, "isolation", isolation_json(&st.nodes[i]));
+			if (alive && show_ns)
+				json_object_object_add(n, "ns", nsinfo_json(pid));
 			if (alive) {
 				json_object *ns = json_object_new_object();
 				static const char *const types[] = { "net", "uts", "mnt", "pid", "ipc", "cgroup", "user" };
@@ -161,7 +189,46 @@ static json_object *lab_json(const char *lab, bool detail)
 static const char *jget(json_object *o, const char *k)
 {
 	json_object *v;
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
+	const char *str = json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : NULL;
+	return str ? str : "";
+}
+
+/* `--ns`: every namespace of every node, as lsns(8) lists them. */
+static void print_ns_table(json_object *lab)
+{
+	json_object *nodes;
+
+	if (!json_object_object_get_ex(lab, "nodes", &nodes))
+		return;
+	for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+		json_object *n = json_object_array_get_idx(nodes, i), *ns, *arr;
+		printf("\nnode %s (pid %s)\n", jget(n, "name"), jget(n, "pid"));
+		if (!json_object_object_get_ex(n, "ns", &ns) || !json_object_object_get_ex(ns, "namespaces", &arr)) {
+			printf("  (not running)\n");
+			continue;
+		}
+		printf("  %-7s %-12s %-12s %-12s %s\n", "TYPE", "NS", "USERNS", "PARENT", "OWNER-UID");
+		for (size_t k = 0; k < json_object_array_length(arr); k++) {
+			json_object *e = json_object_array_get_idx(arr, k), *par;
+			const char *p = json_object_object_get_ex(e, "parent", &par) ? (par ? json_object_get_string(par) : "?")
+										   : "-";
+			const char *u = jget(e, "userns"), *ow = jget(e, "owner_uid");
+			printf("  %-7s %-12s %-12s %-12s %s\n", jget(e, "type"), jget(e, "inode"), *u ? u : "?", p,
+			       *ow ? ow : "?");
+		}
+		const char *maps[2] = { jget(ns, "uid_map"), jget(ns, "gid_map") };
+		for (int m = 0; m < 2; m++) {
+			printf("  %s:", m ? "gid_map" : "uid_map");
+			cleanup_free char *copy = strdup(maps[m]);
+			for (char *save = NULL, *l = copy ? strtok_r(copy, "\n", &save) : NULL; l;
+			     l = strtok_r(NULL, "\n", &save)) {
+				while (*l == ' ')
+					l++;
+				printf(" [%s]", l);
+			}
+			printf("\n");
+		}
+	}
 }
 
 static void print_lab_table(json_object *lab)
@@ -190,6 +257,17 @@ static void print_lab_table(json_object *lab)
 				for (size_t a = 0; a < json_object_array_length(addrs); a++)
 					printf(" %s", json_object_get_string(json_object_array_get_idx(addrs, a)));
 			printf("\n");
+		}
+		json_object *iso, *v;
+		if (json_object_object_get_ex(n, "isolation", &iso)) {
+			if (json_object_object_get_ex(iso, "userns", &v) && json_object_get_boolean(v))
+				printf("%-16s userns: uid/gid 0-65535 -> host %s-%lld / %s-%lld\n", "", jget(iso, "uid_base"),
+				       (long long)atoll(jget(iso, "uid_base")) + 65535, jget(iso, "gid_base"),
+				       (long long)atoll(jget(iso, "gid_base")) + 65535);
+			else
+				printf("%-16s userns: off (the node's root is the host's root)\n", "");
+			if (json_object_object_get_ex(iso, "uid", &v))
+				printf("%-16s user: uid %s gid %s\n", "", jget(iso, "uid"), jget(iso, "gid"));
 		}
 		if (json_object_object_get_ex(n, "commands", &cmds))
 			for (size_t c = 0; c < json_object_array_length(cmds); c++) {
@@ -396,17 +474,19 @@ int cmd_status(int argc, char **argv)
 			json = true;
 		else if (!strcmp(argv[i], "--firewall"))
 			firewall = true;
+		else if (!strcmp(argv[i], "--ns"))
+			show_ns = true;
 		else if (argv[i][0] != '-' && !lab)
 			lab = argv[i];
 		else if (argv[i][0] != '-' && firewall && !node)
 			node = argv[i];
 		else {
-			cli_usage_error("status", "usage: netlab status [LAB] [--json] | netlab status LAB --firewall [NODE]");
+			cli_usage_error("status", "usage: netlab status [LAB] [--json] [--ns] | netlab status LAB --firewall [NODE]");
 			return EXIT_USAGE;
 		}
 	}
 	if (firewall) {
-		if (!lab || json) {
+		if (!lab || json || show_ns) {
 			cli_usage_error("status", "usage: netlab status LAB --firewall [NODE]");
 			return EXIT_USAGE;
 		}
@@ -426,6 +506,8 @@ int cmd_status(int argc, char **argv)
 		json_object *o = lab_json(lab, true);
 		if (json)
 			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		else if (show_ns)
+			print_ns_table(o);
 		else
 			print_lab_table(o);
 		json_object_put(o);

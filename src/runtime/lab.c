@@ -1,11 +1,13 @@
 #include "runtime/lab.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include "net/nlsock.h"
 #include "net/sysctl.h"
 #include "runtime/firewall.h"
+#include "runtime/cgroup.h"
 #include "util/cleanup.h"
 
 static int pidfd_open_id(const struct proc_id *id)
@@ -126,6 +129,9 @@ int lab_down(const char *lab, nlab_error **err)
 	 * of the supervisor, and never touching a rule netlab did not add. */
 	if (fw_remove_host(&st, r < 0 ? NULL : err) < 0)
 		r = -1;
+	for (size_t i = 0; i < st.nnodes; i++)
+		cgroup_remove(st.nodes[i].cgroups, st.nodes[i].ncgroups);
+	cgroup_remove(st.cgroups, st.ncgroups);
 	for (size_t i = st.nhost_sysctls; i-- > 0;) {
 		char cur[256];
 		if (nlab_sysctl_read(st.host_sysctls[i].key, cur, sizeof(cur), NULL) == 0 &&
@@ -143,14 +149,39 @@ int lab_down(const char *lab, nlab_error **err)
 	return r;
 }
 
-int lab_join_node(const struct proc_id *init, nlab_error **err)
+int lab_join_node(const struct state_node *sn, nlab_error **err)
 {
-	cleanup_close int fd = pidfd_open_id(init);
-
+	/* While it holds host resources (state, cgroup fds, the host's
+	 * credentials) this process must not be ptrace-able or its /proc
+	 * readable by anything in the node. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return nlab_error_set(err, errno, "prctl(PR_SET_DUMPABLE)");
+	cleanup_close int fd = pidfd_open_id(&sn->init);
 	if (fd < 0)
-		return nlab_error_set(err, errno, "node init (pid %d) is gone", (int)init->pid);
-	/* One setns() with a pidfd enters them all atomically (Linux 5.8). */
-	if (setns(fd, CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP) < 0)
+		return nlab_error_set(err, errno, "node init (pid %d) is gone", (int)sn->init.pid);
+	/* Into its cgroup first, while the host's cgroup tree is still the
+	 * one we see: no way into a node escapes its limits. */
+	if (sn->ncgroups && cgroup_attach(sn->cgroups, sn->ncgroups, getpid(), err) < 0)
+		return -1;
+	/* Host groups would still count for host files inside the node, and
+	 * setgroups is denied there: drop them now. */
+	if (setgroups(0, NULL) < 0)
+		return nlab_error_set(err, errno, "drop supplementary groups");
+	/* One setns() with a pidfd enters them all atomically (Linux 5.8);
+	 * the kernel switches the user namespace first, so the others are
+	 * checked against the capabilities we get there. */
+	int flags = CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP |
+		    CLONE_NEWTIME;
+	if (sn->userns)
+		flags |= CLONE_NEWUSER;
+	if (setns(fd, flags) < 0)
 		return nlab_error_set(err, errno, "enter the node's namespaces");
+	/* Still host uid 0, which the node's namespace does not map (and
+	 * which owns the host's files): become the node's root. */
+	if (sn->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		return nlab_error_set(err, errno, "become root of the node's user namespace");
+	/* A uid change resets dumpability to fs.suid_dumpable: set it again. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return nlab_error_set(err, errno, "prctl(PR_SET_DUMPABLE)");
 	return 0;
 }

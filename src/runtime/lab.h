@@ -15,9 +15,10 @@ int lab_is_up(const char *lab);
  * sysctls, delete the state directory.  Succeeds when already gone.
  * Call with the lab lock held. */
 int lab_down(const char *lab, nlab_error **err);
-/* Enter every namespace of the node whose init is `init` (setns with a
- * pidfd, all at once).  The caller must fork afterwards to be inside the
- * PID namespace. */
-int lab_join_node(const struct proc_id *init, nlab_error **err);
+/* Enter the node's cgroup and every namespace of the node (setns with a
+ * pidfd, all at once, user namespace included), as the node's root, not
+ * dumpable.  The caller must fork afterwards to be inside the PID
+ * namespace, and switch to the node's `user` (creds_become) there. */
+int lab_join_node(const struct state_node *node, nlab_error **err);
 
 #endif

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "net/sysctl.h"
+#include "runtime/creds.h"
+#include "runtime/nodefs.h"
 #include "util/fsutil.h"
 #include "util/strutil.h"
 #include "util/cleanup.h"
@@ -31,6 +33,7 @@ struct init_state {
 	pid_t exec_pid;
 	size_t exec_idx;
 	off_t exec_off;
+	uint32_t uid, gid;      /* `user`, resolved in the node */
 };
 
 static void send_msg(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -63,121 +66,6 @@ __attribute__((noreturn, format(printf, 2, 3))) static void init_fail(int ctl, c
 	_exit(1);
 }
 
-/* netlab writes the node's rules with libiptc, into the legacy x_tables.
- * Where the default `iptables` is the nf_tables variant (Debian 12), a user
- * typing `iptables -L` in the node would see an empty ruleset; so inside
- * the node's own mount namespace only, /etc/alternatives becomes a tmpfs
- * with the same links, the iptables ones pointing at the legacy tools.
- * The host's alternatives are never changed. */
-static bool nft_to_legacy(const char *name, const char *target, char *out, size_t len)
-{
-	static const char *const names[] = { "iptables", "iptables-restore", "iptables-save",
-					      "ip6tables", "ip6tables-restore", "ip6tables-save" };
-	bool ours = false;
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		ours |= strcmp(name, names[i]) == 0;
-	const char *nft = ours ? strstr(target, "-nft") : NULL;
-	if (!nft)
-		return false;
-	if ((size_t)snprintf(out, len, "%.*s-legacy%s", (int)(nft - target), target, nft + 4) >= len)
-		return false;
-	return access(out, X_OK) == 0;
-}
-
-static void legacy_iptables(const struct node_spec *s)
-{
-	struct alt {
-		char name[256];
-		char target[4096];
-	} *alts = NULL;
-	size_t n = 0, cap = 0;
-	bool change = false;
-	DIR *d = opendir("/etc/alternatives");
-
-	if (!d)
-		return;
-	for (struct dirent *e; (e = readdir(d));) {
-		char path[4400], legacy[4096];
-		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(alts->name))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct alt *v = realloc(alts, cap * sizeof(*v));
-			if (!v)
-				init_fail(s->ctl_fd, "read /etc/alternatives");
-			alts = v;
-		}
-		snprintf(path, sizeof(path), "/etc/alternatives/%s", e->d_name);
-		ssize_t l = readlink(path, alts[n].target, sizeof(alts[n].target) - 1);
-		if (l < 0)
-			continue; /* not a link: alternatives holds only links */
-		alts[n].target[l] = '\0';
-		snprintf(alts[n].name, sizeof(alts[n].name), "%s", e->d_name);
-		if (nft_to_legacy(alts[n].name, alts[n].target, legacy, sizeof(legacy))) {
-			snprintf(alts[n].target, sizeof(alts[n].target), "%s", legacy);
-			change = true;
-		}
-		n++;
-	}
-	closedir(d);
-	if (change) {
-		if (mount("tmpfs", "/etc/alternatives", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
-			init_fail(s->ctl_fd, "mount a tmpfs on /etc/alternatives");
-		for (size_t i = 0; i < n; i++) {
-			char path[4400];
-			snprintf(path, sizeof(path), "/etc/alternatives/%s", alts[i].name);
-			if (symlink(alts[i].target, path) < 0)
-				init_fail(s->ctl_fd, "symlink %s", path);
-		}
-	}
-	free(alts);
-}
-
-static void setup_mounts(const struct node_spec *s)
-{
-	/* Before anything is mounted: without this a mount below would
-	 * propagate back to the host's namespace (a new /proc there would
-	 * hide the host's own). */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		init_fail(s->ctl_fd, "make / private");
-	/* The hosts file lives under /run, so bind it before /run is hidden. */
-	if (s->hosts_path && access("/etc/hosts", F_OK) == 0 &&
-	    mount(s->hosts_path, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
-		init_fail(s->ctl_fd, "bind %s on /etc/hosts", s->hosts_path);
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		init_fail(s->ctl_fd, "mount /proc");
-	/* A sysfs mounted from inside the node's netns lists the node's own
-	 * interfaces under /sys/class/net (iproute2 netns_switch does the
-	 * same); stacking it keeps the host's /sys untouched. */
-	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		init_fail(s->ctl_fd, "mount /sys");
-	legacy_iptables(s);
-	/* The topology's directory must stay reachable by name for the
-	 * commands (scripts next to the .topo file), even when it lives
-	 * under /tmp or /run, which get fresh tmpfs mounts below. */
-	const char *dir = s->t->dir;
-	bool keep = dir && (str_has_prefix(dir, "/tmp/") || str_has_prefix(dir, "/run/") ||
-			    !strcmp(dir, "/tmp") || !strcmp(dir, "/run"));
-	int dirfd = keep ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
-		init_fail(s->ctl_fd, "mount /tmp");
-	if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
-		init_fail(s->ctl_fd, "mount /run");
-	if (dirfd >= 0) {
-		char src[64];
-		nlab_error *err = NULL;
-		snprintf(src, sizeof(src), "/proc/self/fd/%d", dirfd);
-		if (mkdir_p(dir, 0755, &err) < 0 || mount(src, dir, NULL, MS_BIND | MS_REC, NULL) < 0) {
-			nlab_error_free(&err);
-			init_fail(s->ctl_fd, "bind the topology directory %s", dir);
-		}
-		close(dirfd);
-		if (chdir(dir) < 0)
-			init_fail(s->ctl_fd, "chdir %s", dir);
-	}
-}
-
 static pid_t spawn(struct init_state *st, const struct topo_cmd *c)
 {
 	const struct node_spec *s = st->spec;
@@ -197,6 +85,14 @@ static pid_t spawn(struct init_state *st, const struct topo_cmd *c)
 		dup2(null, 0);
 	dup2(s->log_fd, 1);
 	dup2(s->log_fd, 2);
+	/* Only stdin, stdout and stderr reach the command: no control
+	 * socket, log or namespace fd, whatever forgot O_CLOEXEC. */
+	close_range(3, ~0U, 0);
+	nlab_error *err = NULL;
+	if ((s->node->has_user && creds_become(st->uid, st->gid, &err) < 0) || creds_clear_inheritable(&err) < 0) {
+		dprintf(2, "netlab: node %s: %s\n", s->node->name, err->msg);
+		_exit(126);
+	}
 	setenv("NETLAB_LAB", s->lab, 1);
 	setenv("NETLAB_NODE", s->node->name, 1);
 	if (s->t->dir)
@@ -324,6 +220,10 @@ void node_init_main(const struct node_spec *s)
 	/* If the supervisor dies by any means, the node goes with it; the
 	 * kernel then tears down its namespaces. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Commands in the node run as the same (node root) user: they must
+	 * not ptrace the init or reach its control socket through
+	 * /proc/1/fd.  execve makes the commands themselves dumpable again. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
 	st.sfd = signalfd(-1, &all, SFD_CLOEXEC);
@@ -343,8 +243,20 @@ void node_init_main(const struct node_spec *s)
 	 * commands see its files even when it lives there. */
 	if (s->t->dir && chdir(s->t->dir) < 0 && chdir("/") < 0)
 		init_fail(s->ctl_fd, "chdir");
-	setup_mounts(s);
-	send_msg(s->ctl_fd, "I");
+	if (nodefs_setup(s, &err) < 0) {
+		send_msg(s->ctl_fd, "F %s", err->msg);
+		_exit(1);
+	}
+	/* The node's own passwd: with a rootfs, the rootfs's. */
+	if (s->node->has_user) {
+		if (creds_resolve(s->node->user, s->node->group, &st.uid, &st.gid, &err) < 0) {
+			send_msg(s->ctl_fd, "F %s", err->msg);
+			_exit(1);
+		}
+		send_msg(s->ctl_fd, "I %u %u", st.uid, st.gid);
+	} else {
+		send_msg(s->ctl_fd, "I");
+	}
 
 	for (;;) {
 		struct pollfd p[2] = { { .fd = s->ctl_fd, .events = POLLIN }, { .fd = st.sfd, .events = POLLIN } };

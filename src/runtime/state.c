@@ -63,6 +63,32 @@ static json_object *proc_json(const struct proc_id *p)
 	return o;
 }
 
+static json_object *str_array(char *const *v, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}
+
+static void str_array_from(json_object *o, const char *key, char ***v, size_t *n)
+{
+	json_object *arr;
+
+	*v = NULL;
+	*n = 0;
+	if (!json_object_object_get_ex(o, key, &arr) || !json_object_is_type(arr, json_type_array))
+		return;
+	size_t len = json_object_array_length(arr);
+	*v = calloc(len ? len : 1, sizeof(**v));
+	for (size_t i = 0; *v && i < len; i++) {
+		const char *str = json_object_get_string(json_object_array_get_idx(arr, i));
+		if (str && ((*v)[*n] = strdup(str)))
+			(*n)++;
+	}
+}
+
 int state_write(const struct lab_state *s, nlab_error **err)
 {
 	char dir[4096], tmp[4200], path[4200];
@@ -81,7 +107,18 @@ int state_write(const struct lab_state *s, nlab_error **err)
 	json_object_object_add(root, "supervisor", proc_json(&s->supervisor));
 	for (size_t i = 0; i < s->nnodes; i++) {
 		json_object *n = proc_json(&s->nodes[i].init);
-		json_object_object_add(n, "name", json_object_new_string(s->nodes[i].name));
+		const struct state_node *sn = &s->nodes[i];
+		json_object_object_add(n, "name", json_object_new_string(sn->name));
+		json_object_object_add(n, "userns", json_object_new_boolean(sn->userns));
+		if (sn->userns) {
+			json_object_object_add(n, "uid_base", json_object_new_int64(sn->uid_base));
+			json_object_object_add(n, "gid_base", json_object_new_int64(sn->gid_base));
+		}
+		if (sn->has_user) {
+			json_object_object_add(n, "uid", json_object_new_int64(sn->uid));
+			json_object_object_add(n, "gid", json_object_new_int64(sn->gid));
+		}
+		json_object_object_add(n, "cgroups", str_array(sn->cgroups, sn->ncgroups));
 		json_object_array_add(nodes, n);
 	}
 	json_object_object_add(root, "nodes", nodes);
@@ -112,6 +149,7 @@ int state_write(const struct lab_state *s, nlab_error **err)
 		json_object_array_add(rules, l);
 	}
 	json_object_object_add(root, "host_rules", rules);
+	json_object_object_add(root, "cgroups", str_array(s->cgroups, s->ncgroups));
 
 	snprintf(path, sizeof(path), "%s/state.json", dir);
 	snprintf(tmp, sizeof(tmp), "%s/.state.json.tmp", dir);
@@ -173,7 +211,16 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 		for (size_t i = 0; s->nodes && i < n; i++) {
 			json_object *o = json_object_array_get_idx(arr, i);
 			s->nodes[i].name = strdup(jstr(o, "name") ? jstr(o, "name") : "?");
-			proc_from_json(o, &s->nodes[i].init);
+			struct state_node *sn = &s->nodes[i];
+			json_object *v;
+			proc_from_json(o, &sn->init);
+			sn->userns = json_object_object_get_ex(o, "userns", &v) && json_object_get_boolean(v);
+			sn->uid_base = (uint32_t)jint(o, "uid_base");
+			sn->gid_base = (uint32_t)jint(o, "gid_base");
+			sn->has_user = json_object_object_get_ex(o, "uid", &v);
+			sn->uid = (uint32_t)jint(o, "uid");
+			sn->gid = (uint32_t)jint(o, "gid");
+			str_array_from(o, "cgroups", &sn->cgroups, &sn->ncgroups);
 			s->nnodes++;
 		}
 	}
@@ -211,6 +258,7 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 			s->nhost_rules++;
 		}
 	}
+	str_array_from(root, "cgroups", &s->cgroups, &s->ncgroups);
 	json_object_put(root);
 	return 0;
 }
@@ -219,9 +267,16 @@ void state_clear(struct lab_state *s)
 {
 	free(s->lab);
 	free(s->topology);
-	for (size_t i = 0; i < s->nnodes; i++)
+	for (size_t i = 0; i < s->nnodes; i++) {
 		free(s->nodes[i].name);
+		for (size_t k = 0; k < s->nodes[i].ncgroups; k++)
+			free(s->nodes[i].cgroups[k]);
+		free(s->nodes[i].cgroups);
+	}
 	free(s->nodes);
+	for (size_t k = 0; k < s->ncgroups; k++)
+		free(s->cgroups[k]);
+	free(s->cgroups);
 	free(s->host_links);
 	for (size_t i = 0; i < s->nhost_sysctls; i++) {
 		free(s->host_sysctls[i].key);

@@ -19,6 +19,12 @@ struct proc_id {
 struct state_node {
 	char *name;
 	struct proc_id init;
+	bool userns;            /* has its own user namespace */
+	uint32_t uid_base, gid_base;    /* host IDs of its 0 (userns only) */
+	bool has_user;          /* `user`: commands run as uid:gid */
+	uint32_t uid, gid;
+	char **cgroups;         /* the node's cgroup directories */
+	size_t ncgroups;
 };
 
 struct state_host_link {
@@ -54,6 +60,8 @@ struct lab_state {
 	size_t nhost_sysctls;
 	struct state_host_rule *host_rules;
 	size_t nhost_rules;
+	char **cgroups;         /* the lab's parent cgroup directories */
+	size_t ncgroups;
 };
 
 /* Root of all lab state; NETLAB_RUN_DIR overrides /run/netlab (tests). */

@@ -1,6 +1,7 @@
 #include "runtime/supervisor.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -27,10 +29,12 @@
 #include "net/route.h"
 #include "net/sysctl.h"
 #include "runtime/firewall.h"
+#include "runtime/cgroup.h"
 #include "runtime/hosts.h"
 #include "runtime/node.h"
 #include "runtime/plan.h"
 #include "runtime/state.h"
+#include "runtime/userns.h"
 #include "topo/addr.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
@@ -44,6 +48,9 @@ struct sup_node {
 	int ctl;
 	int log_fd;
 	bool ready, exited, replied;
+	uint32_t uid_base, gid_base;    /* user namespace slot */
+	char **cgroups;                 /* its cgroup directories */
+	size_t ncgroups;
 };
 
 struct sup {
@@ -57,6 +64,7 @@ struct sup {
 	size_t nnodes;
 	struct sup_node **by_index;     /* topology node index -> node, NULL for host */
 	struct lab_state st;
+	struct cgroup_lab cg;
 };
 
 static void status(struct sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -97,35 +105,127 @@ static const char *topo_file(const struct sup *s)
 
 /* ---- nodes ---------------------------------------------------------- */
 
-static pid_t clone_node(int *pidfd)
+/* A node is born in two steps, so that its user namespace comes first and
+ * alone (user_namespaces(7); crun, runc nsexec, bubblewrap do the same):
+ *
+ *  1. clone3(CLONE_NEWUSER) -> "stage 1", which waits on `sync` while the
+ *     supervisor writes uid_map, setgroups deny and gid_map and moves it
+ *     into the node's cgroup;
+ *  2. stage 1 becomes root of that namespace, unshares a time namespace
+ *     and sets its offsets (possible only before a process is in it), then
+ *     clone3()s the node's init with new net, UTS, mount, PID, IPC and
+ *     cgroup namespaces, all owned by the node's user namespace; the cgroup
+ *     namespace's root is the node's cgroup.  CLONE_PARENT makes the init
+ *     the supervisor's child (PDEATHSIG, waitpid), stage 1 reports its pid
+ *     and exits.
+ * Without a user namespace (`userns off`) the same steps run minus the
+ * maps. */
+static pid_t clone3_flags(uint64_t flags, int exit_signal)
 {
-	struct clone_args args = {
-		.flags = CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-			 CLONE_NEWCGROUP | CLONE_PIDFD,
-		.pidfd = (uint64_t)(uintptr_t)pidfd,
-		.exit_signal = SIGCHLD,
-	};
+	struct clone_args args = { .flags = flags, .exit_signal = (uint64_t)exit_signal };
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
-/* In a freshly cloned child: move `ctl` to fd 3 and `log` to fd 4 and
- * close everything else, whatever numbers they had (a large lab's
- * supervisor holds thousands of fds). */
-static int keep_fds(int ctl, int log)
+/* In a freshly cloned child: move fds[i] to fd 3 + i and close everything
+ * else, whatever numbers they had (a large lab's supervisor holds
+ * thousands of fds, so they may be anywhere). */
+static int keep_fds(const int *fds, int n)
 {
-	int hi = (ctl > log ? ctl : log) + 1;
-	int c = fcntl(ctl, F_DUPFD_CLOEXEC, hi < 5 ? 5 : hi);
-	int l = fcntl(log, F_DUPFD_CLOEXEC, hi < 5 ? 5 : hi);
+	int hi = 3 + n, tmp[8];
 
-	if (c < 0 || l < 0 || dup3(c, 3, O_CLOEXEC) < 0 || dup3(l, 4, O_CLOEXEC) < 0)
+	if (n > 8)
 		return -1;
-	return (int)syscall(SYS_close_range, 5, ~0U, 0);
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= hi)
+			hi = fds[i] + 1;
+	for (int i = 0; i < n; i++)
+		if ((tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, hi)) < 0)
+			return -1;
+	for (int i = 0; i < n; i++)
+		if (dup3(tmp[i], 3 + i, O_CLOEXEC) < 0)
+			return -1;
+	return (int)syscall(SYS_close_range, 3 + n, ~0U, 0);
+}
+
+static int set_time_offsets(const struct topo_node *n, nlab_error **err)
+{
+	char buf[128];
+	size_t o = 0;
+	struct timespec ts;
+
+	if (n->has_monotonic) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "monotonic %lld 0\n",
+				      (long long)(n->monotonic_s - (int64_t)ts.tv_sec));
+	}
+	if (n->has_boottime) {
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "boottime %lld 0\n",
+				      (long long)(n->boottime_s - (int64_t)ts.tv_sec));
+	}
+	if (!o)
+		return 0;
+	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return nlab_error_set(err, errno, "open /proc/self/timens_offsets (kernel option CONFIG_TIME_NS)");
+	ssize_t w = write(fd, buf, o);
+	int e = errno;
+	close(fd);
+	if (w < 0)
+		return nlab_error_set(err, e, "write the time namespace offsets");
+	return 0;
+}
+
+__attribute__((noreturn)) static void stage1(struct sup *s, struct sup_node *sn, int sync, int ctl, int log)
+{
+	const struct topo_node *n = sn->tn;
+	nlab_error *err = NULL;
+	char go;
+
+	if (TEMP_FAILURE_RETRY(read(sync, &go, 1)) != 1)
+		_exit(1);
+	if (topo_node_userns(s->t, n) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+		nlab_error_set(&err, errno, "become root of the node's user namespace");
+		goto fail;
+	}
+	/* The uid change made us non-dumpable, which hands /proc/self to
+	 * host root; timens_offsets must be writable by the new root. */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	if (unshare(CLONE_NEWTIME) < 0) {
+		nlab_error_set(&err, errno, "unshare the time namespace (kernel option CONFIG_TIME_NS)");
+		goto fail;
+	}
+	if (set_time_offsets(n, &err) < 0)
+		goto fail;
+	pid_t pid = clone3_flags(CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+					 CLONE_NEWCGROUP | CLONE_PARENT,
+				 0);
+	if (pid < 0) {
+		nlab_error_set(&err, errno, "clone3 (new net, uts, mount, pid, ipc, cgroup namespaces)");
+		goto fail;
+	}
+	if (pid == 0) {
+		close(sync);
+		char hosts[4200];
+		snprintf(hosts, sizeof(hosts), "%s/hosts", s->dir);
+		struct node_spec spec = {
+			.t = s->t, .node = n, .lab = s->o->lab, .ctl_fd = ctl, .log_fd = log,
+			.hosts_path = hosts, .grace_ms = s->o->grace_ms,
+		};
+		node_init_main(&spec);
+	}
+	dprintf(sync, "P %d", (int)pid);
+	_exit(0);
+fail:
+	dprintf(sync, "F %s", err->msg);
+	_exit(1);
 }
 
 static int start_node(struct sup *s, struct sup_node *sn, nlab_error **err)
 {
-	int pair[2];
+	int pair[2], sync[2];
 	char path[4200];
+	bool userns = topo_node_userns(s->t, sn->tn);
 
 	snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, sn->tn->name);
 	sn->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -133,29 +233,58 @@ static int start_node(struct sup *s, struct sup_node *sn, nlab_error **err)
 		return nlab_error_set(err, errno, "open %s", path);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
 		return nlab_error_set(err, errno, "socketpair");
-	sn->pid = clone_node(&sn->pidfd);
-	if (sn->pid < 0) {
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
+		close(pair[0]);
+		close(pair[1]);
+		return nlab_error_set(err, errno, "socketpair");
+	}
+	pid_t p1 = clone3_flags(userns ? CLONE_NEWUSER : 0, SIGCHLD);
+	if (p1 < 0) {
 		int e = errno;
 		close(pair[0]);
 		close(pair[1]);
-		return nlab_error_set(err, e, "clone3 (new net, uts, mount, pid, ipc, cgroup namespaces)");
+		close(sync[0]);
+		close(sync[1]);
+		return nlab_error_set(err, e, "clone3 (new user namespace%s)",
+				      e == ENOSPC || e == EPERM ? "; see user.max_user_namespaces" : "");
 	}
-	if (sn->pid == 0) {
+	if (p1 == 0) {
 		/* The init keeps only its own channel and log: other nodes'
 		 * fds must not keep their channels open or leak into commands. */
-		if (keep_fds(pair[1], sn->log_fd) < 0)
+		int keep[3] = { pair[1], sn->log_fd, sync[1] };
+		if (keep_fds(keep, 3) < 0)
 			_exit(1);
-		int ctl = 3, log = 4;
-		char hosts[4200];
-		snprintf(hosts, sizeof(hosts), "%s/hosts", s->dir);
-		struct node_spec spec = {
-			.t = s->t, .node = sn->tn, .lab = s->o->lab, .ctl_fd = ctl, .log_fd = log,
-			.hosts_path = hosts, .grace_ms = s->o->grace_ms,
-		};
-		node_init_main(&spec);
+		stage1(s, sn, 5, 3, 4);
 	}
 	close(pair[1]);
+	close(sync[1]);
 	sn->ctl = pair[0];
+	cleanup_close int syn = sync[0];
+	int r = 0;
+	if (userns && userns_write_maps(p1, sn->uid_base, sn->gid_base, err) < 0)
+		r = nlab_error_wrap(err, "user namespace of stage 1 (pid %d)", (int)p1);
+	if (r == 0 && sn->ncgroups && cgroup_attach(sn->cgroups, sn->ncgroups, p1, err) < 0)
+		r = -1;
+	if (r == 0 && TEMP_FAILURE_RETRY(write(syn, "g", 1)) != 1)
+		r = nlab_error_set(err, errno, "start stage 1");
+	char msg[1024];
+	ssize_t len = r == 0 ? TEMP_FAILURE_RETRY(recv(syn, msg, sizeof(msg) - 1, 0)) : -1;
+	if (r < 0)
+		kill(p1, SIGKILL);
+	TEMP_FAILURE_RETRY(waitpid(p1, NULL, 0));
+	if (r < 0)
+		return -1;
+	if (len <= 0)
+		return nlab_error_set(err, 0, "stage 1 exited without creating the node");
+	msg[len] = '\0';
+	if (msg[0] == 'F')
+		return nlab_error_set(err, 0, "%s", msg + 2);
+	sn->pid = (pid_t)atoi(msg + 2);
+	/* The init is our child (CLONE_PARENT): its pid cannot be reused
+	 * before we reap it, so this pidfd is the right process. */
+	sn->pidfd = (int)syscall(SYS_pidfd_open, sn->pid, 0);
+	if (sn->pidfd < 0)
+		return nlab_error_set(err, errno, "pidfd_open %d", (int)sn->pid);
 	sn->netns_fd = nlab_netns_open_pid(sn->pid, err);
 	if (sn->netns_fd < 0)
 		return -1;
@@ -621,15 +750,90 @@ static void remove_host_rules(struct sup *s)
 	nlab_netns_leave(&saved, NULL);
 }
 
+static void remove_cgroups(struct sup *s)
+{
+	for (size_t i = 0; i < s->nnodes; i++)
+		cgroup_remove(s->nodes[i].cgroups, s->nodes[i].ncgroups);
+	cgroup_remove(s->cg.dirs, s->cg.ndirs);
+}
+
 static void teardown(struct sup *s)
 {
 	delete_links(s);
 	stop_nodes(s);
 	remove_host_rules(s);
 	restore_host_sysctls(s);
+	remove_cgroups(s);
 }
 
 /* ---- setup ---------------------------------------------------------- */
+
+static char **dup_strv(char *const *v, size_t n)
+{
+	char **c = calloc(n + 1, sizeof(*c));
+
+	for (size_t i = 0; c && i < n; i++)
+		c[i] = strdup(v[i]);
+	return c;
+}
+
+/* User namespace slots and cgroups of every node, recorded in the state
+ * before any node exists: `down` after a crash finds them there, and the
+ * slots are taken under the allocation lock (docs/isolation.md). */
+static int isolation_prepare(struct sup *s, nlab_error **err)
+{
+	size_t nuser = 0;
+
+	if (cgroup_lab_create(&s->cg, s->o->lab, err) < 0)
+		return nlab_error_wrap(err, "cgroups of lab %s", s->o->lab);
+	s->st.cgroups = dup_strv(s->cg.dirs, s->cg.ndirs);
+	s->st.ncgroups = s->st.cgroups ? s->cg.ndirs : 0;
+	for (size_t i = 0; i < s->nnodes; i++) {
+		struct sup_node *sn = &s->nodes[i];
+		const struct topo_node *n = sn->tn;
+		struct cgroup_limits lim = { n->cpu_millis, n->memory_bytes, n->pids_max };
+		if (cgroup_node_create(&s->cg, n->name, &lim, &sn->cgroups, &sn->ncgroups, err) < 0)
+			return nlab_error_wrap(err, "node %s (%s:%d)", n->name, s->t->file, n->pos.line);
+		s->st.nodes[i].cgroups = dup_strv(sn->cgroups, sn->ncgroups);
+		s->st.nodes[i].ncgroups = s->st.nodes[i].cgroups ? sn->ncgroups : 0;
+		nuser += s->st.nodes[i].userns;
+	}
+	if (!nuser)
+		return state_write(&s->st, err);
+	cleanup_free uint32_t *ub = calloc(nuser, sizeof(*ub));
+	cleanup_free uint32_t *gb = calloc(nuser, sizeof(*gb));
+	if (!ub || !gb)
+		return nlab_error_set(err, ENOMEM, "user namespace slots");
+	int lock = userns_lock(err);
+	if (lock < 0)
+		return -1;
+	int r = userns_allocate(s->o->lab, nuser, ub, gb, err);
+	for (size_t i = 0, k = 0; r == 0 && i < s->nnodes; i++) {
+		if (!s->st.nodes[i].userns)
+			continue;
+		s->nodes[i].uid_base = s->st.nodes[i].uid_base = ub[k];
+		s->nodes[i].gid_base = s->st.nodes[i].gid_base = gb[k++];
+	}
+	/* Recorded before the lock goes: the next lab sees them taken. */
+	if (r == 0)
+		r = state_write(&s->st, err);
+	userns_unlock(lock);
+	return r;
+}
+
+static int init_reply(struct sup *s, struct sup_node *sn, const char *msg, nlab_error **err)
+{
+	struct state_node *stn = &s->st.nodes[sn - s->nodes];
+	unsigned uid, gid;
+
+	(void)err;
+	if (sscanf(msg, "I %u %u", &uid, &gid) == 2) {
+		stn->has_user = true;
+		stn->uid = uid;
+		stn->gid = gid;
+	}
+	return 0;
+}
 
 static int setup(struct sup *s, nlab_error **err)
 {
@@ -670,15 +874,21 @@ static int setup(struct sup *s, nlab_error **err)
 		sn->index = i;
 		s->by_index[i] = sn;
 		sn->pidfd = sn->netns_fd = sn->ctl = sn->log_fd = -1;
-		if (start_node(s, sn, err) < 0)
-			return nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, t->file, sn->tn->pos.line);
 		struct state_node *stn = &s->st.nodes[s->st.nnodes++];
 		stn->name = strdup(sn->tn->name);
-		proc_id_of(sn->pid, &stn->init);
+		stn->userns = topo_node_userns(t, sn->tn);
+	}
+	if (isolation_prepare(s, err) < 0)
+		return -1;
+	for (size_t i = 0; i < s->nnodes; i++) {
+		struct sup_node *sn = &s->nodes[i];
+		if (start_node(s, sn, err) < 0)
+			return nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, t->file, sn->tn->pos.line);
+		proc_id_of(sn->pid, &s->st.nodes[i].init);
 	}
 	if (state_write(&s->st, err) < 0)
 		return -1;
-	if (collect(s, want_all, NULL, 30000, err) < 0)
+	if (collect(s, want_all, init_reply, 30000, err) < 0)
 		return -1;
 	if (create_links(s, err) < 0)
 		return -1;
@@ -755,6 +965,13 @@ int supervisor_main(const struct topology *t, const struct sup_options *o)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	raise_fd_limit();
+	/* Nodes must not inherit root's supplementary groups: inside a user
+	 * namespace they could not be dropped (setgroups is denied there)
+	 * and would still count for host files. */
+	if (setgroups(0, NULL) < 0) {
+		nlab_error_set(&err, errno, "drop supplementary groups");
+		goto fail;
+	}
 	if (state_lab_dir(o->lab, s.dir, sizeof(s.dir), &err) < 0)
 		goto fail;
 	s.st.lab = strdup(o->lab);

@@ -60,6 +60,14 @@ static void node_free(struct topo_node *n)
 	free(n->nats.v);
 	free(n->fw.v);
 	free(n->ifaces.v);
+	free(n->user);
+	free(n->group);
+	free(n->rootfs);
+	for (size_t i = 0; i < n->mounts.n; i++) {
+		free(n->mounts.v[i].src);
+		free(n->mounts.v[i].dst);
+	}
+	free(n->mounts.v);
 }
 
 void topo_free(struct topology *t)
@@ -273,4 +281,9 @@ const char *topo_proto_name(int proto)
 	default:
 		return "any";
 	}
+}
+
+bool topo_node_userns(const struct topology *t, const struct topo_node *n)
+{
+	return !t->userns_off && !n->userns_off;
 }

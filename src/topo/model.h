@@ -92,6 +92,16 @@ struct topo_name_index;
 
 #define TOPO_VEC(T) struct { T *v; size_t n, cap; }
 
+/* `mount SRC DST [ro]` (bind) or `tmpfs DST [SIZE]`. */
+struct topo_mount {
+	bool tmpfs;
+	char *src;                      /* host path; NULL for tmpfs */
+	char *dst;                      /* absolute path inside the node's root */
+	bool ro;
+	uint64_t size;                  /* tmpfs size in bytes, 0 = kernel default */
+	struct topo_pos pos, dst_pos;
+};
+
 struct topo_iface {
 	char ifname[NLAB_IFNAMSIZ];
 	size_t link;                    /* index in topology.links */
@@ -116,6 +126,23 @@ struct topo_node {
 	 * topology.links, and which end). */
 	TOPO_VEC(struct topo_iface) ifaces;
 	bool broken_links;              /* a link naming this node failed to parse */
+	/* Isolation (docs/isolation.md). */
+	bool userns_off;                /* `userns off`: node root is host root */
+	struct topo_pos userns_pos;
+	bool has_user;                  /* `user`: exec/run commands run as */
+	char *user;                     /* NAME or UID as written, resolved in the node */
+	char *group;                    /* NULL = the user's primary group */
+	struct topo_pos user_pos;
+	char *rootfs;                   /* absolute host directory, NULL = host's / */
+	struct topo_pos rootfs_pos;
+	TOPO_VEC(struct topo_mount) mounts;
+	bool has_boottime, has_monotonic;
+	int64_t boottime_s, monotonic_s; /* the clock's value when the node starts */
+	struct topo_pos boottime_pos, monotonic_pos;
+	uint32_t cpu_millis;            /* `cpu`: thousandths of one CPU, 0 = unlimited */
+	uint64_t memory_bytes;          /* 0 = unlimited */
+	uint32_t pids_max;              /* 0 = unlimited */
+	struct topo_pos cpu_pos, memory_pos, pids_pos;
 };
 
 enum topo_end_kind { TOPO_END_NODE, TOPO_END_SWITCH, TOPO_END_HOST };
@@ -150,6 +177,7 @@ struct topology {
 	char *name;                     /* lab name */
 	bool name_explicit;
 	struct topo_pos name_pos;
+	bool userns_off;                /* `lab NAME userns off`: for every node */
 	TOPO_VEC(struct topo_node) nodes;   /* includes `host` when present */
 	TOPO_VEC(struct topo_switch) switches;
 	TOPO_VEC(struct topo_link) links;
@@ -177,6 +205,8 @@ const struct topo_iface *topo_node_iface(const struct topo_node *n, const char *
 bool topo_name_broken(const struct topology *t, const char *name);
 /* Number of nodes that are not `host`. */
 size_t topo_count_nodes(const struct topology *t);
+/* Whether the node gets its own user namespace (the default). */
+bool topo_node_userns(const struct topology *t, const struct topo_node *n);
 
 const char *topo_chain_name(enum topo_chain c);
 const char *topo_action_name(enum topo_action a);

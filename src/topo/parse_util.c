@@ -163,6 +163,70 @@ bool parse_rate(struct diags *d, const struct tok *t, uint64_t *bps)
 	return false;
 }
 
+bool parse_size(struct diags *d, const struct tok *t, const char *what, uint64_t min, uint64_t max, uint64_t *bytes)
+{
+	static const char units[] = "kmgt";
+	const char *end;
+	uint64_t v, mult = 1;
+
+	if (!parse_u64(t->text, &v, &end) || (*end && end[1] && strcasecmp(end + 1, "b") && strcasecmp(end + 1, "ib"))) {
+		diag_error(d, t->pos, "bad %s '%s': write bytes or a number with k, M, G (powers of 1024), e.g. 32M",
+			   what, t->text);
+		return false;
+	}
+	if (*end) {
+		const char *u = strchr(units, tolower((unsigned char)*end));
+		if (!u || !*u) {
+			diag_error(d, t->pos, "bad %s '%s': unknown unit '%c' (use k, M, G or T)", what, t->text, *end);
+			return false;
+		}
+		for (const char *k = units; k <= u; k++)
+			mult *= 1024;
+	}
+	if (v > UINT64_MAX / mult || v * mult < min || v * mult > max) {
+		diag_error(d, t->pos, "%s %s is out of range (%llu to %llu bytes)", what, t->text, (unsigned long long)min,
+			   (unsigned long long)max);
+		return false;
+	}
+	*bytes = v * mult;
+	return true;
+}
+
+bool parse_fraction(struct diags *d, const struct tok *t, const char *what, uint32_t min, uint32_t max,
+		    uint32_t *millis)
+{
+	const char *end;
+	uint64_t whole, frac = 0;
+	int digits = 0;
+
+	if (!parse_u64(t->text, &whole, &end) || whole > max / 1000 + 1)
+		goto bad;
+	if (*end == '.') {
+		for (end++; isdigit((unsigned char)*end); end++, digits++) {
+			if (digits >= 3)
+				goto bad;
+			frac = frac * 10 + (uint64_t)(*end - '0');
+		}
+		if (digits == 0)
+			goto bad;
+		for (int i = digits; i < 3; i++)
+			frac *= 10;
+	}
+	if (*end)
+		goto bad;
+	uint64_t v = whole * 1000 + frac;
+	if (v < min || v > max) {
+		diag_error(d, t->pos, "%s %s is out of range (%u.%03u to %u)", what, t->text, min / 1000, min % 1000,
+			   max / 1000);
+		return false;
+	}
+	*millis = (uint32_t)v;
+	return true;
+bad:
+	diag_error(d, t->pos, "bad %s '%s': write a number of CPUs with at most three decimals, e.g. 0.5", what, t->text);
+	return false;
+}
+
 bool parse_duration(struct diags *d, const struct tok *t, const char *what, uint32_t *us)
 {
 	static const struct {

@@ -22,6 +22,11 @@ bool parse_number(struct diags *d, const struct tok *t, const char *what, uint64
 bool parse_port_range(struct diags *d, const struct tok *t, int *lo, int *hi);
 /* "10mbit", "500kbit", "1gbit", "9600bit" -> bits per second */
 bool parse_rate(struct diags *d, const struct tok *t, uint64_t *bps);
+/* "32M", "1G", "512k", "4096" -> bytes (powers of 1024) within min..max */
+bool parse_size(struct diags *d, const struct tok *t, const char *what, uint64_t min, uint64_t max, uint64_t *bytes);
+/* "0.5", "2", "1.25" -> thousandths (at most three decimals) */
+bool parse_fraction(struct diags *d, const struct tok *t, const char *what, uint32_t min, uint32_t max,
+		    uint32_t *millis);
 /* "20ms", "1s", "500us" -> microseconds */
 bool parse_duration(struct diags *d, const struct tok *t, const char *what, uint32_t *us);
 /* "1%", "0.5%" -> parts per million */

@@ -405,6 +405,33 @@ static void check_fw_lockout(const struct topo_node *n, struct diags *d)
 			  n->name);
 }
 
+/* Checks that need the lab-wide `userns` setting or several statements. */
+static void check_isolation(const struct topology *t, const struct topo_node *n, struct diags *d)
+{
+	bool userns = topo_node_userns(t, n);
+
+	/* Only IDs 0..65535 exist inside a node's user namespace. */
+	if (n->has_user && userns) {
+		const char *w[2] = { n->user, n->group };
+		for (int i = 0; i < 2; i++)
+			if (w[i] && w[i][0] >= '0' && w[i][0] <= '9' && strtoull(w[i], NULL, 10) > 65535)
+				diag_error(d, n->user_pos,
+					   "%s %s does not exist in the node's user namespace (IDs 0 to 65535); use a smaller ID or 'userns off'",
+					   i ? "GID" : "UID", w[i]);
+	}
+	for (size_t i = 0; i < n->mounts.n; i++) {
+		const struct topo_mount *m = &n->mounts.v[i];
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(n->mounts.v[j].dst, m->dst) == 0) {
+				diag_error(d, m->dst_pos, "'%s' is already a mount target of node '%s'", m->dst, n->name);
+				diag_note(d, n->mounts.v[j].dst_pos, "first mounted here");
+				break;
+			}
+		if (strcmp(m->dst, "/") == 0)
+			diag_error(d, m->dst_pos, "cannot mount over the node's '/': use 'rootfs DIR' for a root of its own");
+	}
+}
+
 static void check_suspicious(const struct topology *t, struct diags *d)
 {
 	for (size_t i = 0; i < t->nodes.n; i++) {
@@ -439,6 +466,7 @@ int topo_validate(struct topology *t, struct diags *d)
 	for (size_t i = 0; i < t->nodes.n; i++) {
 		check_routes(&t->nodes.v[i], d);
 		check_nat_fw(&t->nodes.v[i], d);
+		check_isolation(t, &t->nodes.v[i], d);
 	}
 	check_suspicious(t, d);
 	return d->nerrors > before ? -1 : 0;

@@ -34,13 +34,17 @@ check_contains() {
 sandbox_setup() {
 	# Not a tmpfs over /tmp: the netlab under test may live there.
 	T=$(mktemp -d /tmp/netlab-e2e.XXXXXX)
+	# Node root is an unprivileged host user (user namespaces): like any
+	# user it can only read a topology's directory that others may read.
+	chmod 755 "$T"
 	trap '"$NETLAB" down --all >/dev/null 2>&1; rm -rf "$T"' EXIT
 	mkdir -p /run/netlab
 	mount -t tmpfs -o mode=755 netlab-test /run/netlab
 	ip link set lo up
 }
 
-# A snapshot of what a lab could leave behind in the sandbox.
+# A snapshot of what a lab could leave behind in the sandbox ("notmp":
+# without the listing of /tmp, which other jobs on the machine change).
 host_snapshot() {
 	{
 		ip -o link show | sed 's/^[0-9]*: //; s/ link\/.*//; s/<.*//'
@@ -49,7 +53,7 @@ host_snapshot() {
 		awk '{print $5}' /proc/self/mountinfo | sort
 		ls -A /run/netlab
 		# Only what could be netlab's: /tmp is shared with whatever else runs.
-		ls -A /tmp | grep -i netlab | grep -v '^netlab-e2e'
+		[ "${1:-}" = notmp ] || ls -A /tmp | grep -i netlab | grep -v '^netlab-e2e'
 	} | sort
 }
 

@@ -581,7 +581,7 @@ static const struct diag_case argcount_cases[] = {
 	{ "node without name", "node\n", 1, 6, "'node' needs 1 argument: node NAME" },
 	{ "node with two names", "node a b\n", 1, 8, "too many arguments to 'node'" },
 	{ "switch without name", "switch\nnode a\n", 1, 8, "'switch' needs 1 argument" },
-	{ "lab without name", "lab\nnode a\n", 1, 5, "'lab' needs 1 argument" },
+	{ "lab without name", "lab\nnode a\n", 1, 5, "'lab' needs at least 1 argument" },
 	{ "lab with two names", "lab a b\nnode a\n", 1, 7, "too many arguments to 'lab'" },
 	{ "link with one end", "node a\nlink a:eth0\n", 2, 13, "'link' needs at least 2 arguments" },
 	{ "ip without address", "node a\nip eth0\n", 2, 9, "'ip' needs 2 arguments: ip IFACE CIDR" },

@@ -1,0 +1,50 @@
+/* Per-node cgroups under a per-lab parent: <hierarchy>/netlab/<lab>/<node>.
+ * cgroup v2 when its unified hierarchy has the cpu, memory and pids
+ * controllers, else the v1 hierarchies of those controllers (plus cpuacct,
+ * for accounting).  A requested limit that no mounted controller can
+ * enforce is an error, never silently dropped. */
+#ifndef NETLAB_RUNTIME_CGROUP_H
+#define NETLAB_RUNTIME_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+struct cgroup_limits {
+	uint32_t cpu_millis;    /* thousandths of a CPU, 0 = none */
+	uint64_t memory_bytes;  /* 0 = none */
+	uint32_t pids_max;      /* 0 = none */
+};
+
+struct cgroup_lab {
+	bool v2;
+	char **hier;            /* mount points used (one for v2) */
+	unsigned *ctrls;        /* CG_* controllers available in each */
+	size_t n;
+	char **dirs;            /* <hier>/netlab/<lab>, created */
+	size_t ndirs;
+};
+
+#define CG_CPU     (1u << 0)
+#define CG_CPUACCT (1u << 1)
+#define CG_MEMORY  (1u << 2)
+#define CG_PIDS    (1u << 3)
+
+/* Find the hierarchies (from /proc/self/mountinfo) and create the lab's
+ * parent in each.  No cgroup support at all leaves lab->n == 0. */
+int cgroup_lab_create(struct cgroup_lab *lab, const char *labname, nlab_error **err);
+/* Create the node's cgroup(s) and apply its limits; *dirs gets the
+ * directories (caller frees with cgroup_dirs_free). */
+int cgroup_node_create(const struct cgroup_lab *lab, const char *node, const struct cgroup_limits *lim,
+		       char ***dirs, size_t *ndirs, nlab_error **err);
+/* Move pid into every directory of dirs. */
+int cgroup_attach(char *const *dirs, size_t n, pid_t pid, nlab_error **err);
+/* rmdir, retrying while the last processes exit (up to ~2 s); the lab's
+ * parents go after their nodes, and `netlab` above them when empty. */
+void cgroup_remove(char *const *dirs, size_t n);
+void cgroup_dirs_free(char **dirs, size_t n);
+void cgroup_lab_free(struct cgroup_lab *lab);
+
+#endif

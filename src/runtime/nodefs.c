@@ -1,0 +1,315 @@
+#include "runtime/nodefs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+#include "util/strutil.h"
+
+#define FDPATH(buf, fd) (snprintf((buf), sizeof(buf), "/proc/self/fd/%d", (fd)), (buf))
+
+int nodefs_open_in_root(int rootfd, const char *path, nlab_error **err)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		/* Magic links (/proc/self/root...) would step out too. */
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	const char *rel = path;
+
+	while (*rel == '/')
+		rel++;
+	int fd = (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof(how));
+	if (fd < 0)
+		return nlab_error_set(err, errno, "%s (resolved inside the node's root)", path);
+	return fd;
+}
+
+/* mount(2) onto what fd refers to: the /proc/self/fd magic link names the
+ * resolved object itself, not a path that could be swapped underneath. */
+static int mount_at(int rootfd, const char *dst, const char *src, const char *type, unsigned long flags,
+		    const char *data, nlab_error **err)
+{
+	char b[64];
+	cleanup_close int fd = nodefs_open_in_root(rootfd, dst, err);
+
+	if (fd < 0)
+		return nlab_error_wrap(err, "mount target");
+	if (mount(src, FDPATH(b, fd), type, flags, data) < 0)
+		return nlab_error_set(err, errno, "mount %s on %s", type ? type : src, dst);
+	return 0;
+}
+
+/* A minimal /dev: a fresh tmpfs with the harmless character devices bound
+ * from the host (mknod is not allowed in a user namespace), a private
+ * devpts, shm and mqueue. */
+static int setup_dev(int rootfd, nlab_error **err)
+{
+	static const char *const devs[] = { "null", "zero", "full", "random", "urandom", "tty" };
+	char b[64];
+
+	if (mount_at(rootfd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755", err) < 0)
+		return -1;
+	cleanup_close int dev = nodefs_open_in_root(rootfd, "/dev", err);
+	if (dev < 0)
+		return -1;
+	cleanup_close int devdir = open(FDPATH(b, dev), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (devdir < 0)
+		return nlab_error_set(err, errno, "open the node's /dev");
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		char host[32], dst[32];
+		snprintf(host, sizeof(host), "/dev/%s", devs[i]);
+		snprintf(dst, sizeof(dst), "/dev/%s", devs[i]);
+		int f = openat(devdir, devs[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (f < 0)
+			return nlab_error_set(err, errno, "create %s", dst);
+		close(f);
+		if (mount_at(rootfd, dst, host, NULL, MS_BIND, NULL, err) < 0)
+			return -1;
+	}
+	if (mkdirat(devdir, "pts", 0755) < 0 || mkdirat(devdir, "shm", 01777) < 0 || mkdirat(devdir, "mqueue", 0755) < 0)
+		return nlab_error_set(err, errno, "mkdir in the node's /dev");
+	if (mount_at(rootfd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620",
+		     err) < 0 ||
+	    mount_at(rootfd, "/dev/shm", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0 ||
+	    mount_at(rootfd, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
+		return -1;
+	if (symlinkat("pts/ptmx", devdir, "ptmx") < 0 || symlinkat("/proc/self/fd", devdir, "fd") < 0 ||
+	    symlinkat("/proc/self/fd/0", devdir, "stdin") < 0 || symlinkat("/proc/self/fd/1", devdir, "stdout") < 0 ||
+	    symlinkat("/proc/self/fd/2", devdir, "stderr") < 0)
+		return nlab_error_set(err, errno, "symlinks in the node's /dev");
+	return 0;
+}
+
+static int one_mount(int rootfd, const struct topo_mount *m, nlab_error **err)
+{
+	char b[64], opts[64];
+
+	if (m->tmpfs) {
+		if (m->size)
+			snprintf(opts, sizeof(opts), "mode=755,size=%llu", (unsigned long long)m->size);
+		else
+			snprintf(opts, sizeof(opts), "mode=755");
+		return mount_at(rootfd, m->dst, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, opts, err);
+	}
+	/* The source is a host path, named by the topology's author. */
+	cleanup_close int src = open(m->src, O_PATH | O_CLOEXEC);
+	if (src < 0)
+		return nlab_error_set(err, errno, "mount source %s", m->src);
+	if (mount_at(rootfd, m->dst, FDPATH(b, src), NULL, MS_BIND | MS_REC, NULL, err) < 0)
+		return -1;
+	if (!m->ro)
+		return 0;
+	/* mount_setattr changes only the read-only bit: a plain remount
+	 * would have to repeat the flags the kernel locked on mounts a user
+	 * namespace inherited. */
+	cleanup_close int top = nodefs_open_in_root(rootfd, m->dst, err);
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+	if (top < 0)
+		return -1;
+	if (mount_setattr(top, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return nlab_error_set(err, errno, "make %s read-only", m->dst);
+	return 0;
+}
+
+/* `mount` and `tmpfs` statements, in file order. */
+static int user_mounts(const struct node_spec *s, int rootfd, nlab_error **err)
+{
+	const struct topo_node *n = s->node;
+
+	for (size_t i = 0; i < n->mounts.n; i++)
+		if (one_mount(rootfd, &n->mounts.v[i], err) < 0)
+			return nlab_error_wrap(err, "%s:%d", s->t->file, n->mounts.v[i].pos.line);
+	return 0;
+}
+
+/* netlab writes the node's rules with libiptc, into the legacy x_tables.
+ * Where the default `iptables` is the nf_tables variant (Debian 12), a user
+ * typing `iptables -L` in the node would see an empty ruleset; so inside
+ * the node's own mount namespace only, /etc/alternatives becomes a tmpfs
+ * with the same links, the iptables ones pointing at the legacy tools.
+ * The host's alternatives are never changed. */
+static bool nft_to_legacy(const char *name, const char *target, char *out, size_t len)
+{
+	static const char *const names[] = { "iptables", "iptables-restore", "iptables-save",
+					      "ip6tables", "ip6tables-restore", "ip6tables-save" };
+	bool ours = false;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		ours |= strcmp(name, names[i]) == 0;
+	const char *nft = ours ? strstr(target, "-nft") : NULL;
+	if (!nft)
+		return false;
+	if ((size_t)snprintf(out, len, "%.*s-legacy%s", (int)(nft - target), target, nft + 4) >= len)
+		return false;
+	return access(out, X_OK) == 0;
+}
+
+struct alt {
+	char name[256];
+	char target[4096];
+};
+
+static int legacy_iptables(nlab_error **err)
+{
+	cleanup_free struct alt *alts = NULL;
+	size_t n = 0, cap = 0;
+	bool change = false;
+	DIR *d = opendir("/etc/alternatives");
+
+	if (!d)
+		return 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		char path[4400], legacy[4096];
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(alts->name))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct alt *v = realloc(alts, cap * sizeof(*v));
+			if (!v) {
+				closedir(d);
+				return nlab_error_set(err, ENOMEM, "read /etc/alternatives");
+			}
+			alts = v;
+		}
+		snprintf(path, sizeof(path), "/etc/alternatives/%s", e->d_name);
+		ssize_t l = readlink(path, alts[n].target, sizeof(alts[n].target) - 1);
+		if (l < 0)
+			continue; /* not a link: alternatives holds only links */
+		alts[n].target[l] = '\0';
+		snprintf(alts[n].name, sizeof(alts[n].name), "%s", e->d_name);
+		if (nft_to_legacy(alts[n].name, alts[n].target, legacy, sizeof(legacy))) {
+			snprintf(alts[n].target, sizeof(alts[n].target), "%s", legacy);
+			change = true;
+		}
+		n++;
+	}
+	closedir(d);
+	if (!change)
+		return 0;
+	if (mount("tmpfs", "/etc/alternatives", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
+		return nlab_error_set(err, errno, "mount a tmpfs on /etc/alternatives");
+	for (size_t i = 0; i < n; i++) {
+		char path[4400];
+		snprintf(path, sizeof(path), "/etc/alternatives/%s", alts[i].name);
+		if (symlink(alts[i].target, path) < 0)
+			return nlab_error_set(err, errno, "symlink %s", path);
+	}
+	return 0;
+}
+
+static int setup_host_tree(const struct node_spec *s, nlab_error **err)
+{
+	/* The hosts file lives under /run, so bind it before /run is hidden. */
+	if (s->hosts_path && access("/etc/hosts", F_OK) == 0 &&
+	    mount(s->hosts_path, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
+		return nlab_error_set(err, errno, "bind %s on /etc/hosts", s->hosts_path);
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return nlab_error_set(err, errno, "mount /proc");
+	/* A sysfs mounted from inside the node's netns lists the node's own
+	 * interfaces under /sys/class/net (iproute2 netns_switch does the
+	 * same); stacking it keeps the host's /sys untouched.  The kernel
+	 * allows it because the netns belongs to the node's user namespace. */
+	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return nlab_error_set(err, errno, "mount /sys");
+	if (legacy_iptables(err) < 0)
+		return -1;
+	/* POSIX message queues of the node's IPC namespace, not the host's. */
+	if (access("/dev/mqueue", F_OK) == 0 &&
+	    mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return nlab_error_set(err, errno, "mount /dev/mqueue");
+	/* The topology's directory must stay reachable by name for the
+	 * commands (scripts next to the .topo file), even when it lives
+	 * under /tmp or /run, which get fresh tmpfs mounts below.  With a
+	 * user namespace the node's root may not be allowed into it (a 0700
+	 * directory of the host's root): then the commands start in /. */
+	const char *dir = s->t->dir;
+	bool keep = dir && (str_has_prefix(dir, "/tmp/") || str_has_prefix(dir, "/run/") ||
+			    !strcmp(dir, "/tmp") || !strcmp(dir, "/run"));
+	int dirfd = keep ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		return nlab_error_set(err, errno, "mount /tmp");
+	if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
+		return nlab_error_set(err, errno, "mount /run");
+	if (dirfd >= 0) {
+		char src[64];
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", dirfd);
+		if (mkdir_p(dir, 0755, err) < 0 || mount(src, dir, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			close(dirfd);
+			return err && *err ? -1 : nlab_error_set(err, errno, "bind the topology directory %s", dir);
+		}
+		close(dirfd);
+		if (chdir(dir) < 0 && chdir("/") < 0)
+			return nlab_error_set(err, errno, "chdir /");
+	}
+	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return nlab_error_set(err, errno, "open /");
+	return user_mounts(s, rootfd, err);
+}
+
+static int setup_rootfs(const struct node_spec *s, nlab_error **err)
+{
+	const char *dir = s->node->rootfs;
+	static const char *const need[] = { "/proc", "/sys", "/dev", "/tmp", "/run" };
+
+	/* pivot_root wants the new root to be a mount point. */
+	if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return nlab_error_set(err, errno, "bind rootfs %s", dir);
+	cleanup_close int rootfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return nlab_error_set(err, errno, "open rootfs %s", dir);
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		cleanup_close int fd = nodefs_open_in_root(rootfd, need[i], NULL);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+			return nlab_error_set(err, ENOENT, "rootfs %s has no directory %s (scripts/make-busybox-rootfs.sh creates them)",
+					      dir, need[i]);
+	}
+	if (mount_at(rootfd, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
+	    mount_at(rootfd, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
+	    setup_dev(rootfd, err) < 0 ||
+	    mount_at(rootfd, "/tmp", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0 ||
+	    mount_at(rootfd, "/run", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755", err) < 0)
+		return -1;
+	cleanup_close int hosts = nodefs_open_in_root(rootfd, "/etc/hosts", NULL);
+	if (hosts >= 0 && s->hosts_path && mount_at(rootfd, "/etc/hosts", s->hosts_path, NULL, MS_BIND, NULL, err) < 0)
+		return -1;
+	if (user_mounts(s, rootfd, err) < 0)
+		return -1;
+	/* crun's do_pivot: with "." as both new and old root the old root
+	 * ends up stacked under the new one, detached right after, so no
+	 * path leads back to the host's tree. */
+	if (fchdir(rootfd) < 0)
+		return nlab_error_set(err, errno, "chdir rootfs %s", dir);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return nlab_error_set(err, errno, "pivot_root into %s", dir);
+	if (mount(NULL, ".", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return nlab_error_set(err, errno, "make the old root private");
+	if (umount2(".", MNT_DETACH) < 0)
+		return nlab_error_set(err, errno, "detach the old root");
+	if (chdir("/") < 0)
+		return nlab_error_set(err, errno, "chdir /");
+	return 0;
+}
+
+int nodefs_setup(const struct node_spec *s, nlab_error **err)
+{
+	/* Before anything is mounted: without this a mount below would
+	 * propagate back to the host's namespace (a new /proc there would
+	 * hide the host's own). */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return nlab_error_set(err, errno, "make / private");
+	return s->node->rootfs ? setup_rootfs(s, err) : setup_host_tree(s, err);
+}

@@ -1,0 +1,20 @@
+/* A node's file system view, set up by its init inside its own mount
+ * namespace (owned by its user namespace): /proc and /sys of its own
+ * namespaces, fresh /tmp and /run, the lab's /etc/hosts, and either the
+ * host's tree or `rootfs DIR` entered with pivot_root (old root detached),
+ * with a minimal /dev; then `mount` and `tmpfs` statements.  Every target
+ * inside the node's root is resolved with openat2(RESOLVE_IN_ROOT), so a
+ * symlink in a rootfs cannot send a mount outside it. */
+#ifndef NETLAB_RUNTIME_NODEFS_H
+#define NETLAB_RUNTIME_NODEFS_H
+
+#include "runtime/node.h"
+#include "util/error.h"
+
+int nodefs_setup(const struct node_spec *s, nlab_error **err);
+
+/* Open PATH (absolute, as seen from inside the root) below rootfd with
+ * O_PATH, every symlink and ".." kept inside rootfd. */
+int nodefs_open_in_root(int rootfd, const char *path, nlab_error **err);
+
+#endif

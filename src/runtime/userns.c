@@ -1,0 +1,210 @@
+#include "runtime/userns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/state.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+
+int userns_read_subid(const char *path, struct id_range **out, size_t *n)
+{
+	cleanup_fclose FILE *f = fopen(path, "re");
+	char line[512];
+
+	*out = NULL;
+	*n = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char who[256];
+		unsigned long long start, count;
+		if (sscanf(line, "%255[^:]:%llu:%llu", who, &start, &count) != 3)
+			continue;
+		if (strcmp(who, "root") != 0 && strcmp(who, "0") != 0)
+			continue;
+		if (count < NLAB_IDS_PER_NODE || start + count > 0xFFFFFFFFull)
+			continue;
+		struct id_range *v = realloc(*out, (*n + 1) * sizeof(*v));
+		if (!v)
+			return -1;
+		*out = v;
+		v[(*n)++] = (struct id_range){ (uint32_t)start, (uint32_t)count };
+	}
+	return 0;
+}
+
+static void lock_path(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/.userns.lock", state_root());
+}
+
+/* The lock file goes away on unlock so that no trace stays in the state
+ * root; a locker that raced with the unlink sees its file gone (or
+ * replaced) and tries again. */
+int userns_lock(nlab_error **err)
+{
+	char path[4200];
+
+	if (mkdir_p(state_root(), 0755, err) < 0)
+		return -1;
+	lock_path(path, sizeof(path));
+	for (;;) {
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		struct stat a, b;
+		if (fd < 0)
+			return nlab_error_set(err, errno, "open %s", path);
+		if (TEMP_FAILURE_RETRY(flock(fd, LOCK_EX)) < 0) {
+			close(fd);
+			return nlab_error_set(err, errno, "lock %s", path);
+		}
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			return fd;
+		close(fd);
+	}
+}
+
+void userns_unlock(int fd)
+{
+	char path[4200];
+
+	if (fd < 0)
+		return;
+	lock_path(path, sizeof(path));
+	unlink(path);
+	close(fd);
+}
+
+struct used {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static int used_add(struct used *u, uint32_t base)
+{
+	if (u->n == u->cap) {
+		size_t nc = u->cap ? u->cap * 2 : 64;
+		uint32_t *v = realloc(u->v, nc * sizeof(*v));
+		if (!v)
+			return -1;
+		u->v = v;
+		u->cap = nc;
+	}
+	u->v[u->n++] = base;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool is_used(const struct used *u, uint32_t base)
+{
+	return bsearch(&base, u->v, u->n, sizeof(*u->v), cmp_u32) != NULL;
+}
+
+/* Fill bases[0..n) with free slot starts from the ranges. */
+static size_t pick(const struct id_range *r, size_t nr, const struct used *u, size_t n, uint32_t *bases)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < nr && k < n; i++)
+		for (uint64_t b = r[i].start; b + NLAB_IDS_PER_NODE <= (uint64_t)r[i].start + r[i].count && k < n;
+		     b += NLAB_IDS_PER_NODE)
+			if (!is_used(u, (uint32_t)b))
+				bases[k++] = (uint32_t)b;
+	return k;
+}
+
+int userns_allocate(const char *self, size_t n, uint32_t *uid_base, uint32_t *gid_base, nlab_error **err)
+{
+	struct used uu = { 0 }, ug = { 0 };
+	char **labs = NULL;
+	size_t nlabs = 0;
+	int r = -1;
+	struct id_range def = { NLAB_IDS_DEFAULT_BASE, NLAB_IDS_DEFAULT_COUNT };
+	struct id_range *ru = NULL, *rg = NULL;
+	size_t nru = 0, nrg = 0;
+
+	if (n == 0)
+		return 0;
+	if (userns_read_subid("/etc/subuid", &ru, &nru) < 0 || userns_read_subid("/etc/subgid", &rg, &nrg) < 0) {
+		nlab_error_set(err, ENOMEM, "read /etc/subuid");
+		goto out;
+	}
+	if (state_list(&labs, &nlabs, err) < 0)
+		goto out;
+	for (size_t i = 0; i < nlabs; i++) {
+		struct lab_state st;
+		if (!strcmp(labs[i], self) || state_read(labs[i], &st, NULL) < 0)
+			continue;
+		/* A stale lab (its supervisor gone) keeps its slots until
+		 * `down`: its files may still be owned by them. */
+		for (size_t j = 0; j < st.nnodes; j++)
+			if (st.nodes[j].userns && (used_add(&uu, st.nodes[j].uid_base) < 0 ||
+						   used_add(&ug, st.nodes[j].gid_base) < 0)) {
+				state_clear(&st);
+				nlab_error_set(err, ENOMEM, "userns slots");
+				goto out;
+			}
+		state_clear(&st);
+	}
+	qsort(uu.v, uu.n, sizeof(*uu.v), cmp_u32);
+	qsort(ug.v, ug.n, sizeof(*ug.v), cmp_u32);
+	size_t ku = pick(nru ? ru : &def, nru ? nru : 1, &uu, n, uid_base);
+	size_t kg = pick(nrg ? rg : &def, nrg ? nrg : 1, &ug, n, gid_base);
+	if (ku < n || kg < n) {
+		nlab_error_set(err, ENOSPC,
+			       "no free user namespace ID ranges: %zu nodes need %zu free slots of %u IDs in %s (root's entries) and %s; found %zu and %zu",
+			       n, n, NLAB_IDS_PER_NODE, nru ? "/etc/subuid" : "the default range",
+			       nrg ? "/etc/subgid" : "the default range", ku, kg);
+		goto out;
+	}
+	r = 0;
+out:
+	for (size_t i = 0; i < nlabs; i++)
+		free(labs[i]);
+	free(labs);
+	free(uu.v);
+	free(ug.v);
+	free(ru);
+	free(rg);
+	return r;
+}
+
+static int write_proc(pid_t pid, const char *file, const char *text, nlab_error **err)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return nlab_error_set(err, errno, "open %s", path);
+	if (TEMP_FAILURE_RETRY(write(fd, text, strlen(text))) < 0)
+		return nlab_error_set(err, errno, "write '%s' to %s", text, path);
+	return 0;
+}
+
+int userns_write_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, nlab_error **err)
+{
+	char map[64];
+
+	snprintf(map, sizeof(map), "0 %u %u\n", uid_base, NLAB_IDS_PER_NODE);
+	if (write_proc(pid, "uid_map", map, err) < 0)
+		return -1;
+	/* setgroups stays forbidden in the node: it could otherwise drop a
+	 * group that a host file denies access to (user_namespaces(7)). */
+	if (write_proc(pid, "setgroups", "deny", err) < 0)
+		return -1;
+	snprintf(map, sizeof(map), "0 %u %u\n", gid_base, NLAB_IDS_PER_NODE);
+	return write_proc(pid, "gid_map", map, err);
+}

@@ -1,0 +1,45 @@
+/* User namespace ID ranges of nodes (docs/isolation.md).
+ *
+ * Every node with a user namespace maps its IDs 0..65535 onto a slot of
+ * 65536 host IDs.  Slots come from root's /etc/subuid and /etc/subgid
+ * entries when there are any, else from a fixed range starting at
+ * NLAB_IDS_DEFAULT_BASE; a slot is used by at most one node of all running
+ * labs: allocation scans every lab's state.json under a lock in the state
+ * root, and the caller records its slots in its own state.json before
+ * releasing the lock. */
+#ifndef NETLAB_RUNTIME_USERNS_H
+#define NETLAB_RUNTIME_USERNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+#define NLAB_IDS_PER_NODE 65536u
+#define NLAB_IDS_DEFAULT_BASE 0x40000000u   /* 1073741824 */
+#define NLAB_IDS_DEFAULT_COUNT 0x40000000u  /* 16384 slots */
+
+struct id_range {
+	uint32_t start, count;
+};
+
+/* Root's ranges in a subuid/subgid file ("root:START:COUNT" or
+ * "0:START:COUNT" lines); 0 ranges when the file is absent or has none. */
+int userns_read_subid(const char *path, struct id_range **out, size_t *n);
+
+/* Take the allocation lock; userns_unlock() releases it and removes the
+ * lock file. */
+int userns_lock(nlab_error **err);
+void userns_unlock(int fd);
+
+/* Pick n free slots (uid and gid bases) not used by any lab other than
+ * `self` in the state root.  Call with the lock held. */
+int userns_allocate(const char *self, size_t n, uint32_t *uid_base, uint32_t *gid_base, nlab_error **err);
+
+/* Parent side, before the child does anything else: uid_map, setgroups
+ * deny, gid_map (the order user_namespaces(7) requires for an
+ * unprivileged-looking gid_map). */
+int userns_write_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, nlab_error **err);
+
+#endif
