@@ -304,6 +304,20 @@ static int setup_rootfs(const struct node_spec *s, nlab_error **err)
 	return 0;
 }
 
+/* The xtables lock netlab takes while it writes the node's rules, where the
+ * node's own iptables looks for it.  Made by the node's root: a file that
+ * netlab (host root) created on this tmpfs would belong to a uid the node's
+ * user namespace cannot map, which the kernel refuses (EOVERFLOW). */
+static int make_xtables_lock(nlab_error **err)
+{
+	int fd = open("/run/xtables.lock", O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return nlab_error_set(err, errno, "create /run/xtables.lock");
+	close(fd);
+	return 0;
+}
+
 int nodefs_setup(const struct node_spec *s, nlab_error **err)
 {
 	/* Before anything is mounted: without this a mount below would
@@ -311,5 +325,7 @@ int nodefs_setup(const struct node_spec *s, nlab_error **err)
 	 * hide the host's own). */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return nlab_error_set(err, errno, "make / private");
-	return s->node->rootfs ? setup_rootfs(s, err) : setup_host_tree(s, err);
+	if ((s->node->rootfs ? setup_rootfs(s, err) : setup_host_tree(s, err)) < 0)
+		return -1;
+	return make_xtables_lock(err);
 }
