@@ -44,7 +44,8 @@ static int check_supported(const struct topology *t)
 	return bad ? -1 : 0;
 }
 
-static void launch_supervisor(const struct topology *t, const char *lab, int grace_ms, int lock_fd, int status_w)
+static void launch_supervisor(const struct topology *t, const char *lab, int grace_ms, int lock_fd, int status_w,
+			      bool progress)
 {
 	char dir[4096], path[4200];
 	int fd;
@@ -64,14 +65,29 @@ static void launch_supervisor(const struct topology *t, const char *lab, int gra
 		dup2(fd, 1);
 		dup2(fd, 2);
 	}
-	struct sup_options o = { .lab = lab, .grace_ms = grace_ms, .status_fd = status_w };
+	struct sup_options o = { .lab = lab, .grace_ms = grace_ms, .status_fd = status_w, .progress = progress };
 	_exit(supervisor_main(t, &o));
+}
+
+/* One line on stderr, redrawn in place: "nodes [#####     ] 512/1000".
+ * Returns true (a line is drawn and must be cleared). */
+static bool progress_bar(const char *phase, size_t done, size_t total)
+{
+	char bar[41];
+	size_t full = total ? done * 40 / total : 40;
+
+	for (size_t i = 0; i < 40; i++)
+		bar[i] = i < full ? '#' : ' ';
+	bar[40] = '\0';
+	fprintf(stderr, "\r%-10s [%s] %zu/%zu", phase, bar, done, total);
+	fflush(stderr);
+	return true;
 }
 
 int cmd_up(int argc, char **argv)
 {
 	const char *file = NULL, *name = NULL;
-	bool dry = false;
+	bool dry = false, timing = false;
 	int grace_ms = 2000;
 	int64_t t0 = now_ms();
 
@@ -88,8 +104,10 @@ int cmd_up(int argc, char **argv)
 			grace_ms = (int)(g * 1000);
 		} else if (!strcmp(argv[i], "--dry-run"))
 			dry = true;
+		else if (!strcmp(argv[i], "--timing"))
+			timing = true;
 		else if (argv[i][0] == '-') {
-			cli_usage_error("up", "unknown option '%s' (usage: netlab up FILE [--name LAB] [--grace SECONDS] [--dry-run])", argv[i]);
+			cli_usage_error("up", "unknown option '%s' (usage: netlab up FILE [--name LAB] [--grace SECONDS] [--dry-run] [--timing])", argv[i]);
 			return EXIT_USAGE;
 		} else if (file) {
 			cli_usage_error("up", "one topology file at a time");
@@ -153,6 +171,8 @@ int cmd_up(int argc, char **argv)
 		nlab_error_set(&err, errno, "pipe");
 		goto out;
 	}
+	/* A bar only where someone watches, and only when it is worth one. */
+	bool progress = isatty(STDERR_FILENO) && topo_count_nodes(t) > 50;
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -161,29 +181,46 @@ int cmd_up(int argc, char **argv)
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		launch_supervisor(t, lab, grace_ms, lock, pipefd[1]);
+		launch_supervisor(t, lab, grace_ms, lock, pipefd[1], progress);
 	}
 	close(pipefd[1]);
 
-	char *msg = NULL;
-	size_t len = 0;
+	/* "P" progress lines until the final "O ..." or "E message". */
+	char *msg = NULL, *line = NULL;
+	size_t len = 0, cap = 0;
+	bool bar = false;
+	FILE *m = open_memstream(&msg, &len);
 	FILE *f = fdopen(pipefd[0], "r");
-	if (f) {
-		char buf[4096];
-		size_t n;
-		FILE *m = open_memstream(&msg, &len);
-		while (m && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-			fwrite(buf, 1, n, m);
-		if (m)
-			fclose(m);
-		fclose(f);
+	while (f && m && getline(&line, &cap, f) > 0) {
+		char phase[32];
+		size_t done, total;
+		if (len == 0 && sscanf(line, "P %31s %zu %zu", phase, &done, &total) == 3) {
+			if (progress)
+				bar = progress_bar(phase, done, total);
+			continue;
+		}
+		fputs(line, m);
 	}
+	free(line);
+	if (f)
+		fclose(f);
+	if (m)
+		fclose(m);
+	if (bar)
+		fputs("\r\033[K", stderr);
 	if (msg && msg[0] == 'O') {
 		size_t nn = 0, nl = 0;
 		long long ms = 0;
-		sscanf(msg, "O %zu %zu %lld", &nn, &nl, &ms);
+		int off = 0;
+		sscanf(msg, "O %zu %zu %lld%n", &nn, &nl, &ms, &off);
 		printf("lab %s is up: %zu node%s, %zu link%s in %lld ms\n", lab, nn, nn == 1 ? "" : "s", nl,
 		       nl == 1 ? "" : "s", (long long)(now_ms() - t0));
+		if (timing) {
+			size_t l = strlen(msg);
+			while (l && msg[l - 1] == '\n')
+				msg[--l] = '\0';
+			printf("phases (ms):%s\n", msg + off);
+		}
 		rc = EXIT_OK;
 	} else {
 		size_t l = msg ? strlen(msg) : 0;

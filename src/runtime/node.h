@@ -20,6 +20,8 @@ struct node_spec {
 	int ctl_fd;             /* this node's end of the control pair */
 	int log_fd;             /* stdout/stderr of the node's commands */
 	const char *hosts_path; /* generated /etc/hosts, bind-mounted */
+	const char *alternatives_path; /* NULL, or the lab's /etc/alternatives
+					* with legacy iptables, bind-mounted */
 	int grace_ms;
 };
 

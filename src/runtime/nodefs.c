@@ -136,10 +136,11 @@ static int user_mounts(const struct node_spec *s, int rootfd, nlab_error **err)
 
 /* netlab writes the node's rules with libiptc, into the legacy x_tables.
  * Where the default `iptables` is the nf_tables variant (Debian 12), a user
- * typing `iptables -L` in the node would see an empty ruleset; so inside
- * the node's own mount namespace only, /etc/alternatives becomes a tmpfs
- * with the same links, the iptables ones pointing at the legacy tools.
- * The host's alternatives are never changed. */
+ * typing `iptables -L` in the node would see an empty ruleset.  So the
+ * supervisor writes, once per lab, a copy of /etc/alternatives with the
+ * iptables links pointing at the legacy tools, and every node bind-mounts
+ * it over /etc/alternatives in its own mount namespace.  The host's
+ * alternatives are never changed. */
 static bool nft_to_legacy(const char *name, const char *target, char *out, size_t len)
 {
 	static const char *const names[] = { "iptables", "iptables-restore", "iptables-save",
@@ -156,57 +157,49 @@ static bool nft_to_legacy(const char *name, const char *target, char *out, size_
 	return access(out, X_OK) == 0;
 }
 
-struct alt {
-	char name[256];
-	char target[4096];
-};
-
-static int legacy_iptables(nlab_error **err)
+int nodefs_prepare_alternatives(const char *dst, bool *made, nlab_error **err)
 {
-	cleanup_free struct alt *alts = NULL;
-	size_t n = 0, cap = 0;
-	bool change = false;
 	DIR *d = opendir("/etc/alternatives");
+	bool change = false;
+	int r = 0;
 
+	*made = false;
 	if (!d)
 		return 0;
-	for (struct dirent *e; (e = readdir(d));) {
-		char path[4400], legacy[4096];
-		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(alts->name))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct alt *v = realloc(alts, cap * sizeof(*v));
-			if (!v) {
-				closedir(d);
-				return nlab_error_set(err, ENOMEM, "read /etc/alternatives");
-			}
-			alts = v;
-		}
+	/* A first pass only looks: most machines need no copy at all. */
+	for (struct dirent *e; !change && (e = readdir(d));) {
+		char path[4400], target[4096], legacy[4096];
 		snprintf(path, sizeof(path), "/etc/alternatives/%s", e->d_name);
-		ssize_t l = readlink(path, alts[n].target, sizeof(alts[n].target) - 1);
+		ssize_t l = e->d_name[0] == '.' ? -1 : readlink(path, target, sizeof(target) - 1);
+		if (l < 0)
+			continue;
+		target[l] = '\0';
+		change = nft_to_legacy(e->d_name, target, legacy, sizeof(legacy));
+	}
+	if (!change) {
+		closedir(d);
+		return 0;
+	}
+	if (mkdir(dst, 0755) < 0 && errno != EEXIST) {
+		closedir(d);
+		return nlab_error_set(err, errno, "mkdir %s", dst);
+	}
+	rewinddir(d);
+	for (struct dirent *e; r == 0 && (e = readdir(d));) {
+		char path[4400], target[4096], legacy[4096];
+		snprintf(path, sizeof(path), "/etc/alternatives/%s", e->d_name);
+		ssize_t l = e->d_name[0] == '.' ? -1 : readlink(path, target, sizeof(target) - 1);
 		if (l < 0)
 			continue; /* not a link: alternatives holds only links */
-		alts[n].target[l] = '\0';
-		snprintf(alts[n].name, sizeof(alts[n].name), "%s", e->d_name);
-		if (nft_to_legacy(alts[n].name, alts[n].target, legacy, sizeof(legacy))) {
-			snprintf(alts[n].target, sizeof(alts[n].target), "%s", legacy);
-			change = true;
-		}
-		n++;
+		target[l] = '\0';
+		const char *to = nft_to_legacy(e->d_name, target, legacy, sizeof(legacy)) ? legacy : target;
+		snprintf(path, sizeof(path), "%s/%s", dst, e->d_name);
+		if (symlink(to, path) < 0)
+			r = nlab_error_set(err, errno, "symlink %s", path);
 	}
 	closedir(d);
-	if (!change)
-		return 0;
-	if (mount("tmpfs", "/etc/alternatives", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
-		return nlab_error_set(err, errno, "mount a tmpfs on /etc/alternatives");
-	for (size_t i = 0; i < n; i++) {
-		char path[4400];
-		snprintf(path, sizeof(path), "/etc/alternatives/%s", alts[i].name);
-		if (symlink(alts[i].target, path) < 0)
-			return nlab_error_set(err, errno, "symlink %s", path);
-	}
-	return 0;
+	*made = r == 0;
+	return r;
 }
 
 static int setup_host_tree(const struct node_spec *s, nlab_error **err)
@@ -223,8 +216,10 @@ static int setup_host_tree(const struct node_spec *s, nlab_error **err)
 	 * allows it because the netns belongs to the node's user namespace. */
 	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return nlab_error_set(err, errno, "mount /sys");
-	if (legacy_iptables(err) < 0)
-		return -1;
+	if (s->alternatives_path &&
+	    (mount(s->alternatives_path, "/etc/alternatives", NULL, MS_BIND, NULL) < 0 ||
+	     mount(NULL, "/etc/alternatives", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0))
+		return nlab_error_set(err, errno, "bind %s on /etc/alternatives", s->alternatives_path);
 	/* POSIX message queues of the node's IPC namespace, not the host's. */
 	if (access("/dev/mqueue", F_OK) == 0 &&
 	    mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)

@@ -8,10 +8,17 @@
 #ifndef NETLAB_RUNTIME_NODEFS_H
 #define NETLAB_RUNTIME_NODEFS_H
 
+#include <stdbool.h>
+
 #include "runtime/node.h"
 #include "util/error.h"
 
 int nodefs_setup(const struct node_spec *s, nlab_error **err);
+
+/* Write into the new directory DST a copy of /etc/alternatives whose
+ * iptables links point at the legacy tools, for the nodes to bind-mount.
+ * *made is false (and nothing written) when no link needs changing. */
+int nodefs_prepare_alternatives(const char *dst, bool *made, nlab_error **err);
 
 /* Open PATH (absolute, as seen from inside the root) below rootfd with
  * O_PATH, every symlink and ".." kept inside rootfd. */

@@ -32,6 +32,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/hosts.h"
 #include "runtime/node.h"
+#include "runtime/nodefs.h"
 #include "runtime/plan.h"
 #include "runtime/state.h"
 #include "runtime/userns.h"
@@ -46,7 +47,8 @@ struct sup_node {
 	int pidfd;
 	int netns_fd;
 	int ctl;
-	int log_fd;
+	int sync;               /* to stage 1 while the node is being made */
+	pid_t stage1;
 	bool ready, exited, replied;
 	uint32_t uid_base, gid_base;    /* user namespace slot */
 	char **cgroups;                 /* its cgroup directories */
@@ -57,6 +59,7 @@ struct sup {
 	const struct topology *t;
 	const struct sup_options *o;
 	char dir[4096];
+	char alternatives[4200];        /* the lab's /etc/alternatives copy, or "" */
 	struct lab_plan plan;
 	int host_netns;
 	struct nlab_nl *host_nl, *lab_nl;
@@ -65,6 +68,9 @@ struct sup {
 	struct sup_node **by_index;     /* topology node index -> node, NULL for host */
 	struct lab_state st;
 	struct cgroup_lab cg;
+	char phases[512];               /* "name=ms ..." for `up --timing` */
+	size_t phases_len;
+	int64_t phase_t0;
 };
 
 static void status(struct sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -85,6 +91,30 @@ static void status(struct sup *s, const char *fmt, ...)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
 	write_all(s->o->status_fd, buf, (size_t)n);
+}
+
+static int64_t now_ms(void);
+
+/* Close a phase of setup: its wall time goes into the "O" line. */
+static void phase_done(struct sup *s, const char *name)
+{
+	int64_t t = now_ms();
+	int n = snprintf(s->phases + s->phases_len, sizeof(s->phases) - s->phases_len, " %s=%lld", name,
+			 (long long)(t - s->phase_t0));
+	if (n > 0 && (size_t)n < sizeof(s->phases) - s->phases_len)
+		s->phases_len += (size_t)n;
+	s->phase_t0 = t;
+}
+
+/* "P PHASE DONE TOTAL" lines for `netlab up`'s progress bar, at most one
+ * per percent of a phase. */
+static void progress(struct sup *s, const char *phase, size_t done, size_t total)
+{
+	if (!s->o->progress || !total)
+		return;
+	if (done != total && done * 100 / total == (done - 1) * 100 / total)
+		return;
+	status(s, "P %s %zu %zu", phase, done, total);
 }
 
 /* IFLA_GROUP of every link in the lab namespace ("nl" in ASCII), so that
@@ -211,25 +241,41 @@ __attribute__((noreturn)) static void stage1(struct sup *s, struct sup_node *sn,
 		struct node_spec spec = {
 			.t = s->t, .node = n, .lab = s->o->lab, .ctl_fd = ctl, .log_fd = log,
 			.hosts_path = hosts, .grace_ms = s->o->grace_ms,
+			.alternatives_path = s->alternatives[0] ? s->alternatives : NULL,
 		};
 		node_init_main(&spec);
 	}
-	dprintf(sync, "P %d", (int)pid);
+	/* No stdio here: dprintf allocates, and a free in this copy of the
+	 * supervisor's heap can consolidate chunks all over it, faulting in
+	 * a private copy of every page it touches (measured: most of the
+	 * cost of a 700-node lab). */
+	char msg[1024];
+	int len = snprintf(msg, sizeof(msg), "P %d", (int)pid);
+	write_all(sync, msg, (size_t)len);
 	_exit(0);
 fail:
-	dprintf(sync, "F %s", err->msg);
+	len = snprintf(msg, sizeof(msg), "F %s", err->msg);
+	write_all(sync, msg, len < (int)sizeof(msg) ? (size_t)len : sizeof(msg) - 1);
 	_exit(1);
 }
 
-static int start_node(struct sup *s, struct sup_node *sn, nlab_error **err)
+/* A node is made in three steps, each run over all nodes before the next,
+ * so that while the supervisor works on one node the stage-1 processes
+ * of the others run on the other cores:
+ *   spawn:   clone stage 1 alone in its new user namespace; it waits;
+ *   release: write its uid/gid maps, put it in the node's cgroups, let it
+ *            go (it then clones the init with every other namespace);
+ *   adopt:   take the init's pid from stage 1, reap stage 1, hold the init
+ *            by a pidfd. */
+static int node_spawn(struct sup *s, struct sup_node *sn, nlab_error **err)
 {
 	int pair[2], sync[2];
 	char path[4200];
 	bool userns = topo_node_userns(s->t, sn->tn);
 
 	snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, sn->tn->name);
-	sn->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (sn->log_fd < 0)
+	cleanup_close int log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (log_fd < 0)
 		return nlab_error_set(err, errno, "open %s", path);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
 		return nlab_error_set(err, errno, "socketpair");
@@ -251,7 +297,7 @@ static int start_node(struct sup *s, struct sup_node *sn, nlab_error **err)
 	if (p1 == 0) {
 		/* The init keeps only its own channel and log: other nodes'
 		 * fds must not keep their channels open or leak into commands. */
-		int keep[3] = { pair[1], sn->log_fd, sync[1] };
+		int keep[3] = { pair[1], log_fd, sync[1] };
 		if (keep_fds(keep, 3) < 0)
 			_exit(1);
 		stage1(s, sn, 5, 3, 4);
@@ -259,21 +305,31 @@ static int start_node(struct sup *s, struct sup_node *sn, nlab_error **err)
 	close(pair[1]);
 	close(sync[1]);
 	sn->ctl = pair[0];
-	cleanup_close int syn = sync[0];
-	int r = 0;
-	if (userns && userns_write_maps(p1, sn->uid_base, sn->gid_base, err) < 0)
-		r = nlab_error_wrap(err, "user namespace of stage 1 (pid %d)", (int)p1);
-	if (r == 0 && sn->ncgroups && cgroup_attach(sn->cgroups, sn->ncgroups, p1, err) < 0)
-		r = -1;
-	if (r == 0 && TEMP_FAILURE_RETRY(write(syn, "g", 1)) != 1)
-		r = nlab_error_set(err, errno, "start stage 1");
-	char msg[1024];
-	ssize_t len = r == 0 ? TEMP_FAILURE_RETRY(recv(syn, msg, sizeof(msg) - 1, 0)) : -1;
-	if (r < 0)
-		kill(p1, SIGKILL);
-	TEMP_FAILURE_RETRY(waitpid(p1, NULL, 0));
-	if (r < 0)
+	sn->sync = sync[0];
+	sn->stage1 = p1;
+	return 0;
+}
+
+static int node_release(struct sup *s, struct sup_node *sn, nlab_error **err)
+{
+	if (topo_node_userns(s->t, sn->tn) && userns_write_maps(sn->stage1, sn->uid_base, sn->gid_base, err) < 0)
+		return nlab_error_wrap(err, "user namespace of stage 1 (pid %d)", (int)sn->stage1);
+	if (sn->ncgroups && cgroup_attach(sn->cgroups, sn->ncgroups, sn->stage1, err) < 0)
 		return -1;
+	if (TEMP_FAILURE_RETRY(write(sn->sync, "g", 1)) != 1)
+		return nlab_error_set(err, errno, "start stage 1");
+	return 0;
+}
+
+static int node_adopt(struct sup_node *sn, nlab_error **err)
+{
+	char msg[1024];
+	ssize_t len = TEMP_FAILURE_RETRY(recv(sn->sync, msg, sizeof(msg) - 1, 0));
+
+	close(sn->sync);
+	sn->sync = -1;
+	TEMP_FAILURE_RETRY(waitpid(sn->stage1, NULL, 0));
+	sn->stage1 = 0;
 	if (len <= 0)
 		return nlab_error_set(err, 0, "stage 1 exited without creating the node");
 	msg[len] = '\0';
@@ -289,6 +345,20 @@ static int start_node(struct sup *s, struct sup_node *sn, nlab_error **err)
 	if (sn->netns_fd < 0)
 		return -1;
 	return 0;
+}
+
+/* A stage 1 that was spawned but never adopted (setup failed midway). */
+static void node_abandon(struct sup_node *sn)
+{
+	if (sn->stage1 > 0) {
+		kill(sn->stage1, SIGKILL);
+		TEMP_FAILURE_RETRY(waitpid(sn->stage1, NULL, 0));
+		sn->stage1 = 0;
+	}
+	if (sn->sync >= 0) {
+		close(sn->sync);
+		sn->sync = -1;
+	}
 }
 
 /* Wait for one message from every node in `want`; handler returns -1 to
@@ -720,6 +790,8 @@ static void stop_nodes(struct sup *s)
 	int64_t deadline = now_ms() + s->o->grace_ms + 2000;
 
 	for (size_t i = 0; i < s->nnodes; i++)
+		node_abandon(&s->nodes[i]);
+	for (size_t i = 0; i < s->nnodes; i++)
 		if (s->nodes[i].pid > 0 && !s->nodes[i].exited)
 			TEMP_FAILURE_RETRY(send(s->nodes[i].ctl, "S", 1, MSG_NOSIGNAL));
 	for (size_t i = 0; i < s->nnodes; i++) {
@@ -777,6 +849,11 @@ static char **dup_strv(char *const *v, size_t n)
 	return c;
 }
 
+static bool node_has_limits(const struct topo_node *n)
+{
+	return n->cpu_millis || n->memory_bytes || n->pids_max;
+}
+
 /* User namespace slots and cgroups of every node, recorded in the state
  * before any node exists: `down` after a crash finds them there, and the
  * slots are taken under the allocation lock (docs/isolation.md). */
@@ -784,19 +861,31 @@ static int isolation_prepare(struct sup *s, nlab_error **err)
 {
 	size_t nuser = 0;
 
-	if (cgroup_lab_create(&s->cg, s->o->lab, err) < 0)
-		return nlab_error_wrap(err, "cgroups of lab %s", s->o->lab);
-	s->st.cgroups = dup_strv(s->cg.dirs, s->cg.ndirs);
-	s->st.ncgroups = s->st.cgroups ? s->cg.ndirs : 0;
+	/* Only nodes with a limit get a cgroup of their own: moving a process
+	 * between cgroups costs the kernel an RCU grace period per hierarchy,
+	 * which a 1000-node lab would pay thousands of times for nothing.
+	 * The others stay in netlab's cgroup (their cgroup namespace is
+	 * rooted there, so they still see their cgroup as "/"). */
+	bool limits = false;
+	for (size_t i = 0; i < s->nnodes; i++)
+		limits |= node_has_limits(s->nodes[i].tn);
+	if (limits) {
+		if (cgroup_lab_create(&s->cg, s->o->lab, err) < 0)
+			return nlab_error_wrap(err, "cgroups of lab %s", s->o->lab);
+		s->st.cgroups = dup_strv(s->cg.dirs, s->cg.ndirs);
+		s->st.ncgroups = s->st.cgroups ? s->cg.ndirs : 0;
+	}
 	for (size_t i = 0; i < s->nnodes; i++) {
 		struct sup_node *sn = &s->nodes[i];
 		const struct topo_node *n = sn->tn;
+		nuser += s->st.nodes[i].userns;
+		if (!node_has_limits(n))
+			continue;
 		struct cgroup_limits lim = { n->cpu_millis, n->memory_bytes, n->pids_max };
 		if (cgroup_node_create(&s->cg, n->name, &lim, &sn->cgroups, &sn->ncgroups, err) < 0)
 			return nlab_error_wrap(err, "node %s (%s:%d)", n->name, s->t->file, n->pos.line);
 		s->st.nodes[i].cgroups = dup_strv(sn->cgroups, sn->ncgroups);
 		s->st.nodes[i].ncgroups = s->st.nodes[i].cgroups ? sn->ncgroups : 0;
-		nuser += s->st.nodes[i].userns;
 	}
 	if (!nuser)
 		return state_write(&s->st, err);
@@ -840,6 +929,7 @@ static int setup(struct sup *s, nlab_error **err)
 	const struct topology *t = s->t;
 	char path[4200];
 
+	s->phase_t0 = now_ms();
 	if (plan_build(t, &s->plan) < 0)
 		return nlab_error_set(err, ENOMEM, "plan");
 	snprintf(path, sizeof(path), "%s/logs", s->dir);
@@ -847,6 +937,12 @@ static int setup(struct sup *s, nlab_error **err)
 		return -1;
 	if (hosts_write(t, s->dir, err) < 0)
 		return -1;
+	bool alt = false;
+	snprintf(s->alternatives, sizeof(s->alternatives), "%s/alternatives", s->dir);
+	if (nodefs_prepare_alternatives(s->alternatives, &alt, err) < 0)
+		return -1;
+	if (!alt)
+		s->alternatives[0] = '\0';
 
 	s->host_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (s->host_netns < 0)
@@ -873,36 +969,50 @@ static int setup(struct sup *s, nlab_error **err)
 		sn->tn = &t->nodes.v[i];
 		sn->index = i;
 		s->by_index[i] = sn;
-		sn->pidfd = sn->netns_fd = sn->ctl = sn->log_fd = -1;
+		sn->pidfd = sn->netns_fd = sn->ctl = sn->sync = -1;
 		struct state_node *stn = &s->st.nodes[s->st.nnodes++];
 		stn->name = strdup(sn->tn->name);
 		stn->userns = topo_node_userns(t, sn->tn);
 	}
 	if (isolation_prepare(s, err) < 0)
 		return -1;
+	phase_done(s, "prepare");
 	for (size_t i = 0; i < s->nnodes; i++) {
 		struct sup_node *sn = &s->nodes[i];
-		if (start_node(s, sn, err) < 0)
+		if (node_spawn(s, sn, err) < 0 || node_release(s, sn, err) < 0)
+			return nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, t->file, sn->tn->pos.line);
+		progress(s, "nodes", i + 1, s->nnodes);
+	}
+	for (size_t i = 0; i < s->nnodes; i++) {
+		struct sup_node *sn = &s->nodes[i];
+		if (node_adopt(sn, err) < 0)
 			return nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, t->file, sn->tn->pos.line);
 		proc_id_of(sn->pid, &s->st.nodes[i].init);
 	}
+	phase_done(s, "spawn");
 	if (state_write(&s->st, err) < 0)
 		return -1;
 	if (collect(s, want_all, init_reply, 30000, err) < 0)
 		return -1;
+	phase_done(s, "ready");
 	if (create_links(s, err) < 0)
 		return -1;
-	for (size_t i = 0; i < s->nnodes; i++)
+	phase_done(s, "links");
+	for (size_t i = 0; i < s->nnodes; i++) {
 		if (configure_node(s, &s->nodes[i], err) < 0)
 			return -1;
+		progress(s, "configure", i + 1, s->nnodes);
+	}
 	if (configure_host(s, err) < 0)
 		return -1;
+	phase_done(s, "configure");
 	send_all(s, want_exec, "E");
 	if (collect(s, want_exec, exec_reply, 0, err) < 0)
 		return -1;
 	send_all(s, want_run, "R");
 	if (collect(s, want_run, run_reply, 30000, err) < 0)
 		return -1;
+	phase_done(s, "commands");
 	return 0;
 }
 
@@ -983,7 +1093,8 @@ int supervisor_main(const struct topology *t, const struct sup_options *o)
 		goto fail;
 	if (state_write(&s.st, &err) < 0)
 		goto fail;
-	status(&s, "O %zu %zu %lld", s.nnodes, t->links.n, (long long)(now_ms() - t0));
+	phase_done(&s, "state");
+	status(&s, "O %zu %zu %lld%s", s.nnodes, t->links.n, (long long)(now_ms() - t0), s.phases);
 	close(o->status_fd);
 	wait_loop(&s);
 	teardown(&s);

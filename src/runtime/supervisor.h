@@ -6,12 +6,16 @@
 #ifndef NETLAB_RUNTIME_SUPERVISOR_H
 #define NETLAB_RUNTIME_SUPERVISOR_H
 
+#include <stdbool.h>
+
 #include "topo/model.h"
 
 struct sup_options {
 	const char *lab;
 	int grace_ms;
-	int status_fd;          /* progress to `netlab up`: "O ..." or "E message" lines */
+	int status_fd;          /* to `netlab up`: "P ..." progress lines, then "O ..."
+				 * (up, with phase times) or "E message" */
+	bool progress;          /* send "P" lines */
 };
 
 /* Runs in the forked supervisor process; returns its exit code. */

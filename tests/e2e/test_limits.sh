@@ -54,10 +54,13 @@ check "its run command too" "$NETLAB" exec lim other pgrep -x sleep
 
 # --- exec joins the node's cgroup ---------------------------------------------
 check_eq "exec'd processes see the node's cgroup as / (cgroup namespace)" "/" \
+	"$("$NETLAB" exec lim mem sh -c 'grep -E "(memory|::)" /proc/self/cgroup | head -1 | cut -d: -f3')"
+check_eq "a node without limits sees its cgroup as / too" "/" \
 	"$("$NETLAB" exec lim other sh -c 'grep -E "(memory|::)" /proc/self/cgroup | head -1 | cut -d: -f3')"
-pid=$("$NETLAB" exec lim other sh -c 'sleep 30 & echo $!; ' | tail -1)
+check_eq "a node without limits gets no cgroup of its own" "" "$(cg other memory)"
+"$NETLAB" exec lim mem sh -c 'sleep 30 >/dev/null 2>&1 &'
 ok_join=false
-for p in $(cat "$(cg other pids)/cgroup.procs" 2>/dev/null || cat "$(cg other memory)/cgroup.procs"); do
+for p in $(cat "$(cg mem memory)/cgroup.procs" 2>/dev/null); do
 	[ "$(cat /proc/$p/comm 2>/dev/null)" = sleep ] && ok_join=true
 done
 $ok_join && ok "a process started by netlab exec is in the node's cgroup" || not_ok "exec'd sleep not in the node's cgroup"
