@@ -20,6 +20,17 @@ check_eq "a middle node has its own hostname" "h61" "$("$NETLAB" exec scale h61 
 check "down" "$NETLAB" down scale
 check_eq "no process left" "" "$(netlab_procs)"
 check_eq "sandbox unchanged" "$before" "$(host_snapshot)"
-check "an immediate second up succeeds" "$NETLAB" up $T/scale.topo
+# On a terminal a lab over 50 nodes gets a progress bar; piped, up is silent
+# but for its one result line.
+if command -v script >/dev/null; then
+	out=$(script -qec "$NETLAB up $T/scale.topo" /dev/null 2>&1)
+	check_contains "on a terminal: a progress bar" "nodes      [########################################] $N/$N" "$out"
+	check_contains "on a terminal: the result line" "lab scale is up: $N nodes" "$out"
+	check "and goes down again" "$NETLAB" down scale
+else
+	echo "skip - test_scale: no 'script' command to give netlab a terminal (util-linux's bsdutils)"
+fi
+out=$("$NETLAB" up $T/scale.topo 2>&1)
+check_eq "piped: an immediate second up prints one line, no bar" 1 "$(printf '%s\n' "$out" | wc -l)"
 check "and goes down again" "$NETLAB" down scale
 finish
