@@ -12,7 +12,11 @@ mount -t tmpfs -o mode=755 netlab-test-netns /run/netns
 ip netns add outside
 ip link add up0 type veth peer name eth0 netns outside
 ip addr add 172.31.0.1/24 dev up0
+# The snapshots below must not race IPv6 autoconfiguration of up0: no DAD,
+# and wait until its link-local address (and routes) are in place.
+sysctl -qw net.ipv6.conf.up0.accept_dad=0
 ip link set up0 up
+for _ in $(seq 50); do ip -6 addr show dev up0 scope link | grep -q fe80 && break; sleep 0.1; done
 ip -n outside addr add 172.31.0.2/24 dev eth0
 ip -n outside link set eth0 up
 ip -n outside link set lo up
