@@ -42,6 +42,7 @@ help:
 	@echo "make            build ./netlab"
 	@echo "make test       install deps if missing, build, run unit (plain + ASan/UBSan), corpus, integration and end-to-end tests"
 	@echo "make unit       cmocka unit tests only"
+	@echo "make bench      benchmark against ip scripts, ip -batch, Mininet and the kernel floor (root; writes docs/performance.md)"
 	@echo "make fuzz       libFuzzer run of the topology parser (FUZZ_SECONDS, default 60)"
 	@echo "make install    install to \$$DESTDIR\$$PREFIX/bin"
 
@@ -106,7 +107,12 @@ fuzz:
 	cp topologies/*.topo tests/corpus/bad/*.topo build-fuzz/corpus/ 2>/dev/null || true
 	build-fuzz/fuzz_parser -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus
 
-bench: netlab
+# The kernel floor for `make bench`: netlink with libmnl only, no netlab code.
+$(BUILD)/bench-floor: bench/floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(shell pkg-config --libs libmnl 2>/dev/null)
+
+bench: netlab $(BUILD)/bench-floor
 	scripts/bench.sh
 
 install: netlab
