@@ -11,6 +11,7 @@
 #include "runtime/creds.h"
 #include "runtime/lab.h"
 #include "runtime/state.h"
+#include "util/fsutil.h"
 
 /* Join the node and run argv there with the caller's terminal; returns the
  * command's exit status the way a shell reports it. */
@@ -48,31 +49,38 @@ static int run_in_node(const char *verb, const char *lab, const char *node_name,
 	bool has_user = node.has_user;
 	uint32_t uid = node.uid, gid = node.gid;
 	state_clear(&st);
+	/* Same directory as the caller when the node has it; the
+	 * environment is set here, for the child to inherit. */
+	if (chdir(cwd) < 0 && chdir("/") < 0)
+		return EXIT_RUNTIME;
+	setenv("NETLAB_LAB", lab, 1);
+	setenv("NETLAB_NODE", node_name, 1);
+	if (prompt)
+		setenv("PS1", prompt, 1);
 	fflush(NULL);
-	pid_t pid = fork();
+	/* vfork: no copy of this process's memory only to exec over it
+	 * (part of what `netlab exec NODE true` costs).  The child only
+	 * makes system calls until it execs, as vfork children must. */
+	pid_t pid = vfork();
 	if (pid < 0) {
-		perror("netlab: fork");
+		perror("netlab: vfork");
 		return EXIT_RUNTIME;
 	}
 	if (pid == 0) {
-		/* Same directory as the caller when the node has it. */
-		if (chdir(cwd) < 0 && chdir("/") < 0)
-			_exit(EXIT_RUNTIME);
-		setenv("NETLAB_LAB", lab, 1);
-		setenv("NETLAB_NODE", node_name, 1);
-		if (prompt)
-			setenv("PS1", prompt, 1);
 		/* Only the terminal's stdio goes in: no state, cgroup or
 		 * namespace fd (runc CVE-2024-21626). */
 		close_range(3, ~0U, 0);
-		if ((has_user && creds_become(uid, gid, &err) < 0) || creds_clear_inheritable(&err) < 0) {
-			nlab_error_wrap(&err, "%s: %s/%s", verb, lab, node_name);
-			nlab_error_print(&err);
+		char m[600];
+		if ((has_user && creds_become(uid, gid, NULL) < 0) || creds_clear_inheritable(NULL) < 0) {
+			int l = snprintf(m, sizeof(m), "netlab %s: %s/%s: cannot take the node's user or drop capabilities: %s\n",
+					 verb, lab, node_name, strerror(errno));
+			write_all(STDERR_FILENO, m, (size_t)l < sizeof(m) ? (size_t)l : sizeof(m) - 1);
 			_exit(EXIT_RUNTIME);
 		}
 		execvp(cmd[0], cmd);
 		int e = errno;
-		fprintf(stderr, "netlab %s: %s: %s\n", verb, cmd[0], strerror(e));
+		int l = snprintf(m, sizeof(m), "netlab %s: %s: %s\n", verb, cmd[0], strerror(e));
+		write_all(STDERR_FILENO, m, (size_t)l < sizeof(m) ? (size_t)l : sizeof(m) - 1);
 		_exit(e == ENOENT ? 127 : 126);
 	}
 	/* The terminal's ^C belongs to the command; netlab only waits. */
