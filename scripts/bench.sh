@@ -10,6 +10,8 @@
 #   BENCH_SIZES="10 100 1000"      node counts for star and chain
 #   BENCH_MN_SIZES="10 100 200"    node counts for Mininet (star; the target is at 200)
 #   BENCH_EXEC=20         exec latency samples
+#   BENCH_ALT_LARGE_RUNS=1  runs of the ip script and ip -batch at N >= 500
+#                         (one ip-script run of 1000 nodes takes minutes)
 #   BENCH_QUICK=1         smoke run: sizes 10 and 30, 2 runs, 5 exec samples,
 #                         output to a temporary directory instead of docs/
 #   BENCH_OUT=DIR         where performance.md/.png go (default docs/)
@@ -55,6 +57,7 @@ RUNS=${BENCH_RUNS:-5}
 SIZES=${BENCH_SIZES:-10 100 1000}
 MN_SIZES=${BENCH_MN_SIZES:-10 100 200}
 NEXEC=${BENCH_EXEC:-20}
+ALT_LARGE_RUNS=${BENCH_ALT_LARGE_RUNS:-1}
 OUT=${BENCH_OUT:-$REPO/docs}
 if [ "${BENCH_QUICK:-}" = 1 ]; then
 	RUNS=${BENCH_RUNS:-2}
@@ -351,9 +354,10 @@ verify_ns() { # TOOL TOPO N  (namespaces named hI / rI)
 }
 
 run_ip() { # TOOL(ipscript|ipbatch) TOPO N
-	local tool=$1 topo=$2 n=$3 t up down
+	local tool=$1 topo=$2 n=$3 t up down runs=$RUNS
+	[ "$n" -ge 500 ] && runs=$ALT_LARGE_RUNS
 	if [ "$tool" = ipscript ]; then gen_ipscript "$topo" "$n"; else gen_ipbatch "$topo" "$n"; fi
-	for r in $(seq "$RUNS"); do
+	for r in $(seq "$runs"); do
 		t=$(now_us)
 		if [ "$tool" = ipscript ]; then
 			timeout 900 bash "$W/ipscript-up.sh" >"$W/ip.out" 2>&1 || fail "$tool $topo $n up: $(tail -3 "$W/ip.out")"
@@ -464,7 +468,7 @@ MD=$OUT/performance.md
 	echo "- date: $START; whole run ${TOTAL_S} s"
 	echo "- machine: $BENCH_HOST_NPROC CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, kernel $BENCH_HOST_KERNEL"
 	echo "- tools: netlab $(git -C "$REPO" describe --always --dirty 2>/dev/null), $(ip -V | head -1), Mininet $(mn --version 2>/dev/null)"
-	echo "- runs per figure: $RUNS; figures are median (min–max) in ms; exec latency: median of $NEXEC"
+	echo "- runs per figure: $RUNS (the ip script and ip -batch at N ≥ 500: $ALT_LARGE_RUNS, one such run takes minutes); figures are median (min–max) in ms; exec latency: median of $NEXEC"
 	echo
 	echo "## netlab"
 	echo
