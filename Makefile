@@ -112,7 +112,11 @@ $(BUILD)/bench-floor: bench/floor.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(shell pkg-config --libs libmnl 2>/dev/null)
 
-bench: netlab $(BUILD)/bench-floor
+$(BUILD)/bench-time: bench/time.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+bench: netlab $(BUILD)/bench-floor $(BUILD)/bench-time
 	scripts/bench.sh
 
 install: netlab

@@ -25,6 +25,7 @@ cd "$(dirname "$0")/.."
 REPO=$(pwd)
 NETLAB=$REPO/netlab
 FLOOR=$REPO/build/bench-floor
+TIMER=$REPO/build/bench-time
 
 say() { echo "bench: $*" >&2; }
 fail() {
@@ -37,6 +38,7 @@ if [ "${BENCH_INSIDE:-}" != 1 ]; then
 	[ "$(id -u)" = 0 ] || fail "needs root (namespaces, veths, bridges, Mininet)"
 	[ -x "$NETLAB" ] || fail "$NETLAB missing: run 'make bench', not this script alone"
 	[ -x "$FLOOR" ] || fail "$FLOOR missing: run 'make bench' (it builds build/bench-floor)"
+	[ -x "$TIMER" ] || fail "$TIMER missing: run 'make bench' (it builds build/bench-time)"
 	missing=()
 	for p in mininet bridge-utils gnuplot-nox iputils-ping time; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -210,9 +212,8 @@ exec_latency() { # TOOL TOPO N CMD...
 	local t tool=$1 topo=$2 n=$3
 	shift 3
 	for _ in $(seq "$NEXEC"); do
-		t=$(now_us)
-		timeout 20 "$@" >/dev/null 2>&1 || fail "$tool exec: $* failed"
-		rec "$tool" "$topo" "$n" exec_ms "$(ms_since "$t")"
+		"$TIMER" "$W/t" 20 "$@" >/dev/null 2>&1 || fail "$tool exec: $* failed"
+		rec "$tool" "$topo" "$n" exec_ms "$(cat "$W/t")"
 	done
 }
 
@@ -220,16 +221,14 @@ run_netlab() { # TOPO N FILE LAB
 	local topo=$1 n=$2 file=$3 lab=$4 t c0 up down
 	for r in $(seq "$RUNS"); do
 		c0=$(child_cpu_ms)
-		t=$(now_us)
-		timeout 600 "$NETLAB" up "$file" --timing >"$W/up.out" 2>&1 || fail "netlab up $file (run $r): $(tail -3 "$W/up.out")"
-		up=$(ms_since "$t")
+		"$TIMER" "$W/t" 600 "$NETLAB" up "$file" --timing >"$W/up.out" 2>&1 || fail "netlab up $file (run $r): $(tail -3 "$W/up.out")"
+		up=$(cat "$W/t")
 		measure_procs netlab "$topo" "$n" "$lab" "$(($(child_cpu_ms) - c0))"
 		grep '^phases' "$W/up.out" | sed "s/^/  netlab $topo $n: /" >&2
 		verify_netlab "$lab" "$topo" "$n"
 		[ "$r" = 1 ] && [ "$topo" != web ] && exec_latency netlab "$topo" "$n" "$NETLAB" exec "$lab" "$([ $topo = star ] && echo h1 || echo r1)" true
-		t=$(now_us)
-		timeout 300 "$NETLAB" down "$lab" >"$W/down.out" 2>&1 || fail "netlab down $lab (run $r): $(tail -3 "$W/down.out")"
-		down=$(ms_since "$t")
+		"$TIMER" "$W/t" 300 "$NETLAB" down "$lab" >"$W/down.out" 2>&1 || fail "netlab down $lab (run $r): $(tail -3 "$W/down.out")"
+		down=$(cat "$W/t")
 		check_clean "netlab $topo $n run $r"
 		rec netlab "$topo" "$n" up_ms "$up"
 		rec netlab "$topo" "$n" down_ms "$down"
@@ -558,9 +557,10 @@ MD=$OUT/performance.md
 	echo "  N > $CHAIN_PING_MAX, rN-1 to rN; two-webservers: web2 to web1. After every teardown: no netlab-init"
 	echo "  left, /run/netlab empty, the sandbox's links, addresses and \`ip netns\` unchanged. Any failure"
 	echo "  stops the benchmark."
-	echo "- netlab: \`netlab up FILE --timing\` and \`netlab down LAB\`, wall time around the command. Exec:"
+	echo "- netlab: \`netlab up FILE --timing\` and \`netlab down LAB\`, wall time measured by \`build/bench-time\`"
+	echo "  (bench/time.c: posix_spawn, wait, monotonic clock; no shell or timeout(1) process in between). Exec:"
 	echo "  \`netlab exec LAB h1 true\` (r1 for chains) against \`ip netns exec benchns true\` in a"
-	echo "  namespace made by \`ip netns add\` in the sandbox; both under \`timeout\`, as every command here."
+	echo "  namespace made by \`ip netns add\` in the sandbox, both timed by \`build/bench-time\` (median of $NEXEC)."
 	echo "- ip script: one \`ip\` process per step: \`ip netns add\`, \`ip link add … peer name eth0 netns …\`,"
 	echo "  master, up, \`ip -n NS addr/route add\`, \`ip netns exec NS sysctl -w\` (chain); teardown"
 	echo "  \`ip link del\` (bridge ports, chain veths) and \`ip netns del\`."
