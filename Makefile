@@ -49,8 +49,13 @@ help:
 netlab: $(BUILD)/netlab
 	cp $< $@
 
+# json-c linked statically when its archive is there (Debian's libjson-c-dev
+# has it): one shared library less to load on every `netlab exec`.
+JSONC_A := $(shell $(CC) -print-file-name=libjson-c.a)
+NETLAB_LIBS := $(if $(filter /%,$(JSONC_A)),$(patsubst -ljson-c,$(JSONC_A),$(PKG_LIBS)),$(PKG_LIBS))
+
 $(BUILD)/netlab: $(CLI_OBJS) $(BUILD)/libnetlab.a
-	$(CC) $(LDSAN) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libnetlab.a $(PKG_LIBS)
+	$(CC) $(LDSAN) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libnetlab.a $(NETLAB_LIBS)
 
 $(BUILD)/libnetlab.a: $(LIB_OBJS)
 	@rm -f $@

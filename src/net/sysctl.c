@@ -12,12 +12,11 @@
 
 #include "util/cleanup.h"
 
-#define SYSCTL_ROOT "/proc/sys/"
 #define SYSCTL_READ_MAX 4096
 
-static int sysctl_path(const char *key, char *path, size_t len, nlab_error **err)
+static int sysctl_path(const char *proc, const char *key, char *path, size_t len, nlab_error **err)
 {
-	size_t klen;
+	size_t klen, plen;
 	int n;
 
 	if (!key || strncmp(key, "net.", 4) != 0)
@@ -26,10 +25,14 @@ static int sysctl_path(const char *key, char *path, size_t len, nlab_error **err
 	klen = strlen(key);
 	if (strstr(key, "..") || strchr(key, '/') || key[klen - 1] == '.')
 		return nlab_error_set(err, EINVAL, "sysctl %s: malformed key", key);
-	n = snprintf(path, len, SYSCTL_ROOT "%s", key);
+	n = snprintf(path, len, "%s/sys/", proc);
 	if (n < 0 || (size_t)n >= len)
 		return nlab_error_set(err, ENAMETOOLONG, "sysctl %s", key);
-	for (char *p = path + strlen(SYSCTL_ROOT); *p; p++)
+	plen = (size_t)n;
+	n = snprintf(path + plen, len - plen, "%s", key);
+	if (n < 0 || (size_t)n >= len - plen)
+		return nlab_error_set(err, ENAMETOOLONG, "sysctl %s", key);
+	for (char *p = path + plen; *p; p++)
 		if (*p == '.')
 			*p = '/';
 	return 0;
@@ -37,13 +40,13 @@ static int sysctl_path(const char *key, char *path, size_t len, nlab_error **err
 
 /* A bind mount or a FUSE file over /proc/sys would silently take our
  * writes (runc CVE-2019-16884); insist on the real procfs. */
-static int sysctl_open(const char *key, int flags, nlab_error **err)
+static int sysctl_open(const char *proc, const char *key, int flags, nlab_error **err)
 {
 	char path[PATH_MAX];
 	cleanup_close int fd = -1;
 	struct statfs st;
 
-	if (sysctl_path(key, path, sizeof(path), err) < 0)
+	if (sysctl_path(proc, key, path, sizeof(path), err) < 0)
 		return -1;
 	fd = TEMP_FAILURE_RETRY(open(path, flags | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
 	if (fd < 0)
@@ -57,13 +60,18 @@ static int sysctl_open(const char *key, int flags, nlab_error **err)
 
 int nlab_sysctl_write(const char *key, const char *value, nlab_error **err)
 {
+	return nlab_sysctl_write_in("/proc", key, value, err);
+}
+
+int nlab_sysctl_write_in(const char *proc, const char *key, const char *value, nlab_error **err)
+{
 	cleanup_close int fd = -1;
 	size_t len;
 	ssize_t n;
 
 	if (!value)
 		return nlab_error_set(err, EINVAL, "sysctl %s: no value", key ? key : "(null)");
-	fd = sysctl_open(key, O_WRONLY, err);
+	fd = sysctl_open(proc, key, O_WRONLY, err);
 	if (fd < 0)
 		return -1;
 	len = strlen(value);
@@ -85,7 +93,7 @@ int nlab_sysctl_read(const char *key, char *buf, size_t len, nlab_error **err)
 
 	if (!buf || len == 0)
 		return nlab_error_set(err, EINVAL, "sysctl %s: no buffer", key ? key : "(null)");
-	fd = sysctl_open(key, O_RDONLY, err);
+	fd = sysctl_open("/proc", key, O_RDONLY, err);
 	if (fd < 0)
 		return -1;
 	/* One read() from offset 0: the proc_do*vec() handlers format the

@@ -15,6 +15,13 @@
  * names containing dots cannot be addressed. */
 int nlab_sysctl_write(const char *key, const char *value, nlab_error **err);
 
+/* The same through another mount of procfs, e.g. "/proc/PID/root/proc",
+ * a node's own.  Still the caller's netns; but the kernel keeps one dentry
+ * per netns for each /proc/sys/net file in each procfs mount, all on one
+ * hash chain, so with a thousand nodes every lookup through the same
+ * mount walks a thousand of them.  A node's own procfs has one. */
+int nlab_sysctl_write_in(const char *proc, const char *key, const char *value, nlab_error **err);
+
 /* Read into buf (NUL-terminated, trailing newline removed).  ENOBUFS if the
  * value does not fit. */
 int nlab_sysctl_read(const char *key, char *buf, size_t len, nlab_error **err);

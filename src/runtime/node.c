@@ -232,18 +232,20 @@ void node_init_main(const struct node_spec *s)
 	prctl(PR_SET_NAME, "netlab-init");
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		init_fail(s->ctl_fd, "sethostname %s", hostname);
-	/* IPv6 addresses must be usable the moment `up` returns: no
-	 * duplicate address detection on interfaces created from now on. */
-	if (nlab_sysctl_write("net.ipv6.conf.default.accept_dad", "0", &err) < 0 ||
-	    nlab_sysctl_write("net.ipv6.conf.all.accept_dad", "0", &err) < 0) {
-		send_msg(s->ctl_fd, "F %s", err->msg);
-		_exit(1);
-	}
 	/* Into the topology's directory before /tmp and /run are covered, so
 	 * commands see its files even when it lives there. */
 	if (s->t->dir && chdir(s->t->dir) < 0 && chdir("/") < 0)
 		init_fail(s->ctl_fd, "chdir");
 	if (nodefs_setup(s, &err) < 0) {
+		send_msg(s->ctl_fd, "F %s", err->msg);
+		_exit(1);
+	}
+	/* IPv6 addresses must be usable the moment `up` returns: no
+	 * duplicate address detection on interfaces created from now on
+	 * (they are created after "I").  Through the node's own /proc, just
+	 * mounted: see nlab_sysctl_write_in() for why that matters. */
+	if (nlab_sysctl_write("net.ipv6.conf.default.accept_dad", "0", &err) < 0 ||
+	    nlab_sysctl_write("net.ipv6.conf.all.accept_dad", "0", &err) < 0) {
 		send_msg(s->ctl_fd, "F %s", err->msg);
 		_exit(1);
 	}

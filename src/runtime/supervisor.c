@@ -613,13 +613,15 @@ static int configure_node(struct sup *s, struct sup_node *sn, nlab_error **err)
 	if (n->forward || n->sysctls.n || n->fw.n || n->nats.n) {
 		if (nlab_netns_enter(sn->netns_fd, &saved, err) < 0)
 			goto out;
-		if (n->forward && (nlab_sysctl_write("net.ipv4.ip_forward", "1", err) < 0 ||
-				   nlab_sysctl_write("net.ipv6.conf.all.forwarding", "1", err) < 0)) {
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/%d/root/proc", (int)sn->pid);
+		if (n->forward && (nlab_sysctl_write_in(proc, "net.ipv4.ip_forward", "1", err) < 0 ||
+				   nlab_sysctl_write_in(proc, "net.ipv6.conf.all.forwarding", "1", err) < 0)) {
 			nlab_error_wrap(err, "node %s: forward", n->name);
 			goto leave;
 		}
 		for (size_t i = 0; i < n->sysctls.n; i++)
-			if (nlab_sysctl_write(n->sysctls.v[i].key, n->sysctls.v[i].value, err) < 0) {
+			if (nlab_sysctl_write_in(proc, n->sysctls.v[i].key, n->sysctls.v[i].value, err) < 0) {
 				nlab_error_wrap(err, "node %s: sysctl (%s:%d)", n->name, s->t->file,
 						n->sysctls.v[i].pos.line);
 				goto leave;
