@@ -129,36 +129,6 @@ int nlab_link_queue_del(struct nlab_nl *nl, int ifindex, const char *name,
 	return nlab_nl_msg_commit(nl, nlh, ctx, err);
 }
 
-int nlab_link_queue_group(struct nlab_nl *nl, int ifindex, const char *name,
-			  uint32_t group, const char *ctx, nlab_error **err)
-{
-	struct nlmsghdr *nlh = link_begin(nl, RTM_SETLINK, ifindex, name, ctx, err);
-
-	if (!nlh)
-		return -1;
-	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
-	return nlab_nl_msg_commit(nl, nlh, ctx, err);
-}
-
-int nlab_link_queue_del_group(struct nlab_nl *nl, uint32_t group,
-			      const char *ctx, nlab_error **err)
-{
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
-
-	/* Group 0 is every interface's default, loopback included. */
-	if (group == 0)
-		return nlab_error_set(err, EINVAL, "%s: refusing to delete group 0",
-				      ctx ? ctx : "link");
-	nlh = nlab_nl_msg_begin(nl, RTM_DELLINK, 0, err);
-	if (!nlh)
-		return -1;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
-	return nlab_nl_msg_commit(nl, nlh, ctx, err);
-}
-
 static int link_index_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);

@@ -6,8 +6,6 @@
 #ifndef NETLAB_NET_LINK_H
 #define NETLAB_NET_LINK_H
 
-#include <stdint.h>
-
 #include "net/nlsock.h"
 #include "util/error.h"
 
@@ -27,17 +25,6 @@ int nlab_link_queue_master(struct nlab_nl *nl, int ifindex, const char *name,
 /* Deleting one end of a veth pair deletes both. */
 int nlab_link_queue_del(struct nlab_nl *nl, int ifindex, const char *name,
 			const char *ctx, nlab_error **err);
-
-/* Put a link into an interface group (IFLA_GROUP). */
-int nlab_link_queue_group(struct nlab_nl *nl, int ifindex, const char *name,
-			  uint32_t group, const char *ctx, nlab_error **err);
-/* Delete every link of `group` in nl's netns (and the peers of veths among
- * them, wherever they are) in one RTM_DELLINK.  The kernel unregisters
- * them as one batch, paying its RCU grace periods once instead of once per
- * link, which is what makes tearing down a large lab fast.  Fails with
- * EOPNOTSUPP, deleting nothing, if any member cannot be deleted. */
-int nlab_link_queue_del_group(struct nlab_nl *nl, uint32_t group,
-			      const char *ctx, nlab_error **err);
 
 /* Synchronous (one round trip, independent of the queue: a link that is
  * only queued is not found yet).  Returns the ifindex, or -1 with *err;

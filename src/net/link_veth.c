@@ -14,7 +14,6 @@ struct veth_end {
 	const char *name;
 	int ifindex;
 	int netns_fd;
-	uint32_t group;
 };
 
 static int veth_check(const struct nlab_veth_spec *s, nlab_error **err)
@@ -48,8 +47,6 @@ static void veth_put_end(struct nlmsghdr *nlh, const struct veth_end *e, int mtu
 		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)e->netns_fd);
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, (uint32_t)mtu);
-	if (e->group && e->netns_fd < 0)
-		mnl_attr_put_u32(nlh, IFLA_GROUP, e->group);
 }
 
 static void veth_put_ifinfo(struct ifinfomsg *ifm, int ifindex, int up)
@@ -83,8 +80,8 @@ static int veth_queue_raise(struct nlab_nl *nl, const struct veth_end *e,
 int nlab_veth_queue_add(struct nlab_nl *nl, const struct nlab_veth_spec *s,
 			const char *ctx, nlab_error **err)
 {
-	struct veth_end self = { s->name, s->ifindex, s->netns_fd, s->group };
-	struct veth_end other = { s->peer, s->peer_ifindex, s->peer_netns_fd, s->group };
+	struct veth_end self = { s->name, s->ifindex, s->netns_fd };
+	struct veth_end other = { s->peer, s->peer_ifindex, s->peer_netns_fd };
 	const struct veth_end *outer = &self, *nested = &other;
 	int outer_master = s->master_ifindex;
 	struct nlmsghdr *nlh;

@@ -3,8 +3,6 @@
 #ifndef NETLAB_NET_LINK_VETH_H
 #define NETLAB_NET_LINK_VETH_H
 
-#include <stdint.h>
-
 #include "net/nlsock.h"
 #include "util/error.h"
 
@@ -19,8 +17,6 @@ struct nlab_veth_spec {
 	int master_ifindex; /* bridge to enslave THIS end to (only when this end
 			     * is in the socket's netns), 0 = none */
 	int up;             /* bring both ends up */
-	uint32_t group;     /* IFLA_GROUP for the end(s) in the socket's netns,
-			     * 0 = the default group; see nlab_link_queue_del_group() */
 };
 
 /* Queue the RTM_NEWLINK (NLM_F_CREATE|NLM_F_EXCL) creating the pair.

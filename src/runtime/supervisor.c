@@ -48,7 +48,7 @@ struct sup_node {
 	int pidfd;
 	int netns_fd;
 	int ctl;
-	bool ready, exited, replied;
+	bool exited, replied;
 	uint32_t uid_base, gid_base;    /* user namespace slot */
 	char **cgroups;                 /* its cgroup directories */
 	size_t ncgroups;

@@ -1,6 +1,5 @@
 #include "topo/model.h"
 
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,36 +249,6 @@ const char *topo_chain_name(enum topo_chain c)
 		return "forward";
 	default:
 		return "?";
-	}
-}
-
-const char *topo_action_name(enum topo_action a)
-{
-	switch (a) {
-	case TOPO_ACT_ACCEPT:
-		return "accept";
-	case TOPO_ACT_DROP:
-		return "drop";
-	case TOPO_ACT_REJECT:
-		return "reject";
-	default:
-		return "?";
-	}
-}
-
-const char *topo_proto_name(int proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	default:
-		return "any";
 	}
 }
 

@@ -209,7 +209,5 @@ size_t topo_count_nodes(const struct topology *t);
 bool topo_node_userns(const struct topology *t, const struct topo_node *n);
 
 const char *topo_chain_name(enum topo_chain c);
-const char *topo_action_name(enum topo_action a);
-const char *topo_proto_name(int proto);
 
 #endif

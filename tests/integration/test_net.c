@@ -856,59 +856,6 @@ static void test_traffic_across_bridge(void **state)
 	nlab_nl_close(nb);
 }
 
-/* Group deletion: grouped bridge and veth ends go in one request, their
- * peers in another netns with them; ungrouped links and lo stay. */
-static void test_delete_by_group(void **state)
-{
-	struct fx *fx = *state;
-	cleanup_error nlab_error *err = NULL;
-	cleanup_close int node = new_netns();
-	struct nlab_nl *nn = NULL;
-	char name[IFNAMSIZ];
-
-	OK(nlab_bridge_queue_add(fx->nl, "lan", 10, 1, "bridge lan", &err));
-	OK(nlab_link_queue_group(fx->nl, 10, NULL, 77, "group lan", &err));
-	for (int i = 0; i < 20; i++) {
-		snprintf(name, sizeof(name), "v%da", i);
-		struct nlab_veth_spec v = {
-			.name = name, .ifindex = 100 + i, .netns_fd = -1,
-			.peer = "p", .peer_ifindex = 0, .peer_netns_fd = -1,
-			.up = 1, .master_ifindex = 10, .group = 77,
-		};
-		char peer[IFNAMSIZ];
-		snprintf(peer, sizeof(peer), "n%d", i);
-		v.peer = peer;
-		v.peer_ifindex = 200 + i;
-		v.peer_netns_fd = node;
-		OK(nlab_veth_queue_add(fx->nl, &v, "grouped veth", &err));
-	}
-	struct nlab_veth_spec keep = {
-		.name = "keep0", .netns_fd = -1, .peer = "keep1", .peer_netns_fd = -1,
-	};
-	OK(nlab_veth_queue_add(fx->nl, &keep, "ungrouped veth", &err));
-	OK(nlab_nl_flush(fx->nl, &err));
-	assert_int_equal(nlab_link_exists(fx->nl, "v19a", &err), 1);
-
-	assert_int_equal(nlab_link_queue_del_group(fx->nl, 0, "group 0", &err), -1);
-	assert_int_equal(err->errnum, EINVAL);
-	nlab_error_free(&err);
-
-	OK(nlab_link_queue_del_group(fx->nl, 77, "delete group 77", &err));
-	OK(nlab_nl_flush(fx->nl, &err));
-	assert_int_equal(nlab_link_exists(fx->nl, "lan", &err), 0);
-	for (int i = 0; i < 20; i++) {
-		snprintf(name, sizeof(name), "v%da", i);
-		assert_int_equal(nlab_link_exists(fx->nl, name, &err), 0);
-	}
-	assert_int_equal(nlab_link_exists(fx->nl, "keep0", &err), 1);
-	assert_int_equal(nlab_link_exists(fx->nl, "lo", &err), 1);
-	OK(nlab_nl_open_in(&nn, node, &err));
-	assert_int_equal(nlab_link_exists(nn, "n0", &err), 0);
-	assert_int_equal(nlab_link_exists(nn, "n19", &err), 0);
-	assert_int_equal(nlab_link_exists(nn, "lo", &err), 1);
-	nlab_nl_close(nn);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -925,7 +872,6 @@ int main(void)
 		T(test_sysctl_is_per_netns),
 		T(test_sysctl_refuses_bad_keys),
 		T(test_traffic_across_bridge),
-		T(test_delete_by_group),
 #undef T
 	};
 
