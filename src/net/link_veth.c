@@ -60,7 +60,7 @@ static void veth_put_ifinfo(struct ifinfomsg *ifm, int ifindex, int up)
 /* RTM_SETLINK raising (and enslaving) the nested end once it exists.  By
  * ifindex when one was requested, else by name: either is unambiguous,
  * because this only runs after the creation succeeded. */
-static int veth_queue_raise(struct nlab_nl *nl, const struct veth_end *e,
+static int veth_queue_raise(struct nlab_nl *nl, const struct veth_end *e, int up,
 			    int master_ifindex, const char *ctx, nlab_error **err)
 {
 	struct nlmsghdr *nlh = nlab_nl_msg_begin(nl, RTM_SETLINK, 0, err);
@@ -69,7 +69,7 @@ static int veth_queue_raise(struct nlab_nl *nl, const struct veth_end *e,
 	if (!nlh)
 		return -1;
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	veth_put_ifinfo(ifm, e->ifindex, 1);
+	veth_put_ifinfo(ifm, e->ifindex, up);
 	if (!e->ifindex)
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, e->name);
 	if (master_ifindex)
@@ -83,7 +83,7 @@ int nlab_veth_queue_add(struct nlab_nl *nl, const struct nlab_veth_spec *s,
 	struct veth_end self = { s->name, s->ifindex, s->netns_fd };
 	struct veth_end other = { s->peer, s->peer_ifindex, s->peer_netns_fd };
 	const struct veth_end *outer = &self, *nested = &other;
-	int outer_master = s->master_ifindex;
+	int outer_master = s->master_ifindex, nested_master = s->peer_master_ifindex;
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
 	struct nlattr *linkinfo, *data, *peer;
@@ -96,8 +96,12 @@ int nlab_veth_queue_add(struct nlab_nl *nl, const struct nlab_veth_spec *s,
 	if (s->up && s->peer_netns_fd >= 0) {
 		outer = &other;
 		nested = &self;
-		outer_master = 0;
+		outer_master = s->peer_master_ifindex;
+		nested_master = s->master_ifindex;
 	}
+	if (nested_master && nested->netns_fd >= 0)
+		return nlab_error_set(err, EINVAL, "%s: veth %s/%s: %s can be enslaved only in the socket's netns",
+				      ctx ? ctx : "veth", s->name, s->peer, nested->name);
 	if (nested->ifindex && !outer->ifindex)
 		return nlab_error_set(err, EINVAL,
 				      "%s: veth %s/%s: ifindex %d for %s is honoured "
@@ -133,8 +137,7 @@ int nlab_veth_queue_add(struct nlab_nl *nl, const struct nlab_veth_spec *s,
 
 	if (nlab_nl_msg_commit(nl, nlh, ctx, err) < 0)
 		return -1;
-	if (!s->up)
+	if (!s->up && !nested_master)
 		return 0;
-	return veth_queue_raise(nl, nested, nested == &self ? s->master_ifindex : 0,
-				ctx, err);
+	return veth_queue_raise(nl, nested, s->up, nested_master, ctx, err);
 }

@@ -14,8 +14,9 @@ struct nlab_veth_spec {
 	int peer_ifindex;   /* 0 = kernel picks */
 	int peer_netns_fd;  /* -1 = the socket's netns */
 	int mtu;            /* 0 = default; applied to both ends */
-	int master_ifindex; /* bridge to enslave THIS end to (only when this end
-			     * is in the socket's netns), 0 = none */
+	int master_ifindex; /* bridge to enslave THIS end to, 0 = none; the
+			     * bridge is looked up in that end's netns */
+	int peer_master_ifindex; /* same for the peer end */
 	int up;             /* bring both ends up */
 };
 
@@ -33,7 +34,8 @@ struct nlab_veth_spec {
  *    ENOTCONN.  So with `up`, the end in the socket's netns is created as
  *    the nested end and raised (and enslaved) by a follow-up RTM_SETLINK
  *    that runs only if the creation succeeded (nlab_nl_msg_commit_after()),
- *    and the other end is raised by the creating request itself.  Hence
+ *    and the other end is raised by the creating request itself.  A
+ *    master goes in whichever of the two requests makes its end.  Hence
  *    `up` needs at least one end in the socket's netns (EINVAL otherwise:
  *    raise such ends through a socket opened in their netns). */
 int nlab_veth_queue_add(struct nlab_nl *nl, const struct nlab_veth_spec *s,

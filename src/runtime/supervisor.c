@@ -1,5 +1,6 @@
 #include "runtime/supervisor.h"
 
+#include <alloca.h>
 #include <errno.h>
 #include <grp.h>
 #include <fcntl.h>
@@ -35,6 +36,7 @@
 #include "runtime/node.h"
 #include "runtime/nodefs.h"
 #include "runtime/plan.h"
+#include "runtime/spawn.h"
 #include "runtime/state.h"
 #include "runtime/userns.h"
 #include "topo/addr.h"
@@ -50,6 +52,7 @@ struct sup_node {
 	int ctl;
 	bool exited, replied;
 	uint32_t uid_base, gid_base;    /* user namespace slot */
+	struct proc_id init_id;
 	char **cgroups;                 /* its cgroup directories */
 	size_t ncgroups;
 };
@@ -70,7 +73,7 @@ struct sup {
 	char phases[512];               /* "name=ms ..." for `up --timing` */
 	size_t phases_len;
 	int64_t phase_t0;
-	char *stage1_stack;             /* mmap'd, STAGE1_STACK bytes */
+	struct init_arg *init_args;     /* per node, inherited by the inits */
 };
 
 static void status(struct sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -131,167 +134,34 @@ static const char *topo_file(const struct sup *s)
 
 /* ---- nodes ---------------------------------------------------------- */
 
-/* A node is born in two steps, so that its user namespace comes first and
- * alone (user_namespaces(7); crun, runc nsexec, bubblewrap do the same):
- *
- *  1. clone3(CLONE_NEWUSER) -> "stage 1", which waits on `sync` while the
- *     supervisor writes uid_map, setgroups deny and gid_map and moves it
- *     into the node's cgroup;
- *  2. stage 1 becomes root of that namespace, unshares a time namespace
- *     and sets its offsets (possible only before a process is in it), then
- *     clone3()s the node's init with new net, UTS, mount, PID, IPC and
- *     cgroup namespaces, all owned by the node's user namespace; the cgroup
- *     namespace's root is the node's cgroup.  CLONE_PARENT makes the init
- *     the supervisor's child (PDEATHSIG, waitpid), stage 1 reports its pid
- *     and exits.
- * Without a user namespace (`userns off`) the same steps run minus the
- * maps. */
-static pid_t clone3_flags(uint64_t flags, int exit_signal)
-{
-	struct clone_args args = { .flags = flags, .exit_signal = (uint64_t)exit_signal };
-	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-}
-
-/* In a freshly cloned child: move fds[i] to fd 3 + i and close everything
- * else, whatever numbers they had (a large lab's supervisor holds
- * thousands of fds, so they may be anywhere). */
-static int keep_fds(const int *fds, int n)
-{
-	int hi = 3 + n, tmp[8];
-
-	if (n > 8)
-		return -1;
-	for (int i = 0; i < n; i++)
-		if (fds[i] >= hi)
-			hi = fds[i] + 1;
-	for (int i = 0; i < n; i++)
-		if ((tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, hi)) < 0)
-			return -1;
-	for (int i = 0; i < n; i++)
-		if (dup3(tmp[i], 3 + i, O_CLOEXEC) < 0)
-			return -1;
-	return (int)syscall(SYS_close_range, 3 + n, ~0U, 0);
-}
-
-static int set_time_offsets(const struct topo_node *n, nlab_error **err)
-{
-	char buf[128];
-	size_t o = 0;
-	struct timespec ts;
-
-	if (n->has_monotonic) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "monotonic %lld 0\n",
-				      (long long)(n->monotonic_s - (int64_t)ts.tv_sec));
-	}
-	if (n->has_boottime) {
-		clock_gettime(CLOCK_BOOTTIME, &ts);
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "boottime %lld 0\n",
-				      (long long)(n->boottime_s - (int64_t)ts.tv_sec));
-	}
-	if (!o)
-		return 0;
-	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return nlab_error_set(err, errno, "open /proc/self/timens_offsets (kernel option CONFIG_TIME_NS)");
-	ssize_t w = write(fd, buf, o);
-	int e = errno;
-	close(fd);
-	if (w < 0)
-		return nlab_error_set(err, e, "write the time namespace offsets");
-	return 0;
-}
-
-/* Making a node.  The user namespace must come first and alone, with its
- * maps written from outside, and only then the other namespaces, owned by
- * it; a PID (and time) namespace only takes effect for children.  So:
- *
- *   supervisor --clone(CLONE_VM | CLONE_NEWUSER)--> stage 1 (waits)
- *   supervisor: uid_map, setgroups deny, gid_map, cgroups; "go"; waits
- *   stage 1: becomes root of its namespace, makes the time namespace,
- *            clone3(net, uts, mount, pid, ipc, cgroup, CLONE_PARENT)
- *            --> the node's init (PID 1, a child of the supervisor);
- *            reports the init's pid and exits.
- *
- * Stage 1 shares the supervisor's memory (CLONE_VM) and runs on a stack of
- * its own: it costs no copy of the address space and nothing to tear down
- * when it exits, where a forked stage 1 costs both (measured: about a third
- * of the time of a 1000-node lab on these machines).  That is safe because
- * the supervisor is blocked in read() for as long as stage 1 runs
- * anything but read(): no allocator or stdio state is ever in use by both,
- * and the init's copy of memory is taken at that quiet moment. */
-struct stage1_arg {
-	struct sup *s;
-	struct sup_node *sn;
-	int ctl, log, sync;     /* stage 1's ends */
+/* What a node's init needs, in memory it inherits (the node table does
+ * not: see runtime/spawn.h). */
+struct init_arg {
+	const struct sup *s;
+	const struct topo_node *tn;
 };
 
-#define STAGE1_STACK (1 << 20)
-
-static int stage1_main(void *p)
+/* The init: a private copy of memory, on the init stack. */
+static void node_init_entry(void *p)
 {
-	const struct stage1_arg *a = p;
-	struct sup *s = a->s;
-	const struct topo_node *n = a->sn->tn;
-	nlab_error *err = NULL;
-	char go, msg[1024];
-	int len;
+	const struct init_arg *a = p;
+	const struct sup *s = a->s;
+	char hosts[4200];
 
-	/* Only the init's channel and log survive, as fds 3 and 4. */
-	int keep[3] = { a->ctl, a->log, a->sync };
-	if (keep_fds(keep, 3) < 0)
-		return 1;
-	if (TEMP_FAILURE_RETRY(read(5, &go, 1)) != 1)
-		return 1;
-	if (topo_node_userns(s->t, n) &&
-	    (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)) {
-		nlab_error_set(&err, errno, "become root of the node's user namespace");
-		goto fail;
-	}
-	/* The uid change made us non-dumpable, which hands /proc/self to
-	 * host root; timens_offsets must be writable by the new root. */
-	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-	if (unshare(CLONE_NEWTIME) < 0) {
-		nlab_error_set(&err, errno, "unshare the time namespace (kernel option CONFIG_TIME_NS)");
-		goto fail;
-	}
-	if (set_time_offsets(n, &err) < 0)
-		goto fail;
-	pid_t pid = clone3_flags(CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-					 CLONE_NEWCGROUP | CLONE_PARENT,
-				 0);
-	if (pid < 0) {
-		nlab_error_set(&err, errno, "clone3 (new net, uts, mount, pid, ipc, cgroup namespaces)");
-		goto fail;
-	}
-	if (pid == 0) {
-		/* The init: a private copy of memory, on a copy of this stack. */
-		close(5);
-		char hosts[4200];
-		snprintf(hosts, sizeof(hosts), "%s/hosts", s->dir);
-		struct node_spec spec = {
-			.t = s->t, .node = n, .lab = s->o->lab, .ctl_fd = 3, .log_fd = 4,
-			.hosts_path = hosts, .grace_ms = s->o->grace_ms,
-			.alternatives_path = s->alternatives[0] ? s->alternatives : NULL,
-		};
-		node_init_main(&spec);
-	}
-	/* No stdio here: it would allocate in the supervisor's heap. */
-	len = snprintf(msg, sizeof(msg), "P %d", (int)pid);
-	write_all(5, msg, (size_t)len);
-	return 0;
-fail:
-	len = snprintf(msg, sizeof(msg), "F %s", err->msg);
-	write_all(5, msg, len < (int)sizeof(msg) ? (size_t)len : sizeof(msg) - 1);
-	nlab_error_free(&err);
-	return 1;
+	snprintf(hosts, sizeof(hosts), "%s/hosts", s->dir);
+	struct node_spec spec = {
+		.t = s->t, .node = a->tn, .lab = s->o->lab, .ctl_fd = 3, .log_fd = 4,
+		.hosts_path = hosts, .grace_ms = s->o->grace_ms,
+		.alternatives_path = s->alternatives[0] ? s->alternatives : NULL,
+	};
+	node_init_main(&spec);
 }
 
-static int node_start(struct sup *s, struct sup_node *sn, nlab_error **err)
+/* Start making one node (runtime/spawn.c). */
+static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, nlab_error **err)
 {
-	int pair[2], sync[2];
-	char path[4200], msg[1024];
-	bool userns = topo_node_userns(s->t, sn->tn);
+	int pair[2];
+	char path[4200];
 
 	snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, sn->tn->name);
 	cleanup_close int log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -299,43 +169,28 @@ static int node_start(struct sup *s, struct sup_node *sn, nlab_error **err)
 		return nlab_error_set(err, errno, "open %s", path);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
 		return nlab_error_set(err, errno, "socketpair");
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
-		close(pair[0]);
-		close(pair[1]);
-		return nlab_error_set(err, errno, "socketpair");
-	}
 	sn->ctl = pair[0];
 	cleanup_close int ctl_child = pair[1];
-	cleanup_close int syn = sync[0];
-	cleanup_close int syn_child = sync[1];
-	struct stage1_arg arg = { .s = s, .sn = sn, .ctl = ctl_child, .log = log_fd, .sync = syn_child };
-	pid_t p1 = clone(stage1_main, s->stage1_stack + STAGE1_STACK,
-			 CLONE_VM | (userns ? CLONE_NEWUSER : 0) | SIGCHLD, &arg);
-	if (p1 < 0) {
-		int e = errno;
-		return nlab_error_set(err, e, "clone (new user namespace%s)",
-				      e == ENOSPC || e == EPERM ? "; see user.max_user_namespaces" : "");
-	}
-	int r = 0;
-	if (userns && userns_write_maps(p1, sn->uid_base, sn->gid_base, err) < 0)
-		r = nlab_error_wrap(err, "user namespace of stage 1 (pid %d)", (int)p1);
-	if (r == 0 && sn->ncgroups && cgroup_attach(sn->cgroups, sn->ncgroups, p1, err) < 0)
-		r = -1;
-	if (r == 0 && TEMP_FAILURE_RETRY(write(syn, "g", 1)) != 1)
-		r = nlab_error_set(err, errno, "start stage 1");
-	/* Blocked here while stage 1 runs (see above). */
-	ssize_t len = r == 0 ? TEMP_FAILURE_RETRY(recv(syn, msg, sizeof(msg) - 1, 0)) : -1;
-	if (r < 0)
-		kill(p1, SIGKILL);
-	TEMP_FAILURE_RETRY(waitpid(p1, NULL, 0));
-	if (r < 0)
-		return -1;
-	if (len <= 0)
-		return nlab_error_set(err, 0, "stage 1 exited without creating the node");
-	msg[len] = '\0';
-	if (msg[0] == 'F')
-		return nlab_error_set(err, 0, "%s", msg + 2);
-	sn->pid = (pid_t)atoi(msg + 2);
+	struct spawn_node_args a = {
+		.tn = sn->tn,
+		.userns = topo_node_userns(s->t, sn->tn),
+		.uid_base = sn->uid_base,
+		.gid_base = sn->gid_base,
+		.cgroups = sn->cgroups,
+		.ncgroups = sn->ncgroups,
+		.ctl = ctl_child,
+		.log = log_fd,
+		.init = node_init_entry,
+		.init_arg = &s->init_args[sn - s->nodes],
+	};
+	return spawner_submit(sp, &a, sn, err);
+}
+
+/* A node's init exists: the handles the supervisor keeps on it. */
+static int node_started(struct sup_node *sn, pid_t pid, nlab_error **err)
+{
+	sn->pid = pid;
+	proc_id_of(sn->pid, &sn->init_id);
 	/* The init is our child (CLONE_PARENT): its pid cannot be reused
 	 * before we reap it, so this pidfd is the right process. */
 	sn->pidfd = (int)syscall(SYS_pidfd_open, sn->pid, 0);
@@ -557,15 +412,13 @@ static int create_links(struct sup *s, nlab_error **err)
 		struct nlab_veth_spec v = {
 			.name = l->a.name, .ifindex = l->a.ifindex, .netns_fd = ns_fd_of(s, l->a.ns),
 			.peer = l->b.name, .peer_ifindex = l->b.ifindex, .peer_netns_fd = ns_fd_of(s, l->b.ns),
-			.mtu = l->mtu, .master_ifindex = l->a.master,
+			.mtu = l->mtu, .master_ifindex = l->a.master, .peer_master_ifindex = l->b.master,
 			/* Raising both ends in the creating exchange needs one
 			 * end in the lab namespace; node and host ends are
 			 * raised with their own namespace's batch instead. */
 			.up = l->a.ns == PLAN_NS_LAB || l->b.ns == PLAN_NS_LAB,
 		};
 		if (nlab_veth_queue_add(s->lab_nl, &v, ctx, err) < 0)
-			return -1;
-		if (l->b.master && nlab_link_queue_master(s->lab_nl, l->b.ifindex, NULL, l->b.master, ctx, err) < 0)
 			return -1;
 	}
 	if (nlab_nl_flush(s->lab_nl, err) < 0)
@@ -944,6 +797,55 @@ static int init_reply(struct sup *s, struct sup_node *sn, const char *msg, nlab_
 	return 0;
 }
 
+static __attribute__((noinline)) int start_nodes_below_fence(struct sup *s, struct spawner *sp, nlab_error **err)
+{
+	size_t next = 0, done = 0;
+	struct sup_node *sn = NULL;
+	pid_t pid = 0;
+
+	while (done < s->nnodes) {
+		if (next < s->nnodes && !spawner_full(sp)) {
+			sn = &s->nodes[next++];
+			if (node_submit(s, sp, sn, err) < 0)
+				goto fail;
+			continue;
+		}
+		if (spawner_collect(sp, (void **)&sn, &pid, err) < 0 || node_started(sn, pid, err) < 0)
+			goto fail;
+		progress(s, "nodes", ++done, s->nnodes);
+	}
+	return 0;
+fail:
+	/* The inits already made are recorded, so that teardown stops them. */
+	while (spawner_pending(sp)) {
+		nlab_error *e = NULL;
+		struct sup_node *other = NULL;
+		if (spawner_collect(sp, (void **)&other, &pid, &e) == 0) {
+			other->pid = pid;
+			other->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		}
+		nlab_error_free(&e);
+	}
+	if (sn)
+		nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, s->t->file, sn->tn->pos.line);
+	return -1;
+}
+
+/* Every node's processes.  The loop runs in frames under an unused gap
+ * that inits do not inherit (runtime/spawn.h), out of line so that none
+ * of its locals sit in this frame or its callers'. */
+static __attribute__((noinline)) int start_nodes(struct sup *s, nlab_error **err)
+{
+	char *fence = alloca(2 * (size_t)sysconf(_SC_PAGESIZE));
+
+	struct spawner *sp = spawner_begin((uintptr_t)fence, err);
+	if (!sp)
+		return -1;
+	int r = start_nodes_below_fence(s, sp, err);
+	spawner_end(sp);
+	return r;
+}
+
 static int setup(struct sup *s, nlab_error **err)
 {
 	const struct topology *t = s->t;
@@ -980,10 +882,14 @@ static int setup(struct sup *s, nlab_error **err)
 	if (nlab_nl_open(&s->lab_nl, err) < 0)
 		return -1;
 
-	s->nodes = calloc(t->nodes.n + 1, sizeof(*s->nodes));
+	/* Written for every node while nodes are made: not inherited. */
+	s->nodes = spawner_table_alloc((t->nodes.n + 1) * sizeof(*s->nodes), err);
+	if (!s->nodes)
+		return -1;
+	s->init_args = calloc(t->nodes.n + 1, sizeof(*s->init_args));
 	s->by_index = calloc(t->nodes.n + 1, sizeof(*s->by_index));
 	s->st.nodes = calloc(t->nodes.n + 1, sizeof(*s->st.nodes));
-	if (!s->nodes || !s->by_index || !s->st.nodes)
+	if (!s->init_args || !s->by_index || !s->st.nodes)
 		return nlab_error_set(err, ENOMEM, "nodes");
 	for (size_t i = 0; i < t->nodes.n; i++) {
 		if (t->nodes.v[i].is_host)
@@ -993,6 +899,7 @@ static int setup(struct sup *s, nlab_error **err)
 		sn->index = i;
 		s->by_index[i] = sn;
 		sn->pidfd = sn->netns_fd = sn->ctl = -1;
+		s->init_args[s->nnodes - 1] = (struct init_arg){ .s = s, .tn = sn->tn };
 		struct state_node *stn = &s->st.nodes[s->st.nnodes++];
 		stn->name = strdup(sn->tn->name);
 		stn->userns = topo_node_userns(t, sn->tn);
@@ -1001,21 +908,10 @@ static int setup(struct sup *s, nlab_error **err)
 	if (isolation_prepare(s, err) < 0)
 		return -1;
 	phase_done(s, "ids");
-	s->stage1_stack = mmap(NULL, STAGE1_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-			       -1, 0);
-	if (s->stage1_stack == MAP_FAILED) {
-		s->stage1_stack = NULL;
-		return nlab_error_set(err, errno, "stack for stage 1");
-	}
-	/* A guard page: an overflow faults instead of writing below. */
-	mprotect(s->stage1_stack, 4096, PROT_NONE);
-	for (size_t i = 0; i < s->nnodes; i++) {
-		struct sup_node *sn = &s->nodes[i];
-		if (node_start(s, sn, err) < 0)
-			return nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, t->file, sn->tn->pos.line);
-		proc_id_of(sn->pid, &s->st.nodes[i].init);
-		progress(s, "nodes", i + 1, s->nnodes);
-	}
+	if (start_nodes(s, err) < 0)
+		return -1;
+	for (size_t i = 0; i < s->nnodes; i++)
+		s->st.nodes[i].init = s->nodes[i].init_id;
 	phase_done(s, "spawn");
 	if (state_write(&s->st, err) < 0)
 		return -1;

@@ -17,10 +17,12 @@ static inline void cleanup_freep(void *p)
 
 static inline void cleanup_closep(int *fd)
 {
+	/* errno is only written back when close() changed it: a write to
+	 * it is a write to a page a node init may share (runtime/spawn.h). */
 	if (*fd >= 0) {
 		int saved = errno;
-		close(*fd);
-		errno = saved;
+		if (close(*fd) < 0)
+			errno = saved;
 	}
 }
 

@@ -398,6 +398,48 @@ static void test_veth_peer_in_other_netns(void **state)
 	nlab_nl_close(nn);
 }
 
+/* A star link as `up` makes it: the node end in the node's netns, the
+ * switch end in the socket's, enslaved to the bridge and raised by the one
+ * follow-up request (peer_master_ifindex), not a separate one. */
+static void test_veth_switch_end_enslaved_in_follow_up(void **state)
+{
+	struct fx *fx = *state;
+	cleanup_error nlab_error *err = NULL;
+	cleanup_close int node = new_netns();
+	struct nlab_nl *nn = NULL;
+	struct link_info li;
+	struct nlab_veth_spec v = {
+		.name = "eth0", .ifindex = 2, .netns_fd = node,
+		.peer = "v1b", .peer_ifindex = 301, .peer_netns_fd = -1,
+		.peer_master_ifindex = 300, .up = 1,
+	};
+
+	OK(nlab_bridge_queue_add(fx->nl, "lan", 300, 1, "bridge lan", &err));
+	OK(nlab_veth_queue_add(fx->nl, &v, "link h1:eth0 -> lan", &err));
+	/* bridge, the pair, one RTM_SETLINK raising and enslaving v1b */
+	assert_int_equal(nlab_nl_pending(fx->nl), 3);
+	OK(nlab_nl_flush(fx->nl, &err));
+
+	OK(get_link(fx->nl, "v1b", &li, &err));
+	assert_int_equal(li.master, 300);
+	assert_true(li.flags & IFF_UP);
+	assert_true(li.flags & IFF_LOWER_UP);
+	OK(nlab_nl_open_in(&nn, node, &err));
+	OK(get_link(nn, "eth0", &li, &err));
+	assert_int_equal(li.master, 0);
+	assert_true(li.flags & IFF_UP);
+	nlab_nl_close(nn);
+
+	/* A master for an end outside the socket's netns cannot be set by
+	 * that follow-up: refused, nothing queued. */
+	struct nlab_veth_spec bad = {
+		.name = "x1", .netns_fd = -1, .peer = "x2", .peer_netns_fd = node, .peer_master_ifindex = 300,
+	};
+	assert_int_equal(nlab_veth_queue_add(fx->nl, &bad, "link bad", &err), -1);
+	assert_int_equal(err->errnum, EINVAL);
+	assert_int_equal(nlab_nl_pending(fx->nl), 0);
+}
+
 /* Both ends elsewhere, neither in the socket's netns: a node-to-node link
  * made from the orchestrator's one socket.  It cannot be created up from
  * here (the nested end is only reachable through its own netns' socket),
@@ -862,6 +904,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_bridge_and_veth_in_one_batch),
 		T(test_veth_peer_in_other_netns),
+		T(test_veth_switch_end_enslaved_in_follow_up),
 		T(test_veth_both_ends_in_other_netns),
 		T(test_veth_kernel_rules),
 		T(test_link_set_and_del),
