@@ -9,7 +9,7 @@
 #include "net/link.h"
 
 int nlab_bridge_queue_add(struct nlab_nl *nl, const char *name, int ifindex,
-			  int up, const char *ctx, nlab_error **err)
+			  int up, bool snoop, const char *ctx, nlab_error **err)
 {
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
@@ -38,8 +38,46 @@ int nlab_bridge_queue_add(struct nlab_nl *nl, const char *name, int ifindex,
 	 * bridge, and stays off because we say so explicitly. */
 	mnl_attr_put_u32(nlh, IFLA_BR_FORWARD_DELAY, 0);
 	mnl_attr_put_u32(nlh, IFLA_BR_STP_STATE, 0);
+	/* Snooping is on in a new bridge; what makes it act is a querier
+	 * (nlab_bridge_queue_querier()).  Turning that on arms a delay of one
+	 * query response interval before the bridge trusts it: 100 ms (in
+	 * 1/100 s) instead of 10 s, set first since br_changelink() handles
+	 * the querier attribute before this one. */
+	if (snoop) {
+		mnl_attr_put_u64(nlh, IFLA_BR_MCAST_QUERY_RESPONSE_INTVL, 10);
+		/* An IPv6 query sent before the bridge's link-local address
+		 * is ready (it is made asynchronously once the first port is
+		 * up) fails, and the IPv6 querier counts only once one was
+		 * sent: startup queries 1 s apart (the kernel's minimum)
+		 * instead of 31 s, three of them. */
+		mnl_attr_put_u64(nlh, IFLA_BR_MCAST_STARTUP_QUERY_INTVL, 100);
+		mnl_attr_put_u32(nlh, IFLA_BR_MCAST_STARTUP_QUERY_CNT, 3);
+	}
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, linkinfo);
 
+	return nlab_nl_msg_commit(nl, nlh, ctx, err);
+}
+
+int nlab_bridge_queue_querier(struct nlab_nl *nl, int ifindex, const char *ctx, nlab_error **err)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	struct nlattr *linkinfo, *data;
+
+	if (ifindex <= 0)
+		return nlab_error_set(err, EINVAL, "%s: bridge querier: ifindex %d", ctx ? ctx : "bridge", ifindex);
+	nlh = nlab_nl_msg_begin(nl, RTM_NEWLINK, 0, err);
+	if (!nlh)
+		return -1;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	mnl_attr_put_u8(nlh, IFLA_BR_MCAST_QUERIER, 1);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
 	return nlab_nl_msg_commit(nl, nlh, ctx, err);
 }

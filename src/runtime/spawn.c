@@ -145,6 +145,10 @@ __attribute__((noreturn)) static void init_enter(spawn_init_fn fn, void *arg)
  * write to a page the last init shares is a copy-on-write fault.  Here
  * they travel in callee-saved registers, which the child gets copies of. */
 #if defined(__x86_64__)
+/* Nothing writes the init stack in this process's memory, so every init
+ * can have its copy of the same one: fewer mappings for each to inherit. */
+#define INIT_STACKS 1
+
 static pid_t clone_on_stack(unsigned long flags, void *stack_top, spawn_init_fn fn, void *arg)
 {
 	register long r10 __asm__("r10") = 0;   /* child_tid */
@@ -175,6 +179,8 @@ static pid_t clone_on_stack(unsigned long flags, void *stack_top, spawn_init_fn 
 	return (pid_t)ret;
 }
 #else
+#define INIT_STACKS SPAWN_DEPTH
+
 struct init_call {
 	spawn_init_fn fn;
 	void *arg;
@@ -221,7 +227,8 @@ static int keep_fds(const int *fds, int n)
 	return (int)syscall(SYS_close_range, 3 + n, ~0U, 0);
 }
 
-static int set_time_offsets(const struct topo_node *n, nlab_error **err)
+/* Returns 0, or -errno with *what naming the step. */
+static int set_time_offsets(const struct topo_node *n, const char **what)
 {
 	char buf[128];
 	size_t o = 0;
@@ -239,15 +246,15 @@ static int set_time_offsets(const struct topo_node *n, nlab_error **err)
 	}
 	if (!o)
 		return 0;
+	*what = "open /proc/self/timens_offsets (kernel option CONFIG_TIME_NS)";
 	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return nlab_error_set(err, errno, "open /proc/self/timens_offsets (kernel option CONFIG_TIME_NS)");
+		return -errno;
+	*what = "write the time namespace offsets";
 	ssize_t w = write(fd, buf, o);
 	int e = errno;
 	close(fd);
-	if (w < 0)
-		return nlab_error_set(err, e, "write the time namespace offsets");
-	return 0;
+	return w < 0 ? -e : 0;
 }
 
 struct stage1_arg {
@@ -256,13 +263,32 @@ struct stage1_arg {
 	int sync;       /* stage 1's end */
 };
 
+/* Stage 1 runs alongside the caller and other stage 1s in one memory, so
+ * it allocates nothing: no stdio, no error objects.  Its report is "P
+ * PID", or "F what: reason" for the caller to turn into an error. */
+static int stage1_report(const char *what, int e, pid_t pid)
+{
+	char msg[512];
+	int len;
+
+	if (what) {
+		const char *why = strerrordesc_np(e);
+		len = snprintf(msg, sizeof(msg), "F %s: %s", what, why ? why : "unknown error");
+	} else {
+		len = snprintf(msg, sizeof(msg), "P %d", (int)pid);
+	}
+	if (len >= (int)sizeof(msg))
+		len = sizeof(msg) - 1;
+	write_all(5, msg, (size_t)len);
+	return what ? 1 : 0;
+}
+
 static int stage1_main(void *p)
 {
 	const struct stage1_arg *s1 = p;
 	const struct spawn_node_args *a = s1->a;
-	nlab_error *err = NULL;
-	char go, msg[1024];
-	int len;
+	const char *what = NULL;
+	char go;
 
 	/* The init's channel and log become 3 and 4, ours 5; nothing else. */
 	int keep[3] = { a->ctl, a->log, s1->sync };
@@ -270,33 +296,20 @@ static int stage1_main(void *p)
 		return 1;
 	if (TEMP_FAILURE_RETRY(read(5, &go, 1)) != 1)
 		return 1;
-	if (a->userns && (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)) {
-		nlab_error_set(&err, errno, "become root of the node's user namespace");
-		goto fail;
-	}
+	if (a->userns && (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0))
+		return stage1_report("become root of the node's user namespace", errno, 0);
 	/* The uid change made us non-dumpable, which hands /proc/self to
 	 * host root; timens_offsets must be writable by the new root. */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-	if (unshare(CLONE_NEWTIME) < 0) {
-		nlab_error_set(&err, errno, "unshare the time namespace (kernel option CONFIG_TIME_NS)");
-		goto fail;
-	}
-	if (set_time_offsets(a->tn, &err) < 0)
-		goto fail;
+	if (unshare(CLONE_NEWTIME) < 0)
+		return stage1_report("unshare the time namespace (kernel option CONFIG_TIME_NS)", errno, 0);
+	int e = set_time_offsets(a->tn, &what);
+	if (e < 0)
+		return stage1_report(what, -e, 0);
 	pid_t pid = clone_on_stack(NODE_NS_FLAGS | CLONE_PARENT, s1->init_stack_top, a->init, a->init_arg);
-	if (pid < 0) {
-		nlab_error_set(&err, errno, "clone (new net, uts, mount, pid, ipc, cgroup namespaces)");
-		goto fail;
-	}
-	/* No stdio here: it would allocate in the caller's heap. */
-	len = snprintf(msg, sizeof(msg), "P %d", (int)pid);
-	write_all(5, msg, (size_t)len);
-	return 0;
-fail:
-	len = snprintf(msg, sizeof(msg), "F %s", err->msg);
-	write_all(5, msg, len < (int)sizeof(msg) ? (size_t)len : sizeof(msg) - 1);
-	nlab_error_free(&err);
-	return 1;
+	if (pid < 0)
+		return stage1_report("clone (new net, uts, mount, pid, ipc, cgroup namespaces)", errno, 0);
+	return stage1_report(NULL, 0, pid);
 }
 
 /* ---- the spawner ----------------------------------------------------- */
@@ -307,7 +320,8 @@ struct slot {
 	int sync;               /* our end of stage 1's socket */
 	void *tag;
 	char *stack;            /* STAGE1_STACK bytes */
-	char *init_stack;       /* INIT_STACK bytes, only ever touched by inits */
+	char *init_stack;       /* INIT_STACK bytes, touched only by inits (and,
+				 * off x86_64, by clone_on_stack()) */
 	struct spawn_node_args a;
 	struct stage1_arg s1;
 };
@@ -324,12 +338,12 @@ struct spawner *spawner_begin(uintptr_t fence, nlab_error **err)
 	if (!sp)
 		return NULL;
 	char *stacks = map_stacks(SPAWN_DEPTH, STAGE1_STACK, MADV_DONTFORK, err, "stage 1 stacks");
-	char *init_stacks = map_stacks(SPAWN_DEPTH, INIT_STACK, 0, err, "init stacks");
+	char *init_stacks = map_stacks(INIT_STACKS, INIT_STACK, 0, err, "init stacks");
 	if (!stacks || !init_stacks)
 		return NULL;
 	for (int i = 0; i < SPAWN_DEPTH; i++) {
 		sp->slot[i].stack = stacks + (size_t)i * STAGE1_STACK;
-		sp->slot[i].init_stack = init_stacks + (size_t)i * INIT_STACK;
+		sp->slot[i].init_stack = init_stacks + (size_t)(i % INIT_STACKS) * INIT_STACK;
 		sp->slot[i].sync = -1;
 	}
 	rseq_stop();

@@ -93,4 +93,12 @@ bool proc_id_alive(const struct proc_id *id);
 
 struct state_node *state_find_node(const struct lab_state *s, const char *name);
 
+/* One node and the supervisor's identity, quickly (from nodes.idx, which
+ * state_write() keeps beside state.json; from state.json if it is
+ * missing).  -1 with errnum ENOENT when there is no such node.  Free
+ * with state_node_clear(). */
+int state_read_node(const char *lab, const char *name, struct state_node *out, struct proc_id *sup,
+		    nlab_error **err);
+void state_node_clear(struct state_node *n);
+
 #endif

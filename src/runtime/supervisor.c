@@ -196,9 +196,9 @@ static int node_started(struct sup_node *sn, pid_t pid, nlab_error **err)
 	sn->pidfd = (int)syscall(SYS_pidfd_open, sn->pid, 0);
 	if (sn->pidfd < 0)
 		return nlab_error_set(err, errno, "pidfd_open %d", (int)sn->pid);
-	sn->netns_fd = nlab_netns_open_pid(sn->pid, err);
-	if (sn->netns_fd < 0)
-		return -1;
+	/* Its network namespace is opened once it reported ready
+	 * (init_reply()): an init whose setup fails exits at once, and its
+	 * own message says why better than a vanished /proc/PID/ns/net. */
 	return 0;
 }
 
@@ -387,6 +387,31 @@ static void end_desc(struct sup *s, const struct plan_end *e, char *buf, size_t 
 		snprintf(buf, len, "%s:%s", s->t->nodes.v[e->ns].name, e->name);
 }
 
+static int bridges_ipv6(struct sup *s, nlab_error **err)
+{
+	const struct topology *t = s->t;
+	char key[96];
+
+	for (size_t i = 0; i < s->plan.nbridges; i++) {
+		if (t->switches.v[i].mcast_flood)
+			continue;
+		snprintf(key, sizeof(key), "net.ipv6.conf.%s.accept_dad", s->plan.bridges[i].name);
+		if (nlab_sysctl_write(key, "0", err) < 0)
+			goto fail;
+		snprintf(key, sizeof(key), "net.ipv6.conf.%s.disable_ipv6", s->plan.bridges[i].name);
+		if (nlab_sysctl_write(key, "0", err) < 0)
+			goto fail;
+		continue;
+fail:
+		/* A kernel without IPv6 has nothing to snoop there. */
+		if ((*err)->errnum != ENOENT)
+			return nlab_error_wrap(err, "switch %s (%s:%d)", t->switches.v[i].name, t->file,
+					       t->switches.v[i].pos.line);
+		nlab_error_free(err);
+	}
+	return 0;
+}
+
 static int create_links(struct sup *s, nlab_error **err)
 {
 	const struct topology *t = s->t;
@@ -397,10 +422,15 @@ static int create_links(struct sup *s, nlab_error **err)
 		char ctx[96];
 		snprintf(ctx, sizeof(ctx), "switch %s (%s:%d)", t->switches.v[i].name, t->file,
 			 t->switches.v[i].pos.line);
-		if (nlab_bridge_queue_add(s->lab_nl, s->plan.bridges[i].name, s->plan.bridges[i].ifindex, 1, ctx,
-					  err) < 0)
+		if (nlab_bridge_queue_add(s->lab_nl, s->plan.bridges[i].name, s->plan.bridges[i].ifindex, 1,
+					  !t->switches.v[i].mcast_flood, ctx, err) < 0)
 			return -1;
 	}
+	/* A snooping switch's querier needs an IPv6 link-local address on
+	 * the bridge, made once its first port gives it carrier: IPv6 on,
+	 * without duplicate address detection, before the ports. */
+	if (nlab_nl_flush(s->lab_nl, err) < 0 || bridges_ipv6(s, err) < 0)
+		return -1;
 	for (size_t i = 0; i < s->plan.nlinks; i++) {
 		const struct plan_link *l = &s->plan.links[i];
 		char ctx[160], da[48], db[48];
@@ -414,11 +444,24 @@ static int create_links(struct sup *s, nlab_error **err)
 			.peer = l->b.name, .peer_ifindex = l->b.ifindex, .peer_netns_fd = ns_fd_of(s, l->b.ns),
 			.mtu = l->mtu, .master_ifindex = l->a.master, .peer_master_ifindex = l->b.master,
 			/* Raising both ends in the creating exchange needs one
-			 * end in the lab namespace; node and host ends are
-			 * raised with their own namespace's batch instead. */
+			 * end in the lab namespace (a switch end); node and
+			 * host ends of other links are raised with their own
+			 * namespace's batch instead (configure_node()). */
 			.up = l->a.ns == PLAN_NS_LAB || l->b.ns == PLAN_NS_LAB,
 		};
 		if (nlab_veth_queue_add(s->lab_nl, &v, ctx, err) < 0)
+			return -1;
+	}
+	/* With the ports in place, the queriers: from now on membership
+	 * reports reach multicast routers only instead of every port (each
+	 * node's few reports to every other node made a 1000-node star keep
+	 * both CPUs busy for seconds after `up`; docs/topology.md). */
+	for (size_t i = 0; i < s->plan.nbridges; i++) {
+		char ctx[96];
+		snprintf(ctx, sizeof(ctx), "switch %s (%s:%d): multicast querier", t->switches.v[i].name, t->file,
+			 t->switches.v[i].pos.line);
+		if (!t->switches.v[i].mcast_flood &&
+		    nlab_bridge_queue_querier(s->lab_nl, s->plan.bridges[i].ifindex, ctx, err) < 0)
 			return -1;
 	}
 	if (nlab_nl_flush(s->lab_nl, err) < 0)
@@ -439,6 +482,10 @@ static int configure_node(struct sup *s, struct sup_node *sn, nlab_error **err)
 	if (nlab_link_queue_up(nl, 1, NULL, ctx, err) < 0)
 		goto out;
 	for (size_t i = 0; i < n->ifaces.n; i++) {
+		const struct topo_link *l = &s->t->links.v[n->ifaces.v[i].link];
+		/* Those on a switch were made up by create_links(). */
+		if (l->a.kind == TOPO_END_SWITCH || l->b.kind == TOPO_END_SWITCH)
+			continue;
 		snprintf(ctx, sizeof(ctx), "node %s: %s up", n->name, n->ifaces.v[i].ifname);
 		if (nlab_link_queue_up(nl, plan_node_ifindex(n, n->ifaces.v[i].ifname), NULL, ctx, err) < 0)
 			goto out;
@@ -788,12 +835,14 @@ static int init_reply(struct sup *s, struct sup_node *sn, const char *msg, nlab_
 	struct state_node *stn = &s->st.nodes[sn - s->nodes];
 	unsigned uid, gid;
 
-	(void)err;
 	if (sscanf(msg, "I %u %u", &uid, &gid) == 2) {
 		stn->has_user = true;
 		stn->uid = uid;
 		stn->gid = gid;
 	}
+	sn->netns_fd = nlab_netns_open_pid(sn->pid, err);
+	if (sn->netns_fd < 0)
+		return nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, topo_file(s), sn->tn->pos.line);
 	return 0;
 }
 

@@ -168,6 +168,7 @@ struct topo_link {
 struct topo_switch {
 	char *name;
 	struct topo_pos pos;
+	bool mcast_flood;               /* `multicast flood`: no snooping querier */
 	size_t nports;                  /* filled by the validator */
 };
 

@@ -219,7 +219,25 @@ static void st_switch(struct parser *p)
 {
 	const struct tok *n = TOK(1);
 	struct topo_switch *s;
+	bool flood = false;
 
+	if (NARGS >= 2 && strcmp(TOK(2)->text, "multicast") != 0) {
+		diag_error(p->d, TOK(2)->pos, "unknown switch option '%s': switch NAME [multicast snoop|flood]",
+			   TOK(2)->text);
+		return;
+	}
+	if (NARGS == 2) {
+		diag_error(p->d, pos_after_last(p), "'multicast' needs 'snoop' or 'flood': switch NAME multicast flood");
+		return;
+	}
+	if (NARGS == 3) {
+		if (strcmp(TOK(3)->text, "flood") == 0) {
+			flood = true;
+		} else if (strcmp(TOK(3)->text, "snoop") != 0) {
+			diag_error(p->d, TOK(3)->pos, "'multicast' takes 'snoop' or 'flood', not '%s'", TOK(3)->text);
+			return;
+		}
+	}
 	if (!check_object_name(p, n, "switch")) {
 		remember_broken(p, n->text);
 		return;
@@ -235,6 +253,7 @@ static void st_switch(struct parser *p)
 		return;
 	s->name = strdup(n->text);
 	s->pos = n->pos;
+	s->mcast_flood = flood;
 }
 
 static void st_node(struct parser *p)
@@ -884,7 +903,7 @@ static void st_reserved(struct parser *p)
 
 static const struct keyword keywords[] = {
 	{ "lab", SCOPE_TOP, 1, 3, "lab NAME [userns off]", st_lab, false },
-	{ "switch", SCOPE_TOP, 1, 1, "switch NAME", st_switch, false },
+	{ "switch", SCOPE_TOP, 1, 3, "switch NAME [multicast snoop|flood]", st_switch, false },
 	{ "node", SCOPE_TOP, 1, 1, "node NAME", st_node, false },
 	{ "link", SCOPE_TOP, 2, -1, "link END END [mtu N] [rate R] [delay D] [jitter J] [loss P%]", st_link, false },
 	{ "expect", SCOPE_RESERVED, 0, -1, "", st_reserved, false },

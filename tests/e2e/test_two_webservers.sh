@@ -27,6 +27,17 @@ check_fails "a mount made in web1 is not visible outside" grep -q netlab-e2e /pr
 check_fails "nor in web2" "$NETLAB" exec web2 grep -q netlab-e2e /proc/self/mountinfo
 check_eq "web1 sees its own interfaces in /sys" "eth0 lo" "$("$NETLAB" exec web1 ls /sys/class/net | sort | tr '\n' ' ' | sed 's/ $//')"
 check_eq "exec exit codes propagate" 7 "$("$NETLAB" exec web1 sh -c 'exit 7'; echo $?)"
+# Not found is 127 with the shell's words, even with a PATH directory that
+# node root may not search in front (/root: 0700 and the host root's).
+out=$(PATH=/root:$PATH "$NETLAB" exec web1 no-such-cmd 2>&1)
+check_eq "exec of a missing command: 127, 'command not found'" \
+	"127|netlab exec: no-such-cmd: command not found" "$?|$out"
+[ "$(stat -c %a /root)" = 700 ] ||
+	echo "# note: /root is not 0700 here, so the check above did not cross an unsearchable directory"
+"$NETLAB" exec web1 sh -c 'printf "echo via-sh\n" >/tmp/nosheb.sh && cp /tmp/nosheb.sh /tmp/noexec &&
+	chmod 755 /tmp/nosheb.sh && chmod 644 /tmp/noexec'
+check_eq "a file that cannot be run: 126" 126 "$("$NETLAB" exec web1 /tmp/noexec 2>/dev/null; echo $?)"
+check_eq "a script without #! runs through sh" via-sh "$("$NETLAB" exec web1 /tmp/nosheb.sh)"
 check_fails "up of the same lab twice is refused" "$NETLAB" up "$TOPO/two-webservers.topo"
 check "status lists the lab" sh -c "'$NETLAB' status | grep -q '^two-webservers *up'"
 check_eq "status --json names both nodes" "web1 web2" "$("$NETLAB" status $LAB --json | python3 -c 'import json,sys; print(" ".join(n["name"] for n in json.load(sys.stdin)["nodes"]))')"

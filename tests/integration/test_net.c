@@ -125,6 +125,9 @@ struct link_info {
 	char kind[16];
 	long br_forward_delay; /* -1 if not a bridge */
 	long br_stp_state;
+	int br_mcast_querier;
+	long long br_query_response_cs, br_startup_query_cs;
+	int br_startup_query_count;
 };
 
 static int link_info_cb(const struct nlmsghdr *nlh, void *data)
@@ -150,6 +153,14 @@ static int link_info_cb(const struct nlmsghdr *nlh, void *data)
 			info->br_forward_delay = mnl_attr_get_u32(br[IFLA_BR_FORWARD_DELAY]);
 		if (br[IFLA_BR_STP_STATE])
 			info->br_stp_state = mnl_attr_get_u32(br[IFLA_BR_STP_STATE]);
+		if (br[IFLA_BR_MCAST_QUERIER])
+			info->br_mcast_querier = mnl_attr_get_u8(br[IFLA_BR_MCAST_QUERIER]);
+		if (br[IFLA_BR_MCAST_QUERY_RESPONSE_INTVL])
+			info->br_query_response_cs = (long long)mnl_attr_get_u64(br[IFLA_BR_MCAST_QUERY_RESPONSE_INTVL]);
+		if (br[IFLA_BR_MCAST_STARTUP_QUERY_INTVL])
+			info->br_startup_query_cs = (long long)mnl_attr_get_u64(br[IFLA_BR_MCAST_STARTUP_QUERY_INTVL]);
+		if (br[IFLA_BR_MCAST_STARTUP_QUERY_CNT])
+			info->br_startup_query_count = (int)mnl_attr_get_u32(br[IFLA_BR_MCAST_STARTUP_QUERY_CNT]);
 	}
 	return MNL_CB_OK;
 }
@@ -334,7 +345,7 @@ static void test_bridge_and_veth_in_one_batch(void **state)
 		.mtu = 1400, .master_ifindex = 100, .up = 1,
 	};
 
-	OK(nlab_bridge_queue_add(fx->nl, "lan", 100, 1, "bridge lan", &err));
+	OK(nlab_bridge_queue_add(fx->nl, "lan", 100, 1, false, "bridge lan", &err));
 	OK(nlab_veth_queue_add(fx->nl, &v, "link web1:eth0 -> lan", &err));
 	/* the peer is raised by a follow-up: the kernel cannot open it in the
 	 * creating request */
@@ -414,7 +425,7 @@ static void test_veth_switch_end_enslaved_in_follow_up(void **state)
 		.peer_master_ifindex = 300, .up = 1,
 	};
 
-	OK(nlab_bridge_queue_add(fx->nl, "lan", 300, 1, "bridge lan", &err));
+	OK(nlab_bridge_queue_add(fx->nl, "lan", 300, 1, false, "bridge lan", &err));
 	OK(nlab_veth_queue_add(fx->nl, &v, "link h1:eth0 -> lan", &err));
 	/* bridge, the pair, one RTM_SETLINK raising and enslaving v1b */
 	assert_int_equal(nlab_nl_pending(fx->nl), 3);
@@ -438,6 +449,34 @@ static void test_veth_switch_end_enslaved_in_follow_up(void **state)
 	assert_int_equal(nlab_veth_queue_add(fx->nl, &bad, "link bad", &err), -1);
 	assert_int_equal(err->errnum, EINVAL);
 	assert_int_equal(nlab_nl_pending(fx->nl), 0);
+}
+
+/* A snooping switch: short startup timers on creation, the querier in a
+ * later request; a flooding one keeps the kernel's defaults and no querier. */
+static void test_bridge_snooping_querier(void **state)
+{
+	struct fx *fx = *state;
+	cleanup_error nlab_error *err = NULL;
+	struct link_info li;
+
+	OK(nlab_bridge_queue_add(fx->nl, "snoop", 40, 1, true, "bridge snoop", &err));
+	OK(nlab_bridge_queue_add(fx->nl, "flood", 41, 1, false, "bridge flood", &err));
+	OK(nlab_nl_flush(fx->nl, &err));
+	OK(get_link(fx->nl, "snoop", &li, &err));
+	assert_int_equal(li.br_mcast_querier, 0);
+	assert_int_equal(li.br_query_response_cs, 10);
+	assert_int_equal(li.br_startup_query_cs, 100);
+	assert_int_equal(li.br_startup_query_count, 3);
+	OK(nlab_bridge_queue_querier(fx->nl, 40, "querier", &err));
+	OK(nlab_nl_flush(fx->nl, &err));
+	OK(get_link(fx->nl, "snoop", &li, &err));
+	assert_int_equal(li.br_mcast_querier, 1);
+	assert_int_equal(li.br_forward_delay, 0);
+	OK(get_link(fx->nl, "flood", &li, &err));
+	assert_int_equal(li.br_mcast_querier, 0);
+	assert_int_equal(li.br_query_response_cs, 1000);
+	assert_int_equal(nlab_bridge_queue_querier(fx->nl, 0, "querier", &err), -1);
+	assert_int_equal(err->errnum, EINVAL);
 }
 
 /* Both ends elsewhere, neither in the socket's netns: a node-to-node link
@@ -505,8 +544,8 @@ static void test_veth_kernel_rules(void **state)
 
 	/* "victim" exists, down and unenslaved; a veth named like it,
 	 * created up into a bridge, fails and leaves it alone */
-	OK(nlab_bridge_queue_add(fx->nl, "lan", 30, 1, "bridge lan", &err));
-	OK(nlab_bridge_queue_add(fx->nl, "victim", 31, 0, "bridge victim", &err));
+	OK(nlab_bridge_queue_add(fx->nl, "lan", 30, 1, false, "bridge lan", &err));
+	OK(nlab_bridge_queue_add(fx->nl, "victim", 31, 0, false, "bridge victim", &err));
 	OK(nlab_nl_flush(fx->nl, &err));
 	v = (struct nlab_veth_spec){
 		.name = "x0", .ifindex = 40, .netns_fd = -1,
@@ -545,7 +584,7 @@ static void test_link_set_and_del(void **state)
 	struct link_info li;
 	int s0;
 
-	OK(nlab_bridge_queue_add(fx->nl, "br9", 0, 0, "bridge br9", &err));
+	OK(nlab_bridge_queue_add(fx->nl, "br9", 0, 0, false, "bridge br9", &err));
 	OK(nlab_veth_queue_add(fx->nl, &v, "veth s0", &err));
 	OK(nlab_nl_flush(fx->nl, &err));
 	s0 = nlab_link_index(fx->nl, "s0", &err);
@@ -678,12 +717,12 @@ static void test_error_names_request_and_reason(void **state)
 	cleanup_error nlab_error *err = NULL;
 	unsigned char gw[4];
 
-	OK(nlab_bridge_queue_add(fx->nl, "lan", 0, 0, "bridge lan", &err));
+	OK(nlab_bridge_queue_add(fx->nl, "lan", 0, 0, false, "bridge lan", &err));
 	OK(nlab_nl_flush(fx->nl, &err));
 
-	OK(nlab_bridge_queue_add(fx->nl, "before", 0, 0, "bridge before", &err));
-	OK(nlab_bridge_queue_add(fx->nl, "lan", 0, 0, "link web1:eth0 -> lan", &err));
-	OK(nlab_bridge_queue_add(fx->nl, "after", 0, 0, "bridge after", &err));
+	OK(nlab_bridge_queue_add(fx->nl, "before", 0, 0, false, "bridge before", &err));
+	OK(nlab_bridge_queue_add(fx->nl, "lan", 0, 0, false, "link web1:eth0 -> lan", &err));
+	OK(nlab_bridge_queue_add(fx->nl, "after", 0, 0, false, "bridge after", &err));
 	assert_int_equal(nlab_nl_flush(fx->nl, &err), -1);
 	assert_non_null(err);
 	assert_int_equal(err->errnum, EEXIST);
@@ -695,7 +734,7 @@ static void test_error_names_request_and_reason(void **state)
 	/* a taken ifindex: the kernel says EEXIST, as for a taken name, and
 	 * gives no extack; the message names both suspects */
 	OK(nlab_bridge_queue_add(fx->nl, "again", nlab_link_index(fx->nl, "lan", &err),
-				 0, "bridge again", &err));
+				 0, false, "bridge again", &err));
 	assert_int_equal(nlab_nl_flush(fx->nl, &err), -1);
 	assert_int_equal(err->errnum, EEXIST);
 	assert_non_null(strstr(err->msg, "bridge again: RTM_NEWLINK: File exists "
@@ -705,7 +744,7 @@ static void test_error_names_request_and_reason(void **state)
 	 * (extended ack) follow in parentheses */
 	inet_pton(AF_INET, "203.0.113.1", gw);
 	OK(nlab_route_queue_add(fx->nl, AF_INET, NULL, 0, gw, 0, "route via nowhere", &err));
-	OK(nlab_bridge_queue_add(fx->nl, "lan", 0, 0, "second failure", &err));
+	OK(nlab_bridge_queue_add(fx->nl, "lan", 0, 0, false, "second failure", &err));
 	assert_int_equal(nlab_nl_flush(fx->nl, &err), -1);
 	print_message("kernel said: %s\n", err->msg);
 	assert_non_null(strstr(err->msg, "route via nowhere: RTM_NEWROUTE: "));
@@ -713,7 +752,7 @@ static void test_error_names_request_and_reason(void **state)
 	assert_null(strstr(err->msg, "second failure"));
 
 	/* the socket is still in step: the next batch works */
-	OK(nlab_bridge_queue_add(fx->nl, "fine", 0, 0, "bridge fine", &err));
+	OK(nlab_bridge_queue_add(fx->nl, "fine", 0, 0, false, "bridge fine", &err));
 	OK(nlab_nl_flush(fx->nl, &err));
 	assert_true(if_nametoindex("fine") > 0);
 }
@@ -744,7 +783,7 @@ static void test_bad_arguments_queue_nothing(void **state)
 	assert_int_equal(nlab_veth_queue_add(fx->nl, &v, "link x", &err), -1);
 	assert_int_equal(err->errnum, EINVAL);
 
-	assert_int_equal(nlab_bridge_queue_add(fx->nl, "a/b", 0, 0, "br", &err), -1);
+	assert_int_equal(nlab_bridge_queue_add(fx->nl, "a/b", 0, 0, false, "br", &err), -1);
 	assert_int_equal(err->errnum, EINVAL);
 	assert_int_equal(nlab_link_queue_up(fx->nl, 0, "0123456789abcdef", "up", &err), -1);
 	assert_int_equal(err->errnum, ENAMETOOLONG);
@@ -864,7 +903,7 @@ static void test_traffic_across_bridge(void **state)
 	vb.name = "lan-b";
 	vb.ifindex = 22;
 	vb.peer_netns_fd = b;
-	OK(nlab_bridge_queue_add(fx->nl, "lan", 20, 1, "bridge lan", &err));
+	OK(nlab_bridge_queue_add(fx->nl, "lan", 20, 1, false, "bridge lan", &err));
 	OK(nlab_veth_queue_add(fx->nl, &va, "link a:eth0 -> lan", &err));
 	OK(nlab_veth_queue_add(fx->nl, &vb, "link b:eth0 -> lan", &err));
 	OK(nlab_nl_flush(fx->nl, &err));
@@ -905,6 +944,7 @@ int main(void)
 		T(test_bridge_and_veth_in_one_batch),
 		T(test_veth_peer_in_other_netns),
 		T(test_veth_switch_end_enslaved_in_follow_up),
+		T(test_bridge_snooping_querier),
 		T(test_veth_both_ends_in_other_netns),
 		T(test_veth_kernel_rules),
 		T(test_link_set_and_del),

@@ -342,6 +342,30 @@ static void test_link_options(void **state)
 	checked_free(&c);
 }
 
+/* Switches snoop multicast unless told to flood; ranges carry the option. */
+static void test_switch_multicast(void **state)
+{
+	(void)state;
+	static const char src[] = "switch a\n"
+				  "switch b multicast snoop\n"
+				  "switch c multicast flood\n"
+				  "switch d[1..2] multicast flood\n"
+				  "node n\n"
+				  "link n:eth0 a\n";
+	struct checked c;
+
+	check_valid(src, &c);
+	assert_int_equal(c.t->switches.n, 5);
+	assert_false(c.t->switches.v[0].mcast_flood);
+	assert_false(c.t->switches.v[1].mcast_flood);
+	assert_true(c.t->switches.v[2].mcast_flood);
+	assert_string_equal(c.t->switches.v[4].name, "d2");
+	assert_true(c.t->switches.v[4].mcast_flood);
+	checked_free(&c);
+	assert_first_error("switch a multicast\n", 1, 20, "'multicast' needs 'snoop' or 'flood'");
+	assert_first_error("switch a multicast flood extra\n", 1, 26, "too many arguments to 'switch'");
+}
+
 static void test_firewall_forms(void **state)
 {
 	(void)state;
@@ -580,7 +604,7 @@ static const struct diag_case keyword_cases[] = {
 static const struct diag_case argcount_cases[] = {
 	{ "node without name", "node\n", 1, 6, "'node' needs 1 argument: node NAME" },
 	{ "node with two names", "node a b\n", 1, 8, "too many arguments to 'node'" },
-	{ "switch without name", "switch\nnode a\n", 1, 8, "'switch' needs 1 argument" },
+	{ "switch without name", "switch\nnode a\n", 1, 8, "'switch' needs at least 1 argument" },
 	{ "lab without name", "lab\nnode a\n", 1, 5, "'lab' needs at least 1 argument" },
 	{ "lab with two names", "lab a b\nnode a\n", 1, 7, "too many arguments to 'lab'" },
 	{ "link with one end", "node a\nlink a:eth0\n", 2, 13, "'link' needs at least 2 arguments" },
@@ -875,6 +899,7 @@ int main(void)
 		cmocka_unit_test(test_issue_example),
 		cmocka_unit_test(test_lexical_variants_same_model),
 		cmocka_unit_test(test_route_forms),
+		cmocka_unit_test(test_switch_multicast),
 		cmocka_unit_test(test_node_settings_forms),
 		cmocka_unit_test(test_link_options),
 		cmocka_unit_test(test_firewall_forms),
