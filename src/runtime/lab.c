@@ -36,13 +36,9 @@ static int pidfd_open_id(const struct proc_id *id)
 
 int lab_is_up(const char *lab)
 {
-	struct lab_state st;
+	struct proc_id sup;
 
-	if (state_read(lab, &st, NULL) < 0)
-		return 0;
-	int up = proc_id_alive(&st.supervisor);
-	state_clear(&st);
-	return up;
+	return state_read_supervisor(lab, &sup) == 0 && proc_id_alive(&sup);
 }
 
 static bool wait_pidfd(int fd, int ms)

@@ -178,7 +178,7 @@ static int index_find(const char *dir, const char *name, struct state_node *out,
 	char path[4200];
 	cleanup_free char *buf = NULL;
 	size_t len = 0;
-	unsigned long long v[9];
+	unsigned long long v[8];
 
 	struct stat st;
 
@@ -198,7 +198,7 @@ static int index_find(const char *dir, const char *name, struct state_node *out,
 		char *p = line + 2;
 		if (strcmp(index_field(&p), name) != 0)
 			continue;
-		for (int i = 0; i < 9; i++)
+		for (int i = 0; i < 8; i++)
 			if (!index_uint(&p, &v[i]))
 				return -1;
 		unsigned long long ncg;
@@ -259,6 +259,29 @@ int state_read_node(const char *lab, const char *name, struct state_node *out, s
 	n->name = NULL;
 	n->cgroups = NULL;
 	n->ncgroups = 0;
+	state_clear(&st);
+	return 0;
+}
+
+int state_read_supervisor(const char *lab, struct proc_id *sup)
+{
+	char dir[4096], path[4200], buf[256];
+	struct lab_state st;
+
+	if (state_lab_dir(lab, dir, sizeof(dir), NULL) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/nodes.idx", dir);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? TEMP_FAILURE_RETRY(read(fd, buf, sizeof(buf) - 1)) : -1;
+	if (n > 0) {
+		buf[n] = '\0';
+		if (strncmp(buf, INDEX_MAGIC, strlen(INDEX_MAGIC)) == 0 &&
+		    sscanf(buf + strlen(INDEX_MAGIC), "S\t%d\t%" SCNu64, &sup->pid, &sup->starttime) == 2)
+			return 0;
+	}
+	if (state_read(lab, &st, NULL) < 0)
+		return -1;
+	*sup = st.supervisor;
 	state_clear(&st);
 	return 0;
 }

@@ -100,5 +100,7 @@ struct state_node *state_find_node(const struct lab_state *s, const char *name);
 int state_read_node(const char *lab, const char *name, struct state_node *out, struct proc_id *sup,
 		    nlab_error **err);
 void state_node_clear(struct state_node *n);
+/* The supervisor's identity alone, as quickly. */
+int state_read_supervisor(const char *lab, struct proc_id *sup);
 
 #endif

@@ -119,6 +119,18 @@ static void test_read_node_from_index(void **state)
 	assert_int_equal(state_write(&s, &err), 0);
 	assert_true(index_exists());
 	check_nodes();
+	struct proc_id sup;
+	assert_int_equal(state_read_supervisor("t", &sup), 0);
+	assert_int_equal(sup.pid, 4242);
+	assert_int_equal(sup.starttime, 99);
+	/* and really from the index: without state.json, the same */
+	char path[256];
+	snprintf(path, sizeof(path), "%s/t/state.json", root);
+	assert_int_equal(unlink(path), 0);
+	check_nodes();
+	sup.pid = 0;
+	assert_int_equal(state_read_supervisor("t", &sup), 0);
+	assert_int_equal(sup.pid, 4242);
 }
 
 /* Without the index (a state from an older netlab): the same answers. */
@@ -134,6 +146,9 @@ static void test_read_node_without_index(void **state)
 	snprintf(path, sizeof(path), "%s/t/nodes.idx", root);
 	assert_int_equal(unlink(path), 0);
 	check_nodes();
+	struct proc_id sup;
+	assert_int_equal(state_read_supervisor("t", &sup), 0);
+	assert_int_equal(sup.starttime, 99);
 }
 
 /* A value the line format cannot hold leaves the index out. */
