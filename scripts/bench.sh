@@ -566,7 +566,7 @@ MD=$OUT/performance.md
 	echo "  netlab's switches snoop multicast (an IGMP/MLD querier, its default: docs/topology.md); the"
 	echo "  bridges of the ip script, ip -batch and Mininet flood it, as plain Linux bridges do. That changes"
 	echo "  where nodes' membership reports go after \`up\` (in a 1000-node star: seconds of CPU), not"
-	echo "  what the checks below see."
+	echo "  what the checks see."
 	echo "- ip script: one \`ip\` process per step: \`ip netns add\`, \`ip link add … peer name eth0 netns …\`,"
 	echo "  master, up, \`ip -n NS addr/route add\`, \`ip netns exec NS sysctl -w\` (chain); teardown"
 	echo "  \`ip link del\` (bridge ports, chain veths) and \`ip netns del\`."
