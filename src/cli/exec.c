@@ -23,7 +23,7 @@ static void exec_file(const char *file, char **argv)
 	execve(file, argv, environ);
 	if (errno != ENOEXEC)
 		return;
-	while (argv[n] && n < 253)
+	while (n < 253 && argv[n])
 		n++;
 	if (argv[n])
 		return;
