@@ -8,11 +8,40 @@
 
 #include "net/link.h"
 
+/* RTM_NEWLINK for a bridge, open at its IFLA_INFO_DATA; close with
+ * bridge_msg_end(). */
+static struct nlmsghdr *bridge_msg_begin(struct nlab_nl *nl, uint16_t flags, int ifindex, int up,
+					 struct nlattr **linkinfo, struct nlattr **data, const char *name,
+					 nlab_error **err)
+{
+	struct nlmsghdr *nlh = nlab_nl_msg_begin(nl, RTM_NEWLINK, flags, err);
+	struct ifinfomsg *ifm;
+
+	if (!nlh)
+		return NULL;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	ifm->ifi_flags = up > 0 ? IFF_UP : 0;
+	ifm->ifi_change = up >= 0 ? IFF_UP : 0;
+	if (name)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	*linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	*data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	return nlh;
+}
+
+static void bridge_msg_end(struct nlmsghdr *nlh, struct nlattr *linkinfo, struct nlattr *data)
+{
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+}
+
 int nlab_bridge_queue_add(struct nlab_nl *nl, const char *name, int ifindex,
 			  int up, bool snoop, const char *ctx, nlab_error **err)
 {
 	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
 	struct nlattr *linkinfo, *data;
 
 	if (nlab_ifname_check(name, err) < 0)
@@ -20,19 +49,9 @@ int nlab_bridge_queue_add(struct nlab_nl *nl, const char *name, int ifindex,
 	if (ifindex < 0)
 		return nlab_error_set(err, EINVAL, "%s: bridge %s: ifindex %d",
 				      ctx ? ctx : "bridge", name, ifindex);
-	nlh = nlab_nl_msg_begin(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, err);
+	nlh = bridge_msg_begin(nl, NLM_F_CREATE | NLM_F_EXCL, ifindex, up ? 1 : 0, &linkinfo, &data, name, err);
 	if (!nlh)
 		return -1;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = ifindex;
-	ifm->ifi_flags = up ? IFF_UP : 0;
-	ifm->ifi_change = IFF_UP;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-
-	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
-	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
 	/* br_changelink() applies FORWARD_DELAY before STP_STATE; a delay
 	 * below 2 s is only accepted while STP is off, which it is on a new
 	 * bridge, and stays off because we say so explicitly. */
@@ -53,8 +72,7 @@ int nlab_bridge_queue_add(struct nlab_nl *nl, const char *name, int ifindex,
 		mnl_attr_put_u64(nlh, IFLA_BR_MCAST_STARTUP_QUERY_INTVL, 100);
 		mnl_attr_put_u32(nlh, IFLA_BR_MCAST_STARTUP_QUERY_CNT, 3);
 	}
-	mnl_attr_nest_end(nlh, data);
-	mnl_attr_nest_end(nlh, linkinfo);
+	bridge_msg_end(nlh, linkinfo, data);
 
 	return nlab_nl_msg_commit(nl, nlh, ctx, err);
 }
@@ -62,22 +80,15 @@ int nlab_bridge_queue_add(struct nlab_nl *nl, const char *name, int ifindex,
 int nlab_bridge_queue_querier(struct nlab_nl *nl, int ifindex, const char *ctx, nlab_error **err)
 {
 	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
 	struct nlattr *linkinfo, *data;
 
 	if (ifindex <= 0)
 		return nlab_error_set(err, EINVAL, "%s: bridge querier: ifindex %d", ctx ? ctx : "bridge", ifindex);
-	nlh = nlab_nl_msg_begin(nl, RTM_NEWLINK, 0, err);
+	/* up < 0: its flags stay as they are */
+	nlh = bridge_msg_begin(nl, 0, ifindex, -1, &linkinfo, &data, NULL, err);
 	if (!nlh)
 		return -1;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = ifindex;
-	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
-	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
 	mnl_attr_put_u8(nlh, IFLA_BR_MCAST_QUERIER, 1);
-	mnl_attr_nest_end(nlh, data);
-	mnl_attr_nest_end(nlh, linkinfo);
+	bridge_msg_end(nlh, linkinfo, data);
 	return nlab_nl_msg_commit(nl, nlh, ctx, err);
 }

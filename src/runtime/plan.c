@@ -3,6 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool plan_link_created_up(const struct topology *t, size_t link)
+{
+	const struct topo_link *l = &t->links.v[link];
+
+	return l->a.kind == TOPO_END_SWITCH || l->b.kind == TOPO_END_SWITCH;
+}
+
 int plan_node_ifindex(const struct topo_node *n, const char *ifname)
 {
 	if (strcmp(ifname, "lo") == 0)

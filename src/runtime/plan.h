@@ -42,6 +42,11 @@ int plan_build(const struct topology *t, struct lab_plan *p);
 void plan_free(struct lab_plan *p);
 /* The ifindex a node's interface gets: lo is 1, then links in order. */
 int plan_node_ifindex(const struct topo_node *n, const char *ifname);
+/* Whether link `link` (index in topology.links) is created with both ends
+ * up.  Raising both ends in the creating exchange needs one end in the lab
+ * namespace, i.e. a switch end; the node and host ends of other links are
+ * raised by their own namespace's batch. */
+bool plan_link_created_up(const struct topology *t, size_t link);
 void plan_print(const struct topology *t, const struct lab_plan *p, FILE *out);
 
 #endif

@@ -93,41 +93,37 @@ static uintptr_t page_size(void)
 	return (uintptr_t)sysconf(_SC_PAGESIZE);
 }
 
-/* `n` stacks of `len` bytes, each with a guard page under it. */
-static char *map_stacks(size_t n, size_t len, int advice, nlab_error **err, const char *what)
+/* Private anonymous memory, with `advice` (0 for none). */
+static char *map_anon(size_t len, int flags, int advice, nlab_error **err, const char *what)
 {
-	char *p = mmap(NULL, n * len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
 
 	if (p == MAP_FAILED) {
 		nlab_error_set(err, errno, "map %s", what);
 		return NULL;
 	}
-	if (advice && madvise(p, n * len, advice) < 0) {
+	if (advice && madvise(p, len, advice) < 0) {
 		nlab_error_set(err, errno, "madvise %s", what);
-		munmap(p, n * len);
+		munmap(p, len);
 		return NULL;
 	}
-	/* Guard pages: an overflow faults instead of writing below. */
-	for (size_t i = 0; i < n; i++)
+	return p;
+}
+
+/* `n` stacks of `len` bytes, each with a guard page under it: an overflow
+ * faults instead of writing below. */
+static char *map_stacks(size_t n, size_t len, int advice, nlab_error **err, const char *what)
+{
+	char *p = map_anon(n * len, MAP_NORESERVE, advice, err, what);
+
+	for (size_t i = 0; p && i < n; i++)
 		mprotect(p + i * len, page_size(), PROT_NONE);
 	return p;
 }
 
 void *spawner_table_alloc(size_t size, nlab_error **err)
 {
-	size_t len = (size + page_size() - 1) & ~(size_t)(page_size() - 1);
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED) {
-		nlab_error_set(err, errno, "map the node table");
-		return NULL;
-	}
-	if (madvise(p, len, MADV_DONTFORK) < 0) {
-		nlab_error_set(err, errno, "madvise the node table");
-		munmap(p, len);
-		return NULL;
-	}
-	return p;
+	return map_anon((size + page_size() - 1) & ~(size_t)(page_size() - 1), 0, MADV_DONTFORK, err, "the node table");
 }
 
 /* ---- the init -------------------------------------------------------- */

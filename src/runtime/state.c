@@ -144,6 +144,17 @@ static int index_write(const struct lab_state *s, const char *dir, nlab_error **
 	return write_file_atomic(path, tmp, buf, len, err);
 }
 
+/* The supervisor line after the magic; NULL unless buf is an index. */
+static const char *index_header(const char *buf, struct proc_id *sup)
+{
+	const char *line = buf + strlen(INDEX_MAGIC);
+
+	if (strncmp(buf, INDEX_MAGIC, strlen(INDEX_MAGIC)) != 0 ||
+	    sscanf(line, "S\t%d\t%" SCNu64, &sup->pid, &sup->starttime) != 2)
+		return NULL;
+	return line;
+}
+
 /* One field of an index line, in place; NULL past the end. */
 static char *index_field(char **p)
 {
@@ -184,11 +195,9 @@ static int index_find(const char *dir, const char *name, struct state_node *out,
 
 	snprintf(path, sizeof(path), "%s/nodes.idx", dir);
 	if (stat(path, &st) < 0 || !(buf = read_file(path, (size_t)st.st_size, &len)) || len != (size_t)st.st_size ||
-	    strncmp(buf, INDEX_MAGIC, strlen(INDEX_MAGIC)) != 0)
+	    !index_header(buf, sup))
 		return -1;
 	char *line = buf + strlen(INDEX_MAGIC), *next;
-	if (sscanf(line, "S\t%d\t%" SCNu64, &sup->pid, &sup->starttime) != 2)
-		return -1;
 	for (; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -275,8 +284,7 @@ int state_read_supervisor(const char *lab, struct proc_id *sup)
 	ssize_t n = fd >= 0 ? TEMP_FAILURE_RETRY(read(fd, buf, sizeof(buf) - 1)) : -1;
 	if (n > 0) {
 		buf[n] = '\0';
-		if (strncmp(buf, INDEX_MAGIC, strlen(INDEX_MAGIC)) == 0 &&
-		    sscanf(buf + strlen(INDEX_MAGIC), "S\t%d\t%" SCNu64, &sup->pid, &sup->starttime) == 2)
+		if (index_header(buf, sup))
 			return 0;
 	}
 	if (state_read(lab, &st, NULL) < 0)

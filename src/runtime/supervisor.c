@@ -390,24 +390,20 @@ static void end_desc(struct sup *s, const struct plan_end *e, char *buf, size_t 
 static int bridges_ipv6(struct sup *s, nlab_error **err)
 {
 	const struct topology *t = s->t;
+	static const char *const keys[] = { "accept_dad", "disable_ipv6" };
 	char key[96];
 
 	for (size_t i = 0; i < s->plan.nbridges; i++) {
-		if (t->switches.v[i].mcast_flood)
-			continue;
-		snprintf(key, sizeof(key), "net.ipv6.conf.%s.accept_dad", s->plan.bridges[i].name);
-		if (nlab_sysctl_write(key, "0", err) < 0)
-			goto fail;
-		snprintf(key, sizeof(key), "net.ipv6.conf.%s.disable_ipv6", s->plan.bridges[i].name);
-		if (nlab_sysctl_write(key, "0", err) < 0)
-			goto fail;
-		continue;
-fail:
-		/* A kernel without IPv6 has nothing to snoop there. */
-		if ((*err)->errnum != ENOENT)
-			return nlab_error_wrap(err, "switch %s (%s:%d)", t->switches.v[i].name, t->file,
-					       t->switches.v[i].pos.line);
-		nlab_error_free(err);
+		for (size_t k = 0; k < 2 && !t->switches.v[i].mcast_flood; k++) {
+			snprintf(key, sizeof(key), "net.ipv6.conf.%s.%s", s->plan.bridges[i].name, keys[k]);
+			if (nlab_sysctl_write(key, "0", err) == 0)
+				continue;
+			/* A kernel without IPv6 has nothing to snoop there. */
+			if ((*err)->errnum != ENOENT)
+				return nlab_error_wrap(err, "switch %s (%s:%d)", t->switches.v[i].name, t->file,
+						       t->switches.v[i].pos.line);
+			nlab_error_free(err);
+		}
 	}
 	return 0;
 }
@@ -443,11 +439,7 @@ static int create_links(struct sup *s, nlab_error **err)
 			.name = l->a.name, .ifindex = l->a.ifindex, .netns_fd = ns_fd_of(s, l->a.ns),
 			.peer = l->b.name, .peer_ifindex = l->b.ifindex, .peer_netns_fd = ns_fd_of(s, l->b.ns),
 			.mtu = l->mtu, .master_ifindex = l->a.master, .peer_master_ifindex = l->b.master,
-			/* Raising both ends in the creating exchange needs one
-			 * end in the lab namespace (a switch end); node and
-			 * host ends of other links are raised with their own
-			 * namespace's batch instead (configure_node()). */
-			.up = l->a.ns == PLAN_NS_LAB || l->b.ns == PLAN_NS_LAB,
+			.up = plan_link_created_up(t, l->link),
 		};
 		if (nlab_veth_queue_add(s->lab_nl, &v, ctx, err) < 0)
 			return -1;
@@ -482,10 +474,8 @@ static int configure_node(struct sup *s, struct sup_node *sn, nlab_error **err)
 	if (nlab_link_queue_up(nl, 1, NULL, ctx, err) < 0)
 		goto out;
 	for (size_t i = 0; i < n->ifaces.n; i++) {
-		const struct topo_link *l = &s->t->links.v[n->ifaces.v[i].link];
-		/* Those on a switch were made up by create_links(). */
-		if (l->a.kind == TOPO_END_SWITCH || l->b.kind == TOPO_END_SWITCH)
-			continue;
+		if (plan_link_created_up(s->t, n->ifaces.v[i].link))
+			continue;       /* create_links() raised it */
 		snprintf(ctx, sizeof(ctx), "node %s: %s up", n->name, n->ifaces.v[i].ifname);
 		if (nlab_link_queue_up(nl, plan_node_ifindex(n, n->ifaces.v[i].ifname), NULL, ctx, err) < 0)
 			goto out;
@@ -869,10 +859,8 @@ fail:
 	while (spawner_pending(sp)) {
 		nlab_error *e = NULL;
 		struct sup_node *other = NULL;
-		if (spawner_collect(sp, (void **)&other, &pid, &e) == 0) {
-			other->pid = pid;
-			other->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-		}
+		if (spawner_collect(sp, (void **)&other, &pid, &e) == 0)
+			node_started(other, pid, &e);
 		nlab_error_free(&e);
 	}
 	if (sn)
