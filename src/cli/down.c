@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "runtime/lab.h"
-#include "runtime/state.h"
+#include "lab/lab.h"
+#include "lab/state.h"
 
 static int down_one(const char *lab)
 {

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "runtime/creds.h"
-#include "runtime/lab.h"
-#include "runtime/state.h"
+#include "node/creds.h"
+#include "lab/lab.h"
+#include "lab/state.h"
 #include "util/fsutil.h"
 
 /* execve() of argv, a file without a shebang through /bin/sh. */

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "runtime/state.h"
+#include "lab/state.h"
 #include "util/fsutil.h"
 
 int cmd_logs(int argc, char **argv)

@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "runtime/lab.h"
-#include "runtime/plan.h"
-#include "runtime/state.h"
-#include "runtime/supervisor.h"
+#include "lab/lab.h"
+#include "plan/plan.h"
+#include "lab/state.h"
+#include "supervisor/supervisor.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 

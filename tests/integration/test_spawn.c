@@ -23,8 +23,8 @@
 
 #include <cmocka.h>
 
-#include "runtime/spawn.h"
-#include "runtime/userns.h"
+#include "node/spawn.h"
+#include "node/userns.h"
 #include "util/cleanup.h"
 
 #define NODES 64

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "net/iptc.h"
-#include "runtime/firewall.h"
+#include "plan/firewall.h"
 #include "topo_test.h"
 
 static const char *const src =

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/userns.h"
+#include "node/userns.h"
 #include "topo_test.h"
 
 static const char full[] =

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "runtime/state.h"
+#include "lab/state.h"
 #include "util/fsutil.h"
 
 static char root[] = "/tmp/netlab-state-test-XXXXXX";

@@ -1,4 +1,4 @@
-#include "runtime/nsinfo.h"
+#include "lab/nsinfo.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-#include "runtime/state.h"
+#include "lab/state.h"
 
 #include <dirent.h>
 #include <inttypes.h>

@@ -1,4 +1,4 @@
-#include "runtime/node.h"
+#include "node/init.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "net/sysctl.h"
-#include "runtime/creds.h"
-#include "runtime/nodefs.h"
+#include "node/creds.h"
+#include "node/nodefs.h"
 #include "util/fsutil.h"
 #include "util/strutil.h"
 #include "util/cleanup.h"

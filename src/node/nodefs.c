@@ -1,4 +1,4 @@
-#include "runtime/nodefs.h"
+#include "node/nodefs.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-#include "runtime/lab.h"
+#include "lab/lab.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -14,8 +14,8 @@
 #include "net/link.h"
 #include "net/nlsock.h"
 #include "net/sysctl.h"
-#include "runtime/firewall.h"
-#include "runtime/cgroup.h"
+#include "plan/firewall.h"
+#include "node/cgroup.h"
 #include "util/cleanup.h"
 
 static int pidfd_open_id(const struct proc_id *id)

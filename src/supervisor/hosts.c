@@ -1,4 +1,4 @@
-#include "runtime/hosts.h"
+#include "supervisor/hosts.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 
 #include "net/iptc.h"
-#include "runtime/state.h"
+#include "lab/state.h"
 #include "topo/model.h"
 #include "util/error.h"
 

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "runtime/state.h"
+#include "lab/state.h"
 #include "util/error.h"
 
 /* 1 when the lab's supervisor is alive, 0 when not (stale or absent). */

@@ -1,4 +1,4 @@
-#include "runtime/userns.h"
+#include "node/userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/state.h"
+#include "lab/state.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 

@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 
-#include "runtime/node.h"
+#include "node/init.h"
 #include "util/error.h"
 
 int nodefs_setup(const struct node_spec *s, nlab_error **err);

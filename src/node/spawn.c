@@ -23,7 +23,7 @@
  * calls nothing that allocates or uses stdio, so the copy of memory an
  * init takes at any moment is as consistent as at the start.  Stage 1
  * itself writes only its own stack (errno on failure). */
-#include "runtime/spawn.h"
+#include "node/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,8 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/cgroup.h"
-#include "runtime/userns.h"
+#include "node/cgroup.h"
+#include "node/userns.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 

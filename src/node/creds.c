@@ -1,4 +1,4 @@
-#include "runtime/creds.h"
+#include "node/creds.h"
 
 #include <errno.h>
 #include <grp.h>

@@ -1,4 +1,4 @@
-#include "runtime/cgroup.h"
+#include "node/cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>

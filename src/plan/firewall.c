@@ -1,4 +1,4 @@
-#include "runtime/firewall.h"
+#include "plan/firewall.h"
 
 #include <errno.h>
 #include <netinet/in.h>
