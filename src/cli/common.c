@@ -31,50 +31,23 @@ struct topology *cli_load_topology(const char *file, bool quiet)
 void cli_usage_error(const char *verb, const char *fmt, ...)
 {
 	va_list ap;
+	char *msg = NULL;
 
-	fprintf(stderr, "netlab %s: ", verb);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
-	fprintf(stderr, "\n");
+	nlab_report(verb, "%s", msg ? msg : "out of memory");
+	free(msg);
 }
 
 int cli_require_root(const char *verb)
 {
 	if (geteuid() == 0)
 		return 0;
-	fprintf(stderr,
-		"netlab %s: needs root: labs are built from namespaces and network interfaces "
-		"(CAP_SYS_ADMIN, CAP_NET_ADMIN); run it as root, e.g. with sudo\n",
-		verb);
+	nlab_report(verb, "needs root: labs are built from namespaces and network interfaces "
+			  "(CAP_SYS_ADMIN, CAP_NET_ADMIN); run it as root, e.g. with sudo");
 	return -1;
-}
-
-static int labs_up(char ***up, size_t *nup)
-{
-	char **all;
-	size_t n;
-
-	*up = NULL;
-	*nup = 0;
-	if (state_list(&all, &n, NULL) < 0)
-		return -1;
-	*up = calloc(n + 1, sizeof(**up));
-	for (size_t i = 0; i < n; i++) {
-		if (*up && lab_is_up(all[i]))
-			(*up)[(*nup)++] = all[i];
-		else
-			free(all[i]);
-	}
-	free(all);
-	return 0;
-}
-
-static void free_list(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 int cli_resolve_lab(const char *verb, const char *arg, char **lab)
@@ -86,28 +59,37 @@ int cli_resolve_lab(const char *verb, const char *arg, char **lab)
 		*lab = strdup(arg);
 		return 0;
 	}
-	labs_up(&up, &n);
+	nlab_error *err = NULL;
+	if (lab_list_up(&up, &n, &err) < 0) {
+		nlab_error_print(verb, &err);
+		return -1;
+	}
 	if (n == 1) {
 		*lab = strdup(up[0]);
-		free_list(up, n);
+		lab_list_free(up, n);
 		return 0;
 	}
-	if (n == 0)
-		fprintf(stderr, "netlab %s: no lab is up\n", verb);
-	else {
-		fprintf(stderr, "netlab %s: %zu labs are up (", verb, n);
-		for (size_t i = 0; i < n; i++)
-			fprintf(stderr, "%s%s", i ? ", " : "", up[i]);
-		fprintf(stderr, "); name one\n");
+	if (n == 0) {
+		nlab_report(verb, "no lab is up");
+	} else {
+		char *names = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&names, &len);
+		for (size_t i = 0; f && i < n; i++)
+			fprintf(f, "%s%s", i ? ", " : "", up[i]);
+		if (f)
+			fclose(f);
+		nlab_report(verb, "%zu labs are up (%s); name one", n, names ? names : "");
+		free(names);
 	}
-	free_list(up, n);
+	lab_list_free(up, n);
 	return -1;
 }
 
 int cli_resolve_lab_node(const char *verb, int argc, char **argv, int *i, char **lab, const char **node)
 {
 	if (*i >= argc) {
-		fprintf(stderr, "netlab %s: name a node\n", verb);
+		nlab_report(verb, "name a node");
 		return -1;
 	}
 	if (*i + 1 < argc && strcmp(argv[*i + 1], "--") != 0 && lab_is_up(argv[*i])) {

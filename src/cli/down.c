@@ -15,7 +15,7 @@ static int down_one(const char *lab)
 	int lock = state_lock(lab, &err);
 
 	if (lock < 0) {
-		nlab_error_print(&err);
+		nlab_error_print("down", &err);
 		return EXIT_RUNTIME;
 	}
 	state_lab_dir(lab, dir, sizeof(dir), NULL);
@@ -23,8 +23,8 @@ static int down_one(const char *lab)
 	int r = lab_down(lab, &err);
 	close(lock);
 	if (r < 0) {
-		nlab_error_wrap(&err, "down: lab %s", lab);
-		nlab_error_print(&err);
+		nlab_error_wrap(&err, "lab %s", lab);
+		nlab_error_print("down", &err);
 		return EXIT_RUNTIME;
 	}
 	printf(existed ? "lab %s is down\n" : "lab %s is not up; nothing to do\n", lab);

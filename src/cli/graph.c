@@ -188,7 +188,7 @@ static int render(const char *dot, size_t len, enum graph_format fmt, const char
 
 static void print_error(nlab_error **err)
 {
-	fprintf(stderr, "netlab graph: %s\n", *err && (*err)->msg ? (*err)->msg : "out of memory");
+	nlab_report("graph", "%s", *err && (*err)->msg ? (*err)->msg : "out of memory");
 	nlab_error_free(err);
 }
 
@@ -250,7 +250,7 @@ int cmd_graph(int argc, char **argv)
 	int r;
 	if (fmt == FMT_DOT) {
 		if (!fmt_arg && out_path && (has_suffix(out_path, ".svg") || has_suffix(out_path, ".png")))
-			fprintf(stderr, "netlab graph: note: writing DOT text to %s; add --format %s for a picture\n",
+			nlab_report("graph", "note: writing DOT text to %s; add --format %s for a picture",
 				out_path, has_suffix(out_path, ".svg") ? "svg" : "png");
 		r = write_dot_file(t, out_path, &err);
 	} else {

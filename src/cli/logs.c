@@ -38,7 +38,7 @@ int cmd_logs(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/%s/logs/%s.log", state_root(), lab, node);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "netlab logs: no log for node '%s' of lab '%s' (%s)\n", node, lab, strerror(errno));
+		nlab_report("logs", "no log for node '%s' of lab '%s' (%s)", node, lab, strerror(errno));
 		free(lab);
 		return EXIT_RUNTIME;
 	}

@@ -13,178 +13,12 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "net/iptc.h"
-#include "net/netns.h"
-#include "plan/firewall.h"
+#include "lab/inspect.h"
 #include "lab/lab.h"
-#include "lab/nsinfo.h"
 #include "lab/state.h"
 #include "util/cleanup.h"
-#include "util/fsutil.h"
-
-static unsigned long long ns_inode(pid_t pid, const char *type)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, type);
-	return stat(path, &st) == 0 ? (unsigned long long)st.st_ino : 0;
-}
-
-/* Interfaces as the node sees them: getifaddrs() asks netlink in the
- * calling thread's netns, so enter the node's netns around it. */
-static json_object *node_ifaces(pid_t pid)
-{
-	json_object *arr = json_object_new_array();
-	nlab_error *err = NULL;
-	int saved = -1;
-	int fd = nlab_netns_open_pid(pid, &err);
-	struct ifaddrs *ifa = NULL;
-
-	if (fd < 0 || nlab_netns_enter(fd, &saved, &err) < 0) {
-		nlab_error_free(&err);
-		if (fd >= 0)
-			close(fd);
-		return arr;
-	}
-	if (getifaddrs(&ifa) < 0)
-		ifa = NULL;
-	nlab_netns_leave(&saved, NULL);
-	close(fd);
-	for (struct ifaddrs *p = ifa; p; p = p->ifa_next) {
-		json_object *it = NULL;
-		for (size_t i = 0; i < json_object_array_length(arr); i++) {
-			json_object *o = json_object_array_get_idx(arr, i), *nm;
-			json_object_object_get_ex(o, "name", &nm);
-			if (!strcmp(json_object_get_string(nm), p->ifa_name))
-				it = o;
-		}
-		if (!it) {
-			it = json_object_new_object();
-			json_object_object_add(it, "name", json_object_new_string(p->ifa_name));
-			json_object_object_add(it, "state", json_object_new_string(p->ifa_flags & IFF_UP ? "up" : "down"));
-			json_object_object_add(it, "addresses", json_object_new_array());
-			json_object_array_add(arr, it);
-		}
-		if (!p->ifa_addr || (p->ifa_addr->sa_family != AF_INET && p->ifa_addr->sa_family != AF_INET6))
-			continue;
-		char a[INET6_ADDRSTRLEN], buf[80];
-		const void *src = p->ifa_addr->sa_family == AF_INET
-					  ? (const void *)&((struct sockaddr_in *)p->ifa_addr)->sin_addr
-					  : (const void *)&((struct sockaddr_in6 *)p->ifa_addr)->sin6_addr;
-		inet_ntop(p->ifa_addr->sa_family, src, a, sizeof(a));
-		int plen = 0;
-		if (p->ifa_netmask) {
-			const unsigned char *m = p->ifa_addr->sa_family == AF_INET
-							 ? (const unsigned char *)&((struct sockaddr_in *)p->ifa_netmask)->sin_addr
-							 : (const unsigned char *)&((struct sockaddr_in6 *)p->ifa_netmask)->sin6_addr;
-			for (int b = 0; b < (p->ifa_addr->sa_family == AF_INET ? 4 : 16); b++)
-				plen += __builtin_popcount(m[b]);
-		}
-		snprintf(buf, sizeof(buf), "%s/%d", a, plen);
-		json_object *addrs;
-		json_object_object_get_ex(it, "addresses", &addrs);
-		json_object_array_add(addrs, json_object_new_string(buf));
-	}
-	freeifaddrs(ifa);
-	return arr;
-}
-
-/* The node's commands: children of its init, with their command lines. */
-static json_object *node_commands(pid_t pid)
-{
-	json_object *arr = json_object_new_array();
-	char path[96];
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
-	char *kids = read_file(path, 65536, NULL);
-	for (char *save = NULL, *w = kids ? strtok_r(kids, " \n", &save) : NULL; w; w = strtok_r(NULL, " \n", &save)) {
-		size_t len;
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", w);
-		char *cmd = read_file(path, 4096, &len);
-		if (!cmd)
-			continue;
-		for (size_t i = 0; i + 1 < len; i++)
-			if (cmd[i] == '\0')
-				cmd[i] = ' ';
-		json_object *c = json_object_new_object();
-		json_object_object_add(c, "pid", json_object_new_int(atoi(w)));
-		json_object_object_add(c, "command", json_object_new_string(cmd));
-		json_object_array_add(arr, c);
-		free(cmd);
-	}
-	free(kids);
-	return arr;
-}
-
-/* Isolation facts from the state: whether the node has a user namespace
- * and its host ID slot, its `user`, its cgroups. */
-static json_object *isolation_json(const struct state_node *sn)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "userns", json_object_new_boolean(sn->userns));
-	if (sn->userns) {
-		json_object_object_add(o, "uid_base", json_object_new_int64(sn->uid_base));
-		json_object_object_add(o, "gid_base", json_object_new_int64(sn->gid_base));
-	}
-	if (sn->has_user) {
-		json_object_object_add(o, "uid", json_object_new_int64(sn->uid));
-		json_object_object_add(o, "gid", json_object_new_int64(sn->gid));
-	}
-	json_object *cg = json_object_new_array();
-	for (size_t i = 0; i < sn->ncgroups; i++)
-		json_object_array_add(cg, json_object_new_string(sn->cgroups[i]));
-	json_object_object_add(o, "cgroups", cg);
-	return o;
-}
 
 static bool show_ns;
-
-static json_object *lab_json(const char *lab, bool detail)
-{
-	struct lab_state st;
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "lab", json_object_new_string(lab));
-	if (state_read(lab, &st, NULL) < 0) {
-		json_object_object_add(o, "state", json_object_new_string("broken"));
-		return o;
-	}
-	bool up = proc_id_alive(&st.supervisor);
-	json_object_object_add(o, "state", json_object_new_string(up ? "up" : "stale"));
-	json_object_object_add(o, "topology", json_object_new_string(st.topology));
-	json_object_object_add(o, "created", json_object_new_int64(st.created));
-	json_object_object_add(o, "supervisor_pid", json_object_new_int(st.supervisor.pid));
-	json_object_object_add(o, "node_count", json_object_new_int((int)st.nnodes));
-	if (detail) {
-		json_object *nodes = json_object_new_array();
-		for (size_t i = 0; i < st.nnodes; i++) {
-			json_object *n = json_object_new_object();
-			bool alive = proc_id_alive(&st.nodes[i].init);
-			pid_t pid = st.nodes[i].init.pid;
-			json_object_object_add(n, "name", json_object_new_string(st.nodes[i].name));
-			json_object_object_add(n, "pid", json_object_new_int(pid));
-			json_object_object_add(n, "alive", json_object_new_boolean(alive));
-			json_object_object_add(n, "isolation", isolation_json(&st.nodes[i]));
-			if (alive && show_ns)
-				json_object_object_add(n, "ns", nsinfo_json(pid));
-			if (alive) {
-				json_object *ns = json_object_new_object();
-				static const char *const types[] = { "net", "uts", "mnt", "pid", "ipc", "cgroup", "user" };
-				for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++)
-					json_object_object_add(ns, types[k], json_object_new_uint64(ns_inode(pid, types[k])));
-				json_object_object_add(n, "namespaces", ns);
-				json_object_object_add(n, "interfaces", node_ifaces(pid));
-				json_object_object_add(n, "commands", node_commands(pid));
-			}
-			json_object_array_add(nodes, n);
-		}
-		json_object_object_add(o, "nodes", nodes);
-	}
-	state_clear(&st);
-	return o;
-}
 
 static const char *jget(json_object *o, const char *k)
 {
@@ -280,137 +114,28 @@ static void print_lab_table(json_object *lab)
 
 /* ---- status LAB --firewall [NODE] ------------------------------------ */
 
-struct fw_row {
-	int line;               /* topology line, 0 = not netlab's */
-	size_t seq;             /* kernel order, for ties */
-	int family;
-	const char *table;
-	char chain[32];
-	char target[32];
-	uint64_t packets, bytes;
-	bool policy;
-};
-
-struct fw_rows {
-	struct fw_row *v;
-	size_t n;
-	int family;
-	const char *table;
-	const char *tag;
-};
-
-static struct fw_row *fw_row_push(struct fw_rows *rows)
-{
-	struct fw_row *v = realloc(rows->v, (rows->n + 1) * sizeof(*v));
-
-	if (!v)
-		return NULL;
-	rows->v = v;
-	memset(&v[rows->n], 0, sizeof(*v));
-	v[rows->n].seq = rows->n;
-	return &v[rows->n++];
-}
-
-static void fw_collect(const struct nlab_ipt_seen *seen, void *arg)
-{
-	struct fw_rows *rows = arg;
-	struct fw_row *r = fw_row_push(rows);
-	size_t tl = strlen(rows->tag);
-
-	if (!r)
-		return;
-	/* Only a comment carrying this lab's tag maps to a line. */
-	if (seen->comment && !strncmp(seen->comment, rows->tag, tl) && seen->comment[tl] == ' ')
-		r->line = fw_comment_line(seen->comment);
-	r->family = rows->family;
-	r->table = rows->table;
-	snprintf(r->chain, sizeof(r->chain), "%s", seen->chain);
-	snprintf(r->target, sizeof(r->target), "%s", seen->target ? seen->target : "");
-	r->packets = seen->packets;
-	r->bytes = seen->bytes;
-}
-
-static int fw_row_cmp(const void *a, const void *b)
-{
-	const struct fw_row *x = a, *y = b;
-	/* Topology order; rules netlab did not add go last. */
-	int lx = x->line ? x->line : 1 << 30, ly = y->line ? y->line : 1 << 30;
-
-	if (lx != ly)
-		return lx < ly ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
 static int print_node_firewall(const char *lab, const struct state_node *sn, const struct topology *t)
 {
-	static const char *const tables[] = { "filter", "nat" };
-	const struct topo_node *tn = t ? topo_find_node(t, sn->name) : NULL;
-	struct fw_rows rows = { 0 };
+	struct lab_fw_rows rows;
 	nlab_error *err = NULL;
-	char tag[64];
-	int saved = -1, r = 0;
 
-	fw_tag(lab, tag, sizeof(tag));
-	rows.tag = tag;
 	printf("node %s\n", sn->name);
-	if (!proc_id_alive(&sn->init)) {
+	if (lab_node_firewall(lab, sn, t, &rows, &err) < 0) {
+		nlab_error_print("status", &err);
+		return -1;
+	}
+	if (!rows.running) {
 		printf("  (not running)\n");
 		return 0;
 	}
-	cleanup_close int fd = nlab_netns_open_pid(sn->init.pid, &err);
-	if (fd < 0 || nlab_netns_enter(fd, &saved, &err) < 0) {
-		nlab_error_print(&err);
-		return -1;
-	}
-	for (int f = 0; f < 2 && r == 0; f++)
-		for (int k = 0; k < 2 && r == 0; k++) {
-			int family = f ? AF_INET6 : AF_INET;
-			struct nlab_ipt_table *tb;
-			if (!nlab_ipt_table_exists(family, tables[k]))
-				continue;
-			if (nlab_ipt_open(&tb, family, tables[k], &err) < 0) {
-				r = -1;
-				break;
-			}
-			rows.family = family;
-			rows.table = tables[k];
-			nlab_ipt_foreach(tb, fw_collect, &rows, NULL);
-			/* A policy the topology set, with its counters. */
-			for (size_t i = 0; tn && k == 0 && i < tn->fw.n; i++) {
-				const struct topo_fw_rule *p = &tn->fw.v[i];
-				if (!p->is_policy)
-					continue;
-				struct fw_row *row = fw_row_push(&rows);
-				if (!row)
-					break;
-				row->policy = true;
-				row->line = p->pos.line;
-				row->family = family;
-				row->table = tables[k];
-				snprintf(row->chain, sizeof(row->chain), "%s", topo_chain_name(p->chain));
-				for (char *c = row->chain; *c; c++)
-					*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
-				nlab_ipt_get_policy(tb, row->chain, row->target, sizeof(row->target), &row->packets,
-						    &row->bytes, NULL);
-			}
-			nlab_ipt_close(tb);
-		}
-	nlab_netns_leave(&saved, NULL);
-	if (r < 0) {
-		nlab_error_print(&err);
-		free(rows.v);
-		return -1;
-	}
 	if (rows.n == 0) {
 		printf("  (no rules)\n");
-		free(rows.v);
 		return 0;
 	}
-	qsort(rows.v, rows.n, sizeof(*rows.v), fw_row_cmp);
 	printf("  %-24s %-4s %-6s %-11s %-10s %10s %12s  %s\n", "WHERE", "IP", "TABLE", "CHAIN", "TARGET", "PACKETS",
 	       "BYTES", "STATEMENT");
 	for (size_t i = 0; i < rows.n; i++) {
-		const struct fw_row *w = &rows.v[i];
+		const struct lab_fw_row *w = &rows.v[i];
 		char where[64], target[48];
 		const char *text = "(not from the topology)";
 		const char *base = t && t->file ? strrchr(t->file, '/') : NULL;
@@ -428,7 +153,7 @@ static int print_node_firewall(const char *lab, const struct state_node *sn, con
 		printf("  %-24s %-4s %-6s %-11s %-10s %10llu %12llu  %s\n", where, w->family == AF_INET ? "v4" : "v6",
 		       w->table, w->chain, target, (unsigned long long)w->packets, (unsigned long long)w->bytes, text);
 	}
-	free(rows.v);
+	lab_fw_rows_free(&rows);
 	return 0;
 }
 
@@ -439,7 +164,7 @@ static int print_firewall(const char *lab, const char *node)
 	int r = EXIT_OK;
 
 	if (state_read(lab, &st, &err) < 0) {
-		nlab_error_print(&err);
+		nlab_error_print("status", &err);
 		return EXIT_RUNTIME;
 	}
 	/* The topology file gives each rule its statement text; the rules
@@ -456,7 +181,7 @@ static int print_firewall(const char *lab, const char *node)
 			r = EXIT_RUNTIME;
 	}
 	if (node && !found) {
-		fprintf(stderr, "netlab status: lab '%s' has no node '%s'\n", lab, node);
+		nlab_report("status", "lab '%s' has no node '%s'", lab, node);
 		r = EXIT_RUNTIME;
 	}
 	topo_free(t);
@@ -499,11 +224,11 @@ int cmd_status(int argc, char **argv)
 			return EXIT_RUNTIME;
 		struct lab_state st;
 		if (state_read(lab, &st, NULL) < 0) {
-			fprintf(stderr, "netlab status: no lab '%s'\n", lab);
+			nlab_report("status", "no lab '%s'", lab);
 			return EXIT_RUNTIME;
 		}
 		state_clear(&st);
-		json_object *o = lab_json(lab, true);
+		json_object *o = lab_inspect(lab, true, show_ns);
 		if (json)
 			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 		else if (show_ns)
@@ -519,7 +244,7 @@ int cmd_status(int argc, char **argv)
 		return EXIT_RUNTIME;
 	json_object *arr = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
-		json_object_array_add(arr, lab_json(labs[i], false));
+		json_object_array_add(arr, lab_inspect(labs[i], false, false));
 		free(labs[i]);
 	}
 	free(labs);

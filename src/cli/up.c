@@ -1,26 +1,12 @@
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "lab/lab.h"
 #include "plan/plan.h"
-#include "lab/state.h"
-#include "supervisor/supervisor.h"
-#include "util/cleanup.h"
-#include "util/fsutil.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/time.h"
 
 /* Refuse what netlab cannot apply yet instead of silently ignoring it. */
 static int check_supported(const struct topology *t)
@@ -44,50 +30,44 @@ static int check_supported(const struct topology *t)
 	return bad ? -1 : 0;
 }
 
-static void launch_supervisor(const struct topology *t, const char *lab, int grace_ms, int lock_fd, int status_w,
-			      bool progress)
-{
-	char dir[4096], path[4200];
-	int fd;
-
-	/* Detached from the caller's terminal and session: the lab outlives
-	 * `netlab up`.  The lab lock must not be inherited, or `down` would
-	 * wait on it for as long as the lab lives. */
-	close(lock_fd);
-	setsid();
-	state_lab_dir(lab, dir, sizeof(dir), NULL);
-	snprintf(path, sizeof(path), "%s/supervisor.log", dir);
-	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		dup2(fd, 0);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-	}
-	struct sup_options o = { .lab = lab, .grace_ms = grace_ms, .status_fd = status_w, .progress = progress };
-	_exit(supervisor_main(t, &o));
-}
-
-/* One line on stderr, redrawn in place: "nodes [#####     ] 512/1000".
- * Returns true (a line is drawn and must be cleared). */
-static bool progress_bar(const char *phase, size_t done, size_t total)
+/* One line on stderr, redrawn in place: "nodes [#####     ] 512/1000". */
+static void progress_bar(const char *phase, size_t done, size_t total, void *arg)
 {
 	char bar[41];
 	size_t full = total ? done * 40 / total : 40;
 
+	*(bool *)arg = true;
 	for (size_t i = 0; i < 40; i++)
 		bar[i] = i < full ? '#' : ' ';
 	bar[40] = '\0';
 	fprintf(stderr, "\r%-10s [%s] %zu/%zu", phase, bar, done, total);
 	fflush(stderr);
-	return true;
+}
+
+static int dry_run(const struct topology *t, const char *lab, bool json)
+{
+	struct plan p;
+	nlab_error *err = NULL;
+
+	if (plan_build(t, lab, &p, &err) < 0) {
+		nlab_error_print("up", &err);
+		return EXIT_RUNTIME;
+	}
+	if (json) {
+		json_object *o = plan_json(&p);
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		json_object_put(o);
+	} else {
+		plan_print(&p, stdout);
+	}
+	plan_free(&p);
+	return EXIT_OK;
 }
 
 int cmd_up(int argc, char **argv)
 {
 	const char *file = NULL, *name = NULL;
-	bool dry = false, timing = false;
+	bool dry = false, timing = false, json = false;
 	int grace_ms = 2000;
 	int64_t t0 = now_ms();
 
@@ -104,10 +84,12 @@ int cmd_up(int argc, char **argv)
 			grace_ms = (int)(g * 1000);
 		} else if (!strcmp(argv[i], "--dry-run"))
 			dry = true;
+		else if (!strcmp(argv[i], "--json"))
+			json = true;
 		else if (!strcmp(argv[i], "--timing"))
 			timing = true;
 		else if (argv[i][0] == '-') {
-			cli_usage_error("up", "unknown option '%s' (usage: netlab up FILE [--name LAB] [--grace SECONDS] [--dry-run] [--timing])", argv[i]);
+			cli_usage_error("up", "unknown option '%s' (usage: netlab up FILE [--name LAB] [--grace SECONDS] [--dry-run [--json]] [--timing])", argv[i]);
 			return EXIT_USAGE;
 		} else if (file) {
 			cli_usage_error("up", "one topology file at a time");
@@ -117,6 +99,10 @@ int cmd_up(int argc, char **argv)
 	}
 	if (!file) {
 		cli_usage_error("up", "usage: netlab up FILE [--name LAB]");
+		return EXIT_USAGE;
+	}
+	if (json && !dry) {
+		cli_usage_error("up", "--json goes with --dry-run");
 		return EXIT_USAGE;
 	}
 	struct topology *t = cli_load_topology(file, false);
@@ -131,117 +117,42 @@ int cmd_up(int argc, char **argv)
 	if (name) {
 		free(t->name);
 		t->name = strdup(name);
+		lab = t->name;
 	}
 	if (dry) {
-		struct lab_plan p;
-		if (plan_build(t, &p) == 0) {
-			plan_print(t, &p, stdout);
-			plan_free(&p);
-		}
+		int rc = dry_run(t, lab, json);
 		topo_free(t);
-		return EXIT_OK;
+		return rc;
 	}
 	if (check_supported(t) < 0 || cli_require_root("up") < 0) {
 		topo_free(t);
 		return EXIT_RUNTIME;
 	}
 
-	nlab_error *err = NULL;
-	int lock = state_lock(lab, &err);
-	int rc = EXIT_RUNTIME;
-	if (lock < 0)
-		goto out;
-	if (lab_is_up(lab)) {
-		fprintf(stderr, "netlab up: lab '%s' is already up; take it down first with: netlab down %s\n", lab, lab);
-		goto out;
-	}
-	char dir[4096];
-	state_lab_dir(lab, dir, sizeof(dir), NULL);
-	if (access(dir, F_OK) == 0) {
-		/* Left by a lab whose supervisor was killed: clean it first. */
-		if (lab_down(lab, &err) < 0)
-			goto out;
-		fprintf(stderr, "netlab up: removed what a crashed lab '%s' had left\n", lab);
-	}
-	if (mkdir_p(dir, 0755, &err) < 0)
-		goto out;
-
-	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		nlab_error_set(&err, errno, "pipe");
-		goto out;
-	}
 	/* A bar only where someone watches, and only when it is worth one. */
-	bool progress = isatty(STDERR_FILENO) && topo_count_nodes(t) > 50;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		nlab_error_set(&err, errno, "fork");
-		goto out;
-	}
-	if (pid == 0) {
-		close(pipefd[0]);
-		launch_supervisor(t, lab, grace_ms, lock, pipefd[1], progress);
-	}
-	close(pipefd[1]);
-
-	/* "P" progress lines until the final "O ..." or "E message". */
-	char *msg = NULL, *line = NULL;
-	size_t len = 0, cap = 0;
 	bool bar = false;
-	FILE *m = open_memstream(&msg, &len);
-	FILE *f = fdopen(pipefd[0], "r");
-	while (f && m && getline(&line, &cap, f) > 0) {
-		char phase[32];
-		size_t done, total;
-		if (len == 0 && sscanf(line, "P %31s %zu %zu", phase, &done, &total) == 3) {
-			if (progress)
-				bar = progress_bar(phase, done, total);
-			continue;
-		}
-		fputs(line, m);
-	}
-	free(line);
-	if (f)
-		fclose(f);
-	if (m)
-		fclose(m);
+	struct lab_up_options o = { .lab = lab, .grace_ms = grace_ms, .progress_arg = &bar };
+	if (isatty(STDERR_FILENO) && topo_count_nodes(t) > 50)
+		o.progress = progress_bar;
+	struct lab_up_result res;
+	nlab_error *err = NULL;
+	int r = lab_up(t, &o, &res, &err);
 	if (bar)
 		fputs("\r\033[K", stderr);
-	if (msg && msg[0] == 'O') {
-		size_t nn = 0, nl = 0;
-		long long ms = 0;
-		int off = 0;
-		sscanf(msg, "O %zu %zu %lld%n", &nn, &nl, &ms, &off);
-		printf("lab %s is up: %zu node%s, %zu link%s in %lld ms\n", lab, nn, nn == 1 ? "" : "s", nl,
-		       nl == 1 ? "" : "s", (long long)(now_ms() - t0));
-		if (timing) {
-			size_t l = strlen(msg);
-			while (l && msg[l - 1] == '\n')
-				msg[--l] = '\0';
-			printf("phases (ms):%s\n", msg + off);
-		}
-		rc = EXIT_OK;
+	if (res.cleaned_stale)
+		nlab_report("up", "removed what a crashed lab '%s' had left", lab);
+	if (r == 0) {
+		printf("lab %s is up: %zu node%s, %zu link%s in %lld ms\n", lab, res.nodes, res.nodes == 1 ? "" : "s",
+		       res.links, res.links == 1 ? "" : "s", (long long)(now_ms() - t0));
+		if (timing)
+			printf("phases (ms):%s\n", res.phases);
 	} else {
-		size_t l = msg ? strlen(msg) : 0;
-		while (l && msg[l - 1] == '\n')
-			msg[--l] = '\0';
-		fprintf(stderr, "netlab up: %s\n", msg && msg[0] == 'E' ? msg + 2 : "the lab supervisor died while starting");
-		waitpid(pid, NULL, 0);
-		nlab_error *e2 = NULL;
-		if (lab_down(lab, &e2) < 0)
-			nlab_error_print(&e2);
+		nlab_error_print("up", &err);
+		if (res.rolled_back)
+			nlab_report("up", "rolled back: nothing of lab '%s' is left", lab);
 		else
-			fprintf(stderr, "netlab up: rolled back: nothing of lab '%s' is left\n", lab);
+			nlab_error_print("up", &res.rollback_err);
 	}
-	free(msg);
-out:
-	if (err) {
-		nlab_error_wrap(&err, "up");
-		nlab_error_print(&err);
-	}
-	if (lock >= 0)
-		close(lock);
 	topo_free(t);
-	return rc;
+	return r == 0 ? EXIT_OK : EXIT_RUNTIME;
 }

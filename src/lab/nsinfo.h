@@ -3,8 +3,8 @@
  * namespace that owns it (NS_GET_USERNS), that owner's uid
  * (NS_GET_OWNER_UID), and for the hierarchical types (user, pid) the
  * parent (NS_GET_PARENT); plus the node's uid and gid maps. */
-#ifndef NETLAB_RUNTIME_NSINFO_H
-#define NETLAB_RUNTIME_NSINFO_H
+#ifndef NETLAB_LAB_NSINFO_H
+#define NETLAB_LAB_NSINFO_H
 
 #include <json-c/json.h>
 #include <sys/types.h>

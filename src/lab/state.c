@@ -10,10 +10,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "util/lock.h"
 
 const char *state_root(void)
 {
@@ -33,19 +35,13 @@ int state_lab_dir(const char *lab, char *buf, size_t len, nlab_error **err)
 int state_lock(const char *lab, nlab_error **err)
 {
 	char path[4096];
-	int fd;
 
 	if (mkdir_p(state_root(), 0755, err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/.%s.lock", state_root(), lab);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return nlab_error_set(err, errno, "open %s", path);
-	if (TEMP_FAILURE_RETRY(flock(fd, LOCK_EX)) < 0) {
-		close(fd);
-		return nlab_error_set(err, errno, "lock %s", path);
-	}
-	return fd;
+	/* `down` unlinks this file while holding it: lock_file() re-checks
+	 * the inode, so a waiter never locks the orphan. */
+	return lock_file(path, err);
 }
 
 void state_unlink_lock(const char *lab)
@@ -583,6 +579,22 @@ bool proc_id_alive(const struct proc_id *id)
 	if (id->pid <= 0 || proc_id_of(id->pid, &now) < 0)
 		return false;
 	return now.starttime == id->starttime;
+}
+
+int proc_id_pidfd(const struct proc_id *id)
+{
+	int fd = (int)syscall(SYS_pidfd_open, id->pid, 0);
+
+	if (fd < 0)
+		return -1;
+	/* The pid may have been reused between reading the state and here:
+	 * check it is still the process we started. */
+	if (!proc_id_alive(id)) {
+		close(fd);
+		errno = ESRCH;
+		return -1;
+	}
+	return fd;
 }
 
 struct state_node *state_find_node(const struct lab_state *s, const char *name)

@@ -1,8 +1,8 @@
 /* Lab state under /run/netlab/<lab>/: what `up` built, so that `status`,
  * `exec` and `down` can find it again even after the supervisor died.
  * Written atomically (temp file + rename) as JSON through json-c. */
-#ifndef NETLAB_RUNTIME_STATE_H
-#define NETLAB_RUNTIME_STATE_H
+#ifndef NETLAB_LAB_STATE_H
+#define NETLAB_LAB_STATE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -90,6 +90,9 @@ int state_list(char ***labs, size_t *n, nlab_error **err);
 /* Identity of a live process, and whether it is still that process. */
 int proc_id_of(pid_t pid, struct proc_id *out);
 bool proc_id_alive(const struct proc_id *id);
+/* A pidfd of that process, or -1 (errno ESRCH when the pid is now someone
+ * else's). */
+int proc_id_pidfd(const struct proc_id *id);
 
 struct state_node *state_find_node(const struct lab_state *s, const char *name);
 

@@ -3,8 +3,8 @@
  * controllers, else the v1 hierarchies of those controllers (plus cpuacct,
  * for accounting).  A requested limit that no mounted controller can
  * enforce is an error, never silently dropped. */
-#ifndef NETLAB_RUNTIME_CGROUP_H
-#define NETLAB_RUNTIME_CGROUP_H
+#ifndef NETLAB_NODE_CGROUP_H
+#define NETLAB_NODE_CGROUP_H
 
 #include <stdbool.h>
 #include <stdint.h>

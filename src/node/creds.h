@@ -3,8 +3,8 @@
  * through NSS, so no library of a node's rootfs is ever loaded), and the
  * switch to it with no supplementary groups and no inheritable or ambient
  * capabilities left. */
-#ifndef NETLAB_RUNTIME_CREDS_H
-#define NETLAB_RUNTIME_CREDS_H
+#ifndef NETLAB_NODE_CREDS_H
+#define NETLAB_NODE_CREDS_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include "net/sysctl.h"
+#include "node/command.h"
+#include "proto/proto.h"
+#include "util/time.h"
 #include "node/creds.h"
 #include "node/nodefs.h"
 #include "util/fsutil.h"
@@ -29,29 +32,12 @@ struct init_state {
 	int sfd;
 	/* exec phase */
 	bool in_exec;
-	size_t exec_next;       /* index into node->cmds of the next exec */
+	size_t exec_next;       /* plan op index of the next exec to look at */
 	pid_t exec_pid;
 	size_t exec_idx;
 	off_t exec_off;
 	uint32_t uid, gid;      /* `user`, resolved in the node */
 };
-
-static void send_msg(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void send_msg(int fd, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	TEMP_FAILURE_RETRY(send(fd, buf, (size_t)n, MSG_NOSIGNAL));
-}
 
 __attribute__((noreturn, format(printf, 2, 3))) static void init_fail(int ctl, const char *fmt, ...)
 {
@@ -62,7 +48,9 @@ __attribute__((noreturn, format(printf, 2, 3))) static void init_fail(int ctl, c
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	send_msg(ctl, "F %s: %s", buf, strerror(e));
+	char msg[1024];
+	snprintf(msg, sizeof(msg), "%s: %s", buf, strerror(e));
+	proto_send(ctl, PROTO_SETUP_FAILED, 0, 0, 0, msg);
 	_exit(1);
 }
 
@@ -99,60 +87,60 @@ static pid_t spawn(struct init_state *st, const struct topo_cmd *c)
 		setenv("PWD", s->t->dir, 1);
 	for (size_t i = 0; i < s->node->envs.n; i++)
 		setenv(s->node->envs.v[i].key, s->node->envs.v[i].value, 1);
-	/* A plain command line runs as itself, not under a shell that waits
-	 * for it: `ps` in the node then shows the server, and signals reach
-	 * it directly.  Anything with shell syntax goes through /bin/sh. */
-	if (!strpbrk(c->text, "|&;<>()$`\\\"'*?[]#~=%{}\n\t")) {
-		char *copy = strdup(c->text), *argv[64], *save = NULL;
-		int argc = 0;
-		for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w && argc < 63; w = strtok_r(NULL, " ", &save))
-			argv[argc++] = w;
-		argv[argc] = NULL;
-		if (argc > 0 && argc < 63) {
-			execvp(argv[0], argv);
-			dprintf(2, "netlab: node %s: %s: %s\n", s->node->name, argv[0], strerror(errno));
-			_exit(errno == ENOENT ? 127 : 126);
-		}
-	}
-	execl("/bin/sh", "sh", "-c", c->text, (char *)NULL);
-	dprintf(2, "netlab: node %s: cannot run /bin/sh: %s\n", s->node->name, strerror(errno));
-	_exit(127);
+	const char *what;
+	int e = command_exec_line(c->text, &what);
+	dprintf(2, "netlab: node %s: %s: %s\n", s->node->name, what, e == ENOENT ? "command not found" : strerror(e));
+	_exit(command_exit_status(e));
+}
+
+/* The node's commands are its OP_EXEC/OP_RUN operations of the plan;
+ * their indexes in the plan go back to the supervisor. */
+static const struct plan_op *cmd_op(const struct init_state *st, size_t i)
+{
+	return &st->spec->plan->ops[i];
+}
+
+static size_t cmds_end(const struct init_state *st)
+{
+	const struct plan_node_ops *no = &st->spec->plan->nodes[st->spec->index];
+
+	return no->cmds + no->ncmds;
 }
 
 /* Start the next exec line, or report that all succeeded. */
 static void exec_next(struct init_state *st)
 {
-	const struct topo_node *n = st->spec->node;
+	int ctl = st->spec->ctl_fd;
 
-	while (st->exec_next < n->cmds.n && n->cmds.v[st->exec_next].kind != TOPO_CMD_EXEC)
+	while (st->exec_next < cmds_end(st) && cmd_op(st, st->exec_next)->kind != OP_EXEC)
 		st->exec_next++;
-	if (st->exec_next >= n->cmds.n) {
+	if (st->exec_next >= cmds_end(st)) {
 		st->in_exec = false;
-		send_msg(st->spec->ctl_fd, "e");
+		proto_send(ctl, PROTO_EXEC_DONE, 0, 0, 0, NULL);
 		return;
 	}
 	st->exec_idx = st->exec_next++;
 	st->exec_off = lseek(st->spec->log_fd, 0, SEEK_END);
-	st->exec_pid = spawn(st, &n->cmds.v[st->exec_idx]);
+	st->exec_pid = spawn(st, cmd_op(st, st->exec_idx)->cmd);
 	if (st->exec_pid < 0) {
 		st->in_exec = false;
-		send_msg(st->spec->ctl_fd, "x %zu %d %lld", st->exec_idx, 127 << 8, (long long)st->exec_off);
+		proto_send(ctl, PROTO_EXEC_FAILED, (int64_t)st->exec_idx, 127 << 8, st->exec_off, NULL);
 	}
 }
 
 static void start_runs(struct init_state *st)
 {
-	const struct topo_node *n = st->spec->node;
+	const struct plan_node_ops *no = &st->spec->plan->nodes[st->spec->index];
 
-	for (size_t i = 0; i < n->cmds.n; i++) {
-		if (n->cmds.v[i].kind != TOPO_CMD_RUN)
+	for (size_t i = no->cmds; i < cmds_end(st); i++) {
+		if (cmd_op(st, i)->kind != OP_RUN)
 			continue;
-		if (spawn(st, &n->cmds.v[i]) < 0) {
-			send_msg(st->spec->ctl_fd, "f %zu %d", i, errno);
+		if (spawn(st, cmd_op(st, i)->cmd) < 0) {
+			proto_send(st->spec->ctl_fd, PROTO_RUN_FAILED, (int64_t)i, errno, 0, NULL);
 			return;
 		}
 	}
-	send_msg(st->spec->ctl_fd, "r");
+	proto_send(st->spec->ctl_fd, PROTO_RUN_STARTED, 0, 0, 0, NULL);
 }
 
 static void reap(struct init_state *st)
@@ -167,18 +155,11 @@ static void reap(struct init_state *st)
 				exec_next(st);
 			} else {
 				st->in_exec = false;
-				send_msg(st->spec->ctl_fd, "x %zu %d %lld", st->exec_idx, status,
-					 (long long)st->exec_off);
+				proto_send(st->spec->ctl_fd, PROTO_EXEC_FAILED, (int64_t)st->exec_idx, status,
+					   st->exec_off, NULL);
 			}
 		}
 	}
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* SIGTERM to every process of the node, a grace period, then SIGKILL.
@@ -237,7 +218,7 @@ void node_init_main(const struct node_spec *s)
 	if (s->t->dir && chdir(s->t->dir) < 0 && chdir("/") < 0)
 		init_fail(s->ctl_fd, "chdir");
 	if (nodefs_setup(s, &err) < 0) {
-		send_msg(s->ctl_fd, "F %s", err->msg);
+		proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, err->msg);
 		_exit(1);
 	}
 	/* IPv6 addresses must be usable the moment `up` returns: no
@@ -246,18 +227,18 @@ void node_init_main(const struct node_spec *s)
 	 * mounted: see nlab_sysctl_write_in() for why that matters. */
 	if (nlab_sysctl_write("net.ipv6.conf.default.accept_dad", "0", &err) < 0 ||
 	    nlab_sysctl_write("net.ipv6.conf.all.accept_dad", "0", &err) < 0) {
-		send_msg(s->ctl_fd, "F %s", err->msg);
+		proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, err->msg);
 		_exit(1);
 	}
 	/* The node's own passwd: with a rootfs, the rootfs's. */
 	if (s->node->has_user) {
 		if (creds_resolve(s->node->user, s->node->group, &st.uid, &st.gid, &err) < 0) {
-			send_msg(s->ctl_fd, "F %s", err->msg);
+			proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, err->msg);
 			_exit(1);
 		}
-		send_msg(s->ctl_fd, "I %u %u", st.uid, st.gid);
+		proto_send(s->ctl_fd, PROTO_READY, 1, st.uid, st.gid, NULL);
 	} else {
-		send_msg(s->ctl_fd, "I");
+		proto_send(s->ctl_fd, PROTO_READY, 0, 0, 0, NULL);
 	}
 
 	for (;;) {
@@ -277,15 +258,14 @@ void node_init_main(const struct node_spec *s)
 			}
 		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			char cmd[16];
-			ssize_t n = TEMP_FAILURE_RETRY(recv(s->ctl_fd, cmd, sizeof(cmd), 0));
-			if (n <= 0 || cmd[0] == 'S')
+			struct proto_msg m;
+			if (proto_recv(s->ctl_fd, &m, NULL) <= 0 || m.type == PROTO_STOP)
 				stop_node(&st);
-			if (cmd[0] == 'E' && !st.in_exec) {
+			if (m.type == PROTO_DO_EXEC && !st.in_exec) {
 				st.in_exec = true;
-				st.exec_next = 0;
+				st.exec_next = s->plan->nodes[s->index].cmds;
 				exec_next(&st);
-			} else if (cmd[0] == 'R') {
+			} else if (m.type == PROTO_DO_RUN) {
 				start_runs(&st);
 			}
 		}

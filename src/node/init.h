@@ -1,21 +1,21 @@
-/* A node's PID 1: sets up the node's own mounts and hostname, runs the
- * node's commands on the supervisor's request, reaps orphans, forwards
- * signals, and stops everything with a grace period.
- *
- * Control protocol over a SOCK_SEQPACKET pair (one message per packet):
- *   init -> supervisor  "I" ready | "F <message>" setup failed
- *   supervisor -> init  "E" run the exec lines in order
- *                       -> "e" all succeeded | "x <idx> <wstatus> <log offset>"
- *                       "R" start the run lines -> "r" | "f <idx> <errno>"
- *                       "S" (or the supervisor closing its end): stop and exit */
-#ifndef NETLAB_RUNTIME_NODE_H
-#define NETLAB_RUNTIME_NODE_H
+/* A node's PID 1 (runs inside the node): sets up the node's own mounts
+ * and hostname, performs the node's commands of the plan on the
+ * supervisor's request, reaps orphans, forwards signals, and stops
+ * everything with a grace period.  It talks to the supervisor over a
+ * SOCK_SEQPACKET pair with the messages of proto/proto.h: READY or
+ * SETUP_FAILED, then DO_EXEC -> EXEC_DONE | EXEC_FAILED, DO_RUN ->
+ * RUN_STARTED | RUN_FAILED, and STOP (or the supervisor's end closing). */
+#ifndef NETLAB_NODE_INIT_H
+#define NETLAB_NODE_INIT_H
 
+#include "plan/plan.h"
 #include "topo/model.h"
 
 struct node_spec {
 	const struct topology *t;
+	const struct plan *plan;        /* its OP_MOUNT, OP_EXEC and OP_RUN */
 	const struct topo_node *node;
+	size_t index;                   /* in topology.nodes */
 	const char *lab;
 	int ctl_fd;             /* this node's end of the control pair */
 	int log_fd;             /* stdout/stderr of the node's commands */

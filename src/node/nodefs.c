@@ -123,14 +123,16 @@ static int one_mount(int rootfd, const struct topo_mount *m, nlab_error **err)
 	return 0;
 }
 
-/* `mount` and `tmpfs` statements, in file order. */
+/* `mount` and `tmpfs` statements: the node's OP_MOUNTs, in file order. */
 static int user_mounts(const struct node_spec *s, int rootfd, nlab_error **err)
 {
-	const struct topo_node *n = s->node;
+	const struct plan_node_ops *no = &s->plan->nodes[s->index];
 
-	for (size_t i = 0; i < n->mounts.n; i++)
-		if (one_mount(rootfd, &n->mounts.v[i], err) < 0)
-			return nlab_error_wrap(err, "%s:%d", s->t->file, n->mounts.v[i].pos.line);
+	for (size_t i = no->mounts; i < no->mounts + no->nmounts; i++) {
+		const struct plan_op *op = &s->plan->ops[i];
+		if (one_mount(rootfd, op->mount, err) < 0)
+			return nlab_error_wrap(err, "%s:%d", s->t->file, op->line);
+	}
 	return 0;
 }
 

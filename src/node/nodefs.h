@@ -5,8 +5,8 @@
  * with a minimal /dev; then `mount` and `tmpfs` statements.  Every target
  * inside the node's root is resolved with openat2(RESOLVE_IN_ROOT), so a
  * symlink in a rootfs cannot send a mount outside it. */
-#ifndef NETLAB_RUNTIME_NODEFS_H
-#define NETLAB_RUNTIME_NODEFS_H
+#ifndef NETLAB_NODE_NODEFS_H
+#define NETLAB_NODE_NODEFS_H
 
 #include <stdbool.h>
 

@@ -45,6 +45,7 @@
 
 #include "node/cgroup.h"
 #include "node/userns.h"
+#include "proto/proto.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
@@ -260,23 +261,21 @@ struct stage1_arg {
 };
 
 /* Stage 1 runs alongside the caller and other stage 1s in one memory, so
- * it allocates nothing: no stdio, no error objects.  Its report is "P
- * PID", or "F what: reason" for the caller to turn into an error. */
+ * it allocates nothing: no stdio, no error objects.  It reports SPAWNED
+ * with the init's pid, or SPAWN_FAILED "what: reason" for the caller to
+ * turn into an error (proto/proto.h). */
 static int stage1_report(const char *what, int e, pid_t pid)
 {
 	char msg[512];
-	int len;
 
 	if (what) {
 		const char *why = strerrordesc_np(e);
-		len = snprintf(msg, sizeof(msg), "F %s: %s", what, why ? why : "unknown error");
-	} else {
-		len = snprintf(msg, sizeof(msg), "P %d", (int)pid);
+		snprintf(msg, sizeof(msg), "%s: %s", what, why ? why : "unknown error");
+		proto_send(5, PROTO_SPAWN_FAILED, 0, 0, 0, msg);
+		return 1;
 	}
-	if (len >= (int)sizeof(msg))
-		len = sizeof(msg) - 1;
-	write_all(5, msg, (size_t)len);
-	return what ? 1 : 0;
+	proto_send(5, PROTO_SPAWNED, pid, 0, 0, NULL);
+	return 0;
 }
 
 static int stage1_main(void *p)
@@ -284,13 +283,13 @@ static int stage1_main(void *p)
 	const struct stage1_arg *s1 = p;
 	const struct spawn_node_args *a = s1->a;
 	const char *what = NULL;
-	char go;
+	struct proto_msg go;
 
 	/* The init's channel and log become 3 and 4, ours 5; nothing else. */
 	int keep[3] = { a->ctl, a->log, s1->sync };
 	if (keep_fds(keep, 3) < 0)
 		return 1;
-	if (TEMP_FAILURE_RETRY(read(5, &go, 1)) != 1)
+	if (proto_recv(5, &go, NULL) != 1 || go.type != PROTO_GO)
 		return 1;
 	if (a->userns && (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0))
 		return stage1_report("become root of the node's user namespace", errno, 0);
@@ -410,7 +409,7 @@ int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *ta
 		slot_reap(sl);
 		return -1;
 	}
-	if (TEMP_FAILURE_RETRY(write(sl->sync, "g", 1)) != 1) {
+	if (proto_send(sl->sync, PROTO_GO, 0, 0, 0, NULL) < 0) {
 		e = errno;
 		kill(p1, SIGKILL);
 		slot_reap(sl);
@@ -426,7 +425,7 @@ int spawner_collect(struct spawner *sp, void **tag, pid_t *pid, nlab_error **err
 	struct pollfd p[SPAWN_DEPTH];
 	struct slot *sl = NULL;
 	int n = 0, map[SPAWN_DEPTH];
-	char msg[1024];
+	struct proto_msg msg;
 
 	*tag = NULL;
 	for (int i = 0; i < SPAWN_DEPTH; i++)
@@ -447,21 +446,20 @@ int spawner_collect(struct spawner *sp, void **tag, pid_t *pid, nlab_error **err
 				sl = &sp->slot[map[j]];
 	}
 	*tag = sl->tag;
-	ssize_t len = TEMP_FAILURE_RETRY(recv(sl->sync, msg, sizeof(msg) - 1, 0));
+	int r = proto_recv(sl->sync, &msg, NULL);
 	sl->busy = false;
 	sp->pending--;
 	close(sl->sync);
 	sl->sync = -1;
 	/* Stage 1 is reaped when its stack is next needed: waiting for its
 	 * exit here would put that on every node's path. */
-	if (len <= 0) {
+	if (r <= 0 || (msg.type != PROTO_SPAWNED && msg.type != PROTO_SPAWN_FAILED)) {
 		slot_reap(sl);
 		return nlab_error_set(err, 0, "stage 1 exited without creating the node");
 	}
-	msg[len] = '\0';
-	if (msg[0] == 'F')
-		return nlab_error_set(err, 0, "%s", msg + 2);
-	*pid = (pid_t)atoi(msg + 2);
+	if (msg.type == PROTO_SPAWN_FAILED)
+		return nlab_error_set(err, 0, "%s", msg.text);
+	*pid = (pid_t)msg.a[0];
 	return 0;
 }
 

@@ -11,8 +11,8 @@
  * fence, and whatever table the caller keeps in spawner_table_alloc()
  * memory.  The init runs on a stack of its own that the supervisor never
  * touches, so each init's copy starts empty. */
-#ifndef NETLAB_RUNTIME_SPAWN_H
-#define NETLAB_RUNTIME_SPAWN_H
+#ifndef NETLAB_NODE_SPAWN_H
+#define NETLAB_NODE_SPAWN_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -13,6 +13,7 @@
 #include "lab/state.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "util/lock.h"
 
 int userns_read_subid(const char *path, struct id_range **out, size_t *n)
 {
@@ -47,8 +48,7 @@ static void lock_path(char *buf, size_t len)
 }
 
 /* The lock file goes away on unlock so that no trace stays in the state
- * root; a locker that raced with the unlink sees its file gone (or
- * replaced) and tries again. */
+ * root (util/lock.h says why that is safe). */
 int userns_lock(nlab_error **err)
 {
 	char path[4200];
@@ -56,30 +56,15 @@ int userns_lock(nlab_error **err)
 	if (mkdir_p(state_root(), 0755, err) < 0)
 		return -1;
 	lock_path(path, sizeof(path));
-	for (;;) {
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		struct stat a, b;
-		if (fd < 0)
-			return nlab_error_set(err, errno, "open %s", path);
-		if (TEMP_FAILURE_RETRY(flock(fd, LOCK_EX)) < 0) {
-			close(fd);
-			return nlab_error_set(err, errno, "lock %s", path);
-		}
-		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
-			return fd;
-		close(fd);
-	}
+	return lock_file(path, err);
 }
 
 void userns_unlock(int fd)
 {
 	char path[4200];
 
-	if (fd < 0)
-		return;
 	lock_path(path, sizeof(path));
-	unlink(path);
-	close(fd);
+	lock_release(fd, path);
 }
 
 struct used {

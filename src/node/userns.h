@@ -7,8 +7,8 @@
  * labs: allocation scans every lab's state.json under a lock in the state
  * root, and the caller records its slots in its own state.json before
  * releasing the lock. */
-#ifndef NETLAB_RUNTIME_USERNS_H
-#define NETLAB_RUNTIME_USERNS_H
+#ifndef NETLAB_NODE_USERNS_H
+#define NETLAB_NODE_USERNS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,13 +1,57 @@
+/* Topology -> the ordered list of operations (plan.h).  Pure: no kernel
+ * access, so `up --dry-run` shows exactly what `up` will do. */
 #include "plan/plan.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-bool plan_link_created_up(const struct topology *t, size_t link)
-{
-	const struct topo_link *l = &t->links.v[link];
+static const char *const section_names[PLAN_NSECTIONS] = {
+	[PLAN_SEC_NODES] = "nodes",
+	[PLAN_SEC_LINKS] = "links",
+	[PLAN_SEC_CONFIGURE] = "configure",
+	[PLAN_SEC_HOST] = "host",
+	[PLAN_SEC_COMMANDS] = "commands",
+};
 
-	return l->a.kind == TOPO_END_SWITCH || l->b.kind == TOPO_END_SWITCH;
+const char *plan_section_name(enum plan_section s)
+{
+	return s < PLAN_NSECTIONS ? section_names[s] : "?";
+}
+
+const char *plan_op_name(enum plan_op_kind k)
+{
+	switch (k) {
+	case OP_NODE:
+		return "node";
+	case OP_MOUNT:
+		return "mount";
+	case OP_BRIDGE:
+		return "bridge";
+	case OP_VETH:
+		return "veth";
+	case OP_QUERIER:
+		return "querier";
+	case OP_LINK_UP:
+		return "link-up";
+	case OP_ADDR:
+		return "address";
+	case OP_ROUTE:
+		return "route";
+	case OP_SYSCTL:
+		return "sysctl";
+	case OP_FW_RULE:
+		return "rule";
+	case OP_FW_POLICY:
+		return "policy";
+	case OP_EXEC:
+		return "exec";
+	case OP_RUN:
+		return "run";
+	default:
+		return "?";
+	}
 }
 
 int plan_node_ifindex(const struct topo_node *n, const char *ifname)
@@ -20,9 +64,89 @@ int plan_node_ifindex(const struct topo_node *n, const char *ifname)
 	return 0;
 }
 
-static void end_of(const struct topology *t, const struct lab_plan *p, const struct topo_end *e, size_t li,
-		   char side, int *next_lab_ifindex, struct plan_end *out)
+/* Raising both ends in the creating exchange needs one end in the lab
+ * namespace, i.e. a switch end (net/link_veth.h); the node and host ends
+ * of other links are raised by their own namespace's batch. */
+static bool link_created_up(const struct topology *t, size_t link)
 {
+	const struct topo_link *l = &t->links.v[link];
+
+	return l->a.kind == TOPO_END_SWITCH || l->b.kind == TOPO_END_SWITCH;
+}
+
+struct builder {
+	struct plan *p;
+	nlab_error **err;
+	int next_lab_ifindex;   /* lab namespace: lo is 1 */
+	int *bridge_ifindex;    /* per switch */
+	char (*bridge_names)[NLAB_IFNAMSIZ];
+};
+
+static struct plan_op *emit(struct builder *b, enum plan_op_kind kind, int ns, int line)
+{
+	struct plan *p = b->p;
+
+	if (p->nops == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		struct plan_op *v = realloc(p->ops, cap * sizeof(*v));
+		if (!v) {
+			nlab_error_set(b->err, ENOMEM, "plan");
+			return NULL;
+		}
+		p->ops = v;
+		p->cap = cap;
+	}
+	struct plan_op *op = &p->ops[p->nops++];
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	op->ns = ns;
+	op->line = line;
+	return op;
+}
+
+static int emit_sysctl(struct builder *b, int ns, int line, const char *key, const char *value, bool optional)
+{
+	struct plan_op *op = emit(b, OP_SYSCTL, ns, line);
+
+	if (!op)
+		return -1;
+	op->sysctl.key = key;
+	op->sysctl.value = value;
+	op->optional = optional;
+	return 0;
+}
+
+/* ---- nodes ---------------------------------------------------------- */
+
+static int build_nodes(struct builder *b)
+{
+	const struct topology *t = b->p->t;
+
+	for (size_t i = 0; i < t->nodes.n; i++) {
+		const struct topo_node *n = &t->nodes.v[i];
+		if (n->is_host)
+			continue;
+		struct plan_op *op = emit(b, OP_NODE, (int)i, n->pos.line);
+		if (!op)
+			return -1;
+		op->node = n;
+		b->p->nodes[i].mounts = b->p->nops;
+		for (size_t k = 0; k < n->mounts.n; k++) {
+			if (!(op = emit(b, OP_MOUNT, (int)i, n->mounts.v[k].pos.line)))
+				return -1;
+			op->mount = &n->mounts.v[k];
+		}
+		b->p->nodes[i].nmounts = n->mounts.n;
+	}
+	return 0;
+}
+
+/* ---- the lab namespace ---------------------------------------------- */
+
+static void end_of(struct builder *b, const struct topo_end *e, size_t li, char side, struct plan_end *out)
+{
+	const struct topology *t = b->p->t;
+
 	memset(out, 0, sizeof(*out));
 	switch (e->kind) {
 	case TOPO_END_SWITCH:
@@ -30,8 +154,8 @@ static void end_of(const struct topology *t, const struct lab_plan *p, const str
 		 * namespace; short and derived from the link number. */
 		out->ns = PLAN_NS_LAB;
 		snprintf(out->name, sizeof(out->name), "v%u%c", (unsigned)(li % 10000000), side);
-		out->ifindex = (*next_lab_ifindex)++;
-		out->master = p->bridges[e->index].ifindex;
+		out->ifindex = b->next_lab_ifindex++;
+		out->master = b->bridge_ifindex[e->index];
 		break;
 	case TOPO_END_HOST:
 		out->ns = PLAN_NS_HOST;
@@ -46,72 +170,289 @@ static void end_of(const struct topology *t, const struct lab_plan *p, const str
 	}
 }
 
-int plan_build(const struct topology *t, struct lab_plan *p)
+/* The lab namespace holds only switches and the lab ends of veths: plain
+ * layer 2.  Without IPv6 there, its thousand bridge ports do not each
+ * send their own router solicitations and MLD reports (flooded to every
+ * node: measured, a fifth of the CPU of bringing up a 1000-node star),
+ * and with br_netfilter loaded on the machine, frames crossing a switch
+ * do not go through this namespace's iptables.  The nodes' own IPv6 is
+ * untouched.  Optional: a kernel without IPv6 or br_netfilter has nothing
+ * to turn off. */
+static int lab_settings(struct builder *b)
 {
-	int next = 2; /* lab namespace: lo is 1 */
+	static const char *const keys[] = {
+		"net.ipv6.conf.default.disable_ipv6",
+		"net.ipv6.conf.all.disable_ipv6",
+		"net.bridge.bridge-nf-call-iptables",
+		"net.bridge.bridge-nf-call-ip6tables",
+		"net.bridge.bridge-nf-call-arptables",
+	};
+	static const char *const values[] = { "1", "1", "0", "0", "0" };
 
-	memset(p, 0, sizeof(*p));
-	p->bridges = calloc(t->switches.n + 1, sizeof(*p->bridges));
-	p->links = calloc(t->links.n + 1, sizeof(*p->links));
-	if (!p->bridges || !p->links) {
-		plan_free(p);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (emit_sysctl(b, PLAN_NS_LAB, 0, keys[i], values[i], true) < 0)
+			return -1;
+	return 0;
+}
+
+static int build_links(struct builder *b)
+{
+	const struct topology *t = b->p->t;
+	struct plan_op *op;
+
+	if (lab_settings(b) < 0 || !(op = emit(b, OP_LINK_UP, PLAN_NS_LAB, 0)))
 		return -1;
-	}
+	op->iface.ifindex = 1;
+	snprintf(op->iface.ifname, sizeof(op->iface.ifname), "lo");
 	for (size_t i = 0; i < t->switches.n; i++) {
-		snprintf(p->bridges[i].name, sizeof(p->bridges[i].name), "br%u", (unsigned)(i % 10000000));
-		p->bridges[i].ifindex = next++;
+		if (!(op = emit(b, OP_BRIDGE, PLAN_NS_LAB, t->switches.v[i].pos.line)))
+			return -1;
+		snprintf(op->bridge.name, sizeof(op->bridge.name), "br%u", (unsigned)(i % 10000000));
+		op->bridge.ifindex = b->next_lab_ifindex++;
+		op->bridge.snoop = !t->switches.v[i].mcast_flood;
+		op->bridge.sw = i;
+		b->bridge_ifindex[i] = op->bridge.ifindex;
+		memcpy(b->bridge_names[i], op->bridge.name, NLAB_IFNAMSIZ);
 	}
-	p->nbridges = t->switches.n;
+	b->p->nbridges = t->switches.n;
+	/* A snooping switch's querier needs an IPv6 link-local address on
+	 * the bridge, made once its first port gives it carrier: IPv6 on,
+	 * without duplicate address detection, before the ports. */
+	for (size_t i = 0; i < t->switches.n; i++) {
+		static const char *const keys[] = { "accept_dad", "disable_ipv6" };
+		if (t->switches.v[i].mcast_flood)
+			continue;
+		for (size_t k = 0; k < 2; k++) {
+			char *key = NULL;
+			if (asprintf(&key, "net.ipv6.conf.%s.%s", b->bridge_names[i], keys[k]) < 0)
+				return nlab_error_set(b->err, ENOMEM, "plan");
+			char **v = realloc(b->p->strings, (b->p->nstrings + 1) * sizeof(*v));
+			if (!v) {
+				free(key);
+				return nlab_error_set(b->err, ENOMEM, "plan");
+			}
+			b->p->strings = v;
+			v[b->p->nstrings++] = key;
+			if (emit_sysctl(b, PLAN_NS_LAB, t->switches.v[i].pos.line, key, "0", true) < 0)
+				return -1;
+		}
+	}
 	for (size_t i = 0; i < t->links.n; i++) {
 		const struct topo_link *l = &t->links.v[i];
-		struct plan_link *pl = &p->links[p->nlinks++];
-		struct plan_end a, b;
+		struct plan_end a, e2;
 
-		end_of(t, p, &l->a, i, 'a', &next, &a);
-		end_of(t, p, &l->b, i, 'b', &next, &b);
+		end_of(b, &l->a, i, 'a', &a);
+		end_of(b, &l->b, i, 'b', &e2);
+		if (!(op = emit(b, OP_VETH, PLAN_NS_LAB, l->pos.line)))
+			return -1;
 		/* The main device is created where the socket is (or moved by
 		 * IFLA_NET_NS_FD); only it can be enslaved in the same
 		 * request, and the kernel honours a peer ifindex only when the
 		 * main one is requested too: put the end that needs those
 		 * first. */
-		bool swap = (b.master && !a.master) || (a.ifindex == 0 && b.ifindex != 0);
-		pl->link = i;
-		pl->a = swap ? b : a;
-		pl->b = swap ? a : b;
-		pl->mtu = l->mtu;
+		bool swap = (e2.master && !a.master) || (a.ifindex == 0 && e2.ifindex != 0);
+		op->veth.link = i;
+		op->veth.a = swap ? e2 : a;
+		op->veth.b = swap ? a : e2;
+		op->veth.mtu = l->mtu;
+		op->veth.up = link_created_up(t, i);
+	}
+	b->p->nveths = t->links.n;
+	/* With the ports in place, the queriers: from now on membership
+	 * reports reach multicast routers only instead of every port (each
+	 * node's few reports to every other node made a 1000-node star keep
+	 * both CPUs busy for seconds after `up`; docs/topology.md). */
+	for (size_t i = 0; i < t->switches.n; i++) {
+		if (t->switches.v[i].mcast_flood)
+			continue;
+		if (!(op = emit(b, OP_QUERIER, PLAN_NS_LAB, t->switches.v[i].pos.line)))
+			return -1;
+		memcpy(op->bridge.name, b->bridge_names[i], NLAB_IFNAMSIZ);
+		op->bridge.ifindex = b->bridge_ifindex[i];
+		op->bridge.snoop = true;
+		op->bridge.sw = i;
 	}
 	return 0;
 }
 
-void plan_free(struct lab_plan *p)
-{
-	free(p->bridges);
-	free(p->links);
-	memset(p, 0, sizeof(*p));
-}
+/* ---- per node: interfaces, addresses, routes, sysctls, rules --------- */
 
-static const char *ns_name(const struct topology *t, int ns)
+static int emit_rules(struct builder *b, int ns, const struct topo_node *n)
 {
-	if (ns == PLAN_NS_LAB)
-		return "(lab)";
-	if (ns == PLAN_NS_HOST)
-		return "(host)";
-	return t->nodes.v[ns].name;
-}
+	struct fw_ruleset *rs = &b->p->fw;
+	size_t r0 = rs->n, p0 = rs->npolicies;
 
-void plan_print(const struct topology *t, const struct lab_plan *p, FILE *out)
-{
-	fprintf(out, "lab %s: %zu nodes, %zu bridges, %zu veth pairs\n", t->name, topo_count_nodes(t), p->nbridges,
-		p->nlinks);
-	for (size_t i = 0; i < p->nbridges; i++)
-		fprintf(out, "  bridge %-15s ifindex %-4d switch %s\n", p->bridges[i].name, p->bridges[i].ifindex,
-			t->switches.v[i].name);
-	for (size_t i = 0; i < p->nlinks; i++) {
-		const struct plan_link *l = &p->links[i];
-		fprintf(out, "  veth   %s:%s#%d <-> %s:%s#%d", ns_name(t, l->a.ns), l->a.name, l->a.ifindex,
-			ns_name(t, l->b.ns), l->b.name, l->b.ifindex);
-		if (l->mtu)
-			fprintf(out, " mtu %d", l->mtu);
-		fprintf(out, "  (line %d)\n", t->links.v[l->link].pos.line);
+	if (!n->fw.n && !n->nats.n && !(n->is_host && n->forward))
+		return 0;
+	if (fw_ruleset_add(rs, b->p->t, n, b->p->lab, b->err) < 0)
+		return -1;
+	for (size_t i = r0; i < rs->n; i++) {
+		struct plan_op *op = emit(b, OP_FW_RULE, ns, rs->rules[i].line);
+		if (!op)
+			return -1;
+		op->fw = i;
 	}
+	for (size_t i = p0; i < rs->npolicies; i++) {
+		struct plan_op *op = emit(b, OP_FW_POLICY, ns, rs->policies[i].line);
+		if (!op)
+			return -1;
+		op->fw = i;
+	}
+	return 0;
+}
+
+/* Addresses and routes of node n (or of the host, whose interfaces are
+ * found by name when applied). */
+static int emit_addresses_routes(struct builder *b, int ns, const struct topo_node *n)
+{
+	struct plan_op *op;
+
+	for (size_t i = 0; i < n->addrs.n; i++) {
+		const struct topo_ipaddr *a = &n->addrs.v[i];
+		if (!(op = emit(b, OP_ADDR, ns, a->pos.line)))
+			return -1;
+		memcpy(op->iface.ifname, a->ifname, sizeof(op->iface.ifname));
+		op->iface.ifindex = plan_node_ifindex(n, a->ifname);
+		op->iface.addr = a;
+	}
+	for (size_t i = 0; i < n->routes.n; i++) {
+		const struct topo_route *rt = &n->routes.v[i];
+		if (!(op = emit(b, OP_ROUTE, ns, rt->pos.line)))
+			return -1;
+		memcpy(op->iface.ifname, rt->dev, sizeof(op->iface.ifname));
+		op->iface.ifindex = rt->dev[0] ? plan_node_ifindex(n, rt->dev) : 0;
+		op->iface.route = rt;
+	}
+	return 0;
+}
+
+static int build_configure(struct builder *b)
+{
+	const struct topology *t = b->p->t;
+	struct plan_op *op;
+
+	for (size_t i = 0; i < t->nodes.n; i++) {
+		const struct topo_node *n = &t->nodes.v[i];
+		int ns = (int)i;
+		if (n->is_host)
+			continue;
+		if (!(op = emit(b, OP_LINK_UP, ns, 0)))
+			return -1;
+		op->iface.ifindex = 1;
+		snprintf(op->iface.ifname, sizeof(op->iface.ifname), "lo");
+		for (size_t k = 0; k < n->ifaces.n; k++) {
+			if (link_created_up(t, n->ifaces.v[k].link))
+				continue;       /* raised by its OP_VETH */
+			if (!(op = emit(b, OP_LINK_UP, ns, t->links.v[n->ifaces.v[k].link].pos.line)))
+				return -1;
+			memcpy(op->iface.ifname, n->ifaces.v[k].ifname, sizeof(op->iface.ifname));
+			op->iface.ifindex = plan_node_ifindex(n, n->ifaces.v[k].ifname);
+		}
+		if (emit_addresses_routes(b, ns, n) < 0)
+			return -1;
+		if (n->forward && (emit_sysctl(b, ns, n->pos.line, "net.ipv4.ip_forward", "1", false) < 0 ||
+				   emit_sysctl(b, ns, n->pos.line, "net.ipv6.conf.all.forwarding", "1", false) < 0))
+			return -1;
+		for (size_t k = 0; k < n->sysctls.n; k++)
+			if (emit_sysctl(b, ns, n->sysctls.v[k].pos.line, n->sysctls.v[k].key, n->sysctls.v[k].value,
+					false) < 0)
+				return -1;
+		/* Firewall and NAT after forwarding and before any command. */
+		if (emit_rules(b, ns, n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int build_host(struct builder *b)
+{
+	const struct topology *t = b->p->t;
+	const struct topo_node *h = topo_host_node(t);
+	struct plan_op *op;
+
+	if (!h)
+		return 0;
+	for (size_t i = 0; i < t->links.n; i++) {
+		const struct topo_link *l = &t->links.v[i];
+		for (int w = 0; w < 2; w++) {
+			const struct topo_end *e = w ? &l->b : &l->a;
+			if (e->kind != TOPO_END_HOST)
+				continue;
+			if (!(op = emit(b, OP_LINK_UP, PLAN_NS_HOST, l->pos.line)))
+				return -1;
+			memcpy(op->iface.ifname, e->ifname, sizeof(op->iface.ifname));
+		}
+	}
+	if (emit_addresses_routes(b, PLAN_NS_HOST, h) < 0)
+		return -1;
+	if (h->forward && (emit_sysctl(b, PLAN_NS_HOST, h->pos.line, "net.ipv4.ip_forward", "1", false) < 0 ||
+			   emit_sysctl(b, PLAN_NS_HOST, h->pos.line, "net.ipv6.conf.all.forwarding", "1", false) < 0))
+		return -1;
+	if ((h->forward || h->nats.n) && emit_rules(b, PLAN_NS_HOST, h) < 0)
+		return -1;
+	return 0;
+}
+
+static int build_commands(struct builder *b)
+{
+	const struct topology *t = b->p->t;
+
+	for (size_t i = 0; i < t->nodes.n; i++) {
+		const struct topo_node *n = &t->nodes.v[i];
+		if (n->is_host)
+			continue;
+		b->p->nodes[i].cmds = b->p->nops;
+		for (size_t k = 0; k < n->cmds.n; k++) {
+			const struct topo_cmd *c = &n->cmds.v[k];
+			struct plan_op *op = emit(b, c->kind == TOPO_CMD_EXEC ? OP_EXEC : OP_RUN, (int)i, c->pos.line);
+			if (!op)
+				return -1;
+			op->cmd = c;
+		}
+		b->p->nodes[i].ncmds = n->cmds.n;
+	}
+	return 0;
+}
+
+int plan_build(const struct topology *t, const char *lab, struct plan *p, nlab_error **err)
+{
+	static int (*const sections[PLAN_NSECTIONS])(struct builder *) = {
+		[PLAN_SEC_NODES] = build_nodes,
+		[PLAN_SEC_LINKS] = build_links,
+		[PLAN_SEC_CONFIGURE] = build_configure,
+		[PLAN_SEC_HOST] = build_host,
+		[PLAN_SEC_COMMANDS] = build_commands,
+	};
+	struct builder b = { .p = p, .err = err, .next_lab_ifindex = 2 };
+	int r = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->t = t;
+	p->lab = lab;
+	p->nodes = calloc(t->nodes.n + 1, sizeof(*p->nodes));
+	b.bridge_ifindex = calloc(t->switches.n + 1, sizeof(*b.bridge_ifindex));
+	b.bridge_names = calloc(t->switches.n + 1, sizeof(*b.bridge_names));
+	if (!p->nodes || !b.bridge_ifindex || !b.bridge_names)
+		r = nlab_error_set(err, ENOMEM, "plan");
+	for (int s = 0; r == 0 && s < PLAN_NSECTIONS; s++) {
+		p->sec[s] = p->nops;
+		r = sections[s](&b);
+	}
+	p->sec[PLAN_NSECTIONS] = p->nops;
+	free(b.bridge_ifindex);
+	free(b.bridge_names);
+	if (r < 0)
+		plan_free(p);
+	return r;
+}
+
+void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->nstrings; i++)
+		free(p->strings[i]);
+	free(p->strings);
+	free(p->ops);
+	free(p->nodes);
+	fw_ruleset_free(&p->fw);
+	memset(p, 0, sizeof(*p));
 }

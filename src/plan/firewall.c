@@ -1,6 +1,8 @@
 #include "plan/firewall.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +14,6 @@
 void fw_tag(const char *lab, char *buf, size_t len)
 {
 	snprintf(buf, len, "netlab:%s", lab);
-}
-
-const char *fw_host_lock_path(void)
-{
-	const char *p = getenv("XTABLES_LOCKFILE");
-
-	return p && *p ? p : "/run/xtables.lock";
 }
 
 int fw_comment_line(const char *comment)
@@ -212,10 +207,9 @@ static int add_host_forward(struct fw_ruleset *rs, const struct topology *t, con
 	return 0;
 }
 
-int fw_ruleset_build(const struct topology *t, const struct topo_node *n, const char *lab, struct fw_ruleset *rs,
-		     nlab_error **err)
+int fw_ruleset_add(struct fw_ruleset *rs, const struct topology *t, const struct topo_node *n, const char *lab,
+		   nlab_error **err)
 {
-	memset(rs, 0, sizeof(*rs));
 	for (size_t i = 0; i < n->fw.n; i++) {
 		const struct topo_fw_rule *f = &n->fw.v[i];
 		bool v4, v6;
@@ -244,8 +238,20 @@ int fw_ruleset_build(const struct topology *t, const struct topo_node *n, const 
 		rs->rules[i].r.comment = rs->rules[i].comment;
 	return 0;
 oom:
-	fw_ruleset_free(rs);
+	for (size_t i = 0; i < rs->n; i++)
+		rs->rules[i].r.comment = rs->rules[i].comment;
 	return nlab_error_set(err, ENOMEM, "firewall rules of node %s", n->name);
+}
+
+int fw_ruleset_build(const struct topology *t, const struct topo_node *n, const char *lab, struct fw_ruleset *rs,
+		     nlab_error **err)
+{
+	memset(rs, 0, sizeof(*rs));
+	if (fw_ruleset_add(rs, t, n, lab, err) < 0) {
+		fw_ruleset_free(rs);
+		return -1;
+	}
+	return 0;
 }
 
 void fw_ruleset_free(struct fw_ruleset *rs)
@@ -255,168 +261,108 @@ void fw_ruleset_free(struct fw_ruleset *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
-/* The four tables a ruleset may touch, opened on first use. */
-struct tables {
-	struct nlab_ipt_table *t[2][2]; /* [v6][nat] */
-};
-
-static struct nlab_ipt_table *table_of(struct tables *ts, int family, const char *name, nlab_error **err)
+static void put(char **p, char *end, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void put(char **p, char *end, const char *fmt, ...)
 {
-	int f = family == AF_INET6, k = strcmp(name, "nat") == 0;
+	va_list ap;
+	int n;
 
-	if (!ts->t[f][k] && nlab_ipt_open(&ts->t[f][k], family, name, err) < 0)
+	if (*p >= end)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(*p, (size_t)(end - *p), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*p += n < end - *p ? n : end - *p;
+}
+
+static const char *proto_name(int proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "ipv6-icmp";
+	default:
 		return NULL;
-	return ts->t[f][k];
+	}
 }
 
-static int commit_all(struct tables *ts, nlab_error **err)
+static void put_ports(char **p, char *end, const char *opt, int lo, int hi)
 {
-	for (int f = 0; f < 2; f++)
-		for (int k = 0; k < 2; k++)
-			if (ts->t[f][k] && nlab_ipt_commit(ts->t[f][k], err) < 0)
-				return -1;
-	return 0;
+	if (!lo)
+		return;
+	if (hi && hi != lo)
+		put(p, end, " %s %d:%d", opt, lo, hi);
+	else
+		put(p, end, " %s %d", opt, lo);
 }
 
-static void close_all(struct tables *ts)
+void fw_rule_format(const struct fw_rule *r, char *buf, size_t len)
 {
-	for (int f = 0; f < 2; f++)
-		for (int k = 0; k < 2; k++)
-			nlab_ipt_close(ts->t[f][k]);
-}
+	const struct nlab_ipt_rule *x = &r->r;
+	char *p = buf, *end = buf + len, a[INET6_ADDRSTRLEN];
 
-static int apply_rules(const struct topology *t, const struct fw_ruleset *rs, struct tables *ts, nlab_error **err)
-{
-	for (size_t i = 0; i < rs->n; i++) {
-		const struct fw_rule *r = &rs->rules[i];
-		struct nlab_ipt_table *tb = table_of(ts, r->r.family, r->table, err);
-		if (!tb || nlab_ipt_append(tb, r->chain, &r->r, err) < 0)
-			return nlab_error_wrap(err, "%s:%d", t->file, r->line);
-	}
-	for (size_t i = 0; i < rs->npolicies; i++) {
-		const struct fw_policy *p = &rs->policies[i];
-		struct nlab_ipt_table *tb = table_of(ts, p->family, "filter", err);
-		if (!tb || nlab_ipt_set_policy(tb, p->chain, p->accept, err) < 0)
-			return nlab_error_wrap(err, "%s:%d", t->file, p->line);
-	}
-	return 0;
-}
-
-int fw_apply_node(const struct topology *t, const struct topo_node *n, const char *lab, const char *lock_path,
-		  nlab_error **err)
-{
-	struct fw_ruleset rs;
-	struct tables ts = { 0 };
-	cleanup_close int lock = -1;
-	int r = -1;
-
-	if (!n->fw.n && !n->nats.n)
-		return 0;
-	if (fw_ruleset_build(t, n, lab, &rs, err) < 0)
-		return -1;
-	lock = nlab_ipt_lock(lock_path, 10000, err);
-	if (lock < 0)
-		goto out;
-	if (apply_rules(t, &rs, &ts, err) < 0 || commit_all(&ts, err) < 0)
-		goto out;
-	r = 0;
-out:
-	close_all(&ts);
-	fw_ruleset_free(&rs);
-	return r < 0 ? nlab_error_wrap(err, "node %s: firewall", n->name) : 0;
-}
-
-int fw_apply_host(const struct topology *t, const char *lab, struct lab_state *st, nlab_error **err)
-{
-	const struct topo_node *h = topo_host_node(t);
-	struct fw_ruleset rs;
-	struct tables ts = { 0 };
-	char tag[64];
-	cleanup_close int lock = -1;
-	int r = -1;
-
-	if (!h || (!h->forward && !h->nats.n))
-		return 0;
-	if (fw_ruleset_build(t, h, lab, &rs, err) < 0)
-		return -1;
-	if (rs.n == 0) {
-		fw_ruleset_free(&rs);
-		return 0;
-	}
-	/* Recorded before they exist: after a crash in between, `down`
-	 * looks for rules that are not there, which is harmless. */
-	struct state_host_rule *v = realloc(st->host_rules, (st->nhost_rules + rs.n) * sizeof(*v));
-	if (!v) {
-		fw_ruleset_free(&rs);
-		return nlab_error_set(err, ENOMEM, "host rules");
-	}
-	st->host_rules = v;
-	for (size_t i = 0; i < rs.n; i++) {
-		struct state_host_rule *s = &st->host_rules[st->nhost_rules++];
-		s->family = rs.rules[i].r.family == AF_INET ? 4 : 6;
-		snprintf(s->table, sizeof(s->table), "%s", rs.rules[i].table);
-		snprintf(s->chain, sizeof(s->chain), "%s", rs.rules[i].chain);
-		s->comment = strdup(rs.rules[i].comment);
-	}
-	if (state_write(st, err) < 0)
-		goto out;
-	lock = nlab_ipt_lock(fw_host_lock_path(), 10000, err);
-	if (lock < 0)
-		goto out;
-	/* Rules a crashed earlier run of this lab left behind go first. */
-	fw_tag(lab, tag, sizeof(tag));
-	for (size_t i = 0; i < rs.n; i++) {
-		unsigned gone;
-		struct nlab_ipt_table *tb = table_of(&ts, rs.rules[i].r.family, rs.rules[i].table, err);
-		if (!tb)
-			goto out;
-		bool first = true;
-		for (size_t j = 0; j < i; j++)
-			if (rs.rules[j].r.family == rs.rules[i].r.family && !strcmp(rs.rules[j].table, rs.rules[i].table))
-				first = false;
-		if (first && nlab_ipt_delete_tagged(tb, tag, &gone, err) < 0)
-			goto out;
-	}
-	if (apply_rules(t, &rs, &ts, err) < 0 || commit_all(&ts, err) < 0)
-		goto out;
-	r = 0;
-out:
-	close_all(&ts);
-	fw_ruleset_free(&rs);
-	return r < 0 ? nlab_error_wrap(err, "host: firewall") : 0;
-}
-
-int fw_remove_host(const struct lab_state *st, nlab_error **err)
-{
-	char tag[64];
-	int r = 0;
-
-	if (!st->nhost_rules)
-		return 0;
-	fw_tag(st->lab, tag, sizeof(tag));
-	cleanup_close int lock = nlab_ipt_lock(fw_host_lock_path(), 10000, err);
-	if (lock < 0)
-		return -1;
-	static const char *const tables[] = { "filter", "nat" };
-	for (int f = 0; f < 2; f++)
-		for (int k = 0; k < 2; k++) {
-			int family = f ? AF_INET6 : AF_INET;
-			bool used = false;
-			for (size_t i = 0; i < st->nhost_rules; i++)
-				used |= st->host_rules[i].family == (f ? 6 : 4) &&
-					!strcmp(st->host_rules[i].table, tables[k]);
-			if (!used || !nlab_ipt_table_exists(family, tables[k]))
-				continue;
-			struct nlab_ipt_table *tb;
-			unsigned gone = 0;
-			if (nlab_ipt_open(&tb, family, tables[k], err) < 0) {
-				r = -1;
-				continue;
+	if (!len)
+		return;
+	buf[0] = '\0';
+	put(&p, end, "%s", x->family == AF_INET6 ? "ip6tables" : "iptables");
+	if (strcmp(r->table, "filter") != 0)
+		put(&p, end, " -t %s", r->table);
+	put(&p, end, " -A %s", r->chain);
+	if (x->in[0])
+		put(&p, end, " -i %s", x->in);
+	if (x->out[0])
+		put(&p, end, " -o %s", x->out);
+	if (x->has_src)
+		put(&p, end, " -s %s/%d", inet_ntop(x->family, x->src, a, sizeof(a)) ? a : "?", x->src_len);
+	if (x->has_dst)
+		put(&p, end, " -d %s/%d", inet_ntop(x->family, x->dst, a, sizeof(a)) ? a : "?", x->dst_len);
+	const char *pn = proto_name(x->proto);
+	if (pn)
+		put(&p, end, " -p %s", pn);
+	else if (x->proto)
+		put(&p, end, " -p %d", x->proto);
+	put_ports(&p, end, "--sport", x->sport_lo, x->sport_hi);
+	put_ports(&p, end, "--dport", x->dport_lo, x->dport_hi);
+	if (x->ct_state) {
+		static const char *const names[] = { "NEW", "ESTABLISHED", "RELATED", "INVALID" };
+		const char *sep = " -m conntrack --ctstate ";
+		for (unsigned i = 0; i < 4; i++)
+			if (x->ct_state & (1u << i)) {
+				put(&p, end, "%s%s", sep, names[i]);
+				sep = ",";
 			}
-			if (nlab_ipt_delete_tagged(tb, tag, &gone, err) < 0 ||
-			    (gone && nlab_ipt_commit(tb, err) < 0))
-				r = -1;
-			nlab_ipt_close(tb);
-		}
-	return r < 0 ? nlab_error_wrap(err, "remove the host rules of lab %s", st->lab) : 0;
+	}
+	switch (x->target) {
+	case NLAB_IPT_ACCEPT:
+		put(&p, end, " -j ACCEPT");
+		break;
+	case NLAB_IPT_DROP:
+		put(&p, end, " -j DROP");
+		break;
+	case NLAB_IPT_REJECT:
+		put(&p, end, " -j REJECT%s", x->reject_tcp_reset ? " --reject-with tcp-reset" : "");
+		break;
+	case NLAB_IPT_MASQUERADE:
+		put(&p, end, " -j MASQUERADE");
+		break;
+	case NLAB_IPT_SNAT:
+		put(&p, end, " -j SNAT --to-source %s", inet_ntop(x->family, x->to_addr, a, sizeof(a)) ? a : "?");
+		break;
+	case NLAB_IPT_DNAT:
+	default:
+		inet_ntop(x->family, x->to_addr, a, sizeof(a));
+		if (x->to_port)
+			put(&p, end, x->family == AF_INET6 ? " -j DNAT --to-destination [%s]:%d"
+							    : " -j DNAT --to-destination %s:%d",
+			    a, x->to_port);
+		else
+			put(&p, end, " -j DNAT --to-destination %s", a);
+		break;
+	}
 }

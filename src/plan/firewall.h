@@ -1,15 +1,14 @@
-/* A node's `firewall` and `nat` statements as x_tables rules (through
- * net/iptc), and the host's `forward`/`nat` rules in the starting
- * namespace.  Every rule carries a comment "netlab:LAB FILE:LINE": the
+/* A node's `firewall` and `nat` statements as x_tables rules, and the
+ * rules the host's `forward`/`nat` need: pure data for the plan
+ * (net/firewall.c applies them).  Every rule carries a comment "netlab:LAB FILE:LINE": the
  * line maps counters back to the topology (`status --firewall`), the
  * tag finds netlab's own rules among the host's. */
-#ifndef NETLAB_RUNTIME_FIREWALL_H
-#define NETLAB_RUNTIME_FIREWALL_H
+#ifndef NETLAB_PLAN_FIREWALL_H
+#define NETLAB_PLAN_FIREWALL_H
 
 #include <stdbool.h>
 
 #include "net/iptc.h"
-#include "lab/state.h"
 #include "topo/model.h"
 #include "util/error.h"
 
@@ -46,22 +45,14 @@ int fw_ruleset_build(const struct topology *t, const struct topo_node *n, const 
 		     nlab_error **err);
 void fw_ruleset_free(struct fw_ruleset *rs);
 
-/* Apply a node's rules in the calling thread's netns (a fresh node:
- * nothing to remove first), one commit per table, holding the xtables
- * lock at lock_path (the node's own /run/xtables.lock). */
-int fw_apply_node(const struct topology *t, const struct topo_node *n, const char *lab, const char *lock_path,
-		  nlab_error **err);
+/* Append node n's rules and policies to rs (used by the plan, which
+ * keeps every node's rules in one set). */
+int fw_ruleset_add(struct fw_ruleset *rs, const struct topology *t, const struct topo_node *n, const char *lab,
+		   nlab_error **err);
 
-/* Add the host's rules in the calling thread's netns: record them in *st
- * and write the state first, then commit, under the host's xtables lock. */
-int fw_apply_host(const struct topology *t, const char *lab, struct lab_state *st, nlab_error **err);
-
-/* Remove every rule tagged with st's lab from the tables st recorded
- * (only tables that exist: reading a missing one would create it). */
-int fw_remove_host(const struct lab_state *st, nlab_error **err);
-
-/* The host's xtables lock: $XTABLES_LOCKFILE or /run/xtables.lock. */
-const char *fw_host_lock_path(void);
+/* The rule as the iptables command that would add it, for `up --dry-run`:
+ * "iptables -t nat -A POSTROUTING -o eth1 -j MASQUERADE". */
+void fw_rule_format(const struct fw_rule *r, char *buf, size_t len);
 
 /* The line recorded in a rule's comment, 0 when it has none. */
 int fw_comment_line(const char *comment);

@@ -1,18 +1,62 @@
-/* The plan: where every interface of a lab goes, with its name and the
- * ifindex netlab asks the kernel for.  Built from a validated topology
- * without touching the kernel; `up --dry-run` prints it, the supervisor
- * applies it.  Requesting ifindexes lets addresses and routes reference
- * interfaces in one batch, with no lookup round-trips. */
-#ifndef NETLAB_RUNTIME_PLAN_H
-#define NETLAB_RUNTIME_PLAN_H
+/* The plan: every operation `netlab up` performs, in the order it
+ * performs them, each with the topology line it comes from.  Built from a
+ * validated topology without touching the kernel (bubblewrap's SetupOp
+ * list is the model).  One list drives:
+ *   - apply (src/supervisor/apply.c walks it, one netlink batch per
+ *     namespace; src/node/init.c runs its node's mounts and commands),
+ *   - `netlab up --dry-run` (plan_print(), plan_json()),
+ *   - the undo journal of what is done outside the lab's namespaces
+ *     (src/supervisor/host.c records each PLAN_NS_HOST operation in
+ *     state.json before doing it).
+ *
+ * Interfaces get the ifindex netlab asks the kernel for, so addresses and
+ * routes reference them in the same batch, with no lookup round-trips.
+ *
+ * Adding an operation: a kind below, its fields in the union, where
+ * plan_build() emits it, how print.c shows it, and how apply.c (or the
+ * init) performs it.  docs/architecture.md walks through an example. */
+#ifndef NETLAB_PLAN_PLAN_H
+#define NETLAB_PLAN_PLAN_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
+#include <json-c/json.h>
+
+#include "plan/firewall.h"
 #include "topo/model.h"
 
 #define PLAN_NS_LAB (-1)        /* the lab's private namespace (switches) */
 #define PLAN_NS_HOST (-2)       /* the namespace netlab was started from */
 
+/* Sections, in the order they are applied; each has a phase name in
+ * `up --timing`. */
+enum plan_section {
+	PLAN_SEC_NODES,         /* make every node; its init mounts */
+	PLAN_SEC_LINKS,         /* the lab namespace: bridges, veths, queriers */
+	PLAN_SEC_CONFIGURE,     /* per node: interfaces, addresses, routes, sysctls, rules */
+	PLAN_SEC_HOST,          /* the starting namespace (journaled) */
+	PLAN_SEC_COMMANDS,      /* exec and run lines, performed by each init */
+	PLAN_NSECTIONS
+};
+
+enum plan_op_kind {
+	OP_NODE,                /* namespaces, ID slot, cgroup limits, init */
+	OP_MOUNT,               /* a `mount`/`tmpfs` statement (by the init) */
+	OP_BRIDGE,              /* a switch */
+	OP_VETH,                /* a link: both ends placed, numbered, enslaved */
+	OP_QUERIER,             /* a snooping switch's IGMP/MLD querier */
+	OP_LINK_UP,
+	OP_ADDR,
+	OP_ROUTE,
+	OP_SYSCTL,
+	OP_FW_RULE,             /* an x_tables rule (firewall, nat, host forward) */
+	OP_FW_POLICY,
+	OP_EXEC,                /* a command line (by the init) */
+	OP_RUN,
+};
+
+/* Where an interface end goes. */
 struct plan_end {
 	int ns;                 /* node index, PLAN_NS_LAB or PLAN_NS_HOST */
 	char name[NLAB_IFNAMSIZ];
@@ -20,33 +64,73 @@ struct plan_end {
 	int master;             /* bridge ifindex in the lab namespace, 0 = none */
 };
 
-struct plan_link {
-	size_t link;            /* index in topology.links */
-	struct plan_end a, b;   /* a is created as the main device, b as the peer */
-	int mtu;
+struct plan_op {
+	enum plan_op_kind kind;
+	int ns;                 /* node index in topology.nodes, PLAN_NS_LAB or PLAN_NS_HOST */
+	int line;               /* topology line, 0 when netlab adds it on its own */
+	bool optional;          /* ENOENT (a feature the kernel lacks) is not an error */
+	union {
+		const struct topo_node *node;           /* OP_NODE */
+		const struct topo_mount *mount;         /* OP_MOUNT */
+		struct {                                /* OP_BRIDGE, OP_QUERIER */
+			char name[NLAB_IFNAMSIZ];
+			int ifindex;
+			bool snoop;                     /* IGMP/MLD snooping */
+			size_t sw;                      /* index in topology.switches */
+		} bridge;
+		struct {                                /* OP_VETH */
+			size_t link;                    /* index in topology.links */
+			struct plan_end a, b;           /* a is the main device, b the peer */
+			int mtu;
+			bool up;                        /* created with both ends up */
+		} veth;
+		struct {                                /* OP_LINK_UP, OP_ADDR, OP_ROUTE */
+			char ifname[NLAB_IFNAMSIZ];     /* "" for a route without dev */
+			int ifindex;                    /* 0: look up ifname (host) */
+			const struct topo_ipaddr *addr; /* OP_ADDR */
+			const struct topo_route *route; /* OP_ROUTE */
+		} iface;
+		struct {                                /* OP_SYSCTL */
+			const char *key, *value;
+		} sysctl;
+		size_t fw;                              /* OP_FW_RULE, OP_FW_POLICY: index in rules/policies */
+		const struct topo_cmd *cmd;             /* OP_EXEC, OP_RUN */
+	};
 };
 
-struct plan_bridge {
-	char name[NLAB_IFNAMSIZ];
-	int ifindex;
+/* Where a node's own operations are in the list. */
+struct plan_node_ops {
+	size_t mounts, nmounts;         /* first OP_MOUNT, count */
+	size_t cmds, ncmds;             /* first OP_EXEC/OP_RUN, count */
 };
 
-struct lab_plan {
-	struct plan_bridge *bridges;    /* one per switch, same order */
-	size_t nbridges;
-	struct plan_link *links;
-	size_t nlinks;
+struct plan {
+	const struct topology *t;
+	const char *lab;
+	struct plan_op *ops;
+	size_t nops, cap;
+	size_t sec[PLAN_NSECTIONS + 1]; /* section k is ops[sec[k] .. sec[k+1]) */
+	struct plan_node_ops *nodes;    /* per topology node */
+	struct fw_ruleset fw;           /* the rules OP_FW_* point into */
+	char **strings;                 /* owned: keys made up while planning */
+	size_t nstrings;
+	size_t nbridges, nveths;        /* counts, for the summary */
 };
 
-int plan_build(const struct topology *t, struct lab_plan *p);
-void plan_free(struct lab_plan *p);
+/* Build the plan of t for lab `lab` (the name in firewall comments).
+ * Pure: no kernel access.  -1 with *err only when out of memory. */
+int plan_build(const struct topology *t, const char *lab, struct plan *p, nlab_error **err);
+void plan_free(struct plan *p);
+
 /* The ifindex a node's interface gets: lo is 1, then links in order. */
 int plan_node_ifindex(const struct topo_node *n, const char *ifname);
-/* Whether link `link` (index in topology.links) is created with both ends
- * up.  Raising both ends in the creating exchange needs one end in the lab
- * namespace, i.e. a switch end; the node and host ends of other links are
- * raised by their own namespace's batch. */
-bool plan_link_created_up(const struct topology *t, size_t link);
-void plan_print(const struct topology *t, const struct lab_plan *p, FILE *out);
+const char *plan_section_name(enum plan_section s);
+const char *plan_op_name(enum plan_op_kind k);
+
+/* `up --dry-run`: every operation, grouped by where it happens (the lab
+ * namespace, each node, the host), with FILE:LINE. */
+void plan_print(const struct plan *p, FILE *out);
+/* The same as JSON: {"schema": "netlab/1", "kind": "plan", ...}. */
+json_object *plan_json(const struct plan *p);
 
 #endif

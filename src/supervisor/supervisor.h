@@ -3,8 +3,8 @@
  * applies the plan, then waits.  If it dies by any means the kernel
  * removes the whole lab: the inits die with it (PR_SET_PDEATHSIG) and the
  * namespaces go with their last process. */
-#ifndef NETLAB_RUNTIME_SUPERVISOR_H
-#define NETLAB_RUNTIME_SUPERVISOR_H
+#ifndef NETLAB_SUPERVISOR_SUPERVISOR_H
+#define NETLAB_SUPERVISOR_SUPERVISOR_H
 
 #include <stdbool.h>
 
@@ -13,9 +13,8 @@
 struct sup_options {
 	const char *lab;
 	int grace_ms;
-	int status_fd;          /* to `netlab up`: "P ..." progress lines, then "O ..."
-				 * (up, with phase times) or "E message" */
-	bool progress;          /* send "P" lines */
+	int status_fd;          /* to `netlab up` (proto/proto.h): PROGRESS, then UP or FAILED */
+	bool progress;          /* send PROGRESS messages */
 };
 
 /* Runs in the forked supervisor process; returns its exit code. */

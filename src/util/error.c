@@ -76,11 +76,26 @@ void nlab_error_free(nlab_error **err)
 	*err = NULL;
 }
 
-void nlab_error_print(nlab_error **err)
+void nlab_report(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	if (verb)
+		fprintf(stderr, "netlab %s: ", verb);
+	else
+		fputs("netlab: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void nlab_error_print(const char *verb, nlab_error **err)
 {
 	if (!err || !*err)
 		return;
-	fprintf(stderr, "netlab: %s\n", (*err)->msg);
+	nlab_report(verb, "%s", (*err)->msg);
 	nlab_error_free(err);
 }
 

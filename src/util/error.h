@@ -28,8 +28,12 @@ int nlab_error_wrap(nlab_error **err, const char *fmt, ...)
 
 void nlab_error_free(nlab_error **err);
 
-/* Print "netlab: msg" to stderr and free *err. */
-void nlab_error_print(nlab_error **err);
+/* The one way netlab reports to the user: "netlab VERB: message" on
+ * stderr ("netlab: message" when verb is NULL), after flushing stdout so
+ * the two stay in order. */
+void nlab_report(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* nlab_report() of the error's message, then free *err. */
+void nlab_error_print(const char *verb, nlab_error **err);
 
 /* Only in main() and in children between fork() and exec(). */
 __attribute__((noreturn, format(printf, 2, 3)))

@@ -69,7 +69,7 @@ static int setup(void **state)
 		return -1;
 	}
 	if (nlab_nl_open(&fx->nl, &err) < 0) {
-		nlab_error_print(&err);
+		nlab_error_print(NULL, &err);
 		return -1;
 	}
 	*state = fx;

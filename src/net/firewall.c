@@ -1,0 +1,75 @@
+#include "net/firewall.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "util/cleanup.h"
+
+static const char *const table_names[2] = { "filter", "nat" };
+
+struct nlab_ipt_table *nlab_fw_table(struct nlab_fw_tables *ts, int family, const char *table, nlab_error **err)
+{
+	int f = family == AF_INET6, k = strcmp(table, "nat") == 0;
+
+	if (!ts->t[f][k] && nlab_ipt_open(&ts->t[f][k], family, table, err) < 0)
+		return NULL;
+	return ts->t[f][k];
+}
+
+int nlab_fw_commit(struct nlab_fw_tables *ts, nlab_error **err)
+{
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < 2; k++)
+			if (ts->t[f][k] && nlab_ipt_commit(ts->t[f][k], err) < 0)
+				return -1;
+	return 0;
+}
+
+void nlab_fw_close(struct nlab_fw_tables *ts)
+{
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < 2; k++) {
+			nlab_ipt_close(ts->t[f][k]);
+			ts->t[f][k] = NULL;
+		}
+}
+
+int nlab_fw_remove_tagged(const char *lock_path, const char *tag, const bool used[2][2], nlab_error **err)
+{
+	int r = 0;
+	bool any = false;
+
+	for (int f = 0; f < 2; f++)
+		any |= used[f][0] || used[f][1];
+	if (!any)
+		return 0;
+	cleanup_close int lock = nlab_ipt_lock(lock_path, 10000, err);
+	if (lock < 0)
+		return -1;
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < 2; k++) {
+			int family = f ? AF_INET6 : AF_INET;
+			struct nlab_ipt_table *tb;
+			unsigned gone = 0;
+
+			if (!used[f][k] || !nlab_ipt_table_exists(family, table_names[k]))
+				continue;
+			if (nlab_ipt_open(&tb, family, table_names[k], err) < 0) {
+				r = -1;
+				continue;
+			}
+			if (nlab_ipt_delete_tagged(tb, tag, &gone, err) < 0 || (gone && nlab_ipt_commit(tb, err) < 0))
+				r = -1;
+			nlab_ipt_close(tb);
+		}
+	return r;
+}
+
+const char *nlab_fw_host_lock_path(void)
+{
+	const char *p = getenv("XTABLES_LOCKFILE");
+
+	return p && *p ? p : "/run/xtables.lock";
+}

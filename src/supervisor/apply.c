@@ -1,0 +1,326 @@
+/* Performing the plan's links, configure and host sections (plan.h).
+ * Operations are taken in order; consecutive netlink operations of one
+ * namespace go out as one batch (nlsock.h), so a node costs one
+ * exchange for its interfaces, addresses and routes, and the lab
+ * namespace two (bridges, then veths and queriers, with the bridges'
+ * IPv6 settings in between).  Sysctls and rules of a node are written
+ * from inside its network namespace, through its own /proc. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "net/address.h"
+#include "net/bridge.h"
+#include "net/firewall.h"
+#include "net/link.h"
+#include "net/link_veth.h"
+#include "net/netns.h"
+#include "net/route.h"
+#include "net/sysctl.h"
+#include "supervisor/sup.h"
+#include "topo/addr.h"
+#include "util/cleanup.h"
+
+/* Where the walk is: the namespace of the current group of operations,
+ * its netlink socket, and whether this thread is inside it. */
+struct cursor {
+	struct sup *s;
+	int ns;
+	bool active;
+	struct nlab_nl *nl;
+	bool own_nl;            /* a node's socket, closed with its group */
+	int saved;              /* our own netns while inside a node's, else -1 */
+	enum plan_section sec;
+	size_t nodes_done;      /* for the progress bar of the configure phase */
+};
+
+static const char *node_name(const struct sup *s, int ns)
+{
+	return s->t->nodes.v[ns].name;
+}
+
+static bool is_netlink(enum plan_op_kind k)
+{
+	return k == OP_BRIDGE || k == OP_VETH || k == OP_QUERIER || k == OP_LINK_UP || k == OP_ADDR || k == OP_ROUTE;
+}
+
+static int leave_netns(struct cursor *c, nlab_error **err)
+{
+	if (c->saved < 0)
+		return 0;
+	return nlab_netns_leave(&c->saved, err);
+}
+
+static int flush(struct cursor *c, nlab_error **err)
+{
+	return c->nl ? nlab_nl_flush(c->nl, err) : 0;
+}
+
+/* The end of a group: what is queued goes out, the node's socket and
+ * namespace are left. */
+static int group_end(struct cursor *c, nlab_error **err)
+{
+	int r = 0;
+
+	if (!c->active)
+		return 0;
+	if (flush(c, err) < 0)
+		r = -1;
+	if (c->own_nl)
+		nlab_nl_close(c->nl);
+	c->nl = NULL;
+	c->own_nl = false;
+	if (leave_netns(c, r < 0 ? NULL : err) < 0)
+		r = -1;
+	c->active = false;
+	if (r == 0 && c->sec == PLAN_SEC_CONFIGURE && c->ns >= 0)
+		sup_progress(c->s, "configure", ++c->nodes_done, c->s->nnodes);
+	return r;
+}
+
+static int socket_for(struct cursor *c, nlab_error **err)
+{
+	struct sup *s = c->s;
+
+	if (c->nl)
+		return 0;
+	if (leave_netns(c, err) < 0)
+		return -1;
+	if (c->ns == PLAN_NS_LAB) {
+		c->nl = s->lab_nl;
+	} else if (c->ns == PLAN_NS_HOST) {
+		c->nl = s->host_nl;
+	} else {
+		if (nlab_nl_open_in(&c->nl, s->by_index[c->ns]->netns_fd, err) < 0)
+			return nlab_error_wrap(err, "node %s", node_name(s, c->ns));
+		c->own_nl = true;
+	}
+	return 0;
+}
+
+/* Sysctls and rules of a node are written from inside its netns. */
+static int enter_node(struct cursor *c, nlab_error **err)
+{
+	if (c->saved >= 0)
+		return 0;
+	if (flush(c, err) < 0)
+		return -1;
+	return nlab_netns_enter(c->s->by_index[c->ns]->netns_fd, &c->saved, err);
+}
+
+static void end_desc(const struct sup *s, const struct plan_end *e, char *buf, size_t len)
+{
+	if (e->ns == PLAN_NS_LAB)
+		snprintf(buf, len, "switch");
+	else if (e->ns == PLAN_NS_HOST)
+		snprintf(buf, len, "host:%s", e->name);
+	else
+		snprintf(buf, len, "%s:%s", node_name(s, e->ns), e->name);
+}
+
+/* The namespace fd a veth end goes to; -1 = the lab's (the socket's). */
+static int ns_fd_of(const struct sup *s, int ns)
+{
+	if (ns == PLAN_NS_LAB)
+		return -1;
+	if (ns == PLAN_NS_HOST)
+		return s->host_netns;
+	return s->by_index[ns]->netns_fd;
+}
+
+static int queue_veth(struct cursor *c, const struct plan_op *op, nlab_error **err)
+{
+	const struct sup *s = c->s;
+	char ctx[160], da[48], db[48];
+
+	end_desc(s, &op->veth.a, da, sizeof(da));
+	end_desc(s, &op->veth.b, db, sizeof(db));
+	snprintf(ctx, sizeof(ctx), "link %s -> %s (%s:%d)", da, db, s->t->file, op->line);
+	struct nlab_veth_spec v = {
+		.name = op->veth.a.name, .ifindex = op->veth.a.ifindex, .netns_fd = ns_fd_of(s, op->veth.a.ns),
+		.peer = op->veth.b.name, .peer_ifindex = op->veth.b.ifindex, .peer_netns_fd = ns_fd_of(s, op->veth.b.ns),
+		.mtu = op->veth.mtu, .master_ifindex = op->veth.a.master, .peer_master_ifindex = op->veth.b.master,
+		.up = op->veth.up,
+	};
+	return nlab_veth_queue_add(c->nl, &v, ctx, err);
+}
+
+/* "node r1: " / "host: " / "lab ": the prefix of a message. */
+static void where(const struct cursor *c, char *buf, size_t len)
+{
+	if (c->ns == PLAN_NS_HOST)
+		snprintf(buf, len, "host");
+	else if (c->ns == PLAN_NS_LAB)
+		snprintf(buf, len, "lab");
+	else
+		snprintf(buf, len, "node %s", node_name(c->s, c->ns));
+}
+
+static int queue_netlink(struct cursor *c, const struct plan_op *op, nlab_error **err)
+{
+	struct sup *s = c->s;
+	const char *file = s->t->file;
+	char ctx[200], w[64], cidr[64];
+	int ifindex = op->iface.ifindex;
+
+	if (socket_for(c, err) < 0)
+		return -1;
+	where(c, w, sizeof(w));
+	switch (op->kind) {
+	case OP_BRIDGE:
+		snprintf(ctx, sizeof(ctx), "switch %s (%s:%d)", s->t->switches.v[op->bridge.sw].name, file, op->line);
+		return nlab_bridge_queue_add(c->nl, op->bridge.name, op->bridge.ifindex, 1, op->bridge.snoop, ctx,
+					     err);
+	case OP_QUERIER:
+		snprintf(ctx, sizeof(ctx), "switch %s (%s:%d): multicast querier",
+			 s->t->switches.v[op->bridge.sw].name, file, op->line);
+		return nlab_bridge_queue_querier(c->nl, op->bridge.ifindex, ctx, err);
+	case OP_VETH:
+		return queue_veth(c, op, err);
+	case OP_LINK_UP:
+		if (c->ns == PLAN_NS_HOST)
+			return host_link_up(s, op, err);
+		if (c->ns == PLAN_NS_LAB)
+			snprintf(ctx, sizeof(ctx), "lab %s up", op->iface.ifname);
+		else
+			snprintf(ctx, sizeof(ctx), "%s: %s up", w, op->iface.ifname);
+		return nlab_link_queue_up(c->nl, ifindex, NULL, ctx, err);
+	case OP_ADDR:
+		cidr_format(&op->iface.addr->cidr, cidr, sizeof(cidr));
+		snprintf(ctx, sizeof(ctx), "%s: ip %s %s (%s:%d)", w, op->iface.ifname, cidr, file, op->line);
+		if (!ifindex && (ifindex = host_resolve_ifindex(s, op->iface.ifname, err)) < 0)
+			return nlab_error_wrap(err, "%s: ip %s (%s:%d)", w, op->iface.ifname, file, op->line);
+		return nlab_addr_queue_add(c->nl, ifindex, op->iface.addr->cidr.family, op->iface.addr->cidr.addr,
+					   op->iface.addr->cidr.prefixlen, 1, ctx, err);
+	case OP_ROUTE:
+	default: {
+		const struct topo_route *rt = op->iface.route;
+		snprintf(ctx, sizeof(ctx), "%s: route (%s:%d)", w, file, op->line);
+		if (op->iface.ifname[0] && !ifindex && (ifindex = host_resolve_ifindex(s, op->iface.ifname, err)) < 0)
+			return nlab_error_wrap(err, "%s: route (%s:%d)", w, file, op->line);
+		return nlab_route_queue_add(c->nl, rt->dst.family, rt->is_default ? NULL : rt->dst.addr,
+					    rt->is_default ? 0 : rt->dst.prefixlen, rt->has_via ? rt->via : NULL, ifindex,
+					    ctx, err);
+	}
+	}
+}
+
+static int do_sysctl(struct cursor *c, const struct plan_op *op, nlab_error **err)
+{
+	struct sup *s = c->s;
+	int r;
+
+	if (flush(c, err) < 0)
+		return -1;
+	if (c->ns == PLAN_NS_HOST)
+		return host_sysctl(s, op, err);
+	if (c->ns == PLAN_NS_LAB) {
+		/* The supervisor lives in the lab namespace. */
+		r = nlab_sysctl_write(op->sysctl.key, op->sysctl.value, err);
+	} else {
+		/* Through the node's own procfs: one shared /proc makes
+		 * every lookup walk a dentry per node (net/sysctl.h). */
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/%d/root/proc", (int)s->by_index[c->ns]->pid);
+		if (enter_node(c, err) < 0)
+			return -1;
+		r = nlab_sysctl_write_in(proc, op->sysctl.key, op->sysctl.value, err);
+	}
+	if (r == 0)
+		return 0;
+	if (op->optional && (*err)->errnum == ENOENT) {
+		nlab_error_free(err);
+		return 0;
+	}
+	if (c->ns == PLAN_NS_LAB && !op->line)
+		return nlab_error_wrap(err, "lab namespace");
+	if (c->ns == PLAN_NS_LAB)
+		return nlab_error_wrap(err, "switch (%s:%d)", s->t->file, op->line);
+	return nlab_error_wrap(err, "node %s: sysctl (%s:%d)", node_name(s, c->ns), s->t->file, op->line);
+}
+
+/* A node's rules, one commit per table, under the node's own xtables
+ * lock (where its iptables looks; a fresh node has nothing to remove). */
+static int node_rules(struct cursor *c, const struct plan_op *ops, size_t n, nlab_error **err)
+{
+	struct sup *s = c->s;
+	struct nlab_fw_tables ts = { 0 };
+	char lock_path[64];
+	int r = -1;
+
+	if (enter_node(c, err) < 0)
+		return -1;
+	snprintf(lock_path, sizeof(lock_path), "/proc/%d/root/run/xtables.lock", (int)s->by_index[c->ns]->pid);
+	cleanup_close int lock = nlab_ipt_lock(lock_path, 10000, err);
+	if (lock < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_op *op = &ops[i];
+		struct nlab_ipt_table *tb;
+		if (op->kind == OP_FW_RULE) {
+			const struct fw_rule *fr = &s->plan.fw.rules[op->fw];
+			tb = nlab_fw_table(&ts, fr->r.family, fr->table, err);
+			if (!tb || nlab_ipt_append(tb, fr->chain, &fr->r, err) < 0) {
+				nlab_error_wrap(err, "%s:%d", s->t->file, op->line);
+				goto out;
+			}
+		} else {
+			const struct fw_policy *p = &s->plan.fw.policies[op->fw];
+			tb = nlab_fw_table(&ts, p->family, "filter", err);
+			if (!tb || nlab_ipt_set_policy(tb, p->chain, p->accept, err) < 0) {
+				nlab_error_wrap(err, "%s:%d", s->t->file, op->line);
+				goto out;
+			}
+		}
+	}
+	r = nlab_fw_commit(&ts, err);
+out:
+	nlab_fw_close(&ts);
+	return r < 0 ? nlab_error_wrap(err, "node %s: firewall", node_name(s, c->ns)) : 0;
+}
+
+static bool is_rule(enum plan_op_kind k)
+{
+	return k == OP_FW_RULE || k == OP_FW_POLICY;
+}
+
+int apply_section(struct sup *s, enum plan_section sec, nlab_error **err)
+{
+	struct cursor c = { .s = s, .saved = -1, .sec = sec };
+	const struct plan_op *ops = s->plan.ops;
+	size_t end = s->plan.sec[sec + 1];
+	int r = 0;
+
+	for (size_t i = s->plan.sec[sec]; r == 0 && i < end;) {
+		const struct plan_op *op = &ops[i];
+		if (!c.active || op->ns != c.ns) {
+			if (group_end(&c, err) < 0) {
+				r = -1;
+				break;
+			}
+			c.ns = op->ns;
+			c.active = true;
+		}
+		if (is_netlink(op->kind)) {
+			r = queue_netlink(&c, op, err);
+			i++;
+		} else if (op->kind == OP_SYSCTL) {
+			r = do_sysctl(&c, op, err);
+			i++;
+		} else if (is_rule(op->kind)) {
+			size_t j = i;
+			while (j < end && ops[j].ns == op->ns && is_rule(ops[j].kind))
+				j++;
+			r = flush(&c, err);
+			if (r == 0)
+				r = c.ns == PLAN_NS_HOST ? host_rules(s, ops + i, j - i, err) : node_rules(&c, ops + i, j - i, err);
+			i = j;
+		} else {
+			r = nlab_error_set(err, EINVAL, "%s:%d: a %s operation in the %s section", s->t->file, op->line,
+					   plan_op_name(op->kind), plan_section_name(sec));
+		}
+	}
+	if (group_end(&c, r < 0 ? NULL : err) < 0)
+		r = -1;
+	return r;
+}

@@ -1,0 +1,468 @@
+/* Making the lab's nodes (the plan's nodes section) and talking to their
+ * inits: ready, the exec and run phases of the commands section, stop. */
+#include <alloca.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "net/netns.h"
+#include "node/init.h"
+#include "node/spawn.h"
+#include "node/userns.h"
+#include "proto/proto.h"
+#include "supervisor/sup.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+#include "util/time.h"
+
+static const char *topo_file(const struct sup *s)
+{
+	return s->t->file;
+}
+
+/* ---- ID slots and cgroups ------------------------------------------- */
+
+static char **dup_strv(char *const *v, size_t n)
+{
+	char **c = calloc(n + 1, sizeof(*c));
+
+	for (size_t i = 0; c && i < n; i++)
+		c[i] = strdup(v[i]);
+	return c;
+}
+
+static bool node_has_limits(const struct topo_node *n)
+{
+	return n->cpu_millis || n->memory_bytes || n->pids_max;
+}
+
+/* User namespace slots and cgroups of every node, recorded in the state
+ * before any node exists: `down` after a crash finds them there, and the
+ * slots are taken under the allocation lock (docs/isolation.md). */
+int nodes_prepare(struct sup *s, nlab_error **err)
+{
+	size_t nuser = 0;
+
+	/* Only nodes with a limit get a cgroup of their own: moving a process
+	 * between cgroups costs the kernel an RCU grace period per hierarchy,
+	 * which a 1000-node lab would pay thousands of times for nothing.
+	 * The others stay in netlab's cgroup (their cgroup namespace is
+	 * rooted there, so they still see their cgroup as "/"). */
+	bool limits = false;
+	for (size_t i = 0; i < s->nnodes; i++)
+		limits |= node_has_limits(s->nodes[i].tn);
+	if (limits) {
+		if (cgroup_lab_create(&s->cg, s->o->lab, err) < 0)
+			return nlab_error_wrap(err, "cgroups of lab %s", s->o->lab);
+		s->st.cgroups = dup_strv(s->cg.dirs, s->cg.ndirs);
+		s->st.ncgroups = s->st.cgroups ? s->cg.ndirs : 0;
+	}
+	for (size_t i = 0; i < s->nnodes; i++) {
+		struct sup_node *sn = &s->nodes[i];
+		const struct topo_node *n = sn->tn;
+		nuser += s->st.nodes[i].userns;
+		if (!node_has_limits(n))
+			continue;
+		struct cgroup_limits lim = { n->cpu_millis, n->memory_bytes, n->pids_max };
+		if (cgroup_node_create(&s->cg, n->name, &lim, &sn->cgroups, &sn->ncgroups, err) < 0)
+			return nlab_error_wrap(err, "node %s (%s:%d)", n->name, s->t->file, n->pos.line);
+		s->st.nodes[i].cgroups = dup_strv(sn->cgroups, sn->ncgroups);
+		s->st.nodes[i].ncgroups = s->st.nodes[i].cgroups ? sn->ncgroups : 0;
+	}
+	if (!nuser)
+		return state_write(&s->st, err);
+	cleanup_free uint32_t *ub = calloc(nuser, sizeof(*ub));
+	cleanup_free uint32_t *gb = calloc(nuser, sizeof(*gb));
+	if (!ub || !gb)
+		return nlab_error_set(err, ENOMEM, "user namespace slots");
+	int lock = userns_lock(err);
+	if (lock < 0)
+		return -1;
+	int r = userns_allocate(s->o->lab, nuser, ub, gb, err);
+	for (size_t i = 0, k = 0; r == 0 && i < s->nnodes; i++) {
+		if (!s->st.nodes[i].userns)
+			continue;
+		s->nodes[i].uid_base = s->st.nodes[i].uid_base = ub[k];
+		s->nodes[i].gid_base = s->st.nodes[i].gid_base = gb[k++];
+	}
+	/* Recorded before the lock goes: the next lab sees them taken. */
+	if (r == 0)
+		r = state_write(&s->st, err);
+	userns_unlock(lock);
+	return r;
+}
+
+/* ---- making nodes --------------------------------------------------- */
+
+/* What a node's init needs, in memory it inherits (the node table does
+ * not: see node/spawn.h). */
+struct init_arg {
+	const struct sup *s;
+	const struct topo_node *tn;
+	size_t index;
+};
+
+/* The init: a private copy of memory, on the init stack. */
+static void node_init_entry(void *p)
+{
+	const struct init_arg *a = p;
+	const struct sup *s = a->s;
+	char hosts[4200];
+
+	snprintf(hosts, sizeof(hosts), "%s/hosts", s->dir);
+	struct node_spec spec = {
+		.t = s->t, .plan = &s->plan, .node = a->tn, .index = a->index, .lab = s->o->lab, .ctl_fd = 3,
+		.log_fd = 4, .hosts_path = hosts, .grace_ms = s->o->grace_ms,
+		.alternatives_path = s->alternatives[0] ? s->alternatives : NULL,
+	};
+	node_init_main(&spec);
+}
+
+/* Start making one node (node/spawn.c). */
+static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, nlab_error **err)
+{
+	int pair[2];
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, sn->tn->name);
+	cleanup_close int log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (log_fd < 0)
+		return nlab_error_set(err, errno, "open %s", path);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+		return nlab_error_set(err, errno, "socketpair");
+	sn->ctl = pair[0];
+	cleanup_close int ctl_child = pair[1];
+	struct spawn_node_args a = {
+		.tn = sn->tn,
+		.userns = topo_node_userns(s->t, sn->tn),
+		.uid_base = sn->uid_base,
+		.gid_base = sn->gid_base,
+		.cgroups = sn->cgroups,
+		.ncgroups = sn->ncgroups,
+		.ctl = ctl_child,
+		.log = log_fd,
+		.init = node_init_entry,
+		.init_arg = &s->init_args[sn - s->nodes],
+	};
+	return spawner_submit(sp, &a, sn, err);
+}
+
+/* A node's init exists: the handles the supervisor keeps on it. */
+static int node_started(struct sup_node *sn, pid_t pid, nlab_error **err)
+{
+	sn->pid = pid;
+	proc_id_of(sn->pid, &sn->init_id);
+	/* The init is our child (CLONE_PARENT): its pid cannot be reused
+	 * before we reap it, so this pidfd is the right process. */
+	sn->pidfd = (int)syscall(SYS_pidfd_open, sn->pid, 0);
+	if (sn->pidfd < 0)
+		return nlab_error_set(err, errno, "pidfd_open %d", (int)sn->pid);
+	/* Its network namespace is opened once it reported ready
+	 * (init_ready()): an init whose setup fails exits at once, and its
+	 * own message says why better than a vanished /proc/PID/ns/net. */
+	return 0;
+}
+
+static __attribute__((noinline)) int start_below_fence(struct sup *s, struct spawner *sp, nlab_error **err)
+{
+	size_t next = 0, done = 0;
+	struct sup_node *sn = NULL;
+	pid_t pid = 0;
+
+	while (done < s->nnodes) {
+		if (next < s->nnodes && !spawner_full(sp)) {
+			sn = &s->nodes[next++];
+			if (node_submit(s, sp, sn, err) < 0)
+				goto fail;
+			continue;
+		}
+		if (spawner_collect(sp, (void **)&sn, &pid, err) < 0 || node_started(sn, pid, err) < 0)
+			goto fail;
+		sup_progress(s, "nodes", ++done, s->nnodes);
+	}
+	return 0;
+fail:
+	/* The inits already made are recorded, so that teardown stops them. */
+	while (spawner_pending(sp)) {
+		nlab_error *e = NULL;
+		struct sup_node *other = NULL;
+		if (spawner_collect(sp, (void **)&other, &pid, &e) == 0)
+			node_started(other, pid, &e);
+		nlab_error_free(&e);
+	}
+	if (sn)
+		nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, s->t->file, sn->tn->pos.line);
+	return -1;
+}
+
+/* Every node's processes (the OP_NODEs, in order).  The loop runs in
+ * frames under an unused gap that inits do not inherit (node/spawn.h),
+ * out of line so that none of its locals sit in this frame or its
+ * callers'. */
+__attribute__((noinline)) int nodes_start(struct sup *s, nlab_error **err)
+{
+	s->init_args = calloc(s->nnodes + 1, sizeof(*s->init_args));
+	if (!s->init_args)
+		return nlab_error_set(err, ENOMEM, "nodes");
+	for (size_t i = 0; i < s->nnodes; i++)
+		s->init_args[i] = (struct init_arg){ .s = s, .tn = s->nodes[i].tn, .index = s->nodes[i].index };
+
+	char *fence = alloca(2 * (size_t)sysconf(_SC_PAGESIZE));
+	struct spawner *sp = spawner_begin((uintptr_t)fence, err);
+	if (!sp)
+		return -1;
+	int r = start_below_fence(s, sp, err);
+	spawner_end(sp);
+	return r;
+}
+
+/* ---- talking to the inits ------------------------------------------- */
+
+/* Wait for one message from every node in `want`; handler returns -1 to
+ * abort with *err set. */
+typedef int (*reply_fn)(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err);
+
+static int collect(struct sup *s, bool (*want)(const struct sup *, const struct sup_node *), reply_fn fn,
+		   int timeout_ms, nlab_error **err)
+{
+	struct pollfd *p = calloc(s->nnodes + 1, sizeof(*p));
+	size_t *map = calloc(s->nnodes + 1, sizeof(*map));
+	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	int r = 0;
+
+	if (!p || !map) {
+		free(p);
+		free(map);
+		return nlab_error_set(err, ENOMEM, "collect replies");
+	}
+	for (size_t i = 0; i < s->nnodes; i++)
+		s->nodes[i].replied = !want(s, &s->nodes[i]);
+	for (;;) {
+		size_t n = 0;
+		for (size_t i = 0; i < s->nnodes; i++)
+			if (!s->nodes[i].replied) {
+				p[n] = (struct pollfd){ .fd = s->nodes[i].ctl, .events = POLLIN };
+				map[n++] = i;
+			}
+		if (n == 0)
+			break;
+		int wait = -1;
+		if (deadline) {
+			int64_t left = deadline - now_ms();
+			if (left <= 0) {
+				r = nlab_error_set(err, ETIMEDOUT, "node %s did not answer in %d ms",
+						   s->nodes[map[0]].tn->name, timeout_ms);
+				break;
+			}
+			wait = (int)left;
+		}
+		int k = poll(p, n, wait);
+		if (k < 0 && errno != EINTR) {
+			r = nlab_error_set(err, errno, "poll");
+			break;
+		}
+		for (size_t j = 0; j < n && r == 0; j++) {
+			if (!p[j].revents)
+				continue;
+			struct sup_node *sn = &s->nodes[map[j]];
+			struct proto_msg m;
+			nlab_error *e = NULL;
+			int got = proto_recv(sn->ctl, &m, &e);
+			if (got <= 0) {
+				r = nlab_error_set(err, 0, "node %s (%s:%d): its init exited unexpectedly%s%s",
+						   sn->tn->name, topo_file(s), sn->tn->pos.line, e ? ": " : "",
+						   e ? e->msg : "");
+				nlab_error_free(&e);
+				break;
+			}
+			sn->replied = true;
+			if (m.type == PROTO_SETUP_FAILED) {
+				r = nlab_error_set(err, 0, "node %s (%s:%d): setup failed: %s", sn->tn->name,
+						   topo_file(s), sn->tn->pos.line, m.text);
+				break;
+			}
+			if (fn && fn(s, sn, &m, err) < 0)
+				r = -1;
+		}
+		if (r < 0)
+			break;
+	}
+	free(p);
+	free(map);
+	return r;
+}
+
+static bool want_all(const struct sup *s, const struct sup_node *sn)
+{
+	(void)s;
+	(void)sn;
+	return true;
+}
+
+static bool has_cmd(const struct sup *s, const struct sup_node *sn, enum plan_op_kind kind)
+{
+	const struct plan_node_ops *no = &s->plan.nodes[sn->index];
+
+	for (size_t i = no->cmds; i < no->cmds + no->ncmds; i++)
+		if (s->plan.ops[i].kind == kind)
+			return true;
+	return false;
+}
+
+static bool want_exec(const struct sup *s, const struct sup_node *sn)
+{
+	return has_cmd(s, sn, OP_EXEC);
+}
+
+static bool want_run(const struct sup *s, const struct sup_node *sn)
+{
+	return has_cmd(s, sn, OP_RUN);
+}
+
+static int bad_message(const struct sup_node *sn, const struct proto_msg *m, nlab_error **err)
+{
+	return nlab_error_set(err, EPROTO, "node %s: unexpected message %s", sn->tn->name, proto_type_name(m->type));
+}
+
+static int init_ready(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err)
+{
+	struct state_node *stn = &s->st.nodes[sn - s->nodes];
+
+	if (m->type != PROTO_READY)
+		return bad_message(sn, m, err);
+	if (m->a[0]) {
+		stn->has_user = true;
+		stn->uid = (uint32_t)m->a[1];
+		stn->gid = (uint32_t)m->a[2];
+	}
+	sn->netns_fd = nlab_netns_open_pid(sn->pid, err);
+	if (sn->netns_fd < 0)
+		return nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, topo_file(s), sn->tn->pos.line);
+	return 0;
+}
+
+int nodes_wait_ready(struct sup *s, nlab_error **err)
+{
+	return collect(s, want_all, init_ready, 30000, err);
+}
+
+/* The plan's command of node sn at op index `idx`, or NULL. */
+static const struct topo_cmd *cmd_at(const struct sup *s, const struct sup_node *sn, int64_t idx)
+{
+	const struct plan_node_ops *no = &s->plan.nodes[sn->index];
+
+	if (idx < (int64_t)no->cmds || idx >= (int64_t)(no->cmds + no->ncmds))
+		return NULL;
+	return s->plan.ops[idx].cmd;
+}
+
+/* The last lines a failed command wrote, for the error message. */
+static char *log_tail(struct sup *s, const struct sup_node *sn, off_t from)
+{
+	char path[4200];
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, sn->tn->name);
+	cleanup_free char *all = read_file(path, 1 << 20, &len);
+	if (!all || (size_t)from > len)
+		return strdup("");
+	char *text = all + from;
+	size_t tl = len - (size_t)from;
+	/* Keep the last 10 lines, at most 2000 bytes. */
+	int lines = 0;
+	size_t start = tl;
+	while (start > 0 && tl - start < 2000) {
+		if (text[start - 1] == '\n' && start != tl && ++lines >= 10)
+			break;
+		start--;
+	}
+	char *out = NULL;
+	if (asprintf(&out, "%.*s", (int)(tl - start), text + start) < 0)
+		return NULL;
+	return out;
+}
+
+static int exec_reply(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err)
+{
+	if (m->type == PROTO_EXEC_DONE)
+		return 0;
+	const struct topo_cmd *c = m->type == PROTO_EXEC_FAILED ? cmd_at(s, sn, m->a[0]) : NULL;
+	if (!c)
+		return bad_message(sn, m, err);
+	int wstatus = (int)m->a[1];
+	cleanup_free char *tail = log_tail(s, sn, (off_t)m->a[2]);
+	char how[64];
+	if (WIFEXITED(wstatus))
+		snprintf(how, sizeof(how), "exit code %d", WEXITSTATUS(wstatus));
+	else
+		snprintf(how, sizeof(how), "signal %d (%s)", WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+	return nlab_error_set(err, 0, "node %s (%s:%d): exec '%s' failed with %s%s%s", sn->tn->name, topo_file(s),
+			      c->pos.line, c->text, how, tail && *tail ? "; its output ends with:\n" : "",
+			      tail ? tail : "");
+}
+
+static int run_reply(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err)
+{
+	if (m->type == PROTO_RUN_STARTED)
+		return 0;
+	const struct topo_cmd *c = m->type == PROTO_RUN_FAILED ? cmd_at(s, sn, m->a[0]) : NULL;
+	if (!c)
+		return bad_message(sn, m, err);
+	return nlab_error_set(err, (int)m->a[1], "node %s (%s:%d): cannot start run '%s'", sn->tn->name,
+			      topo_file(s), c->pos.line, c->text);
+}
+
+static void send_all(struct sup *s, bool (*want)(const struct sup *, const struct sup_node *), enum proto_type t)
+{
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (want(s, &s->nodes[i]))
+			proto_send(s->nodes[i].ctl, t, 0, 0, 0, NULL);
+}
+
+int nodes_run_commands(struct sup *s, nlab_error **err)
+{
+	send_all(s, want_exec, PROTO_DO_EXEC);
+	if (collect(s, want_exec, exec_reply, 0, err) < 0)
+		return -1;
+	send_all(s, want_run, PROTO_DO_RUN);
+	return collect(s, want_run, run_reply, 30000, err);
+}
+
+/* ---- stopping ------------------------------------------------------- */
+
+void nodes_stop(struct sup *s)
+{
+	int64_t deadline = now_ms() + s->o->grace_ms + 2000;
+
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (s->nodes[i].pid > 0 && !s->nodes[i].exited)
+			proto_send(s->nodes[i].ctl, PROTO_STOP, 0, 0, 0, NULL);
+	for (size_t i = 0; i < s->nnodes; i++) {
+		struct sup_node *sn = &s->nodes[i];
+		if (sn->pid <= 0 || sn->exited)
+			continue;
+		int64_t left = deadline - now_ms();
+		struct pollfd p = { .fd = sn->pidfd, .events = POLLIN };
+		if (left <= 0 || poll(&p, 1, (int)(left > 0 ? left : 0)) == 0)
+			syscall(SYS_pidfd_send_signal, sn->pidfd, SIGKILL, NULL, 0);
+		TEMP_FAILURE_RETRY(waitpid(sn->pid, NULL, 0));
+		sn->exited = true;
+	}
+}
+
+void nodes_reaped(struct sup *s, pid_t pid, int status)
+{
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (s->nodes[i].pid == pid) {
+			s->nodes[i].exited = true;
+			fprintf(stderr, "netlab: node %s: init exited (status %d)\n", s->nodes[i].tn->name, status);
+		}
+}

@@ -1,0 +1,77 @@
+/* The supervisor's own state, shared by its files (private to
+ * src/supervisor/):
+ *   supervisor.c  main: the setup sequence, the wait loop, teardown
+ *   nodes.c       making nodes and talking to their inits
+ *   apply.c       performing the plan's links/configure/host sections
+ *   host.c        what is done in the starting namespace, journaled first
+ *   hosts.c       the lab's /etc/hosts */
+#ifndef NETLAB_SUPERVISOR_SUP_H
+#define NETLAB_SUPERVISOR_SUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lab/state.h"
+#include "net/nlsock.h"
+#include "node/cgroup.h"
+#include "plan/plan.h"
+#include "supervisor/supervisor.h"
+
+struct init_arg;
+
+struct sup_node {
+	const struct topo_node *tn;
+	size_t index;           /* in topology.nodes */
+	pid_t pid;
+	int pidfd;
+	int netns_fd;
+	int ctl;                /* SOCK_SEQPACKET to its init (proto/proto.h) */
+	bool exited, replied;
+	uint32_t uid_base, gid_base;    /* user namespace slot */
+	struct proc_id init_id;
+	char **cgroups;                 /* its cgroup directories */
+	size_t ncgroups;
+};
+
+struct sup {
+	const struct topology *t;
+	const struct sup_options *o;
+	char dir[4096];
+	char alternatives[4200];        /* the lab's /etc/alternatives copy, or "" */
+	struct plan plan;
+	int host_netns;
+	struct nlab_nl *host_nl, *lab_nl;
+	struct sup_node *nodes;
+	size_t nnodes;
+	struct sup_node **by_index;     /* topology node index -> node, NULL for host */
+	struct lab_state st;
+	struct cgroup_lab cg;
+	char phases[512];               /* "name=ms ..." for `up --timing` */
+	size_t phases_len;
+	int64_t phase_t0;
+	struct init_arg *init_args;     /* per node, inherited by the inits */
+};
+
+/* supervisor.c */
+void sup_progress(struct sup *s, const char *phase, size_t done, size_t total);
+void sup_phase_done(struct sup *s, const char *name);
+
+/* nodes.c */
+int nodes_prepare(struct sup *s, nlab_error **err);    /* ID slots, cgroups */
+int nodes_start(struct sup *s, nlab_error **err);      /* PLAN_SEC_NODES */
+int nodes_wait_ready(struct sup *s, nlab_error **err);
+int nodes_run_commands(struct sup *s, nlab_error **err); /* PLAN_SEC_COMMANDS */
+void nodes_stop(struct sup *s);
+void nodes_reaped(struct sup *s, pid_t pid, int status);
+
+/* apply.c: ops[sec[from]] .. ops[sec[to]] */
+int apply_section(struct sup *s, enum plan_section sec, nlab_error **err);
+
+/* host.c: journal first, then do (called by apply.c for PLAN_NS_HOST) */
+int host_link_up(struct sup *s, const struct plan_op *op, nlab_error **err);
+int host_sysctl(struct sup *s, const struct plan_op *op, nlab_error **err);
+int host_rules(struct sup *s, const struct plan_op *ops, size_t n, nlab_error **err);
+int host_resolve_ifindex(struct sup *s, const char *ifname, nlab_error **err);
+
+#endif
