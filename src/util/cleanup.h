@@ -18,7 +18,7 @@ static inline void cleanup_freep(void *p)
 static inline void cleanup_closep(int *fd)
 {
 	/* errno is only written back when close() changed it: a write to
-	 * it is a write to a page a node init may share (runtime/spawn.h). */
+	 * it is a write to a page a node init may share (node/spawn.h). */
 	if (*fd >= 0) {
 		int saved = errno;
 		if (close(*fd) < 0)

@@ -1,4 +1,4 @@
-/* Integration tests of src/runtime/spawn.c: real nodes (user, net, UTS,
+/* Integration tests of src/node/spawn.c: real nodes (user, net, UTS,
  * mount, PID, IPC, cgroup and time namespaces) made by the spawner.
  *
  * `make integration` runs this as root inside `unshare --net --mount`.

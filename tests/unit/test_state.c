@@ -1,4 +1,4 @@
-/* Unit tests of the lab state files (src/runtime/state.c): state.json and
+/* Unit tests of the lab state files (src/lab/state.c): state.json and
  * its nodes.idx, in a temporary NETLAB_RUN_DIR. */
 #include <errno.h>
 #include <setjmp.h>
