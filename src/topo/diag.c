@@ -5,10 +5,11 @@
 #include <string.h>
 
 #include "topo/model.h"
+#include "util/vec.h"
 
 int diag_range_add(struct diags *d, const char *label)
 {
-	char **slot = topo_vec_push((void **)&d->ranges, &d->nranges, &d->rangecap, sizeof(*d->ranges));
+	char **slot = vec_push((void **)&d->ranges, &d->nranges, &d->rangecap, sizeof(*d->ranges));
 
 	if (!slot)
 		return 0;
@@ -25,7 +26,7 @@ static struct diag_bucket *bucket_for(struct diags *d, struct topo_pos pos)
 		if (b->range == pos.range && b->line == pos.line && b->col == pos.col)
 			return b;
 	}
-	struct diag_bucket *b = topo_vec_push((void **)&d->buckets, &d->nbuckets, &d->bucketcap, sizeof(*d->buckets));
+	struct diag_bucket *b = vec_push((void **)&d->buckets, &d->nbuckets, &d->bucketcap, sizeof(*d->buckets));
 	if (b) {
 		b->range = pos.range;
 		b->line = pos.line;
@@ -68,7 +69,7 @@ void diag_add(struct diags *d, enum diag_level level, struct topo_pos pos, const
 		free(msg);
 		msg = full;
 	}
-	g = topo_vec_push((void **)&d->v, &d->n, &d->cap, sizeof(*d->v));
+	g = vec_push((void **)&d->v, &d->n, &d->cap, sizeof(*d->v));
 	if (!g || !msg) {
 		free(msg);
 		return;

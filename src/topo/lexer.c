@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "util/strutil.h"
+#include "util/vec.h"
 
 static struct topo_pos pos_at(const char *line, size_t byte, int lineno)
 {
@@ -91,7 +92,7 @@ static int ll_append(struct logical_line *ll, const char *s, size_t n)
 
 static struct tok *ll_push_tok(struct logical_line *ll)
 {
-	return topo_vec_push((void **)&ll->toks, &ll->ntoks, &ll->tokcap, sizeof(*ll->toks));
+	return vec_push((void **)&ll->toks, &ll->ntoks, &ll->tokcap, sizeof(*ll->toks));
 }
 
 static void ll_reset(struct logical_line *ll)

@@ -21,21 +21,6 @@ struct topo_name_index {
 	size_t nnodes, nswitches;
 };
 
-void *topo_vec_push(void **v, size_t *n, size_t *cap, size_t elem)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 4;
-		void *nv = realloc(*v, nc * elem);
-		if (!nv)
-			return NULL;
-		*v = nv;
-		*cap = nc;
-	}
-	void *p = (char *)*v + (*n)++ * elem;
-	memset(p, 0, elem);
-	return p;
-}
-
 static void kv_free(struct topo_kv *kv, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/vec.h"
+
 #define NLAB_IFNAMSIZ 16        /* IFNAMSIZ: 15 bytes + NUL */
 #define NLAB_NAME_MAX 32        /* node, switch and lab names */
 
@@ -90,8 +92,6 @@ struct topo_fw_rule {
 
 struct topo_name_index;
 
-#define TOPO_VEC(T) struct { T *v; size_t n, cap; }
-
 /* `mount SRC DST [ro]` (bind) or `tmpfs DST [SIZE]`. */
 struct topo_mount {
 	bool tmpfs;
@@ -115,16 +115,16 @@ struct topo_node {
 	bool is_host;                   /* the reserved `node host` block */
 	char *hostname;                 /* NULL = node name */
 	bool forward;
-	TOPO_VEC(struct topo_ipaddr) addrs;
-	TOPO_VEC(struct topo_route) routes;
-	TOPO_VEC(struct topo_kv) sysctls;
-	TOPO_VEC(struct topo_kv) envs;
-	TOPO_VEC(struct topo_cmd) cmds;
-	TOPO_VEC(struct topo_nat) nats;
-	TOPO_VEC(struct topo_fw_rule) fw;
+	VEC(struct topo_ipaddr) addrs;
+	VEC(struct topo_route) routes;
+	VEC(struct topo_kv) sysctls;
+	VEC(struct topo_kv) envs;
+	VEC(struct topo_cmd) cmds;
+	VEC(struct topo_nat) nats;
+	VEC(struct topo_fw_rule) fw;
 	/* Interfaces created by links, filled by the validator (index into
 	 * topology.links, and which end). */
-	TOPO_VEC(struct topo_iface) ifaces;
+	VEC(struct topo_iface) ifaces;
 	bool broken_links;              /* a link naming this node failed to parse */
 	/* Isolation (docs/isolation.md). */
 	bool userns_off;                /* `userns off`: node root is host root */
@@ -135,7 +135,7 @@ struct topo_node {
 	struct topo_pos user_pos;
 	char *rootfs;                   /* absolute host directory, NULL = host's / */
 	struct topo_pos rootfs_pos;
-	TOPO_VEC(struct topo_mount) mounts;
+	VEC(struct topo_mount) mounts;
 	bool has_boottime, has_monotonic;
 	int64_t boottime_s, monotonic_s; /* the clock's value when the node starts */
 	struct topo_pos boottime_pos, monotonic_pos;
@@ -179,12 +179,12 @@ struct topology {
 	bool name_explicit;
 	struct topo_pos name_pos;
 	bool userns_off;                /* `lab NAME userns off`: for every node */
-	TOPO_VEC(struct topo_node) nodes;   /* includes `host` when present */
-	TOPO_VEC(struct topo_switch) switches;
-	TOPO_VEC(struct topo_link) links;
+	VEC(struct topo_node) nodes;    /* includes `host` when present */
+	VEC(struct topo_switch) switches;
+	VEC(struct topo_link) links;
 	/* Names whose declaration had a parse error: references to them are
 	 * not reported again as "undefined". */
-	TOPO_VEC(char *) broken_names;
+	VEC(char *) broken_names;
 	/* Source lines kept for diagnostics. */
 	char **lines;
 	size_t nlines;
@@ -192,11 +192,6 @@ struct topology {
 	 * are looked up: ranged files have thousands of names. */
 	struct topo_name_index *index;
 };
-
-/* Grow a TOPO_VEC by one zeroed element and return a pointer to it, or
- * NULL when out of memory. */
-#define TOPO_VEC_PUSH(vec) ((__typeof__((vec).v))topo_vec_push((void **)&(vec).v, &(vec).n, &(vec).cap, sizeof(*(vec).v)))
-void *topo_vec_push(void **v, size_t *n, size_t *cap, size_t elem);
 
 void topo_free(struct topology *t);
 struct topo_node *topo_find_node(const struct topology *t, const char *name);

@@ -209,7 +209,7 @@ static bool name_taken(struct parser *p, const struct tok *tk)
 
 static void remember_broken(struct parser *p, const char *name)
 {
-	char **slot = TOPO_VEC_PUSH(p->t->broken_names);
+	char **slot = VEC_PUSH(p->t->broken_names);
 
 	if (slot)
 		*slot = strdup(name);
@@ -248,7 +248,7 @@ static void st_switch(struct parser *p)
 	}
 	if (name_taken(p, n))
 		return;
-	s = TOPO_VEC_PUSH(p->t->switches);
+	s = VEC_PUSH(p->t->switches);
 	if (!s)
 		return;
 	s->name = strdup(n->text);
@@ -268,7 +268,7 @@ static void st_node(struct parser *p)
 	}
 	if (name_taken(p, n))
 		return;
-	node = TOPO_VEC_PUSH(p->t->nodes);
+	node = VEC_PUSH(p->t->nodes);
 	if (!node)
 		return;
 	node->name = strdup(n->text);
@@ -303,7 +303,7 @@ static bool parse_end(struct parser *p, const struct tok *tk, struct topo_end *e
 
 static void st_link(struct parser *p)
 {
-	struct topo_link *l = TOPO_VEC_PUSH(p->t->links);
+	struct topo_link *l = VEC_PUSH(p->t->links);
 	int i;
 
 	if (!l)
@@ -374,7 +374,7 @@ static void st_ip(struct parser *p)
 		return;
 	}
 	a.pos = TOK(2)->pos;
-	struct topo_ipaddr *slot = TOPO_VEC_PUSH(n->addrs);
+	struct topo_ipaddr *slot = VEC_PUSH(n->addrs);
 	if (slot)
 		*slot = a;
 }
@@ -448,7 +448,7 @@ static void st_route(struct parser *p)
 	}
 	if (!r.dst.family)
 		r.dst.family = AF_INET;
-	struct topo_route *slot = TOPO_VEC_PUSH(n->routes);
+	struct topo_route *slot = VEC_PUSH(n->routes);
 	if (slot)
 		*slot = r;
 }
@@ -489,7 +489,7 @@ static void st_sysctl(struct parser *p)
 		diag_error(p->d, k->pos, "sysctl '%s' has an empty value", key);
 		return;
 	}
-	struct topo_kv *kv = TOPO_VEC_PUSH(n->sysctls);
+	struct topo_kv *kv = VEC_PUSH(n->sysctls);
 	if (!kv)
 		return;
 	kv->key = steal_ptr(&key);
@@ -533,7 +533,7 @@ static void st_env(struct parser *p)
 		diag_error(p->d, t->pos, "env needs NAME=VALUE with NAME made of letters, digits and '_', e.g. env GREETING=hello");
 		return;
 	}
-	struct topo_kv *kv = TOPO_VEC_PUSH(n->envs);
+	struct topo_kv *kv = VEC_PUSH(n->envs);
 	if (!kv)
 		return;
 	kv->key = strndup(t->text, klen);
@@ -544,7 +544,7 @@ static void st_env(struct parser *p)
 static void st_cmd(struct parser *p)
 {
 	struct topo_node *n = cur_node(p);
-	struct topo_cmd *c = TOPO_VEC_PUSH(n->cmds);
+	struct topo_cmd *c = VEC_PUSH(n->cmds);
 
 	if (!c)
 		return;
@@ -624,7 +624,7 @@ static void st_nat(struct parser *p)
 		parse_choice(p->d, TOK(1)->pos, "nat kind", "kinds", kind, kinds, 3);
 		return;
 	}
-	struct topo_nat *slot = TOPO_VEC_PUSH(n->nats);
+	struct topo_nat *slot = VEC_PUSH(n->nats);
 	if (slot)
 		*slot = nat;
 }
@@ -695,7 +695,7 @@ static void st_firewall(struct parser *p)
 		return;
 	}
 push:;
-	struct topo_fw_rule *slot = TOPO_VEC_PUSH(n->fw);
+	struct topo_fw_rule *slot = VEC_PUSH(n->fw);
 	if (slot)
 		*slot = r;
 }
@@ -819,7 +819,7 @@ static void st_mount(struct parser *p)
 	m.src = strdup(TOK(1)->text);
 	m.dst = strdup(TOK(2)->text);
 	m.dst_pos = TOK(2)->pos;
-	struct topo_mount *slot = TOPO_VEC_PUSH(n->mounts);
+	struct topo_mount *slot = VEC_PUSH(n->mounts);
 	if (slot)
 		*slot = m;
 	else {
@@ -839,7 +839,7 @@ static void st_tmpfs(struct parser *p)
 		return;
 	m.dst = strdup(TOK(1)->text);
 	m.dst_pos = TOK(1)->pos;
-	struct topo_mount *slot = TOPO_VEC_PUSH(n->mounts);
+	struct topo_mount *slot = VEC_PUSH(n->mounts);
 	if (slot)
 		*slot = m;
 	else

@@ -23,7 +23,7 @@ static struct topo_node *ensure_host(struct topology *t, struct topo_pos pos)
 
 	if (h)
 		return h;
-	h = TOPO_VEC_PUSH(t->nodes);
+	h = VEC_PUSH(t->nodes);
 	if (!h)
 		return NULL;
 	h->name = strdup("host");
@@ -91,7 +91,7 @@ static bool resolve_end(struct topology *t, struct diags *d, size_t li, int whic
 		diag_note(d, ol->pos, "%s is first linked here", lbl);
 		return false;
 	}
-	struct topo_iface *ifc = TOPO_VEC_PUSH(n->ifaces);
+	struct topo_iface *ifc = VEC_PUSH(n->ifaces);
 	if (!ifc)
 		return false;
 	memcpy(ifc->ifname, e->ifname, sizeof(ifc->ifname));
