@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "util/strutil.h"
-#include "util/vec.h"
 
 static struct topo_pos pos_at(const char *line, size_t byte, int lineno)
 {
@@ -35,40 +34,26 @@ static bool check_line(const char *p, size_t len, int lineno, struct diags *d)
 	return true;
 }
 
-int lexer_init(struct lexer *lx, const char *data, size_t len, struct diags *d)
+int lexer_init(struct lexer *lx, struct topo_source *src, const char *data, size_t len, struct diags *d)
 {
-	size_t cap = 0;
-
 	memset(lx, 0, sizeof(*lx));
+	lx->src = src;
 	lx->d = d;
 	for (size_t off = 0; off < len;) {
 		const char *nl = memchr(data + off, '\n', len - off);
 		size_t l = nl ? (size_t)(nl - (data + off)) : len - off;
-		int lineno = (int)lx->nlines + 1;
-		char *copy;
+		int lineno = (int)lx->bad.n + 1;
 
 		if (l > 0 && data[off + l - 1] == '\r')
 			l--; /* tolerate CRLF files written on other systems */
-		if (lx->nlines == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **nv = realloc(lx->lines, cap * sizeof(*nv));
-			if (!nv)
-				return -1;
-			lx->lines = nv;
-			bool *nb = realloc(lx->bad, cap * sizeof(*nb));
-			if (!nb)
-				return -1;
-			lx->bad = nb;
-		}
-		bool ok = check_line(data + off, l, lineno, d);
+		bool *bad = VEC_PUSH(lx->bad);
+		if (!bad)
+			return -1;
+		*bad = !check_line(data + off, l, lineno, d);
 		/* Keep a display copy even of a bad line (cut at 4096 bytes
 		 * and at any NUL) so the caret can point into it. */
-		size_t shown = l > TOPO_MAX_LINE ? TOPO_MAX_LINE : l;
-		copy = strndup(data + off, shown);
-		if (!copy)
+		if (topo_source_add_line(src, data + off, l > TOPO_MAX_LINE ? TOPO_MAX_LINE : l) < 0)
 			return -1;
-		lx->bad[lx->nlines] = !ok;
-		lx->lines[lx->nlines++] = copy;
 		off += (nl ? (size_t)(nl - (data + off)) + 1 : len - off);
 	}
 	return 0;
@@ -121,10 +106,10 @@ static bool is_space(char c)
 int lexer_next(struct lexer *lx, struct logical_line *ll)
 {
 	ll_reset(ll);
-	while (lx->next < lx->nlines) {
+	while (lx->next < lx->bad.n) {
 		int lineno = (int)lx->next + 1;
-		bool bad = lx->bad[lx->next];
-		const char *line = lx->lines[lx->next++];
+		bool bad = lx->bad.v[lx->next];
+		const char *line = lx->src->lines.v[lx->next++];
 		size_t len = bad ? 0 : strlen(line);
 		size_t base = ll->len;
 		bool comment = false, open_quote = false;
@@ -207,18 +192,9 @@ char *logical_line_rest(const struct logical_line *ll, size_t from)
 	return strndup(ll->buf + s, e - s);
 }
 
-void lexer_free_lines(char **lines, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(lines[i]);
-	free(lines);
-}
-
 void lexer_free(struct lexer *lx)
 {
-	lexer_free_lines(lx->lines, lx->nlines);
-	free(lx->bad);
-	lx->lines = NULL;
-	lx->bad = NULL;
-	lx->nlines = 0;
+	free(lx->bad.v);
+	memset(&lx->bad, 0, sizeof(lx->bad));
+	lx->src = NULL;
 }

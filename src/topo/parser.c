@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "topo/addr.h"
+#include "topo/broken.h"
 #include "topo/lexer.h"
 #include "topo/parse_util.h"
 #include "topo/range.h"
@@ -24,6 +25,7 @@
 struct parser {
 	struct topology *t;
 	struct diags *d;
+	struct topo_broken *broken;     /* what failed, for the validator */
 	ssize_t node;           /* index of the open node block, -1 if none,
 				 * NODE_BROKEN inside a block whose header failed,
 				 * RANGE_BLOCK inside a `node NAME[A..B]` block */
@@ -207,14 +209,6 @@ static bool name_taken(struct parser *p, const struct tok *tk)
 	return true;
 }
 
-static void remember_broken(struct parser *p, const char *name)
-{
-	char **slot = VEC_PUSH(p->t->broken_names);
-
-	if (slot)
-		*slot = strdup(name);
-}
-
 static void st_switch(struct parser *p)
 {
 	const struct tok *n = TOK(1);
@@ -239,7 +233,7 @@ static void st_switch(struct parser *p)
 		}
 	}
 	if (!check_object_name(p, n, "switch")) {
-		remember_broken(p, n->text);
+		topo_broken_add_name(p->broken, n->text);
 		return;
 	}
 	if (strcmp(n->text, "host") == 0) {
@@ -263,7 +257,7 @@ static void st_node(struct parser *p)
 
 	p->node = NODE_BROKEN;
 	if (!check_object_name(p, n, "node")) {
-		remember_broken(p, n->text);
+		topo_broken_add_name(p->broken, n->text);
 		return;
 	}
 	if (name_taken(p, n))
@@ -357,7 +351,8 @@ static void st_link(struct parser *p)
 		diag_error(p->d, l->jitter_pos, "'jitter' needs a 'delay' on the same link");
 		ok = false;
 	}
-	l->broken = !ok;
+	if (!ok)
+		topo_broken_mark_link(p->broken, (size_t)(l - p->t->links.v));
 }
 
 static void st_ip(struct parser *p)
@@ -967,7 +962,7 @@ struct name_range {
 	size_t tok;                     /* token index in the statement */
 	struct topo_range raw, text;    /* span in the word as written / unquoted */
 	char *label;                    /* "h[1..10]" */
-	char *pattern;                  /* "h[]": names it makes, for remember_broken */
+	char *pattern;                  /* "h[]": names it makes, for p->broken */
 };
 
 static void name_range_free(struct name_range *nr)
@@ -1152,13 +1147,13 @@ static void range_broken(struct parser *p, const struct name_range *nr, bool lin
 	if (!nr->pattern)
 		return;
 	if (!link) {
-		remember_broken(p, nr->pattern);
+		topo_broken_add_name(p->broken, nr->pattern);
 		return;
 	}
 	for (size_t k = 0; k < p->t->nodes.n; k++)
 		if (topo_range_pattern_match(nr->pattern, p->t->nodes.v[k].name))
-			p->t->nodes.v[k].broken_links = true;
-	remember_broken(p, nr->pattern);
+			topo_broken_mark_node(p->broken, k);
+	topo_broken_add_name(p->broken, nr->pattern);
 }
 
 static void expand_node_or_switch(struct parser *p, const struct keyword *kw, struct name_range *nr)
@@ -1302,13 +1297,13 @@ static void run_statement(struct parser *p, const struct keyword *kw)
 	if (stray_expression(p, kw)) {
 		if (kw->fn == st_node) {
 			p->node = NODE_BROKEN;
-			remember_broken(p, TOK(1)->text);
+			topo_broken_add_name(p->broken, TOK(1)->text);
 		} else if (kw->fn == st_switch) {
-			remember_broken(p, TOK(1)->text);
+			topo_broken_add_name(p->broken, TOK(1)->text);
 		} else if (kw->fn == st_link) {
 			kw->fn(p); /* keeps the nodes it names from cascading */
 			if (p->t->links.n)
-				p->t->links.v[p->t->links.n - 1].broken = true;
+				topo_broken_mark_link(p->broken, p->t->links.n - 1);
 		}
 		return;
 	}
@@ -1357,60 +1352,35 @@ static void parse_statement(struct parser *p)
 	run_statement(p, kw);
 }
 
-int topo_lab_name_valid(const char *name)
+int topo_parse_buffer(struct topo_source *src, const char *buf, size_t len, struct topology **out,
+		      struct topo_broken **broken, struct diags *d)
 {
-	size_t len = strlen(name);
-
-	if (len == 0 || len > NLAB_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!(islower((unsigned char)name[i]) || isdigit((unsigned char)name[i]) || name[i] == '-'))
-			return 0;
-	return 1;
-}
-
-void topo_default_lab_name(const char *path, char *buf, size_t len)
-{
-	const char *base = strrchr(path, '/');
-	size_t o = 0;
-
-	base = base ? base + 1 : path;
-	for (const char *s = base; *s && o + 1 < len && o < NLAB_NAME_MAX; s++) {
-		if (strcmp(s, ".topo") == 0)
-			break;
-		unsigned char c = (unsigned char)*s;
-		if ((c & 0xC0) == 0x80)
-			continue; /* rest of a multibyte character: one '-' for it */
-		buf[o++] = isalnum(c) && c < 0x80 ? (char)tolower(c) : '-';
-	}
-	if (o == 0 && len > 3)
-		o = (size_t)snprintf(buf, len, "lab");
-	buf[o] = '\0';
-}
-
-int topo_parse_buffer(const char *file, const char *buf, size_t len, struct topology **out, struct diags *d)
-{
-	struct topology *t = calloc(1, sizeof(*t));
+	struct topology *t;
 	struct logical_line ll = { 0 };
 	struct lexer lx;
-	struct parser p = { .t = t, .d = d, .node = -1, .ll = &ll, .src = &ll };
+	struct parser p = { .d = d, .node = -1, .ll = &ll, .src = &ll };
 	char name[NLAB_NAME_MAX + 1];
 	size_t errors_before = d->nerrors;
 	int r;
 
-	*out = t;
+	*out = NULL;
+	if (broken)
+		*broken = NULL;
+	if (!src)
+		return -1;
+	t = p.t = *out = calloc(1, sizeof(*t));
 	if (!t)
 		return -1;
-	t->file = strdup(file);
-	topo_default_lab_name(file, name, sizeof(name));
+	p.broken = topo_broken_new();
+	t->file = strdup(src->file);
+	topo_default_lab_name(src->file, name, sizeof(name));
 	t->name = strdup(name);
-	if (lexer_init(&lx, buf, len, d) < 0) {
+	if (lexer_init(&lx, src, buf, len, d) < 0) {
 		lexer_free(&lx);
+		topo_broken_free(p.broken);
 		diag_error(d, ((struct topo_pos){ .line = 0 }), "out of memory");
 		return -1;
 	}
-	t->lines = lx.lines;
-	t->nlines = lx.nlines;
 	while ((r = lexer_next(&lx, &ll)) > 0)
 		parse_statement(&p);
 	logical_line_free(&ll);
@@ -1418,24 +1388,28 @@ int topo_parse_buffer(const char *file, const char *buf, size_t len, struct topo
 	free(p.x.toks);
 	topo_sbuf_free(&p.xb);
 	close_block(&p);
-	free(lx.bad); /* the lines themselves now belong to the topology */
+	lexer_free(&lx);
 	if (r < 0)
 		diag_error(d, ((struct topo_pos){ .line = 0 }), "out of memory");
 	if (topo_count_nodes(t) == 0 && d->nerrors == errors_before)
 		diag_error(d, ((struct topo_pos){ .line = 0 }), "%s: a topology needs at least one 'node'",
 			   len == 0 ? "file is empty" : "no nodes defined");
+	if (broken)
+		*broken = p.broken;
+	else
+		topo_broken_free(p.broken);
 	return d->nerrors > errors_before ? -1 : 0;
 }
 
-int topo_load(const char *path, struct topology **out, struct diags *d)
+static int load(const char *path, struct topo_source *src, struct topology **out, struct diags *d)
 {
 	cleanup_close int fd = -1;
 	cleanup_free char *buf = NULL;
+	struct topo_broken *broken = NULL;
 	struct stat st;
 	size_t off = 0;
 	char dirbuf[PATH_MAX];
 
-	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		diag_error(d, ((struct topo_pos){ .line = 0 }), "cannot read topology: %s", strerror(errno));
@@ -1446,8 +1420,8 @@ int topo_load(const char *path, struct topology **out, struct diags *d)
 		return -1;
 	}
 	if ((size_t)st.st_size > TOPO_MAX_FILE) {
-		diag_error(d, ((struct topo_pos){ .line = 0 }), "file is %lld bytes; topology files are limited to 4 MiB",
-			   (long long)st.st_size);
+		diag_error(d, ((struct topo_pos){ .line = 0 }),
+			   "file is %lld bytes; topology files are limited to 4 MiB", (long long)st.st_size);
 		return -1;
 	}
 	buf = malloc((size_t)st.st_size + 1);
@@ -1463,16 +1437,39 @@ int topo_load(const char *path, struct topology **out, struct diags *d)
 			break;
 		off += (size_t)n;
 	}
-	int r = topo_parse_buffer(path, buf, off, out, d);
-	if (!*out)
+	int r = topo_parse_buffer(src, buf, off, out, &broken, d);
+	if (!*out) {
+		topo_broken_free(broken);
 		return -1;
+	}
 	if (realpath(path, dirbuf)) {
 		(*out)->dir = strdup(dirname(dirbuf));
 	}
 	/* Validate even after parse errors so the user sees every mistake
 	 * at once; broken statements are skipped, not reported twice. */
-	if (topo_validate(*out, d) < 0)
+	if (topo_validate(*out, broken, d) < 0)
 		r = -1;
+	topo_broken_free(broken);
 	diag_sort(d);
+	return r;
+}
+
+int topo_load(const char *path, struct topology **out, struct topo_source **srcp, struct diags *d)
+{
+	/* Made before the file is opened: even "cannot read" is printed as
+	 * FILE: error: ..., and the name comes from the source. */
+	struct topo_source *src = topo_source_new(path);
+	int r;
+
+	*out = NULL;
+	if (srcp)
+		*srcp = src;
+	if (!src) {
+		diag_error(d, ((struct topo_pos){ .line = 0 }), "out of memory");
+		return -1;
+	}
+	r = load(path, src, out, d);
+	if (!srcp)
+		topo_source_free(src);
 	return r;
 }
