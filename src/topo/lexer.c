@@ -184,6 +184,46 @@ int lexer_next(struct lexer *lx, struct logical_line *ll)
 	return ll->ntoks > 0 ? 1 : 0;
 }
 
+struct topo_pos tok_text_pos(const struct logical_line *ll, const struct tok *t, size_t off)
+{
+	const char *raw = ll->buf + t->start, *end = ll->buf + t->end;
+	struct topo_pos pos = t->pos;
+	bool inq = false;
+	size_t done = 0;
+
+	/* Columns inside a substituted word do not map back to the source. */
+	if (t->subst)
+		return pos;
+
+	/* Step over quotes before the wanted byte, and over an opening quote
+	 * at it unless the quoted part is empty. */
+	while (raw < end && (done < off || (*raw == '"' && raw + 1 < end && raw[1] != '"'))) {
+		if (*raw == '"') {
+			inq = !inq;
+		} else {
+			if (inq && *raw == '\\' && raw + 1 < end && (raw[1] == '"' || raw[1] == '\\')) {
+				raw++;
+				pos.col++;
+			}
+			done++;
+		}
+		if (((unsigned char)*raw & 0xC0) != 0x80)
+			pos.col++;
+		raw++;
+	}
+	return pos;
+}
+
+struct topo_pos logical_line_end_pos(const struct logical_line *written, const struct logical_line *ll)
+{
+	/* Measured on the words as written, not as expanded. */
+	const struct tok *t = &written->toks[written->ntoks - 1];
+	struct topo_pos pos = ll->toks[ll->ntoks - 1].pos;
+
+	pos.col = t->pos.col + (int)utf8_width(written->buf + t->start, t->end - t->start) + 1;
+	return pos;
+}
+
 char *logical_line_rest(const struct logical_line *ll, size_t from)
 {
 	if (from >= ll->ntoks)

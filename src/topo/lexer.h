@@ -42,6 +42,13 @@ struct lexer {
 int lexer_init(struct lexer *lx, struct topo_source *src, const char *data, size_t len, struct diags *d);
 /* Next logical line with at least one token: 1, or 0 at end of input. */
 int lexer_next(struct lexer *lx, struct logical_line *ll);
+/* Position of byte off of t's unquoted text (t is a word of ll), counting
+ * the quotes and escapes written around it; t's own position when a range
+ * expansion changed the word (its columns no longer map to the source). */
+struct topo_pos tok_text_pos(const struct logical_line *ll, const struct tok *t, size_t off);
+/* Just after the last word of written, in its expansion ll (the same words,
+ * perhaps with other text): where a missing argument belongs. */
+struct topo_pos logical_line_end_pos(const struct logical_line *written, const struct logical_line *ll);
 /* Raw text of tokens [from, ntoks) as written, quotes kept. */
 char *logical_line_rest(const struct logical_line *ll, size_t from);
 void logical_line_free(struct logical_line *ll);
