@@ -107,7 +107,7 @@ fuzz:
 	@mkdir -p build-fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
 		-o build-fuzz/fuzz_parser tests/fuzz/fuzz_parser.c \
-		$(wildcard src/topo/*.c) src/util/error.c src/util/strutil.c
+		$(wildcard src/topo/*.c) src/util/error.c src/util/strutil.c src/util/vec.c
 	@mkdir -p build-fuzz/corpus
 	cp topologies/*.topo tests/corpus/bad/*.topo build-fuzz/corpus/ 2>/dev/null || true
 	build-fuzz/fuzz_parser -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus

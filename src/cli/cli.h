@@ -37,6 +37,9 @@ int cli_resolve_lab(const char *verb, const char *arg, char **lab);
 /* Load and validate FILE, printing diagnostics to stderr.  Returns the
  * topology, or NULL (diagnostics already printed). quiet: no warnings. */
 struct topology *cli_load_topology(const char *file, bool quiet);
+/* The same, and *src (set to NULL first) receives the file's lines for a
+ * verb that quotes statements; free it with topo_source_free(). */
+struct topology *cli_load_topology_source(const char *file, bool quiet, struct topo_source **src);
 void cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

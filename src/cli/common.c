@@ -8,14 +8,17 @@
 #include "lab/lab.h"
 #include "lab/state.h"
 
-struct topology *cli_load_topology(const char *file, bool quiet)
+struct topology *cli_load_topology_source(const char *file, bool quiet, struct topo_source **srcp)
 {
 	struct diags d = { 0 };
 	struct topology *t = NULL;
-	int r = topo_load(file, &t, &d);
+	struct topo_source *src = NULL;
+	int r = topo_load(file, &t, &src, &d);
 
+	if (srcp)
+		*srcp = NULL;
 	if (r < 0 || (!quiet && d.nwarnings)) {
-		diag_print(stderr, &d, file, t ? t->lines : NULL, t ? t->nlines : 0);
+		diag_print(stderr, &d, src);
 		if (r < 0)
 			fprintf(stderr, "%zu error%s, %zu warning%s\n", d.nerrors, d.nerrors == 1 ? "" : "s",
 				d.nwarnings, d.nwarnings == 1 ? "" : "s");
@@ -23,9 +26,18 @@ struct topology *cli_load_topology(const char *file, bool quiet)
 	diag_free(&d);
 	if (r < 0) {
 		topo_free(t);
-		return NULL;
+		t = NULL;
 	}
+	if (srcp && t)
+		*srcp = src;
+	else
+		topo_source_free(src);
 	return t;
+}
+
+struct topology *cli_load_topology(const char *file, bool quiet)
+{
+	return cli_load_topology_source(file, quiet, NULL);
 }
 
 void cli_usage_error(const char *verb, const char *fmt, ...)

@@ -114,7 +114,8 @@ static void print_lab_table(json_object *lab)
 
 /* ---- status LAB --firewall [NODE] ------------------------------------ */
 
-static int print_node_firewall(const char *lab, const struct state_node *sn, const struct topology *t)
+static int print_node_firewall(const char *lab, const struct state_node *sn, const struct topology *t,
+			       const struct topo_source *src)
 {
 	struct lab_fw_rows rows;
 	nlab_error *err = NULL;
@@ -144,8 +145,9 @@ static int print_node_firewall(const char *lab, const struct state_node *sn, con
 			snprintf(where, sizeof(where), "%.40s:%d", base, w->line);
 		else
 			snprintf(where, sizeof(where), "-");
-		if (w->line && t && (size_t)w->line <= t->nlines) {
-			text = t->lines[w->line - 1];
+		const char *stmt = topo_source_line(src, w->line);
+		if (stmt) {
+			text = stmt;
 			while (*text == ' ' || *text == '\t')
 				text++;
 		}
@@ -169,7 +171,8 @@ static int print_firewall(const char *lab, const char *node)
 	}
 	/* The topology file gives each rule its statement text; the rules
 	 * themselves come from the kernel. */
-	struct topology *t = st.topology && *st.topology ? cli_load_topology(st.topology, true) : NULL;
+	struct topo_source *src = NULL;
+	struct topology *t = st.topology && *st.topology ? cli_load_topology_source(st.topology, true, &src) : NULL;
 	bool found = false;
 	for (size_t i = 0; i < st.nnodes; i++) {
 		if (node && strcmp(node, st.nodes[i].name) != 0)
@@ -177,7 +180,7 @@ static int print_firewall(const char *lab, const char *node)
 		found = true;
 		if (i && !node)
 			printf("\n");
-		if (print_node_firewall(lab, &st.nodes[i], t) < 0)
+		if (print_node_firewall(lab, &st.nodes[i], t, src) < 0)
 			r = EXIT_RUNTIME;
 	}
 	if (node && !found) {
@@ -185,6 +188,7 @@ static int print_firewall(const char *lab, const char *node)
 		r = EXIT_RUNTIME;
 	}
 	topo_free(t);
+	topo_source_free(src);
 	state_clear(&st);
 	return r;
 }

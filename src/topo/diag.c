@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "topo/model.h"
+#include "util/vec.h"
 
 int diag_range_add(struct diags *d, const char *label)
 {
-	char **slot = topo_vec_push((void **)&d->ranges, &d->nranges, &d->rangecap, sizeof(*d->ranges));
+	char **slot = vec_push((void **)&d->ranges, &d->nranges, &d->rangecap, sizeof(*d->ranges));
 
 	if (!slot)
 		return 0;
@@ -25,7 +25,7 @@ static struct diag_bucket *bucket_for(struct diags *d, struct topo_pos pos)
 		if (b->range == pos.range && b->line == pos.line && b->col == pos.col)
 			return b;
 	}
-	struct diag_bucket *b = topo_vec_push((void **)&d->buckets, &d->nbuckets, &d->bucketcap, sizeof(*d->buckets));
+	struct diag_bucket *b = vec_push((void **)&d->buckets, &d->nbuckets, &d->bucketcap, sizeof(*d->buckets));
 	if (b) {
 		b->range = pos.range;
 		b->line = pos.line;
@@ -68,7 +68,7 @@ void diag_add(struct diags *d, enum diag_level level, struct topo_pos pos, const
 		free(msg);
 		msg = full;
 	}
-	g = topo_vec_push((void **)&d->v, &d->n, &d->cap, sizeof(*d->v));
+	g = vec_push((void **)&d->v, &d->n, &d->cap, sizeof(*d->v));
 	if (!g || !msg) {
 		free(msg);
 		return;
@@ -125,8 +125,10 @@ static const char *level_name(enum diag_level l)
 	}
 }
 
-void diag_print(FILE *out, const struct diags *d, const char *file, char *const *lines, size_t nlines)
+void diag_print(FILE *out, const struct diags *d, const struct topo_source *src)
 {
+	const char *file = src ? src->file : "?";
+
 	for (size_t i = 0; i < d->n; i++) {
 		const struct diag *g = &d->v[i];
 
@@ -135,13 +137,13 @@ void diag_print(FILE *out, const struct diags *d, const char *file, char *const 
 			continue;
 		}
 		fprintf(out, "%s:%d:%d: %s: %s\n", file, g->pos.line, g->pos.col, level_name(g->level), g->msg);
-		if (!lines || (size_t)g->pos.line > nlines || !lines[g->pos.line - 1])
+		const char *text = topo_source_line(src, g->pos.line);
+		if (!text)
 			continue;
-		const char *src = lines[g->pos.line - 1];
-		fprintf(out, " %5d | %s\n       | ", g->pos.line, src);
+		fprintf(out, " %5d | %s\n       | ", g->pos.line, text);
 		/* Reproduce tabs so the caret lines up whatever the tab width. */
 		int col = 1;
-		for (const char *p = src; *p && col < g->pos.col; p++) {
+		for (const char *p = text; *p && col < g->pos.col; p++) {
 			if (((unsigned char)*p & 0xC0) == 0x80)
 				continue;
 			fputc(*p == '\t' ? '\t' : ' ', out);

@@ -6,7 +6,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "topo/model.h"
+#include "topo/pos.h"
+#include "topo/source.h"
 
 enum diag_level { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE };
 
@@ -51,8 +52,9 @@ void diag_add(struct diags *d, enum diag_level level, struct topo_pos pos, const
 int diag_range_add(struct diags *d, const char *label);
 /* Adds the "N more" notes of bounded ranges, then sorts by position. */
 void diag_sort(struct diags *d);
-/* Print every diagnostic; lines (may be NULL) supply the source excerpt. */
-void diag_print(FILE *out, const struct diags *d, const char *file, char *const *lines, size_t nlines);
+/* Print every diagnostic as FILE:LINE:COL, then the line src holds for it
+ * (when it has one) with a caret under the column. */
+void diag_print(FILE *out, const struct diags *d, const struct topo_source *src);
 void diag_free(struct diags *d);
 
 #endif

@@ -298,8 +298,8 @@ static void layout_compute(const struct topology *t, struct layout *lo)
 		return;
 	for (size_t i = 0; i < nl; i++) {
 		const struct topo_link *l = &t->links.v[i];
-		lo->end[0][i] = l->broken ? -1 : end_vertex(t, &l->a);
-		lo->end[1][i] = l->broken ? -1 : end_vertex(t, &l->b);
+		lo->end[0][i] = end_vertex(t, &l->a);
+		lo->end[1][i] = end_vertex(t, &l->b);
 		if (lo->end[0][i] < 0 || lo->end[1][i] < 0)
 			lo->end[0][i] = lo->end[1][i] = -1;
 	}

@@ -34,40 +34,26 @@ static bool check_line(const char *p, size_t len, int lineno, struct diags *d)
 	return true;
 }
 
-int lexer_init(struct lexer *lx, const char *data, size_t len, struct diags *d)
+int lexer_init(struct lexer *lx, struct topo_source *src, const char *data, size_t len, struct diags *d)
 {
-	size_t cap = 0;
-
 	memset(lx, 0, sizeof(*lx));
+	lx->src = src;
 	lx->d = d;
 	for (size_t off = 0; off < len;) {
 		const char *nl = memchr(data + off, '\n', len - off);
 		size_t l = nl ? (size_t)(nl - (data + off)) : len - off;
-		int lineno = (int)lx->nlines + 1;
-		char *copy;
+		int lineno = (int)lx->bad.n + 1;
 
 		if (l > 0 && data[off + l - 1] == '\r')
 			l--; /* tolerate CRLF files written on other systems */
-		if (lx->nlines == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **nv = realloc(lx->lines, cap * sizeof(*nv));
-			if (!nv)
-				return -1;
-			lx->lines = nv;
-			bool *nb = realloc(lx->bad, cap * sizeof(*nb));
-			if (!nb)
-				return -1;
-			lx->bad = nb;
-		}
-		bool ok = check_line(data + off, l, lineno, d);
+		bool *bad = VEC_PUSH(lx->bad);
+		if (!bad)
+			return -1;
+		*bad = !check_line(data + off, l, lineno, d);
 		/* Keep a display copy even of a bad line (cut at 4096 bytes
 		 * and at any NUL) so the caret can point into it. */
-		size_t shown = l > TOPO_MAX_LINE ? TOPO_MAX_LINE : l;
-		copy = strndup(data + off, shown);
-		if (!copy)
+		if (topo_source_add_line(src, data + off, l > TOPO_MAX_LINE ? TOPO_MAX_LINE : l) < 0)
 			return -1;
-		lx->bad[lx->nlines] = !ok;
-		lx->lines[lx->nlines++] = copy;
 		off += (nl ? (size_t)(nl - (data + off)) + 1 : len - off);
 	}
 	return 0;
@@ -91,7 +77,7 @@ static int ll_append(struct logical_line *ll, const char *s, size_t n)
 
 static struct tok *ll_push_tok(struct logical_line *ll)
 {
-	return topo_vec_push((void **)&ll->toks, &ll->ntoks, &ll->tokcap, sizeof(*ll->toks));
+	return vec_push((void **)&ll->toks, &ll->ntoks, &ll->tokcap, sizeof(*ll->toks));
 }
 
 static void ll_reset(struct logical_line *ll)
@@ -120,10 +106,10 @@ static bool is_space(char c)
 int lexer_next(struct lexer *lx, struct logical_line *ll)
 {
 	ll_reset(ll);
-	while (lx->next < lx->nlines) {
+	while (lx->next < lx->bad.n) {
 		int lineno = (int)lx->next + 1;
-		bool bad = lx->bad[lx->next];
-		const char *line = lx->lines[lx->next++];
+		bool bad = lx->bad.v[lx->next];
+		const char *line = lx->src->lines.v[lx->next++];
 		size_t len = bad ? 0 : strlen(line);
 		size_t base = ll->len;
 		bool comment = false, open_quote = false;
@@ -198,6 +184,46 @@ int lexer_next(struct lexer *lx, struct logical_line *ll)
 	return ll->ntoks > 0 ? 1 : 0;
 }
 
+struct topo_pos tok_text_pos(const struct logical_line *ll, const struct tok *t, size_t off)
+{
+	const char *raw = ll->buf + t->start, *end = ll->buf + t->end;
+	struct topo_pos pos = t->pos;
+	bool inq = false;
+	size_t done = 0;
+
+	/* Columns inside a substituted word do not map back to the source. */
+	if (t->subst)
+		return pos;
+
+	/* Step over quotes before the wanted byte, and over an opening quote
+	 * at it unless the quoted part is empty. */
+	while (raw < end && (done < off || (*raw == '"' && raw + 1 < end && raw[1] != '"'))) {
+		if (*raw == '"') {
+			inq = !inq;
+		} else {
+			if (inq && *raw == '\\' && raw + 1 < end && (raw[1] == '"' || raw[1] == '\\')) {
+				raw++;
+				pos.col++;
+			}
+			done++;
+		}
+		if (((unsigned char)*raw & 0xC0) != 0x80)
+			pos.col++;
+		raw++;
+	}
+	return pos;
+}
+
+struct topo_pos logical_line_end_pos(const struct logical_line *written, const struct logical_line *ll)
+{
+	/* Measured on the words as written, not as expanded. */
+	const struct tok *t = &written->toks[written->ntoks - 1];
+	struct topo_pos pos = ll->toks[ll->ntoks - 1].pos;
+
+	pos.col = t->pos.col + (int)utf8_width(written->buf + t->start, t->end - t->start) + 1;
+	return pos;
+}
+
 char *logical_line_rest(const struct logical_line *ll, size_t from)
 {
 	if (from >= ll->ntoks)
@@ -206,18 +232,9 @@ char *logical_line_rest(const struct logical_line *ll, size_t from)
 	return strndup(ll->buf + s, e - s);
 }
 
-void lexer_free_lines(char **lines, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(lines[i]);
-	free(lines);
-}
-
 void lexer_free(struct lexer *lx)
 {
-	lexer_free_lines(lx->lines, lx->nlines);
-	free(lx->bad);
-	lx->lines = NULL;
-	lx->bad = NULL;
-	lx->nlines = 0;
+	free(lx->bad.v);
+	memset(&lx->bad, 0, sizeof(lx->bad));
+	lx->src = NULL;
 }

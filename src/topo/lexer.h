@@ -7,7 +7,9 @@
 #include <stddef.h>
 
 #include "topo/diag.h"
-#include "topo/model.h"
+#include "topo/pos.h"
+#include "topo/source.h"
+#include "util/vec.h"
 
 #define TOPO_MAX_FILE (4u << 20)
 #define TOPO_MAX_LINE 4096u
@@ -28,23 +30,29 @@ struct logical_line {
 };
 
 struct lexer {
-	char **lines;           /* physical lines as displayed in diagnostics */
-	bool *bad;              /* lines whose bytes were rejected: parsed as empty */
-	size_t nlines;
-	size_t next;            /* next physical line index */
+	struct topo_source *src;        /* the physical lines, as displayed */
+	VEC(bool) bad;                  /* lines whose bytes were rejected: parsed as empty */
+	size_t next;                    /* next physical line index */
 	struct diags *d;
 };
 
-/* Split data into physical lines and check bytes; diagnostics go to d.
- * lines_out receives copies of every line for display (caller frees). */
-int lexer_init(struct lexer *lx, const char *data, size_t len, struct diags *d);
+/* Split data into physical lines, stored in src (empty, owned by the
+ * caller: diagnostics quote it after the lexer is gone), and check their
+ * bytes; diagnostics go to d.  -1 when out of memory. */
+int lexer_init(struct lexer *lx, struct topo_source *src, const char *data, size_t len, struct diags *d);
 /* Next logical line with at least one token: 1, or 0 at end of input. */
 int lexer_next(struct lexer *lx, struct logical_line *ll);
+/* Position of byte off of t's unquoted text (t is a word of ll), counting
+ * the quotes and escapes written around it; t's own position when a range
+ * expansion changed the word (its columns no longer map to the source). */
+struct topo_pos tok_text_pos(const struct logical_line *ll, const struct tok *t, size_t off);
+/* Just after the last word of written, in its expansion ll (the same words,
+ * perhaps with other text): where a missing argument belongs. */
+struct topo_pos logical_line_end_pos(const struct logical_line *written, const struct logical_line *ll);
 /* Raw text of tokens [from, ntoks) as written, quotes kept. */
 char *logical_line_rest(const struct logical_line *ll, size_t from);
 void logical_line_free(struct logical_line *ll);
-void lexer_free_lines(char **lines, size_t n);
-/* Free what lexer_init() allocated (when the lines were not handed on). */
+/* Free what lexer_init() allocated; the source stays with its owner. */
 void lexer_free(struct lexer *lx);
 
 #endif

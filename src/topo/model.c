@@ -1,10 +1,9 @@
 #include "topo/model.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "topo/lexer.h"
-#include "topo/range.h"
 
 /* Open addressing over (kind, index) of every node and switch, filled
  * lazily: the vectors only ever grow, so entries are added for the names
@@ -20,21 +19,6 @@ struct topo_name_index {
 	size_t cap, used;       /* cap is a power of two */
 	size_t nnodes, nswitches;
 };
-
-void *topo_vec_push(void **v, size_t *n, size_t *cap, size_t elem)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 4;
-		void *nv = realloc(*v, nc * elem);
-		if (!nv)
-			return NULL;
-		*v = nv;
-		*cap = nc;
-	}
-	void *p = (char *)*v + (*n)++ * elem;
-	memset(p, 0, elem);
-	return p;
-}
 
 static void kv_free(struct topo_kv *kv, size_t n)
 {
@@ -84,10 +68,6 @@ void topo_free(struct topology *t)
 		free(t->links.v[i].b.name);
 	}
 	free(t->links.v);
-	for (size_t i = 0; i < t->broken_names.n; i++)
-		free(t->broken_names.v[i]);
-	free(t->broken_names.v);
-	lexer_free_lines(t->lines, t->nlines);
 	if (t->index)
 		free(t->index->slots);
 	free(t->index);
@@ -219,15 +199,6 @@ const struct topo_iface *topo_node_iface(const struct topo_node *n, const char *
 	return NULL;
 }
 
-bool topo_name_broken(const struct topology *t, const char *name)
-{
-	for (size_t i = 0; i < t->broken_names.n; i++)
-		if (t->broken_names.v[i] &&
-		    (strcmp(t->broken_names.v[i], name) == 0 || topo_range_pattern_match(t->broken_names.v[i], name)))
-			return true;
-	return false;
-}
-
 size_t topo_count_nodes(const struct topology *t)
 {
 	size_t c = 0;
@@ -255,4 +226,35 @@ const char *topo_chain_name(enum topo_chain c)
 bool topo_node_userns(const struct topology *t, const struct topo_node *n)
 {
 	return !t->userns_off && !n->userns_off;
+}
+
+int topo_lab_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > NLAB_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!(islower((unsigned char)name[i]) || isdigit((unsigned char)name[i]) || name[i] == '-'))
+			return 0;
+	return 1;
+}
+
+void topo_default_lab_name(const char *path, char *buf, size_t len)
+{
+	const char *base = strrchr(path, '/');
+	size_t o = 0;
+
+	base = base ? base + 1 : path;
+	for (const char *s = base; *s && o + 1 < len && o < NLAB_NAME_MAX; s++) {
+		if (strcmp(s, ".topo") == 0)
+			break;
+		unsigned char c = (unsigned char)*s;
+		if ((c & 0xC0) == 0x80)
+			continue; /* rest of a multibyte character: one '-' for it */
+		buf[o++] = isalnum(c) && c < 0x80 ? (char)tolower(c) : '-';
+	}
+	if (o == 0 && len > 3)
+		o = (size_t)snprintf(buf, len, "lab");
+	buf[o] = '\0';
 }

@@ -1,5 +1,7 @@
 /* The in-memory topology: what a .topo file says, after parsing.  Nothing
- * here touches the kernel; the runtime plans from this structure. */
+ * here touches the kernel; the runtime plans from this structure.  It
+ * holds neither source text (topo/source.h) nor what failed to parse
+ * (topo/broken.h): a topology the runtime sees was valid. */
 #ifndef NETLAB_TOPO_MODEL_H
 #define NETLAB_TOPO_MODEL_H
 
@@ -7,15 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "topo/pos.h"
+#include "util/vec.h"
+
 #define NLAB_IFNAMSIZ 16        /* IFNAMSIZ: 15 bytes + NUL */
 #define NLAB_NAME_MAX 32        /* node, switch and lab names */
-
-struct topo_pos {
-	int line;               /* 1-based physical line */
-	int col;                /* 1-based column (in characters) */
-	int range;              /* 0, or which range expanded this (diag_range_add) */
-	int iter;               /* the range's i for this expansion */
-};
 
 struct topo_cidr {
 	int family;             /* AF_INET or AF_INET6 */
@@ -90,8 +88,6 @@ struct topo_fw_rule {
 
 struct topo_name_index;
 
-#define TOPO_VEC(T) struct { T *v; size_t n, cap; }
-
 /* `mount SRC DST [ro]` (bind) or `tmpfs DST [SIZE]`. */
 struct topo_mount {
 	bool tmpfs;
@@ -115,17 +111,16 @@ struct topo_node {
 	bool is_host;                   /* the reserved `node host` block */
 	char *hostname;                 /* NULL = node name */
 	bool forward;
-	TOPO_VEC(struct topo_ipaddr) addrs;
-	TOPO_VEC(struct topo_route) routes;
-	TOPO_VEC(struct topo_kv) sysctls;
-	TOPO_VEC(struct topo_kv) envs;
-	TOPO_VEC(struct topo_cmd) cmds;
-	TOPO_VEC(struct topo_nat) nats;
-	TOPO_VEC(struct topo_fw_rule) fw;
+	VEC(struct topo_ipaddr) addrs;
+	VEC(struct topo_route) routes;
+	VEC(struct topo_kv) sysctls;
+	VEC(struct topo_kv) envs;
+	VEC(struct topo_cmd) cmds;
+	VEC(struct topo_nat) nats;
+	VEC(struct topo_fw_rule) fw;
 	/* Interfaces created by links, filled by the validator (index into
 	 * topology.links, and which end). */
-	TOPO_VEC(struct topo_iface) ifaces;
-	bool broken_links;              /* a link naming this node failed to parse */
+	VEC(struct topo_iface) ifaces;
 	/* Isolation (docs/isolation.md). */
 	bool userns_off;                /* `userns off`: node root is host root */
 	struct topo_pos userns_pos;
@@ -135,7 +130,7 @@ struct topo_node {
 	struct topo_pos user_pos;
 	char *rootfs;                   /* absolute host directory, NULL = host's / */
 	struct topo_pos rootfs_pos;
-	TOPO_VEC(struct topo_mount) mounts;
+	VEC(struct topo_mount) mounts;
 	bool has_boottime, has_monotonic;
 	int64_t boottime_s, monotonic_s; /* the clock's value when the node starts */
 	struct topo_pos boottime_pos, monotonic_pos;
@@ -162,7 +157,6 @@ struct topo_link {
 	uint32_t delay_us, jitter_us;
 	uint32_t loss_ppm;              /* parts per million */
 	struct topo_pos pos, rate_pos, delay_pos, jitter_pos, loss_pos;
-	bool broken;                    /* had a parse error: validation skips it */
 };
 
 struct topo_switch {
@@ -179,36 +173,29 @@ struct topology {
 	bool name_explicit;
 	struct topo_pos name_pos;
 	bool userns_off;                /* `lab NAME userns off`: for every node */
-	TOPO_VEC(struct topo_node) nodes;   /* includes `host` when present */
-	TOPO_VEC(struct topo_switch) switches;
-	TOPO_VEC(struct topo_link) links;
-	/* Names whose declaration had a parse error: references to them are
-	 * not reported again as "undefined". */
-	TOPO_VEC(char *) broken_names;
-	/* Source lines kept for diagnostics. */
-	char **lines;
-	size_t nlines;
+	VEC(struct topo_node) nodes;    /* includes `host` when present */
+	VEC(struct topo_switch) switches;
+	VEC(struct topo_link) links;
 	/* Hash index over node and switch names (model.c), built as they
 	 * are looked up: ranged files have thousands of names. */
 	struct topo_name_index *index;
 };
-
-/* Grow a TOPO_VEC by one zeroed element and return a pointer to it, or
- * NULL when out of memory. */
-#define TOPO_VEC_PUSH(vec) ((__typeof__((vec).v))topo_vec_push((void **)&(vec).v, &(vec).n, &(vec).cap, sizeof(*(vec).v)))
-void *topo_vec_push(void **v, size_t *n, size_t *cap, size_t elem);
 
 void topo_free(struct topology *t);
 struct topo_node *topo_find_node(const struct topology *t, const char *name);
 struct topo_switch *topo_find_switch(const struct topology *t, const char *name);
 struct topo_node *topo_host_node(const struct topology *t);
 const struct topo_iface *topo_node_iface(const struct topo_node *n, const char *ifname);
-bool topo_name_broken(const struct topology *t, const char *name);
 /* Number of nodes that are not `host`. */
 size_t topo_count_nodes(const struct topology *t);
 /* Whether the node gets its own user namespace (the default). */
 bool topo_node_userns(const struct topology *t, const struct topo_node *n);
 
 const char *topo_chain_name(enum topo_chain c);
+
+/* Lab names: lowercase letters, digits and '-', 1..32 characters. */
+int topo_lab_name_valid(const char *name);
+/* A valid lab name derived from a file name ("My_Lab.topo" -> "my-lab"). */
+void topo_default_lab_name(const char *path, char *buf, size_t len);
 
 #endif

@@ -30,6 +30,16 @@ int parse_choice(struct diags *d, struct topo_pos pos, const char *what, const c
 	return -1;
 }
 
+bool parse_on_off(struct diags *d, const struct tok *t, bool *on)
+{
+	static const char *const words[] = { "on", "off" };
+	int i = parse_choice(d, t->pos, "value", "values", t->text, words, 2);
+
+	if (i >= 0)
+		*on = i == 0;
+	return i >= 0;
+}
+
 bool parse_ifname(struct diags *d, struct topo_pos pos, const char *name, char out[NLAB_IFNAMSIZ])
 {
 	size_t len = strlen(name);

@@ -15,6 +15,8 @@
 int parse_choice(struct diags *d, struct topo_pos pos, const char *what, const char *plural, const char *word,
 		 const char *const *words, size_t n);
 
+/* "on" or "off". */
+bool parse_on_off(struct diags *d, const struct tok *t, bool *on);
 /* Interface names as the kernel accepts them (dev_valid_name()). */
 bool parse_ifname(struct diags *d, struct topo_pos pos, const char *name, char out[NLAB_IFNAMSIZ]);
 bool parse_number(struct diags *d, const struct tok *t, const char *what, uint64_t min, uint64_t max, uint64_t *out);

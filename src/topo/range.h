@@ -1,6 +1,6 @@
 /* Ranges of the topology language: `node h[1..1000]`, `link h[1..1000]:eth0
  * lan`, and the `{i}` expressions substituted in each expansion.  The
- * parser expands them into ordinary statements (see parser.c), so the
+ * parser expands them into ordinary statements (see parse_range.c), so the
  * model never knows a file used ranges. */
 #ifndef NETLAB_TOPO_RANGE_H
 #define NETLAB_TOPO_RANGE_H

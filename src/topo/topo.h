@@ -1,4 +1,10 @@
-/* Public entry points of the topology language: read, parse, validate. */
+/* Public entry points of the topology language: read, parse, validate.
+ *
+ * Layers of src/topo/ (README has a line per file); each uses only the
+ * ones before it, so there is no link-time cycle:
+ *   util <- pos, source, diag <- lexer <- model, range, addr <- broken
+ *   <- parse_util <- parse_top, parse_net, parse_isolation <- parse_range
+ *   <- parse <- validate <- load;  dot needs only model and addr. */
 #ifndef NETLAB_TOPO_H
 #define NETLAB_TOPO_H
 
@@ -6,18 +12,30 @@
 
 #include "topo/diag.h"
 #include "topo/model.h"
+#include "topo/source.h"
 
-/* Parse buffer (named file for messages) into *out; diagnostics go to d.
- * Returns 0 when d holds no errors, -1 otherwise; *out is set whenever
- * memory allowed, even on errors, so callers can show the source lines. */
-int topo_parse_buffer(const char *file, const char *buf, size_t len, struct topology **out, struct diags *d);
-/* Semantic checks across the whole topology; resolves links to nodes. */
-int topo_validate(struct topology *t, struct diags *d);
-/* Read, parse and validate a file (size, readability checked here). */
-int topo_load(const char *path, struct topology **out, struct diags *d);
-/* A valid lab name derived from a file name ("My_Lab.topo" -> "my-lab"). */
-void topo_default_lab_name(const char *path, char *buf, size_t len);
-/* Lab names: lowercase letters, digits and '-', 1..32 characters. */
-int topo_lab_name_valid(const char *name);
+/* What failed to parse (topo/broken.h), from topo_parse_buffer() to
+ * topo_validate(): keeps one mistake from being reported again. */
+struct topo_broken;
+
+/* Parse buf[0..len) into *out.  src is an empty source (topo_source_new),
+ * whose name is the file's for messages and the default lab name; the
+ * lexer stores the lines in it.  Diagnostics go to d.  *broken (when
+ * broken is not NULL) receives what failed to parse, for topo_validate;
+ * free it with topo_broken_free().  Returns 0 when d holds no new errors,
+ * -1 otherwise; *out is set whenever memory allowed, even on errors. */
+int topo_parse_buffer(struct topo_source *src, const char *buf, size_t len, struct topology **out,
+		      struct topo_broken **broken, struct diags *d);
+/* Semantic checks across the whole topology; resolves links to nodes.
+ * broken (may be NULL) keeps what failed to parse from being reported
+ * again. */
+int topo_validate(struct topology *t, const struct topo_broken *broken, struct diags *d);
+void topo_broken_free(struct topo_broken *b);
+/* Read, parse and validate a file (size, readability checked here), with
+ * the diagnostics sorted.  *src (when src is not NULL) receives the file's
+ * source, for diag_print(), whenever memory allowed, even when the file
+ * could not be read (it then names the file and has no lines).  The
+ * caller frees *out with topo_free() and *src with topo_source_free(). */
+int topo_load(const char *path, struct topology **out, struct topo_source **src, struct diags *d);
 
 #endif

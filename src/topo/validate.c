@@ -6,7 +6,24 @@
 #include <string.h>
 
 #include "topo/addr.h"
+#include "topo/broken.h"
 #include "topo/topo.h"
+
+/* Nodes whose interface list is incomplete because a link naming them
+ * failed to parse: a missing interface on them is not reported, the
+ * parse error was.  The parser marks nodes of rejected ranges
+ * (topo_broken_node), check_links() those of rejected links. */
+struct quiet_nodes {
+	const struct topo_broken *broken;
+	VEC(bool) nodes; /* by node index, added by check_links() */
+};
+
+static bool quiet_node(const struct quiet_nodes *qn, const struct topology *t, const struct topo_node *n)
+{
+	size_t i = (size_t)(n - t->nodes.v);
+
+	return topo_broken_node(qn->broken, i) || (i < qn->nodes.n && qn->nodes.v[i]);
+}
 
 static const char *end_label(const struct topo_end *e, char *buf, size_t len)
 {
@@ -23,7 +40,7 @@ static struct topo_node *ensure_host(struct topology *t, struct topo_pos pos)
 
 	if (h)
 		return h;
-	h = TOPO_VEC_PUSH(t->nodes);
+	h = VEC_PUSH(t->nodes);
 	if (!h)
 		return NULL;
 	h->name = strdup("host");
@@ -33,7 +50,7 @@ static struct topo_node *ensure_host(struct topology *t, struct topo_pos pos)
 }
 
 /* Resolve one link end and record the interface it creates on its node. */
-static bool resolve_end(struct topology *t, struct diags *d, size_t li, int which)
+static bool resolve_end(struct topology *t, const struct topo_broken *broken, struct diags *d, size_t li, int which)
 {
 	struct topo_link *l = &t->links.v[li];
 	struct topo_end *e = which ? &l->b : &l->a;
@@ -48,7 +65,7 @@ static bool resolve_end(struct topology *t, struct diags *d, size_t li, int whic
 			s->nports++;
 			return true;
 		}
-		if (topo_name_broken(t, e->name))
+		if (topo_broken_name(broken, e->name))
 			return false;
 		if (topo_find_node(t, e->name))
 			diag_error(d, e->pos, "'%s' is a node: name the interface too, e.g. %s:eth0", e->name, e->name);
@@ -65,7 +82,7 @@ static bool resolve_end(struct topology *t, struct diags *d, size_t li, int whic
 	case TOPO_END_NODE:
 		n = topo_find_node(t, e->name);
 		if (!n) {
-			if (topo_name_broken(t, e->name))
+			if (topo_broken_name(broken, e->name))
 				return false;
 			if (topo_find_switch(t, e->name))
 				diag_error(d, e->pos, "'%s' is a switch: a switch end is written without ':IFACE'", e->name);
@@ -91,7 +108,7 @@ static bool resolve_end(struct topology *t, struct diags *d, size_t li, int whic
 		diag_note(d, ol->pos, "%s is first linked here", lbl);
 		return false;
 	}
-	struct topo_iface *ifc = TOPO_VEC_PUSH(n->ifaces);
+	struct topo_iface *ifc = VEC_PUSH(n->ifaces);
 	if (!ifc)
 		return false;
 	memcpy(ifc->ifname, e->ifname, sizeof(ifc->ifname));
@@ -100,21 +117,22 @@ static bool resolve_end(struct topology *t, struct diags *d, size_t li, int whic
 	return true;
 }
 
-static void check_links(struct topology *t, struct diags *d)
+static void check_links(struct topology *t, struct quiet_nodes *qn, struct diags *d)
 {
 	for (size_t i = 0; i < t->links.n; i++) {
 		struct topo_link *l = &t->links.v[i];
 		char lbl[80];
 
-		if (l->broken) {
+		if (topo_broken_link(qn->broken, i)) {
 			/* The parse error was reported; still keep the
 			 * interfaces it names from being called missing. */
 			for (int w = 0; w < 2; w++) {
 				struct topo_end *e = w ? &l->b : &l->a;
 				struct topo_node *n = e->name ? topo_find_node(t, e->name) : NULL;
 				struct topo_switch *sw = e->name ? topo_find_switch(t, e->name) : NULL;
-				if (n)
-					n->broken_links = true;
+				bool *f = n ? VEC_AT(qn->nodes, (size_t)(n - t->nodes.v)) : NULL;
+				if (f)
+					*f = true;
 				if (sw && e->kind == TOPO_END_SWITCH)
 					sw->nports++;
 			}
@@ -132,7 +150,7 @@ static void check_links(struct topology *t, struct diags *d)
 			diag_error(d, l->pos, "link has both ends in the host; at least one end must be a node or switch");
 			continue;
 		}
-		if (resolve_end(t, d, i, 0) + resolve_end(t, d, i, 1) < 2)
+		if (resolve_end(t, qn->broken, d, i, 0) + resolve_end(t, qn->broken, d, i, 1) < 2)
 			continue;
 	}
 }
@@ -158,7 +176,7 @@ static int owner_cmp(const void *x, const void *y)
 /* Duplicate addresses across the lab: sorted, so a 10000-node range is
  * checked in N log N, and each duplicate names the first owner in file
  * order as a scan would. */
-static void check_addresses(struct topology *t, struct diags *d)
+static void check_addresses(struct topology *t, const struct quiet_nodes *qn, struct diags *d)
 {
 	size_t total = 0, k = 0;
 
@@ -173,7 +191,7 @@ static void check_addresses(struct topology *t, struct diags *d)
 			const struct topo_ipaddr *a = &n->addrs.v[j];
 
 			if (strcmp(a->ifname, "lo") != 0 && !topo_node_iface(n, a->ifname)) {
-				if (n->broken_links)
+				if (quiet_node(qn, t, n))
 					continue;
 				diag_error(d, a->if_pos, "no link creates interface %s:%s (add 'link %s:%s SWITCH_OR_NODE:IFACE')",
 					   n->name, a->ifname, n->name, a->ifname);
@@ -221,11 +239,11 @@ out:
 	free(seen);
 }
 
-static bool node_has_iface(const struct topo_node *n, const char *ifname)
+static bool node_has_iface(const struct topo_node *n, bool quiet, const char *ifname)
 {
 	/* The host's own interfaces (its uplink, say) are not in the file;
 	 * `up` checks those against the running system. */
-	return strcmp(ifname, "lo") == 0 || topo_node_iface(n, ifname) != NULL || n->broken_links || n->is_host;
+	return strcmp(ifname, "lo") == 0 || topo_node_iface(n, ifname) != NULL || quiet || n->is_host;
 }
 
 static void unknown_iface(struct diags *d, struct topo_pos pos, const struct topo_node *n, const char *ifname,
@@ -252,13 +270,13 @@ static bool gateway_reachable(const struct topo_node *n, const struct topo_route
 	return false;
 }
 
-static void check_routes(const struct topo_node *n, struct diags *d)
+static void check_routes(const struct topo_node *n, bool quiet, struct diags *d)
 {
 	for (size_t i = 0; i < n->routes.n; i++) {
 		const struct topo_route *r = &n->routes.v[i];
 		char gw[64];
 
-		if (r->dev[0] && !node_has_iface(n, r->dev)) {
+		if (r->dev[0] && !node_has_iface(n, quiet, r->dev)) {
 			unknown_iface(d, r->dev_pos, n, r->dev, "route dev");
 			continue;
 		}
@@ -330,12 +348,12 @@ static bool on_connected_subnet(const struct topo_node *n, const struct topo_cid
 	return false;
 }
 
-static void check_nat_fw(const struct topo_node *n, struct diags *d)
+static void check_nat_fw(const struct topo_node *n, bool quiet, struct diags *d)
 {
 	for (size_t i = 0; i < n->nats.n; i++) {
 		const struct topo_nat *x = &n->nats.v[i];
 		char buf[64];
-		if (!node_has_iface(n, x->ifname)) {
+		if (!node_has_iface(n, quiet, x->ifname)) {
 			unknown_iface(d, x->if_pos, n, x->ifname, "nat");
 			continue;
 		}
@@ -343,7 +361,7 @@ static void check_nat_fw(const struct topo_node *n, struct diags *d)
 		 * An interface (or node) without any address in the file may
 		 * get them from an `exec` line: only what the file declares is
 		 * held against it. */
-		if (n->is_host || n->broken_links)
+		if (n->is_host || quiet)
 			continue;
 		addr_format(x->to.family, x->to.addr, buf, sizeof(buf));
 		switch (x->kind) {
@@ -372,9 +390,9 @@ static void check_nat_fw(const struct topo_node *n, struct diags *d)
 	}
 	for (size_t i = 0; i < n->fw.n; i++) {
 		const struct topo_fw_rule *r = &n->fw.v[i];
-		if (r->in[0] && !node_has_iface(n, r->in))
+		if (r->in[0] && !node_has_iface(n, quiet, r->in))
 			unknown_iface(d, r->in_pos, n, r->in, "firewall 'in'");
-		if (r->out[0] && !node_has_iface(n, r->out))
+		if (r->out[0] && !node_has_iface(n, quiet, r->out))
 			unknown_iface(d, r->out_pos, n, r->out, "firewall 'out'");
 	}
 }
@@ -432,16 +450,16 @@ static void check_isolation(const struct topology *t, const struct topo_node *n,
 	}
 }
 
-static void check_suspicious(const struct topology *t, struct diags *d)
+static void check_suspicious(const struct topology *t, const struct quiet_nodes *qn, struct diags *d)
 {
 	for (size_t i = 0; i < t->nodes.n; i++) {
 		const struct topo_node *n = &t->nodes.v[i];
 		if (n->is_host)
 			continue;
 		check_fw_lockout(n, d);
-		if (n->ifaces.n == 0 && !n->broken_links)
+		if (n->ifaces.n == 0 && !quiet_node(qn, t, n))
 			diag_warn(d, n->pos, "node '%s' has no links: it is isolated", n->name);
-		else if (n->forward && n->ifaces.n < 2 && !n->broken_links)
+		else if (n->forward && n->ifaces.n < 2 && !quiet_node(qn, t, n))
 			diag_warn(d, n->pos, "node '%s' forwards but has only one interface", n->name);
 		bool has_v4 = false;
 		for (size_t j = 0; j < n->addrs.n; j++)
@@ -457,17 +475,20 @@ static void check_suspicious(const struct topology *t, struct diags *d)
 	}
 }
 
-int topo_validate(struct topology *t, struct diags *d)
+int topo_validate(struct topology *t, const struct topo_broken *broken, struct diags *d)
 {
+	struct quiet_nodes qn = { .broken = broken };
 	size_t before = d->nerrors;
 
-	check_links(t, d);
-	check_addresses(t, d);
+	check_links(t, &qn, d);
+	check_addresses(t, &qn, d);
 	for (size_t i = 0; i < t->nodes.n; i++) {
-		check_routes(&t->nodes.v[i], d);
-		check_nat_fw(&t->nodes.v[i], d);
+		bool quiet = quiet_node(&qn, t, &t->nodes.v[i]);
+		check_routes(&t->nodes.v[i], quiet, d);
+		check_nat_fw(&t->nodes.v[i], quiet, d);
 		check_isolation(t, &t->nodes.v[i], d);
 	}
-	check_suspicious(t, d);
+	check_suspicious(t, &qn, d);
+	free(qn.nodes.v);
 	return d->nerrors > before ? -1 : 0;
 }

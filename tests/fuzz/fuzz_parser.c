@@ -25,15 +25,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static FILE *devnull;
 	struct diags d = { 0 };
 	struct topology *t = NULL;
+	struct topo_source *src = topo_source_new("fuzz.topo");
+	struct topo_broken *broken = NULL;
 
 	if (!devnull)
 		devnull = fopen("/dev/null", "we");
-	int r = topo_parse_buffer("fuzz.topo", (const char *)data, size, &t, &d);
+	int r = topo_parse_buffer(src, (const char *)data, size, &t, &broken, &d);
 	if (t) {
 		/* As topo_load does: validate even after parse errors (the
 		 * user sees every mistake at once), so the validator's paths
 		 * for half-parsed statements get fuzzed too. */
-		if (topo_validate(t, &d) < 0)
+		if (topo_validate(t, broken, &d) < 0)
 			r = -1;
 		if (r == 0 && devnull)
 			topo_write_dot(t, devnull);
@@ -42,10 +44,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * computed from the fuzzed line. */
 	diag_sort(&d);
 	if (devnull) {
-		diag_print(devnull, &d, "fuzz.topo", t ? t->lines : NULL, t ? t->nlines : 0);
+		diag_print(devnull, &d, src);
 		clearerr(devnull);
 	}
 	topo_free(t);
+	topo_broken_free(broken);
+	topo_source_free(src);
 	diag_free(&d);
 	return 0;
 }

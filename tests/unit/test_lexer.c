@@ -24,13 +24,15 @@ static char *lex_render(const char *src, size_t len, struct diags *d)
 {
 	struct lexer lx;
 	struct logical_line ll = { 0 };
+	struct topo_source *lines = topo_source_new(TEST_FILE);
 	char *out = NULL;
 	size_t outlen = 0;
 	FILE *f = open_memstream(&out, &outlen);
 	int r;
 
 	assert_non_null(f);
-	assert_int_equal(lexer_init(&lx, src, len, d), 0);
+	assert_non_null(lines);
+	assert_int_equal(lexer_init(&lx, lines, src, len, d), 0);
 	while ((r = lexer_next(&lx, &ll)) > 0) {
 		for (size_t i = 0; i < ll.ntoks; i++)
 			fprintf(f, "%s[%s]@%d:%d", i ? " " : "", ll.toks[i].text, ll.toks[i].pos.line,
@@ -40,6 +42,7 @@ static char *lex_render(const char *src, size_t len, struct diags *d)
 	fclose(f);
 	logical_line_free(&ll);
 	lexer_free(&lx);
+	topo_source_free(lines);
 	assert_int_equal(r, 0);
 	return out;
 }
@@ -236,18 +239,43 @@ static void test_physical_lines_kept_for_display(void **state)
 	(void)state;
 	struct lexer lx;
 	struct diags d = { 0 };
+	struct topo_source *lines = topo_source_new(TEST_FILE);
 
 	static const char src[] = "node a\r\n\n  ip x \\\n y";
 
-	assert_int_equal(lexer_init(&lx, src, sizeof(src) - 1, &d), 0);
-	assert_int_equal(lx.nlines, 4);
-	assert_string_equal(lx.lines[0], "node a");
-	assert_string_equal(lx.lines[1], "");
-	assert_string_equal(lx.lines[2], "  ip x \\");
-	assert_string_equal(lx.lines[3], " y");
+	assert_non_null(lines);
+	assert_int_equal(lexer_init(&lx, lines, src, sizeof(src) - 1, &d), 0);
+	assert_int_equal(lines->lines.n, 4);
+	assert_string_equal(topo_source_line(lines, 1), "node a");
+	assert_string_equal(topo_source_line(lines, 2), "");
+	assert_string_equal(topo_source_line(lines, 3), "  ip x \\");
+	assert_string_equal(topo_source_line(lines, 4), " y");
 	lexer_free(&lx);
+	topo_source_free(lines);
 	assert_int_equal(d.n, 0);
 	diag_free(&d);
+}
+
+/* The source serves lines by 1-based number, and nothing outside them. */
+static void test_source_lines(void **state)
+{
+	(void)state;
+	struct topo_source *src = topo_source_new("lab.topo");
+
+	assert_non_null(src);
+	assert_string_equal(src->file, "lab.topo");
+	assert_null(topo_source_line(src, 1));
+	assert_int_equal(topo_source_add_line(src, "node a\0hidden", 13), 0);
+	assert_int_equal(topo_source_add_line(src, "  ip eth0 10.0.0.1/24", 9), 0);
+	assert_int_equal(src->lines.n, 2);
+	assert_null(topo_source_line(src, 0));
+	assert_null(topo_source_line(src, -1));
+	assert_string_equal(topo_source_line(src, 1), "node a");
+	assert_string_equal(topo_source_line(src, 2), "  ip eth0");
+	assert_null(topo_source_line(src, 3));
+	assert_null(topo_source_line(NULL, 1));
+	topo_source_free(src);
+	topo_source_free(NULL);
 }
 
 static void test_token_flags_and_spans(void **state)
@@ -257,8 +285,10 @@ static void test_token_flags_and_spans(void **state)
 	struct lexer lx;
 	struct logical_line ll = { 0 };
 	struct diags d = { 0 };
+	struct topo_source *lines = topo_source_new(TEST_FILE);
 
-	assert_int_equal(lexer_init(&lx, src, sizeof(src) - 1, &d), 0);
+	assert_non_null(lines);
+	assert_int_equal(lexer_init(&lx, lines, src, sizeof(src) - 1, &d), 0);
 	assert_int_equal(lexer_next(&lx, &ll), 1);
 	assert_int_equal(ll.ntoks, 3);
 	assert_false(ll.toks[0].quoted);
@@ -270,6 +300,7 @@ static void test_token_flags_and_spans(void **state)
 	assert_int_equal(lexer_next(&lx, &ll), 0);
 	logical_line_free(&ll);
 	lexer_free(&lx);
+	topo_source_free(lines);
 	diag_free(&d);
 }
 
@@ -280,13 +311,16 @@ static char *rest_of_first_line(const char *src, size_t from)
 	struct lexer lx;
 	struct logical_line ll = { 0 };
 	struct diags d = { 0 };
+	struct topo_source *lines = topo_source_new(TEST_FILE);
 	char *rest;
 
-	assert_int_equal(lexer_init(&lx, src, strlen(src), &d), 0);
+	assert_non_null(lines);
+	assert_int_equal(lexer_init(&lx, lines, src, strlen(src), &d), 0);
 	assert_int_equal(lexer_next(&lx, &ll), 1);
 	rest = logical_line_rest(&ll, from);
 	logical_line_free(&ll);
 	lexer_free(&lx);
+	topo_source_free(lines);
 	assert_int_equal(d.n, 0);
 	diag_free(&d);
 	assert_non_null(rest);
@@ -353,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_every_bad_line_reported),
 		cmocka_unit_test(test_valid_utf8_accepted),
 		cmocka_unit_test(test_physical_lines_kept_for_display),
+		cmocka_unit_test(test_source_lines),
 		cmocka_unit_test(test_token_flags_and_spans),
 		cmocka_unit_test(test_logical_line_rest),
 		cmocka_unit_test(test_bad_line_shown_in_excerpt),

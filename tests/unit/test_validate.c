@@ -359,7 +359,7 @@ static void assert_load_error(const char *path, int line, const char *substr)
 {
 	struct diags d = { 0 };
 	struct topology *t = NULL;
-	int r = topo_load(path, &t, &d);
+	int r = topo_load(path, &t, NULL, &d);
 	const struct diag *e = first_of_level(&d, DIAG_ERROR);
 	bool ok = r < 0 && e && e->pos.line == line && strstr(e->msg, substr);
 
@@ -421,7 +421,7 @@ static void test_load_size_limit(void **state)
 	char *buf = sized_topology(TOPO_MAX_FILE);
 	char *p = write_tmp("exactly-4mib.topo", buf, TOPO_MAX_FILE);
 
-	assert_int_equal(topo_load(p, &t, &d), 0);
+	assert_int_equal(topo_load(p, &t, NULL, &d), 0);
 	assert_int_equal(d.nerrors, 0);
 	topo_free(t);
 	diag_free(&d);
@@ -441,9 +441,10 @@ static void test_load_valid_file(void **state)
 	static const char src[] = "node a\nnode b\nlink a:eth0 b:eth0\n";
 	struct diags d = { 0 };
 	struct topology *t = NULL;
+	struct topo_source *lines = NULL;
 	char *p = write_tmp("My Lab.topo", src, sizeof(src) - 1);
 
-	assert_int_equal(topo_load(p, &t, &d), 0);
+	assert_int_equal(topo_load(p, &t, &lines, &d), 0);
 	assert_non_null(t);
 	assert_int_equal(d.n, 0);
 	assert_string_equal(t->name, "my-lab");
@@ -451,8 +452,10 @@ static void test_load_valid_file(void **state)
 	assert_non_null(t->dir);
 	assert_int_equal(t->dir[0], '/');
 	assert_non_null(strstr(t->dir, "netlab-test-validate-"));
-	assert_int_equal(t->nlines, 3);
+	assert_non_null(lines);
+	assert_int_equal(lines->lines.n, 3);
 	topo_free(t);
+	topo_source_free(lines);
 	diag_free(&d);
 	free(p);
 }
@@ -466,7 +469,7 @@ static void test_load_sorts_all_errors(void **state)
 	struct topology *t = NULL;
 	char *p = write_tmp("errors.topo", src, sizeof(src) - 1);
 
-	assert_int_equal(topo_load(p, &t, &d), -1);
+	assert_int_equal(topo_load(p, &t, NULL, &d), -1);
 	assert_int_equal(d.nerrors, 3);
 	int last = 0;
 	for (size_t i = 0; i < d.n; i++) {

@@ -23,6 +23,8 @@
 
 struct checked {
 	struct topology *t;
+	struct topo_source *src;
+	struct topo_broken *broken;
 	struct diags d;
 	int parse_rc;
 	int validate_rc;
@@ -32,8 +34,9 @@ struct checked {
 static inline void check_bytes(const char *file, const char *src, size_t len, struct checked *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->parse_rc = topo_parse_buffer(file, src, len, &c->t, &c->d);
-	c->validate_rc = c->t ? topo_validate(c->t, &c->d) : -1;
+	c->src = topo_source_new(file);
+	c->parse_rc = topo_parse_buffer(c->src, src, len, &c->t, &c->broken, &c->d);
+	c->validate_rc = c->t ? topo_validate(c->t, c->broken, &c->d) : -1;
 	diag_sort(&c->d);
 }
 
@@ -47,6 +50,10 @@ static inline void checked_free(struct checked *c)
 	diag_free(&c->d);
 	topo_free(c->t);
 	c->t = NULL;
+	topo_source_free(c->src);
+	c->src = NULL;
+	topo_broken_free(c->broken);
+	c->broken = NULL;
 }
 
 static inline const struct diag *first_of_level(const struct diags *d, enum diag_level level)
@@ -66,7 +73,7 @@ static inline char *diags_text(const struct checked *c)
 
 	if (!f)
 		return strdup("(open_memstream failed)");
-	diag_print(f, &c->d, TEST_FILE, c->t ? c->t->lines : NULL, c->t ? c->t->nlines : 0);
+	diag_print(f, &c->d, c->src);
 	fclose(f);
 	return buf;
 }
