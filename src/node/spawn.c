@@ -258,7 +258,26 @@ struct stage1_arg {
 	const struct spawn_node_args *a;
 	void *init_stack_top;
 	int sync;       /* stage 1's end */
+	int *cred_lock; /* the spawner's, shared by every stage 1 */
 };
+
+/* Dumpability belongs to the memory (mm->flags), and stage 1s share the
+ * caller's: one stage 1 becoming root of its user namespace resets it
+ * (commit_creds -> suid_dumpable) under another that has just set it to
+ * open its own /proc/self/timens_offsets, which then belongs to host root
+ * and the open fails with EACCES.  So stage 1s change credentials and
+ * write their offsets one at a time, under a lock in the memory they
+ * share (a spin with sched_yield: the section is a few system calls). */
+static void cred_lock(int *lock)
+{
+	while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+static void cred_unlock(int *lock)
+{
+	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}
 
 /* Stage 1 runs alongside the caller and other stage 1s in one memory, so
  * it allocates nothing: no stdio, no error objects.  It reports SPAWNED
@@ -291,16 +310,26 @@ static int stage1_main(void *p)
 		return 1;
 	if (proto_recv(5, &go, NULL) != 1 || go.type != PROTO_GO)
 		return 1;
-	if (a->userns && (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0))
-		return stage1_report("become root of the node's user namespace", errno, 0);
-	/* The uid change made us non-dumpable, which hands /proc/self to
-	 * host root; timens_offsets must be writable by the new root. */
-	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-	if (unshare(CLONE_NEWTIME) < 0)
-		return stage1_report("unshare the time namespace (kernel option CONFIG_TIME_NS)", errno, 0);
-	int e = set_time_offsets(a->tn, &what);
-	if (e < 0)
-		return stage1_report(what, -e, 0);
+	cred_lock(s1->cred_lock);
+	int e = 0;
+	if (a->userns && (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)) {
+		e = errno;
+		what = "become root of the node's user namespace";
+	} else {
+		/* The uid change made us non-dumpable, which hands
+		 * /proc/self to host root; timens_offsets must be writable
+		 * by the new root. */
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+		if (unshare(CLONE_NEWTIME) < 0) {
+			e = errno;
+			what = "unshare the time namespace (kernel option CONFIG_TIME_NS)";
+		} else {
+			e = -set_time_offsets(a->tn, &what);
+		}
+	}
+	cred_unlock(s1->cred_lock);
+	if (e)
+		return stage1_report(what, e, 0);
 	pid_t pid = clone_on_stack(NODE_NS_FLAGS | CLONE_PARENT, s1->init_stack_top, a->init, a->init_arg);
 	if (pid < 0)
 		return stage1_report("clone (new net, uts, mount, pid, ipc, cgroup namespaces)", errno, 0);
@@ -323,6 +352,7 @@ struct slot {
 
 struct spawner {
 	uintptr_t fence_lo, fence_hi;   /* stack range not inherited, or 0 */
+	int cred_lock;                  /* see cred_lock() */
 	size_t pending;
 	struct slot slot[SPAWN_DEPTH];
 };
@@ -391,7 +421,8 @@ int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *ta
 	sl->a = *a;
 	sl->tag = tag;
 	sl->sync = sync[0];
-	sl->s1 = (struct stage1_arg){ .a = &sl->a, .init_stack_top = sl->init_stack + INIT_STACK, .sync = sync[1] };
+	sl->s1 = (struct stage1_arg){ .a = &sl->a, .init_stack_top = sl->init_stack + INIT_STACK, .sync = sync[1],
+				      .cred_lock = &sp->cred_lock };
 	pid_t p1 = clone(stage1_main, sl->stack + STAGE1_STACK, CLONE_VM | (a->userns ? CLONE_NEWUSER : 0) | SIGCHLD,
 			 &sl->s1);
 	int e = errno;
