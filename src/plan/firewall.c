@@ -188,13 +188,13 @@ static int add_host_forward(struct fw_ruleset *rs, const struct topology *t, con
 				continue;
 			for (int fam = 0; fam < (v6 ? 2 : 1); fam++) {
 				int family = fam ? AF_INET6 : AF_INET;
-				struct fw_rule *r = push_rule(rs, t, lab, h->pos.line, "filter", "FORWARD", family);
+				struct fw_rule *r = push_rule(rs, t, lab, h->forward_pos.line, "filter", "FORWARD", family);
 				if (!r)
 					return -1;
 				snprintf(r->r.in, sizeof(r->r.in), "%s", e->ifname);
 				r->r.target = NLAB_IPT_ACCEPT;
 				r->r.comment = r->comment;
-				r = push_rule(rs, t, lab, h->pos.line, "filter", "FORWARD", family);
+				r = push_rule(rs, t, lab, h->forward_pos.line, "filter", "FORWARD", family);
 				if (!r)
 					return -1;
 				snprintf(r->r.out, sizeof(r->r.out), "%s", e->ifname);

@@ -463,6 +463,6 @@ void nodes_reaped(struct sup *s, pid_t pid, int status)
 	for (size_t i = 0; i < s->nnodes; i++)
 		if (s->nodes[i].pid == pid) {
 			s->nodes[i].exited = true;
-			fprintf(stderr, "netlab: node %s: init exited (status %d)\n", s->nodes[i].tn->name, status);
+			nlab_report(NULL, "node %s: init exited (status %d)", s->nodes[i].tn->name, status);
 		}
 }

@@ -111,6 +111,7 @@ struct topo_node {
 	bool is_host;                   /* the reserved `node host` block */
 	char *hostname;                 /* NULL = node name */
 	bool forward;
+	struct topo_pos forward_pos;
 	VEC(struct topo_ipaddr) addrs;
 	VEC(struct topo_route) routes;
 	VEC(struct topo_kv) sysctls;

@@ -119,7 +119,10 @@ void st_route(struct parser *p)
 
 void st_forward(struct parser *p)
 {
-	cur_node(p)->forward = true;
+	struct topo_node *n = cur_node(p);
+
+	n->forward = true;
+	n->forward_pos = TOK(0)->pos;
 }
 
 void st_sysctl(struct parser *p)
