@@ -32,6 +32,7 @@ int lab_down(const char *lab, nlab_error **err);
 struct lab_up_options {
 	const char *lab;                /* valid name (topo_lab_name_valid) */
 	int grace_ms;
+	int line_timeout_s;             /* the bound of each exec line */
 	/* Called for each progress report of the supervisor (NULL: none
 	 * are asked for). */
 	void (*progress)(const char *phase, size_t done, size_t total, void *arg);

@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -296,6 +297,7 @@ void state_node_clear(struct state_node *n)
 	for (size_t k = 0; k < n->ncgroups; k++)
 		free(n->cgroups[k]);
 	free(n->cgroups);
+	free(n->exited);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -329,6 +331,21 @@ int state_write(const struct lab_state *s, nlab_error **err)
 			json_object_object_add(n, "gid", json_object_new_int64(sn->gid));
 		}
 		json_object_object_add(n, "cgroups", str_array(sn->cgroups, sn->ncgroups));
+		if (sn->nexited) {
+			json_object *ex = json_object_new_array();
+			for (size_t k = 0; k < sn->nexited; k++) {
+				json_object *e = json_object_new_object();
+				int ws = sn->exited[k].wstatus;
+				json_object_object_add(e, "line", json_object_new_int(sn->exited[k].line));
+				json_object_object_add(e, "wstatus", json_object_new_int(ws));
+				if (WIFEXITED(ws))
+					json_object_object_add(e, "code", json_object_new_int(WEXITSTATUS(ws)));
+				else
+					json_object_object_add(e, "signal", json_object_new_int(WTERMSIG(ws)));
+				json_object_array_add(ex, e);
+			}
+			json_object_object_add(n, "exited", ex);
+		}
 		json_object_array_add(nodes, n);
 	}
 	json_object_object_add(root, "nodes", nodes);
@@ -431,6 +448,17 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 			sn->uid = (uint32_t)jint(o, "uid");
 			sn->gid = (uint32_t)jint(o, "gid");
 			str_array_from(o, "cgroups", &sn->cgroups, &sn->ncgroups);
+			json_object *ex;
+			if (json_object_object_get_ex(o, "exited", &ex) && json_object_is_type(ex, json_type_array)) {
+				size_t ne = json_object_array_length(ex);
+				sn->exited = calloc(ne ? ne : 1, sizeof(*sn->exited));
+				for (size_t k = 0; sn->exited && k < ne; k++) {
+					json_object *e = json_object_array_get_idx(ex, k);
+					sn->exited[k].line = (int)jint(e, "line");
+					sn->exited[k].wstatus = (int)jint(e, "wstatus");
+					sn->nexited++;
+				}
+			}
 			s->nnodes++;
 		}
 	}

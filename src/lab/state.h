@@ -16,6 +16,12 @@ struct proc_id {
 	uint64_t starttime;     /* /proc/PID/stat field 22: tells pid reuse apart */
 };
 
+/* A `run` line whose process ended after its node was ready. */
+struct state_exited {
+	int line;               /* topology line */
+	int wstatus;            /* as waitpid() gives it */
+};
+
 struct state_node {
 	char *name;
 	struct proc_id init;
@@ -25,6 +31,8 @@ struct state_node {
 	uint32_t uid, gid;
 	char **cgroups;         /* the node's cgroup directories */
 	size_t ncgroups;
+	struct state_exited *exited;
+	size_t nexited;
 };
 
 struct state_host_link {

@@ -49,6 +49,14 @@ const char *plan_op_name(enum plan_op_kind k)
 		return "exec";
 	case OP_RUN:
 		return "run";
+	case OP_WAIT:
+		return "wait";
+	case OP_DHCP:
+		return "dhcp";
+	case OP_AFTER:
+		return "after";
+	case OP_FILES:
+		return "files";
 	default:
 		return "?";
 	}
@@ -130,13 +138,19 @@ static int build_nodes(struct builder *b)
 		if (!op)
 			return -1;
 		op->node = n;
+		/* `files` first: a `mount` may cover what they lay down. */
 		b->p->nodes[i].mounts = b->p->nops;
+		for (size_t k = 0; k < n->files.n; k++) {
+			if (!(op = emit(b, OP_FILES, (int)i, n->files.v[k].pos.line)))
+				return -1;
+			op->files = &n->files.v[k];
+		}
 		for (size_t k = 0; k < n->mounts.n; k++) {
 			if (!(op = emit(b, OP_MOUNT, (int)i, n->mounts.v[k].pos.line)))
 				return -1;
 			op->mount = &n->mounts.v[k];
 		}
-		b->p->nodes[i].nmounts = n->mounts.n;
+		b->p->nodes[i].nmounts = n->files.n + n->mounts.n;
 	}
 	return 0;
 }
@@ -393,23 +407,47 @@ static int build_host(struct builder *b)
 	return 0;
 }
 
+static enum plan_op_kind line_kind(enum topo_cmd_kind k)
+{
+	switch (k) {
+	case TOPO_CMD_RUN:
+		return OP_RUN;
+	case TOPO_CMD_WAIT:
+		return OP_WAIT;
+	case TOPO_CMD_DHCP:
+		return OP_DHCP;
+	case TOPO_CMD_EXEC:
+	default:
+		return OP_EXEC;
+	}
+}
+
 static int build_commands(struct builder *b)
 {
 	const struct topology *t = b->p->t;
 
 	for (size_t i = 0; i < t->nodes.n; i++) {
 		const struct topo_node *n = &t->nodes.v[i];
+		struct plan_node_ops *no = &b->p->nodes[i];
 		if (n->is_host)
 			continue;
-		b->p->nodes[i].cmds = b->p->nops;
+		no->afters = b->p->nops;
+		for (size_t k = 0; k < n->afters.n; k++) {
+			struct plan_op *op = emit(b, OP_AFTER, (int)i, n->afters.v[k].pos.line);
+			if (!op)
+				return -1;
+			op->after = n->afters.v[k].index;
+		}
+		no->nafters = n->afters.n;
+		no->cmds = b->p->nops;
 		for (size_t k = 0; k < n->cmds.n; k++) {
 			const struct topo_cmd *c = &n->cmds.v[k];
-			struct plan_op *op = emit(b, c->kind == TOPO_CMD_EXEC ? OP_EXEC : OP_RUN, (int)i, c->pos.line);
+			struct plan_op *op = emit(b, line_kind(c->kind), (int)i, c->pos.line);
 			if (!op)
 				return -1;
 			op->cmd = c;
 		}
-		b->p->nodes[i].ncmds = n->cmds.n;
+		no->ncmds = n->cmds.n;
 	}
 	return 0;
 }

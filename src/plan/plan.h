@@ -36,7 +36,7 @@ enum plan_section {
 	PLAN_SEC_LINKS,         /* the lab namespace: bridges, veths, queriers */
 	PLAN_SEC_CONFIGURE,     /* per node: interfaces, addresses, routes, sysctls, rules */
 	PLAN_SEC_HOST,          /* the starting namespace (journaled) */
-	PLAN_SEC_COMMANDS,      /* exec and run lines, performed by each init */
+	PLAN_SEC_COMMANDS,      /* per node: `after`, then its lines, performed by each init */
 	PLAN_NSECTIONS
 };
 
@@ -54,6 +54,10 @@ enum plan_op_kind {
 	OP_FW_POLICY,
 	OP_EXEC,                /* a command line (by the init) */
 	OP_RUN,
+	OP_WAIT,                /* `wait ...` (by the init) */
+	OP_DHCP,                /* `ip IFACE dhcp` (by the init) */
+	OP_AFTER,               /* `after NODE`: the node's lines wait for NODE (by the supervisor) */
+	OP_FILES,               /* `files DIR` laid over the node's root (by the init) */
 };
 
 /* Where an interface end goes. */
@@ -94,14 +98,17 @@ struct plan_op {
 			const char *key, *value;
 		} sysctl;
 		size_t fw;                              /* OP_FW_RULE, OP_FW_POLICY: index in rules/policies */
-		const struct topo_cmd *cmd;             /* OP_EXEC, OP_RUN */
+		const struct topo_cmd *cmd;             /* OP_EXEC, OP_RUN, OP_WAIT, OP_DHCP */
+		int after;                              /* OP_AFTER: node index */
+		const struct topo_files *files;         /* OP_FILES */
 	};
 };
 
 /* Where a node's own operations are in the list. */
 struct plan_node_ops {
-	size_t mounts, nmounts;         /* first OP_MOUNT, count */
-	size_t cmds, ncmds;             /* first OP_EXEC/OP_RUN, count */
+	size_t mounts, nmounts;         /* first OP_FILES/OP_MOUNT, count */
+	size_t afters, nafters;         /* first OP_AFTER, count */
+	size_t cmds, ncmds;             /* first line (OP_EXEC/RUN/WAIT/DHCP), count */
 };
 
 struct plan {

@@ -134,6 +134,33 @@ static void op_text(const struct plan *p, const struct plan_op *op, char *buf, s
 	case OP_RUN:
 		snprintf(buf, len, "%s %s", op->kind == OP_EXEC ? "exec" : "run", op->cmd->text);
 		break;
+	case OP_WAIT:
+		switch (op->cmd->wait) {
+		case TOPO_WAIT_TCP:
+		case TOPO_WAIT_UDP:
+			snprintf(buf, len, "wait until %s port %d is bound (at most %u s)",
+				 op->cmd->wait == TOPO_WAIT_TCP ? "tcp" : "udp", op->cmd->port, op->cmd->timeout_s);
+			break;
+		case TOPO_WAIT_FILE:
+			snprintf(buf, len, "wait until %s exists (at most %u s)", op->cmd->text, op->cmd->timeout_s);
+			break;
+		case TOPO_WAIT_EXEC:
+		default:
+			snprintf(buf, len, "wait until `%s` succeeds (at most %u s)", op->cmd->text, op->cmd->timeout_s);
+			break;
+		}
+		break;
+	case OP_DHCP:
+		snprintf(buf, len, "dhcp client on %s, then wait for a lease (at most %u s)", op->cmd->ifname,
+			 op->cmd->timeout_s);
+		break;
+	case OP_AFTER:
+		snprintf(buf, len, "start the lines below once node %s is ready",
+			 op->after >= 0 ? t->nodes.v[op->after].name : "?");
+		break;
+	case OP_FILES:
+		snprintf(buf, len, "files %s laid over the node's root", op->files->dir);
+		break;
 	default:
 		snprintf(buf, len, "?");
 		break;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -139,7 +140,7 @@ static int setup(struct sup *s, nlab_error **err)
 	if (apply_section(s, PLAN_SEC_CONFIGURE, err) < 0 || apply_section(s, PLAN_SEC_HOST, err) < 0)
 		return -1;
 	sup_phase_done(s, "configure");
-	if (nodes_run_commands(s, err) < 0)
+	if (nodes_run_lines(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "commands");
 	return 0;
@@ -193,6 +194,8 @@ static void teardown(struct sup *s)
 
 /* ---- running -------------------------------------------------------- */
 
+/* Until SIGTERM/SIGINT/SIGHUP (`down`): reap inits that die, and record
+ * the run lines whose processes end (LINE_EXITED) for `status`. */
 static void wait_loop(struct sup *s)
 {
 	sigset_t set;
@@ -203,9 +206,32 @@ static void wait_loop(struct sup *s)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (sfd < 0)
+	struct pollfd *p = calloc(s->nnodes + 1, sizeof(*p));
+	if (sfd < 0 || !p) {
+		free(p);
 		return;
+	}
 	for (;;) {
+		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		for (size_t i = 0; i < s->nnodes; i++)
+			p[i + 1] = (struct pollfd){ .fd = s->nodes[i].muted ? -1 : s->nodes[i].ctl, .events = POLLIN };
+		if (poll(p, s->nnodes + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (size_t i = 0; i < s->nnodes; i++) {
+			nlab_error *err = NULL;
+			if (p[i + 1].revents && nodes_message(s, &s->nodes[i], &err) <= 0) {
+				/* Its init is gone (reaped below) or misbehaves:
+				 * stop listening to it. */
+				if (err)
+					nlab_error_print(NULL, &err);
+				s->nodes[i].muted = true;
+			}
+		}
+		if (!(p[0].revents & POLLIN))
+			continue;
 		struct signalfd_siginfo si;
 		if (TEMP_FAILURE_RETRY(read(sfd, &si, sizeof(si))) != sizeof(si))
 			break;
@@ -218,6 +244,7 @@ static void wait_loop(struct sup *s)
 		}
 		break; /* SIGTERM, SIGINT, SIGHUP: take the lab down */
 	}
+	free(p);
 	close(sfd);
 }
 

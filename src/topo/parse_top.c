@@ -200,6 +200,39 @@ static bool parse_end(struct parser *p, const struct tok *tk, struct topo_end *e
 	return parse_ifname(p->d, ip, colon + 1, e->ifname);
 }
 
+/* A host end decides what the link is (docs/topology.md, "Host
+ * interfaces"): a veth by default, `move` or `macvlan` with a node end,
+ * and a switch end attaches the existing interface unless `veth`. */
+static bool link_mode_check(struct parser *p, struct topo_link *l)
+{
+	const struct topo_end *host = l->a.kind == TOPO_END_HOST ? &l->a : l->b.kind == TOPO_END_HOST ? &l->b : NULL;
+	const struct topo_end *other = host == &l->a ? &l->b : &l->a;
+
+	if (!host) {
+		if (l->mode_pos.line) {
+			diag_error(p->d, l->mode_pos, "'%s' is about a host interface: one end must be host:IFACE",
+				   l->mode == TOPO_LINK_MOVE ? "move" : l->mode == TOPO_LINK_MACVLAN ? "macvlan" : "veth");
+			return false;
+		}
+		return true;
+	}
+	if (other->kind == TOPO_END_SWITCH) {
+		if (l->mode == TOPO_LINK_MOVE || l->mode == TOPO_LINK_MACVLAN) {
+			diag_error(p->d, l->mode_pos,
+				   "'%s' needs a node end (host:IFACE NODE:IFACE); a switch end attaches the host interface itself",
+				   l->mode == TOPO_LINK_MOVE ? "move" : "macvlan");
+			return false;
+		}
+		if (!l->mode_pos.line)
+			l->mode = TOPO_LINK_ATTACH;
+	}
+	if (l->mode != TOPO_LINK_VETH && l->mtu) {
+		diag_error(p->d, l->pos, "mtu applies to veth links; a host interface keeps its own");
+		return false;
+	}
+	return true;
+}
+
 void st_link(struct parser *p)
 {
 	struct topo_link *l = VEC_PUSH(p->t->links);
@@ -212,12 +245,25 @@ void st_link(struct parser *p)
 	ok = parse_end(p, TOK(2), &l->b) && ok;
 	for (i = 3; i < (int)p->ll->ntoks; i += 2) {
 		const struct tok *opt = TOK(i), *val = i + 1 < (int)p->ll->ntoks ? TOK(i + 1) : NULL;
-		static const char *const opts[] = { "mtu", "rate", "delay", "jitter", "loss" };
-		int which = parse_choice(p->d, opt->pos, "link option", "options", opt->text, opts, 5);
+		static const char *const opts[] = { "mtu", "rate", "delay", "jitter", "loss", "move", "macvlan", "veth" };
+		int which = parse_choice(p->d, opt->pos, "link option", "options", opt->text, opts, 8);
 
 		if (which < 0) {
 			ok = false;
 			break;
+		}
+		if (which >= 5) {
+			/* What to do with a host interface: a word alone. */
+			static const enum topo_link_mode modes[] = { TOPO_LINK_MOVE, TOPO_LINK_MACVLAN, TOPO_LINK_VETH };
+			if (l->mode_pos.line) {
+				diag_error(p->d, opt->pos, "link says what to do with the host interface twice");
+				ok = false;
+				break;
+			}
+			l->mode = modes[which - 5];
+			l->mode_pos = opt->pos;
+			i--;
+			continue;
 		}
 		if (!val) {
 			diag_error(p->d, pos_after_last(p), "link option '%s' needs a value", opt->text);
@@ -252,6 +298,7 @@ void st_link(struct parser *p)
 		}
 		ok = ok && good;
 	}
+	ok = link_mode_check(p, l) && ok;
 	if (l->jitter_us && !l->delay_us && ok) {
 		diag_error(p->d, l->jitter_pos, "'jitter' needs a 'delay' on the same link");
 		ok = false;

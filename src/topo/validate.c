@@ -295,7 +295,7 @@ static void check_routes(const struct topo_node *n, bool quiet, struct diags *d)
 			 * once the interface is named. */
 			if (r->dst.family == AF_INET6 && addr_is_v6_linklocal(r->via) && r->dev[0])
 				continue;
-			if (!gateway_reachable(n, r)) {
+			if (!gateway_reachable(n, r) && !topo_node_dhcp(n, r->dev[0] ? r->dev : NULL)) {
 				diag_error(d, r->via_pos, "gateway %s is not inside any subnet of %s%s%s", gw,
 					   r->dev[0] ? "interface " : "node '", r->dev[0] ? r->dev : n->name,
 					   r->dev[0] ? "" : "'");
@@ -461,7 +461,7 @@ static void check_suspicious(const struct topology *t, const struct quiet_nodes 
 			diag_warn(d, n->pos, "node '%s' has no links: it is isolated", n->name);
 		else if (n->forward && n->ifaces.n < 2 && !quiet_node(qn, t, n))
 			diag_warn(d, n->pos, "node '%s' forwards but has only one interface", n->name);
-		bool has_v4 = false;
+		bool has_v4 = topo_node_dhcp(n, NULL);
 		for (size_t j = 0; j < n->addrs.n; j++)
 			has_v4 |= n->addrs.v[j].cidr.family == AF_INET;
 		for (size_t j = 0; j < n->routes.n; j++)
@@ -488,6 +488,7 @@ int topo_validate(struct topology *t, const struct topo_broken *broken, struct d
 		check_nat_fw(&t->nodes.v[i], quiet, d);
 		check_isolation(t, &t->nodes.v[i], d);
 	}
+	topo_validate_lines(t, d);
 	check_suspicious(t, &qn, d);
 	free(qn.nodes.v);
 	return d->nerrors > before ? -1 : 0;
