@@ -201,7 +201,7 @@ void plan_print(const struct plan *p, FILE *out)
 		free(order);
 		return;
 	}
-#define GROUP(ns) ((ns) == PLAN_NS_LAB ? 0 : (ns) == PLAN_NS_HOST ? ngroups - 1 : (size_t)(ns) + 1)
+#define GROUP(ns) (((ns) == PLAN_NS_LAB ? 0 : (ns) == PLAN_NS_HOST ? ngroups - 1 : (size_t)(ns) + 1))
 	for (size_t i = 0; i < p->nops; i++)
 		count[GROUP(p->ops[i].ns) + 1]++;
 	for (size_t g = 1; g <= ngroups; g++)
