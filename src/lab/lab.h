@@ -58,6 +58,8 @@ int lab_up(const struct topology *t, const struct lab_up_options *o, struct lab_
 struct lab_exec_options {
 	const char *verb;               /* for messages: "exec", "shell" */
 	const char *prompt;             /* PS1, or NULL */
+	char *shell;                    /* run the node's shell instead of argv: the
+					 * caller's $SHELL ("" for none), looked up inside */
 };
 
 /* Enter the node's cgroup and every namespace of the node (setns with a

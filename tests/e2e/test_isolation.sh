@@ -188,6 +188,9 @@ check_fails "tmpfs SIZE is enforced" "$NETLAB" exec bb box dd if=/dev/zero of=/m
 check_eq "minimal /dev" "fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero" \
 	"$("$NETLAB" exec bb box ls /dev | tr '\n' ' ' | sed 's/ $//')"
 check "/dev/null works" "$NETLAB" exec bb box sh -c 'echo x >/dev/null'
+# The shell is looked up inside the node: the host's bash is not there.
+check_contains "netlab shell in a rootfs node runs the node's own sh" "shell-ok-2" \
+	"$(echo 'echo shell-ok-$((1+1))' | SHELL=/bin/bash "$NETLAB" shell bb box 2>&1)"
 check_eq "the node serves http from its mount" shared-ok "$("$NETLAB" exec bb box wget -q -O - http://127.0.0.1/marker)"
 check "down" "$NETLAB" down bb
 
