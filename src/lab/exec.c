@@ -33,8 +33,8 @@ int lab_join_node(const struct state_node *sn, nlab_error **err)
 	 * one we see: no way into a node escapes its limits. */
 	if (sn->ncgroups && cgroup_attach(sn->cgroups, sn->ncgroups, getpid(), err) < 0)
 		return -1;
-	/* Host groups would still count for host files inside the node, and
-	 * setgroups is denied there: drop them now. */
+	/* Host groups would still count for host files inside the node:
+	 * drop them now, as the supervisor did before making the node. */
 	if (setgroups(0, NULL) < 0)
 		return nlab_error_set(err, errno, "drop supplementary groups");
 	/* One setns() with a pidfd enters them all atomically (Linux 5.8);

@@ -274,9 +274,9 @@ int supervisor_main(const struct topology *t, const struct sup_options *o)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	raise_fd_limit();
-	/* Nodes must not inherit root's supplementary groups: inside a user
-	 * namespace they could not be dropped (setgroups is denied there)
-	 * and would still count for host files. */
+	/* Nodes must not inherit root's supplementary groups: they would
+	 * still count for host files, and this is what makes `setgroups
+	 * allow` in the nodes' user namespaces safe (node/userns.c). */
 	if (setgroups(0, NULL) < 0) {
 		nlab_error_set(&err, errno, "drop supplementary groups");
 		goto fail;
