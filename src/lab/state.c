@@ -376,6 +376,22 @@ int state_write(const struct lab_state *s, nlab_error **err)
 		json_object_array_add(rules, l);
 	}
 	json_object_object_add(root, "host_rules", rules);
+	json_object *ifs = json_object_new_array();
+	for (size_t i = 0; i < s->nhost_ifaces; i++) {
+		const struct state_host_iface *h = &s->host_ifaces[i];
+		json_object *l = json_object_new_object();
+		json_object_object_add(l, "name", json_object_new_string(h->name));
+		json_object_object_add(l, "ifindex", json_object_new_int(h->ifindex));
+		json_object_object_add(l, "where", json_object_new_string(h->where));
+		json_object_object_add(l, "inside", json_object_new_string(h->inside));
+		json_object_object_add(l, "inside_ifindex", json_object_new_int(h->inside_ifindex));
+		json_object_object_add(l, "up", json_object_new_boolean(h->up));
+		json_object_object_add(l, "mtu", json_object_new_int(h->mtu));
+		json_object_object_add(l, "addresses", str_array(h->addrs, h->naddrs));
+		json_object_object_add(l, "pin", json_object_new_string(h->pin ? h->pin : ""));
+		json_object_array_add(ifs, l);
+	}
+	json_object_object_add(root, "host_ifaces", ifs);
 	json_object_object_add(root, "cgroups", str_array(s->cgroups, s->ncgroups));
 
 	snprintf(path, sizeof(path), "%s/state.json", dir);
@@ -496,6 +512,24 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 			s->nhost_rules++;
 		}
 	}
+	if (json_object_object_get_ex(root, "host_ifaces", &arr) && json_object_is_type(arr, json_type_array)) {
+		size_t n = json_object_array_length(arr);
+		s->host_ifaces = calloc(n ? n : 1, sizeof(*s->host_ifaces));
+		for (size_t i = 0; s->host_ifaces && i < n; i++) {
+			json_object *o = json_object_array_get_idx(arr, i), *v;
+			struct state_host_iface *h = &s->host_ifaces[i];
+			snprintf(h->name, sizeof(h->name), "%s", jstr(o, "name") ? jstr(o, "name") : "");
+			h->ifindex = (int)jint(o, "ifindex");
+			snprintf(h->where, sizeof(h->where), "%s", jstr(o, "where") ? jstr(o, "where") : "");
+			snprintf(h->inside, sizeof(h->inside), "%s", jstr(o, "inside") ? jstr(o, "inside") : "");
+			h->inside_ifindex = (int)jint(o, "inside_ifindex");
+			h->up = json_object_object_get_ex(o, "up", &v) && json_object_get_boolean(v);
+			h->mtu = (int)jint(o, "mtu");
+			str_array_from(o, "addresses", &h->addrs, &h->naddrs);
+			h->pin = jstr(o, "pin") && *jstr(o, "pin") ? strdup(jstr(o, "pin")) : NULL;
+			s->nhost_ifaces++;
+		}
+	}
 	str_array_from(root, "cgroups", &s->cgroups, &s->ncgroups);
 	json_object_put(root);
 	return 0;
@@ -520,6 +554,13 @@ void state_clear(struct lab_state *s)
 	for (size_t i = 0; i < s->nhost_rules; i++)
 		free(s->host_rules[i].comment);
 	free(s->host_rules);
+	for (size_t i = 0; i < s->nhost_ifaces; i++) {
+		for (size_t k = 0; k < s->host_ifaces[i].naddrs; k++)
+			free(s->host_ifaces[i].addrs[k]);
+		free(s->host_ifaces[i].addrs);
+		free(s->host_ifaces[i].pin);
+	}
+	free(s->host_ifaces);
 	memset(s, 0, sizeof(*s));
 }
 

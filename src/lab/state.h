@@ -40,6 +40,21 @@ struct state_host_link {
 	int ifindex;
 };
 
+/* A host interface the lab took (`move`, or attached to a switch): what
+ * it was, so that it is given back as it was. */
+struct state_host_iface {
+	char name[NLAB_IFNAMSIZ];       /* its name in the host */
+	int ifindex;                    /* and ifindex there */
+	char where[NLAB_NAME_MAX + 1];  /* the node it went to; "" = the lab namespace */
+	char inside[NLAB_IFNAMSIZ];     /* its name there */
+	int inside_ifindex;
+	bool up;
+	int mtu;
+	char **addrs;                   /* "ADDR/LEN", as they were */
+	size_t naddrs;
+	char *pin;                      /* a bind mount keeping that namespace alive */
+};
+
 struct state_sysctl {
 	char *key;
 	char *old;
@@ -68,6 +83,8 @@ struct lab_state {
 	size_t nhost_sysctls;
 	struct state_host_rule *host_rules;
 	size_t nhost_rules;
+	struct state_host_iface *host_ifaces;
+	size_t nhost_ifaces;
 	char **cgroups;         /* the lab's parent cgroup directories */
 	size_t ncgroups;
 };

@@ -57,6 +57,12 @@ const char *plan_op_name(enum plan_op_kind k)
 		return "after";
 	case OP_FILES:
 		return "files";
+	case OP_HOST_MOVE:
+		return "host-move";
+	case OP_HOST_ATTACH:
+		return "host-attach";
+	case OP_HOST_MACVLAN:
+		return "host-macvlan";
 	default:
 		return "?";
 	}
@@ -121,6 +127,24 @@ static int emit_sysctl(struct builder *b, int ns, int line, const char *key, con
 	op->sysctl.key = key;
 	op->sysctl.value = value;
 	op->optional = optional;
+	return 0;
+}
+
+/* A link that takes a host interface instead of making a veth: the op
+ * that does it (the other end's plan_end in `to`). */
+static int host_interface_op(struct builder *b, size_t li, const struct plan_end *host, const struct plan_end *other)
+{
+	const struct topo_link *l = &b->p->t->links.v[li];
+	enum plan_op_kind kind = l->mode == TOPO_LINK_MOVE ? OP_HOST_MOVE
+				 : l->mode == TOPO_LINK_MACVLAN ? OP_HOST_MACVLAN
+								: OP_HOST_ATTACH;
+	struct plan_op *op = emit(b, kind, PLAN_NS_HOST, l->pos.line);
+
+	if (!op)
+		return -1;
+	memcpy(op->hostif.host, host->name, sizeof(op->hostif.host));
+	op->hostif.to = *other;
+	op->hostif.link = li;
 	return 0;
 }
 
@@ -257,6 +281,12 @@ static int build_links(struct builder *b)
 
 		end_of(b, &l->a, i, 'a', &a);
 		end_of(b, &l->b, i, 'b', &e2);
+		if (l->mode != TOPO_LINK_VETH) {
+			bool a_host = l->a.kind == TOPO_END_HOST;
+			if (host_interface_op(b, i, a_host ? &a : &e2, a_host ? &e2 : &a) < 0)
+				return -1;
+			continue;
+		}
 		if (!(op = emit(b, OP_VETH, PLAN_NS_LAB, l->pos.line)))
 			return -1;
 		/* The main device is created where the socket is (or moved by
@@ -390,7 +420,7 @@ static int build_host(struct builder *b)
 		const struct topo_link *l = &t->links.v[i];
 		for (int w = 0; w < 2; w++) {
 			const struct topo_end *e = w ? &l->b : &l->a;
-			if (e->kind != TOPO_END_HOST)
+			if (e->kind != TOPO_END_HOST || l->mode != TOPO_LINK_VETH)
 				continue;
 			if (!(op = emit(b, OP_LINK_UP, PLAN_NS_HOST, l->pos.line)))
 				return -1;

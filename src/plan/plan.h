@@ -58,6 +58,9 @@ enum plan_op_kind {
 	OP_DHCP,                /* `ip IFACE dhcp` (by the init) */
 	OP_AFTER,               /* `after NODE`: the node's lines wait for NODE (by the supervisor) */
 	OP_FILES,               /* `files DIR` laid over the node's root (by the init) */
+	OP_HOST_MOVE,           /* `link host:IF NODE:IF move`: journaled, pinned, moved */
+	OP_HOST_ATTACH,         /* `link host:IF SWITCH`: moved into the lab namespace, a port */
+	OP_HOST_MACVLAN,        /* `link host:IF NODE:IF macvlan`: a child made in the node */
 };
 
 /* Where an interface end goes. */
@@ -100,6 +103,11 @@ struct plan_op {
 		size_t fw;                              /* OP_FW_RULE, OP_FW_POLICY: index in rules/policies */
 		const struct topo_cmd *cmd;             /* OP_EXEC, OP_RUN, OP_WAIT, OP_DHCP */
 		int after;                              /* OP_AFTER: node index */
+		struct {                                /* OP_HOST_MOVE, OP_HOST_ATTACH, OP_HOST_MACVLAN */
+			char host[NLAB_IFNAMSIZ];       /* the host's interface */
+			struct plan_end to;             /* where it (or its child) goes */
+			size_t link;
+		} hostif;
 		const struct topo_files *files;         /* OP_FILES */
 	};
 };

@@ -161,6 +161,22 @@ static void op_text(const struct plan *p, const struct plan_op *op, char *buf, s
 	case OP_FILES:
 		snprintf(buf, len, "files %s laid over the node's root", op->files->dir);
 		break;
+	case OP_HOST_MOVE:
+		end_text(p, &op->hostif.to, a, sizeof(a));
+		snprintf(buf, len, "move host interface %s into the node as %s (given back with its addresses at down)",
+			 op->hostif.host, a);
+		break;
+	case OP_HOST_ATTACH:
+		end_text(p, &op->hostif.to, a, sizeof(a));
+		snprintf(buf, len, "move host interface %s into the lab as %s, a port of switch %s (given back at down)",
+			 op->hostif.host, a, t->switches.v[t->links.v[op->hostif.link].a.kind == TOPO_END_SWITCH
+							    ? t->links.v[op->hostif.link].a.index
+							    : t->links.v[op->hostif.link].b.index].name);
+		break;
+	case OP_HOST_MACVLAN:
+		end_text(p, &op->hostif.to, a, sizeof(a));
+		snprintf(buf, len, "macvlan child of host interface %s as %s", op->hostif.host, a);
+		break;
 	default:
 		snprintf(buf, len, "?");
 		break;

@@ -42,6 +42,8 @@ struct sup {
 	char alternatives[4200];        /* the lab's /etc/alternatives copy, or "" */
 	struct plan plan;
 	int host_netns;
+	int lab_netns;                  /* ours, after unshare */
+	int host_mntns, lab_mntns;      /* for pins (supervisor/hostif.c) */
 	struct nlab_nl *host_nl, *lab_nl;
 	struct sup_node *nodes;
 	size_t nnodes;
@@ -71,6 +73,10 @@ void nodes_reaped(struct sup *s, pid_t pid, int status);
 
 /* apply.c: ops[sec[from]] .. ops[sec[to]] */
 int apply_section(struct sup *s, enum plan_section sec, nlab_error **err);
+
+/* hostif.c: the host's interfaces a link takes (journaled, pinned) */
+int hostif_take(struct sup *s, const struct plan_op *op, nlab_error **err);
+void hostif_give_back_all(struct sup *s);
 
 /* host.c: journal first, then do (called by apply.c for PLAN_NS_HOST) */
 int host_link_up(struct sup *s, const struct plan_op *op, nlab_error **err);

@@ -76,12 +76,19 @@ static int lab_namespace(struct sup *s, nlab_error **err)
 	s->host_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (s->host_netns < 0)
 		return nlab_error_set(err, errno, "open /proc/self/ns/net");
+	s->host_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (s->host_mntns < 0)
+		return nlab_error_set(err, errno, "open /proc/self/ns/mnt");
 	if (topo_host_node(s->t) && nlab_nl_open(&s->host_nl, err) < 0)
 		return -1;
 	if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
 		return nlab_error_set(err, errno, "unshare lab network and mount namespaces");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return nlab_error_set(err, errno, "make / private in the lab namespace");
+	s->lab_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	s->lab_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (s->lab_netns < 0 || s->lab_mntns < 0)
+		return nlab_error_set(err, errno, "open the lab's namespaces");
 	return nlab_nl_open(&s->lab_nl, err);
 }
 
@@ -165,7 +172,10 @@ static void undo_host(struct sup *s, bool links)
 	}
 	if (links) {
 		/* Before the namespaces die: the kernel's namespace cleanup
-		 * is asynchronous, an explicit delete returns when done. */
+		 * is asynchronous, an explicit delete returns when done; and
+		 * a host interface the lab took goes back while its
+		 * namespace is still ours to reach. */
+		hostif_give_back_all(s);
 		if (undo_host_links(&s->st, &err) < 0)
 			nlab_error_print(NULL, &err);
 	} else {
@@ -262,7 +272,7 @@ static void raise_fd_limit(void)
 
 int supervisor_main(const struct topology *t, const struct sup_options *o)
 {
-	struct sup s = { .t = t, .o = o, .host_netns = -1 };
+	struct sup s = { .t = t, .o = o, .host_netns = -1, .lab_netns = -1, .host_mntns = -1, .lab_mntns = -1 };
 	nlab_error *err = NULL;
 	sigset_t set;
 	int64_t t0 = now_ms();
