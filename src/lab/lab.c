@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lab/netns_names.h"
 #include "lab/undo.h"
 #include "node/cgroup.h"
 #include "util/cleanup.h"
@@ -103,6 +104,8 @@ int lab_down(const char *lab, nlab_error **err)
 	/* The supervisor undid its host changes on its way out; after a
 	 * crash this is the only run (lab/undo.h). */
 	if (undo_host_links(&st, err) < 0)
+		r = -1;
+	if (netns_names_remove(&st, r < 0 ? NULL : err) < 0)
 		r = -1;
 	if (undo_host_rules(&st, r < 0 ? NULL : err) < 0)
 		r = -1;

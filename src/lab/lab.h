@@ -32,6 +32,7 @@ int lab_down(const char *lab, nlab_error **err);
 struct lab_up_options {
 	const char *lab;                /* valid name (topo_lab_name_valid) */
 	int grace_ms;
+	bool netns_names;               /* name the nodes' netns in /run/netns (lab/netns_names.h) */
 	/* Called for each progress report of the supervisor (NULL: none
 	 * are asked for). */
 	void (*progress)(const char *phase, size_t done, size_t total, void *arg);

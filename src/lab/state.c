@@ -360,6 +360,8 @@ int state_write(const struct lab_state *s, nlab_error **err)
 	}
 	json_object_object_add(root, "host_rules", rules);
 	json_object_object_add(root, "cgroups", str_array(s->cgroups, s->ncgroups));
+	if (s->nnetns_names)
+		json_object_object_add(root, "netns_names", str_array(s->netns_names, s->nnetns_names));
 
 	snprintf(path, sizeof(path), "%s/state.json", dir);
 	snprintf(tmp, sizeof(tmp), "%s/.state.json.tmp", dir);
@@ -469,6 +471,7 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 		}
 	}
 	str_array_from(root, "cgroups", &s->cgroups, &s->ncgroups);
+	str_array_from(root, "netns_names", &s->netns_names, &s->nnetns_names);
 	json_object_put(root);
 	return 0;
 }
@@ -483,6 +486,9 @@ void state_clear(struct lab_state *s)
 	for (size_t k = 0; k < s->ncgroups; k++)
 		free(s->cgroups[k]);
 	free(s->cgroups);
+	for (size_t k = 0; k < s->nnetns_names; k++)
+		free(s->netns_names[k]);
+	free(s->netns_names);
 	free(s->host_links);
 	for (size_t i = 0; i < s->nhost_sysctls; i++) {
 		free(s->host_sysctls[i].key);

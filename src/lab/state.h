@@ -62,6 +62,10 @@ struct lab_state {
 	size_t nhost_rules;
 	char **cgroups;         /* the lab's parent cgroup directories */
 	size_t ncgroups;
+	/* `up --netns-names`: names under /run/netns (lab/netns_names.h),
+	 * recorded before they are made; written by `netlab up` after UP. */
+	char **netns_names;
+	size_t nnetns_names;
 };
 
 /* Root of all lab state; NETLAB_RUN_DIR overrides /run/netlab (tests). */
