@@ -10,8 +10,9 @@
 --  * links become their text: a man page cannot follow them;
 --  * tables become definition lists (.TP): tbl cells of code words
 --    cannot be broken at 80 columns (man --warnings complains), and a
---    term with its explanation reads better in a terminal; a third
---    column onwards is labelled with its heading.
+--    term with its explanation reads better in a terminal; in a table
+--    of more than two columns, each cell after the first is labelled
+--    with its heading.
 
 function Link(el)
   return el.content
@@ -43,7 +44,7 @@ function Table(el)
       for i = 2, #row.cells do
         local inl = pandoc.utils.blocks_to_inlines(row.cells[i].contents)
         if #inl > 0 then
-          if i > 2 and heads[i] and heads[i] ~= "" then
+          if #row.cells > 2 and heads[i] and heads[i] ~= "" then
             table.insert(inl, 1, pandoc.Space())
             table.insert(inl, 1, pandoc.Emph({ pandoc.Str(heads[i] .. ":") }))
           end
