@@ -16,8 +16,10 @@ CC      ?= cc
 
 # `git describe` of the checkout, for `netlab --version`; a tree exported
 # without .git (a tarball, `make deb`'s copy) may carry it in .git-describe,
-# and otherwise the version stands alone.
-GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || cat .git-describe 2>/dev/null)
+# and otherwise the version stands alone.  Only this tree's own git: one
+# unpacked inside another repository must not take that one's description.
+GIT_DESCRIBE := $(shell if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; then \
+	git describe --tags --always --dirty 2>/dev/null; else cat .git-describe 2>/dev/null; fi)
 
 PKGS     := libnl-3.0 libnl-route-3.0 libmnl libiptc json-c
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
