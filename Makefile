@@ -168,11 +168,16 @@ MANPAGES := $(BUILD)/man/netlab.1 $(BUILD)/man/netlab.topo.5
 
 man: $(MANPAGES)
 
+# Say what is missing rather than "pandoc: command not found".
+HAVE_PANDOC = @command -v pandoc >/dev/null || { echo "make: the manual pages need pandoc (apt-get install pandoc)" >&2; exit 1; }
+
 $(BUILD)/man/netlab.1: docs/cli.md scripts/man.lua NEWS
+	$(HAVE_PANDOC)
 	@mkdir -p $(dir $@)
 	$(PANDOC_MAN) -M title=netlab -M section=1 -o $@ $<
 
 $(BUILD)/man/netlab.topo.5: docs/topology.md scripts/man.lua NEWS
+	$(HAVE_PANDOC)
 	@mkdir -p $(dir $@)
 	$(PANDOC_MAN) -M title=netlab.topo -M section=5 \
 		-M whatis="netlab.topo - the topology language of netlab(1)" -o $@ $<
