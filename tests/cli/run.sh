@@ -214,26 +214,18 @@ EOF
 else
 	echo "skip - cli: bash completion tests: /usr/share/bash-completion/bash_completion is missing (apt-get install bash-completion)"
 fi
-if command -v zsh >/dev/null; then
-	# zsh's completion system needs a terminal; what _netlab does with
-	# netlab's answer is checked with _describe and friends as recorders.
-	cat >"$T/comp.zsh" <<EOF
-path=($(dirname "$NETLAB") \$path)
-_describe() { print -r -- "describe \${(j: :)\${(P)4}}"; }
-_files() { print -r -- "files \$*"; }
-_command_names() { print -r -- "commands"; }
-autoload -Uz _netlab_fn
-_netlab_fn() { source completion/_netlab; }
-words=("\$@"); CURRENT=\$#
-source completion/_netlab
-EOF
-	zcomp() { zsh -f "$T/comp.zsh" "$@" 2>&1; }
-	check_eq "zsh: netlab st<TAB> completes status, with its summary" \
-		"describe status:list labs, or show one lab's nodes, interfaces, commands, rules" "$(zcomp netlab st)"
-	check_eq "zsh: .topo files" "files -g *.topo(-.)" "$(zcomp netlab check top)"
-	check_contains "zsh: options" "--netns-names:also name" "$(zcomp netlab up --ne)"
+if command -v zsh >/dev/null && zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
+	# A real interactive zsh with compinit, on a pseudo-terminal.
+	zcomp() { zsh -f tests/cli/zsh-complete.zsh "$(dirname "$NETLAB")" completion "$1" 2>&1; }
+	check_contains "zsh: netlab st<TAB> completes status" "netlab status " "$(zcomp 'netlab st')"
+	out=$(zcomp 'netlab up --n')
+	check_contains "zsh: options are listed with their description" \
+		"--name         -- name the lab LAB instead of the topology's lab name" "$out"
+	check_contains "zsh: ... every one of them" "--netns-names  -- also name" "$out"
+	check_contains "zsh: .topo files" "netlab check topologies/two-webservers.topo" "$(zcomp 'netlab check topologies/tw')"
+	check_contains "zsh: a value from a list" "netlab graph x.topo --format svg" "$(zcomp 'netlab graph x.topo --format s')"
 else
-	echo "skip - cli: zsh completion tests: zsh is not installed"
+	echo "skip - cli: zsh completion tests: zsh (with its zpty module) is not installed"
 fi
 
 # ---- make install / uninstall ----------------------------------------------
