@@ -1,8 +1,25 @@
 # netlab — build, test, install.  `make help` lists the targets.
+# The version of the source: bumped with every user-visible change, with
+# an entry at the top of NEWS (and debian/changelog); tests/cli checks
+# that the three agree.
+VERSION := 0.9.0
 PREFIX  ?= /usr/local
 DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+DOCDIR  ?= $(DATADIR)/doc/netlab
+BASH_COMPLETION_DIR ?= $(DATADIR)/bash-completion/completions
+ZSH_COMPLETION_DIR  ?= $(DATADIR)/zsh/site-functions
 BUILD   ?= build
 CC      ?= cc
+
+# `git describe` of the checkout, for `netlab --version`; a tree exported
+# without .git (a tarball, `make deb`'s copy) may carry it in .git-describe,
+# and otherwise the version stands alone.  Only this tree's own git: one
+# unpacked inside another repository must not take that one's description.
+GIT_DESCRIBE := $(shell if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; then \
+	git describe --tags --always --dirty 2>/dev/null; else cat .git-describe 2>/dev/null; fi)
 
 PKGS     := libnl-3.0 libnl-route-3.0 libmnl libiptc json-c
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -19,7 +36,7 @@ CFLAGS  ?= -O2 -g
 # copy-on-write) the same PLT slots again.
 LDFLAGS ?=
 ALL_LDFLAGS := -Wl,-z,now -Wl,-z,relro $(LDFLAGS)
-ALL_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Isrc -I$(BUILD) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDSAN := -fsanitize=address,undefined
@@ -34,17 +51,23 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 INTEG_SRCS := $(wildcard tests/integration/test_*.c)
 INTEG_BINS := $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean install test unit unit-asan integration e2e corpus fuzz bench deps help format
+.PHONY: all clean install uninstall man docs deb check-deb cli test unit unit-asan integration e2e corpus fuzz bench deps help format
 
 all: netlab
 
 help:
 	@echo "make            build ./netlab"
-	@echo "make test       install deps if missing, build, run unit (plain + ASan/UBSan), corpus, integration and end-to-end tests"
+	@echo "make test       install deps if missing, build, run cli (help, man, completion, install), the package check, unit (plain + ASan/UBSan), corpus, integration and end-to-end tests"
 	@echo "make unit       cmocka unit tests only"
 	@echo "make bench      benchmark against ip scripts, ip -batch, Mininet and the kernel floor (root; writes docs/performance.md)"
 	@echo "make fuzz       libFuzzer run of the topology parser (FUZZ_SECONDS, default 60)"
-	@echo "make install    install to \$$DESTDIR\$$PREFIX/bin"
+	@echo "make man        manual pages netlab(1) and netlab.topo(5) into $(BUILD)/man (pandoc)"
+	@echo "make docs       regenerate the parts of docs/cli.md and README.md made from src/cli/verbs.c"
+	@echo "make install    binary, manual pages, completions, examples, docs under \$$DESTDIR\$$PREFIX (/usr/local)"
+	@echo "make uninstall  remove what make install installed"
+	@echo "make deb        build the Debian package into $(BUILD)/deb (dpkg-buildpackage, then lintian)"
+	@echo "make check-deb  make deb, then check the package: contents, install into a throwaway root, run it"
+	@echo "make cli        tests of the command line's conventions (help, man pages, completion, install, docs)"
 
 netlab: $(BUILD)/netlab
 	cp $< $@
@@ -60,6 +83,15 @@ $(BUILD)/netlab: $(CLI_OBJS) $(BUILD)/libnetlab.a
 $(BUILD)/libnetlab.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
+
+# Rewritten only when the version or the description changes, so that a
+# commit relinks netlab, not more.
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(BUILD)
+	@printf '#define NETLAB_VERSION "%s"\n#define NETLAB_GIT "%s"\n' '$(VERSION)' '$(GIT_DESCRIBE)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/src/cli/version.o: $(BUILD)/version.h
+FORCE:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -96,6 +128,8 @@ e2e: netlab
 
 test: deps
 	$(MAKE) all
+	$(MAKE) cli
+	$(MAKE) check-deb
 	$(MAKE) unit
 	$(MAKE) unit-asan
 	$(MAKE) corpus
@@ -124,9 +158,69 @@ $(BUILD)/bench-time: bench/time.c
 bench: netlab $(BUILD)/bench-floor $(BUILD)/bench-time
 	scripts/bench.sh
 
-install: netlab
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 netlab $(DESTDIR)$(PREFIX)/bin/netlab
+# ---- documentation, installation, packaging ---------------------------
+
+# The date of the manual pages: that of the version, from the top of NEWS.
+NEWS_DATE := $(shell sed -n 's/^netlab [0-9.]* (\(.*\))$$/\1/p' NEWS 2>/dev/null | head -1)
+PANDOC_MAN = pandoc -s -f gfm -t man --lua-filter scripts/man.lua -M header="netlab manual" \
+	-M footer="netlab $(VERSION)" -M date="$(NEWS_DATE)"
+MANPAGES := $(BUILD)/man/netlab.1 $(BUILD)/man/netlab.topo.5
+
+man: $(MANPAGES)
+
+# Say what is missing rather than "pandoc: command not found".
+HAVE_PANDOC = @command -v pandoc >/dev/null || { echo "make: the manual pages need pandoc (apt-get install pandoc)" >&2; exit 1; }
+
+$(BUILD)/man/netlab.1: docs/cli.md scripts/man.lua NEWS
+	$(HAVE_PANDOC)
+	@mkdir -p $(dir $@)
+	$(PANDOC_MAN) -M title=netlab -M section=1 -o $@ $<
+
+$(BUILD)/man/netlab.topo.5: docs/topology.md scripts/man.lua NEWS
+	$(HAVE_PANDOC)
+	@mkdir -p $(dir $@)
+	$(PANDOC_MAN) -M title=netlab.topo -M section=5 \
+		-M whatis="netlab.topo - the topology language of netlab(1)" -o $@ $<
+
+docs: netlab
+	scripts/gen-docs.sh ./netlab
+
+EXAMPLES := $(wildcard topologies/*.topo)
+DOCS := README.md NEWS $(wildcard docs/*.md) $(wildcard docs/*.png)
+
+install: netlab man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(BASH_COMPLETION_DIR) $(DESTDIR)$(ZSH_COMPLETION_DIR) \
+		$(DESTDIR)$(DATADIR)/netlab/topologies $(DESTDIR)$(DOCDIR)
+	install -m 0755 netlab $(DESTDIR)$(BINDIR)/netlab
+	install -m 0644 $(BUILD)/man/netlab.1 $(DESTDIR)$(MANDIR)/man1/netlab.1
+	install -m 0644 $(BUILD)/man/netlab.topo.5 $(DESTDIR)$(MANDIR)/man5/netlab.topo.5
+	install -m 0644 completion/netlab.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/netlab
+	install -m 0644 completion/_netlab $(DESTDIR)$(ZSH_COMPLETION_DIR)/_netlab
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DATADIR)/netlab/topologies/
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+# Files only: directories may be shared with other packages.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/netlab $(DESTDIR)$(MANDIR)/man1/netlab.1 \
+		$(DESTDIR)$(MANDIR)/man5/netlab.topo.5 $(DESTDIR)$(BASH_COMPLETION_DIR)/netlab \
+		$(DESTDIR)$(ZSH_COMPLETION_DIR)/_netlab
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/netlab/topologies/,$(notdir $(EXAMPLES)))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(DATADIR)/netlab/topologies $(DESTDIR)$(DATADIR)/netlab $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# The package is built from a copy of the committed tree (plus the work
+# tree's changes to tracked files), as from a release tarball: nothing is
+# written outside $(BUILD)/deb, and the copy carries the git description
+# in .git-describe for `netlab --version`.
+deb:
+	scripts/make-deb.sh $(BUILD)/deb
+
+check-deb: deb
+	tests/cli/check-deb.sh $(BUILD)/deb
+
+cli: netlab man
+	@tests/cli/run.sh ./netlab
 
 format:
 	clang-format -i $(wildcard src/*.c src/*/*.c src/*/*.h tests/*/*.c)

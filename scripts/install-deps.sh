@@ -18,6 +18,12 @@ packages=(
 	traceroute psmisc ca-certificates
 	# scripts/make-busybox-rootfs.sh (rootfs example and its test)
 	busybox-static
+	# manual pages (make man: pandoc) and their test (man --warnings, lexgrog)
+	pandoc man-db groff-base
+	# completion tests (tests/cli): bash-completion's helpers, zsh
+	bash-completion zsh
+	# make deb / make check-deb: build the package, lintian it
+	dpkg-dev debhelper lintian
 )
 
 missing=()

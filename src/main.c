@@ -1,45 +1,54 @@
 /* netlab: a thin command line over the core library.  One verb per file in
- * src/cli/; this file only dispatches. */
+ * src/cli/, one row per verb in src/cli/verbs.c; this file only
+ * dispatches. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/error.h"
+#include "util/strutil.h"
 
-static const struct cli_verb verbs[] = {
-	{ "check", cmd_check, "check FILE", "parse and validate a topology (no root needed)" },
-	{ "graph", cmd_graph, "graph FILE [--format dot|svg|png] [-o OUT]", "draw a topology with Graphviz" },
-	{ "up", cmd_up, "up FILE [--name LAB] [--grace SECONDS] [--dry-run]", "build the lab and start its commands" },
-	{ "down", cmd_down, "down [LAB|FILE] [--all]", "stop a lab and remove every trace of it" },
-	{ "status", cmd_status, "status [LAB] [--json] | status LAB --firewall [NODE]", "labs, or one lab's nodes, interfaces, commands; --firewall: rules with counters" },
-	{ "exec", cmd_exec, "exec [LAB] NODE [--] CMD...", "run a command inside a node" },
-	{ "shell", cmd_shell, "shell [LAB] NODE", "interactive shell inside a node" },
-	{ "logs", cmd_logs, "logs [LAB] NODE [-f]", "output of a node's commands" },
-};
-
-#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
-
-static void usage(FILE *out)
+static int unknown_verb(const char *word)
 {
-	fprintf(out, "usage: netlab VERB [ARGS]\n\n");
-	for (size_t i = 0; i < NVERBS; i++)
-		fprintf(out, "  netlab %-44s %s\n", verbs[i].usage, verbs[i].summary);
-	fprintf(out, "\nExit codes: 0 ok, 1 runtime failure, 2 invalid topology or usage.\n");
+	const char *names[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < cli_nverbs && n < 64; i++)
+		if (!(cli_verbs[i].flags & CLI_HIDDEN))
+			names[n++] = cli_verbs[i].name;
+	const char *near = str_nearest(word, names, n);
+	if (near)
+		nlab_report(NULL, "unknown verb '%s'; did you mean '%s'?", word, near);
+	else
+		nlab_report(NULL, "unknown verb '%s'", word);
+	fprintf(stderr, "Run 'netlab --help' for the list of verbs.\n");
+	return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage(stderr);
+		cli_print_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		usage(stdout);
+	const char *verb = argv[1];
+	if (!strcmp(verb, "-h") || !strcmp(verb, "--help"))
+		return cmd_help(argc - 1, argv + 1);
+	if (!strcmp(verb, "-V") || !strcmp(verb, "--version"))
+		return cmd_version(argc - 1, argv + 1);
+	const struct cli_verb *v = cli_verb_find(verb);
+	if (!v) {
+		if (verb[0] == '-') {
+			nlab_report(NULL, "unknown option '%s' (options go after the verb)", verb);
+			fprintf(stderr, "Run 'netlab --help' for the list of verbs.\n");
+			return EXIT_USAGE;
+		}
+		return unknown_verb(verb);
+	}
+	/* Here, so that every verb has it, whatever its own parsing. */
+	if (!(v->flags & CLI_HIDDEN) && cli_wants_help(v, argc - 1, argv + 1)) {
+		cli_print_help(stdout, v);
 		return EXIT_OK;
 	}
-	for (size_t i = 0; i < NVERBS; i++)
-		if (strcmp(argv[1], verbs[i].name) == 0)
-			return verbs[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "netlab: unknown verb '%s'\n", argv[1]);
-	usage(stderr);
-	return EXIT_USAGE;
+	return v->fn(argc - 1, argv + 1);
 }

@@ -1,4 +1,5 @@
-#include <stdarg.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +9,49 @@
 #include "lab/lab.h"
 #include "lab/state.h"
 
+int cli_topo_load(const char *file, struct topology **t, struct topo_source **src, struct diags *d)
+{
+	if (strcmp(file, "-") != 0)
+		return topo_load(file, t, src, d);
+	/* One byte more than a topology may have, so that a bigger one is
+	 * told apart from one of exactly the limit. */
+	size_t cap = 4u << 20, len = 0;
+	char *buf = malloc(cap + 1), cwd[PATH_MAX];
+	if (!buf) {
+		*t = NULL;
+		if (src)
+			*src = topo_source_new("<stdin>");
+		diag_error(d, ((struct topo_pos){ .line = 0 }), "out of memory");
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf + len, cap + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			free(buf);
+			*t = NULL;
+			if (src)
+				*src = topo_source_new("<stdin>");
+			diag_error(d, ((struct topo_pos){ .line = 0 }), "cannot read standard input: %s", strerror(e));
+			return -1;
+		}
+		if (n == 0 || (len += (size_t)n) > cap)
+			break;
+	}
+	/* Relative paths and commands start where netlab was run. */
+	int r = topo_load_buffer("<stdin>", buf, len, getcwd(cwd, sizeof(cwd)) ? cwd : NULL, t, src, d);
+	free(buf);
+	return r;
+}
+
 struct topology *cli_load_topology_source(const char *file, bool quiet, struct topo_source **srcp)
 {
 	struct diags d = { 0 };
 	struct topology *t = NULL;
 	struct topo_source *src = NULL;
-	int r = topo_load(file, &t, &src, &d);
+	int r = cli_topo_load(file, &t, &src, &d);
 
 	if (srcp)
 		*srcp = NULL;
@@ -40,19 +78,6 @@ struct topology *cli_load_topology(const char *file, bool quiet)
 	return cli_load_topology_source(file, quiet, NULL);
 }
 
-void cli_usage_error(const char *verb, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	nlab_report(verb, "%s", msg ? msg : "out of memory");
-	free(msg);
-}
-
 int cli_require_root(const char *verb)
 {
 	if (geteuid() == 0)
@@ -74,15 +99,17 @@ int cli_resolve_lab(const char *verb, const char *arg, char **lab)
 	nlab_error *err = NULL;
 	if (lab_list_up(&up, &n, &err) < 0) {
 		nlab_error_print(verb, &err);
-		return -1;
+		return EXIT_RUNTIME;
 	}
 	if (n == 1) {
 		*lab = strdup(up[0]);
 		lab_list_free(up, n);
 		return 0;
 	}
+	int rc = EXIT_USAGE;
 	if (n == 0) {
 		nlab_report(verb, "no lab is up");
+		rc = EXIT_NOTFOUND;
 	} else {
 		char *names = NULL;
 		size_t len = 0;
@@ -95,22 +122,23 @@ int cli_resolve_lab(const char *verb, const char *arg, char **lab)
 		free(names);
 	}
 	lab_list_free(up, n);
-	return -1;
+	return rc;
 }
 
 int cli_resolve_lab_node(const char *verb, int argc, char **argv, int *i, char **lab, const char **node)
 {
 	if (*i >= argc) {
-		nlab_report(verb, "name a node");
-		return -1;
+		cli_usage_error(verb, "missing NODE");
+		return EXIT_USAGE;
 	}
 	if (*i + 1 < argc && strcmp(argv[*i + 1], "--") != 0 && lab_is_up(argv[*i])) {
 		*lab = strdup(argv[(*i)++]);
 		*node = argv[(*i)++];
 		return 0;
 	}
-	if (cli_resolve_lab(verb, NULL, lab) < 0)
-		return -1;
+	int rc = cli_resolve_lab(verb, NULL, lab);
+	if (rc != 0)
+		return rc;
 	*node = argv[(*i)++];
 	return 0;
 }

@@ -51,22 +51,58 @@ static char *lab_of_arg(const char *arg)
 	return strdup(arg);
 }
 
+/* Without a name: the one lab that has state, up or crashed (so that
+ * `netlab down` after a crash cleans it).  Returns 0 with *lab, 1 when
+ * there is none, or an exit code. */
+static int only_lab(char **lab)
+{
+	char **labs;
+	size_t n;
+	nlab_error *err = NULL;
+
+	if (state_list(&labs, &n, &err) < 0) {
+		nlab_error_print("down", &err);
+		return EXIT_RUNTIME;
+	}
+	int rc = 0;
+	if (n == 0) {
+		rc = 1;
+	} else if (n == 1) {
+		*lab = labs[0];
+		labs[0] = NULL;
+	} else {
+		char *names = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&names, &len);
+		for (size_t i = 0; f && i < n; i++)
+			fprintf(f, "%s%s", i ? ", " : "", labs[i]);
+		if (f)
+			fclose(f);
+		cli_usage_error("down", "%zu labs exist (%s); name one, or use --all", n, names ? names : "");
+		free(names);
+		rc = EXIT_USAGE;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(labs[i]);
+	free(labs);
+	return rc;
+}
+
 int cmd_down(int argc, char **argv)
 {
-	const char *arg = NULL;
-	bool all = false;
+	struct cli_args a;
+	int r = cli_parse("down", argc, argv, &a);
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--all"))
-			all = true;
-		else if (argv[i][0] == '-') {
-			cli_usage_error("down", "unknown option '%s' (usage: netlab down [LAB|FILE] [--all])", argv[i]);
-			return EXIT_USAGE;
-		} else if (arg) {
-			cli_usage_error("down", "one lab at a time (or --all)");
-			return EXIT_USAGE;
-		} else
-			arg = argv[i];
+	if (r != 0) {
+		cli_args_free(&a);
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	const char *arg = a.n ? a.operands[0] : NULL;
+	bool all = cli_flag(&a, "all");
+	cli_args_free(&a);
+	if (all && arg) {
+		cli_usage_error("down", "a lab or --all, not both");
+		return EXIT_USAGE;
 	}
 	if (cli_require_root("down") < 0)
 		return EXIT_RUNTIME;
@@ -74,10 +110,13 @@ int cmd_down(int argc, char **argv)
 		char **labs;
 		size_t n;
 		int rc = EXIT_OK;
-		if (state_list(&labs, &n, NULL) < 0)
+		nlab_error *err = NULL;
+		if (state_list(&labs, &n, &err) < 0) {
+			nlab_error_print("down", &err);
 			return EXIT_RUNTIME;
+		}
 		if (n == 0)
-			printf("no labs\n");
+			printf("no lab is up; nothing to do\n");
 		for (size_t i = 0; i < n; i++) {
 			if (down_one(labs[i]) != EXIT_OK)
 				rc = EXIT_RUNTIME;
@@ -87,12 +126,19 @@ int cmd_down(int argc, char **argv)
 		return rc;
 	}
 	char *lab = NULL;
-	if (arg)
+	if (arg) {
 		lab = lab_of_arg(arg);
-	else if (cli_resolve_lab("down", NULL, &lab) < 0)
-		return EXIT_USAGE;
-	if (!topo_lab_name_valid(lab)) {
-		cli_usage_error("down", "'%s' is neither a lab name nor a topology file", lab);
+	} else {
+		int rc = only_lab(&lab);
+		if (rc == 1) {
+			printf("no lab is up; nothing to do\n");
+			return EXIT_OK;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	if (!lab || !topo_lab_name_valid(lab)) {
+		cli_usage_error("down", "'%s' is neither a lab name nor a topology file", lab ? lab : arg);
 		free(lab);
 		return EXIT_USAGE;
 	}

@@ -1,3 +1,4 @@
+/* netlab exec [LAB] NODE [--] CMD... and netlab shell [LAB] NODE. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,56 +15,94 @@ static int run(const char *verb, const char *lab, const char *node, char **cmd, 
 	int rc = lab_exec(lab, node, cmd, &o, &err);
 
 	if (rc < 0) {
+		/* lab_exec: ENOENT is "no such lab or node". */
+		bool absent = err && err->errnum == ENOENT;
 		nlab_error_print(verb, &err);
-		return EXIT_RUNTIME;
+		return absent ? EXIT_NOTFOUND : EXIT_RUNTIME;
 	}
 	return rc;
 }
 
 int cmd_exec(int argc, char **argv)
 {
+	struct cli_args a;
 	char *lab = NULL;
 	const char *node;
-	int i = 1;
+	int i = 0;
+	int r = cli_parse("exec", argc, argv, &a);
 
-	if (argc < 3) {
-		cli_usage_error("exec", "usage: netlab exec [LAB] NODE [--] CMD...");
-		return EXIT_USAGE;
+	if (r != 0) {
+		cli_args_free(&a);
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
 	}
-	if (cli_require_root("exec") < 0)
+	if (cli_require_root("exec") < 0) {
+		cli_args_free(&a);
 		return EXIT_RUNTIME;
-	if (cli_resolve_lab_node("exec", argc, argv, &i, &lab, &node) < 0)
-		return EXIT_USAGE;
-	if (i < argc && !strcmp(argv[i], "--"))
-		i++;
-	if (i >= argc) {
-		cli_usage_error("exec", "no command given (usage: netlab exec [LAB] NODE [--] CMD...)");
+	}
+	int rc = cli_resolve_lab_node("exec", a.n, a.operands, &i, &lab, &node);
+	if (rc != 0) {
+		cli_args_free(&a);
+		return rc;
+	}
+	if (!topo_lab_name_valid(lab)) {
+		cli_usage_error("exec", "invalid lab name '%s'", lab);
 		free(lab);
+		cli_args_free(&a);
 		return EXIT_USAGE;
 	}
-	int rc = run("exec", lab, node, argv + i, NULL, NULL);
+	if (i < a.n && !strcmp(a.operands[i], "--"))
+		i++;
+	if (i >= a.n) {
+		cli_usage_error("exec", "missing COMMAND");
+		free(lab);
+		cli_args_free(&a);
+		return EXIT_USAGE;
+	}
+	rc = run("exec", lab, node, a.operands + i, NULL, NULL);
 	free(lab);
+	cli_args_free(&a);
 	return rc;
 }
 
 int cmd_shell(int argc, char **argv)
 {
+	struct cli_args a;
 	char *lab = NULL;
 	const char *node;
-	int i = 1;
+	int i = 0;
 	char prompt[128];
+	int r = cli_parse("shell", argc, argv, &a);
 
-	if (argc < 2) {
-		cli_usage_error("shell", "usage: netlab shell [LAB] NODE");
-		return EXIT_USAGE;
+	if (r != 0) {
+		cli_args_free(&a);
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
 	}
-	if (cli_require_root("shell") < 0)
+	if (cli_require_root("shell") < 0) {
+		cli_args_free(&a);
 		return EXIT_RUNTIME;
-	if (cli_resolve_lab_node("shell", argc, argv, &i, &lab, &node) < 0)
-		return EXIT_USAGE;
+	}
+	/* LAB NODE: no guessing, the lab is named (up or not). */
+	int rc = 0;
+	if (a.n == 2) {
+		lab = strdup(a.operands[0]);
+		node = a.operands[1];
+	} else {
+		rc = cli_resolve_lab_node("shell", a.n, a.operands, &i, &lab, &node);
+	}
+	if (rc == 0 && !topo_lab_name_valid(lab)) {
+		cli_usage_error("shell", "invalid lab name '%s'", lab);
+		rc = EXIT_USAGE;
+	}
+	if (rc != 0) {
+		free(lab);
+		cli_args_free(&a);
+		return rc;
+	}
 	snprintf(prompt, sizeof(prompt), "[%s:%s] \\w \\$ ", lab, node);
+	/* The shell is looked up inside the node (lab/exec.c). */
 	char *shell = getenv("SHELL");
-	int rc = run("shell", lab, node, NULL, prompt, shell ? shell : "");
+	rc = run("shell", lab, node, NULL, prompt, shell ? shell : "");
 	free(lab);
+	cli_args_free(&a);
 	return rc;
 }

@@ -1,8 +1,9 @@
 /* netlab graph FILE [--format dot|svg|png] [-o OUT]
  *
  * DOT text is produced in-process (topo/dot.c); pictures are rendered by
- * Graphviz's `dot`, fed through a pipe.  Running dot is the one place
- * netlab execs a helper: it is a renderer, not a network tool. */
+ * Graphviz's `dot`, fed through a pipe, writing to OUT or to our standard
+ * output.  Running dot is the one place netlab execs a helper: it is a
+ * renderer, not a network tool. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -95,7 +96,8 @@ static int write_dot_file(const struct topology *t, const char *path, nlab_error
 	return 0;
 }
 
-/* Run `dot -TFMT -o OUT` with the DOT text on its stdin.  A second
+/* Run `dot -TFMT [-o OUT]` with the DOT text on its stdin (without OUT,
+ * dot writes on the standard output it inherits).  A second
  * close-on-exec pipe carries execvp's errno back from the child: it reads
  * EOF when exec succeeded (the kernel closed it), or 4 bytes when it
  * failed, which is how "dot is not installed" is told apart from "dot ran
@@ -115,8 +117,10 @@ static int render(const char *dot, size_t len, enum graph_format fmt, const char
 	/* Graphviz's 96 dpi default gives blurry PNGs with small labels. */
 	if (fmt == FMT_PNG)
 		argv[argc++] = "-Gdpi=120";
-	argv[argc++] = "-o";
-	argv[argc++] = (char *)out_path;
+	if (out_path) {
+		argv[argc++] = "-o";
+		argv[argc++] = (char *)out_path;
+	}
 	argv[argc] = NULL;
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
@@ -179,8 +183,9 @@ static int render(const char *dot, size_t len, enum graph_format fmt, const char
 	if (WIFSIGNALED(status))
 		return nlab_error_set(err, 0, "dot was killed by signal %d", WTERMSIG(status));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return nlab_error_set(err, 0, "dot -T%s -o %s failed with exit status %d (see its message above)",
-				      format_names[fmt], out_path, WEXITSTATUS(status));
+		return nlab_error_set(err, 0, "dot -T%s%s%s failed with exit status %d (see its message above)",
+				      format_names[fmt], out_path ? " -o " : "", out_path ? out_path : "",
+				      WEXITSTATUS(status));
 	if (wr < 0)
 		return nlab_error_set(err, wr_errno, "writing DOT to dot");
 	return 0;
@@ -192,44 +197,29 @@ static void print_error(nlab_error **err)
 	nlab_error_free(err);
 }
 
+/* The format OUT's name asks for: .svg, .png, else DOT. */
+static enum graph_format format_of(const char *out_path)
+{
+	if (out_path && has_suffix(out_path, ".svg"))
+		return FMT_SVG;
+	if (out_path && has_suffix(out_path, ".png"))
+		return FMT_PNG;
+	return FMT_DOT;
+}
+
 int cmd_graph(int argc, char **argv)
 {
-	const char *file = NULL, *out_path = NULL, *fmt_arg = NULL;
-	enum graph_format fmt = FMT_DOT;
+	struct cli_args a;
 	cleanup_error nlab_error *err = NULL;
+	int r = cli_parse("graph", argc, argv, &a);
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--format") || !strcmp(a, "-T")) {
-			if (i + 1 >= argc) {
-				cli_usage_error("graph", "option '%s' needs a value", a);
-				return EXIT_USAGE;
-			}
-			bool is_out = !strcmp(a, "-o") || !strcmp(a, "--output");
-			*(is_out ? &out_path : &fmt_arg) = argv[++i];
-		} else if (!strncmp(a, "--format=", 9)) {
-			fmt_arg = a + 9;
-		} else if (!strncmp(a, "--output=", 9)) {
-			out_path = a + 9;
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf("usage: netlab graph FILE [--format dot|svg|png] [-o OUT]\n"
-			       "  Draw a topology.  DOT text goes to standard output, or to OUT;\n"
-			       "  svg and png are rendered by Graphviz's 'dot' into OUT.\n");
-			return EXIT_OK;
-		} else if (a[0] == '-' && a[1]) {
-			cli_usage_error("graph", "unknown option '%s'", a);
-			return EXIT_USAGE;
-		} else if (file) {
-			cli_usage_error("graph", "one topology file at a time");
-			return EXIT_USAGE;
-		} else {
-			file = a;
-		}
+	if (r != 0) {
+		cli_args_free(&a);
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
 	}
-	if (!file) {
-		cli_usage_error("graph", "usage: netlab graph FILE [--format dot|svg|png] [-o OUT]");
-		return EXIT_USAGE;
-	}
+	const char *file = a.operands[0], *out_path = cli_opt(&a, "output"), *fmt_arg = cli_opt(&a, "format");
+	cli_args_free(&a);
+	enum graph_format fmt = format_of(out_path);
 	if (fmt_arg && parse_format(fmt_arg, &fmt) < 0) {
 		cli_usage_error("graph", "unknown format '%s' (formats: dot, svg, png)", fmt_arg);
 		return EXIT_USAGE;
@@ -238,8 +228,9 @@ int cmd_graph(int argc, char **argv)
 		cli_usage_error("graph", "empty output file name");
 		return EXIT_USAGE;
 	}
-	if (fmt != FMT_DOT && !out_path) {
-		cli_usage_error("graph", "--format %s writes a file: add -o OUT", format_names[fmt]);
+	/* As curl and gzip do: binary data would garble the terminal. */
+	if (fmt == FMT_PNG && !out_path && isatty(STDOUT_FILENO)) {
+		cli_usage_error("graph", "not writing a PNG to a terminal: add -o FILE or redirect the output");
 		return EXIT_USAGE;
 	}
 
@@ -247,11 +238,7 @@ int cmd_graph(int argc, char **argv)
 	if (!t)
 		return EXIT_USAGE;
 
-	int r;
 	if (fmt == FMT_DOT) {
-		if (!fmt_arg && out_path && (has_suffix(out_path, ".svg") || has_suffix(out_path, ".png")))
-			nlab_report("graph", "note: writing DOT text to %s; add --format %s for a picture",
-				out_path, has_suffix(out_path, ".svg") ? "svg" : "png");
 		r = write_dot_file(t, out_path, &err);
 	} else {
 		size_t len = 0;

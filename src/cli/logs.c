@@ -11,38 +11,67 @@
 #include "lab/state.h"
 #include "util/fsutil.h"
 
+/* The lab and node exist (from the state, which also proves NODE is a
+ * node's name and so safe in a path); 0 or the exit code. */
+static int find_node(const char *lab, const char *node)
+{
+	struct state_node sn;
+	struct proc_id sup;
+	nlab_error *err = NULL;
+	char dir[4096];
+
+	if (state_read_node(lab, node, &sn, &sup, &err) == 0) {
+		state_node_clear(&sn);
+		return 0;
+	}
+	bool absent = err && err->errnum == ENOENT;
+	nlab_error_free(&err);
+	if (!absent) {
+		nlab_report("logs", "lab '%s': cannot read its state", lab);
+		return EXIT_RUNTIME;
+	}
+	if (state_lab_dir(lab, dir, sizeof(dir), NULL) == 0 && access(dir, F_OK) == 0)
+		nlab_report("logs", "lab '%s' has no node '%s'", lab, node);
+	else
+		nlab_report("logs", "no lab '%s' (netlab status lists the labs)", lab);
+	return EXIT_NOTFOUND;
+}
+
 int cmd_logs(int argc, char **argv)
 {
-	bool follow = false;
-	char *args[4];
-	int nargs = 0;
+	struct cli_args a;
+	int r = cli_parse("logs", argc, argv, &a);
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow"))
-			follow = true;
-		else if (argv[i][0] == '-' || nargs == 2) {
-			cli_usage_error("logs", "usage: netlab logs [LAB] NODE [-f]");
-			return EXIT_USAGE;
-		} else
-			args[nargs++] = argv[i];
+	if (r != 0) {
+		cli_args_free(&a);
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
 	}
-	if (nargs == 0) {
-		cli_usage_error("logs", "usage: netlab logs [LAB] NODE [-f]");
-		return EXIT_USAGE;
-	}
+	bool follow = cli_flag(&a, "follow");
 	char *lab = NULL;
-	const char *node = args[nargs - 1];
-	if (cli_resolve_lab("logs", nargs == 2 ? args[0] : NULL, &lab) < 0)
-		return EXIT_USAGE;
+	const char *node = a.operands[a.n - 1];
+	int rc = cli_resolve_lab("logs", a.n == 2 ? a.operands[0] : NULL, &lab);
+	if (rc == 0 && !topo_lab_name_valid(lab)) {
+		cli_usage_error("logs", "invalid lab name '%s'", lab);
+		rc = EXIT_USAGE;
+	}
+	if (rc == 0)
+		rc = find_node(lab, node);
+	if (rc != 0) {
+		free(lab);
+		cli_args_free(&a);
+		return rc;
+	}
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/%s/logs/%s.log", state_root(), lab, node);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		nlab_report("logs", "no log for node '%s' of lab '%s' (%s)", node, lab, strerror(errno));
 		free(lab);
+		cli_args_free(&a);
 		return EXIT_RUNTIME;
 	}
 	free(lab);
+	cli_args_free(&a);
 	for (;;) {
 		char buf[65536];
 		ssize_t n = read(fd, buf, sizeof(buf));

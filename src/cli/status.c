@@ -1,24 +1,17 @@
+/* netlab status [LAB [--ns] | LAB --firewall [NODE]] [--json]: tables
+ * sized from their contents, or JSON (docs/json.md: kinds labs, lab,
+ * firewall).  What is shown is gathered by lab/inspect.c. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <fcntl.h>
-#include <ifaddrs.h>
-#include <json-c/json.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "lab/inspect.h"
 #include "lab/lab.h"
 #include "lab/state.h"
 #include "util/cleanup.h"
-
-static bool show_ns;
 
 static const char *jget(json_object *o, const char *k)
 {
@@ -36,20 +29,23 @@ static void print_ns_table(json_object *lab)
 		return;
 	for (size_t i = 0; i < json_object_array_length(nodes); i++) {
 		json_object *n = json_object_array_get_idx(nodes, i), *ns, *arr;
-		printf("\nnode %s (pid %s)\n", jget(n, "name"), jget(n, "pid"));
+		printf("%snode %s (pid %s)\n", i ? "\n" : "", jget(n, "name"), jget(n, "pid"));
 		if (!json_object_object_get_ex(n, "ns", &ns) || !json_object_object_get_ex(ns, "namespaces", &arr)) {
 			printf("  (not running)\n");
 			continue;
 		}
-		printf("  %-7s %-12s %-12s %-12s %s\n", "TYPE", "NS", "USERNS", "PARENT", "OWNER-UID");
+		static const char *const head[] = { "TYPE", "NS", "USERNS", "PARENT", "OWNER-UID" };
+		struct cli_table *t = cli_table_new(5, head);
 		for (size_t k = 0; k < json_object_array_length(arr); k++) {
 			json_object *e = json_object_array_get_idx(arr, k), *par;
-			const char *p = json_object_object_get_ex(e, "parent", &par) ? (par ? json_object_get_string(par) : "?")
-										   : "-";
+			const char *p = json_object_object_get_ex(e, "parent", &par)
+						? (par ? json_object_get_string(par) : "?")
+						: "-";
 			const char *u = jget(e, "userns"), *ow = jget(e, "owner_uid");
-			printf("  %-7s %-12s %-12s %-12s %s\n", jget(e, "type"), jget(e, "inode"), *u ? u : "?", p,
-			       *ow ? ow : "?");
+			const char *row[] = { jget(e, "type"), jget(e, "inode"), *u ? u : "?", p, *ow ? ow : "?" };
+			cli_table_add(t, row);
 		}
+		cli_table_print(t, stdout, "  ");
 		const char *maps[2] = { jget(ns, "uid_map"), jget(ns, "gid_map") };
 		for (int m = 0; m < 2; m++) {
 			printf("  %s:", m ? "gid_map" : "uid_map");
@@ -65,141 +61,226 @@ static void print_ns_table(json_object *lab)
 	}
 }
 
+static void node_rows(struct cli_table *t, json_object *n)
+{
+	json_object *ifs, *ns, *cmds, *iso, *v;
+	const char *netns = "-";
+
+	if (json_object_object_get_ex(n, "namespaces", &ns))
+		netns = jget(ns, "net");
+	if (!json_object_object_get_ex(n, "interfaces", &ifs) || json_object_array_length(ifs) == 0) {
+		const char *row[] = { jget(n, "name"), jget(n, "pid"), netns, "(not running)", NULL, NULL };
+		cli_table_add(t, row);
+		return;
+	}
+	for (size_t k = 0; k < json_object_array_length(ifs); k++) {
+		json_object *it = json_object_array_get_idx(ifs, k), *addrs;
+		char *list = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&list, &len);
+		if (f && json_object_object_get_ex(it, "addresses", &addrs))
+			for (size_t a = 0; a < json_object_array_length(addrs); a++)
+				fprintf(f, "%s%s", a ? " " : "",
+					json_object_get_string(json_object_array_get_idx(addrs, a)));
+		if (f)
+			fclose(f);
+		const char *row[] = {
+			k ? "" : jget(n, "name"), k ? "" : jget(n, "pid"), k ? "" : netns,
+			jget(it, "name"),	  jget(it, "state"),	   list,
+		};
+		cli_table_add(t, row);
+		free(list);
+	}
+	if (*jget(n, "netns_name"))
+		cli_table_add_text(t, 1, "netns: %s (ip netns exec %s ...)", jget(n, "netns_name"),
+				   jget(n, "netns_name"));
+	if (json_object_object_get_ex(n, "isolation", &iso)) {
+		if (json_object_object_get_ex(iso, "userns", &v) && json_object_get_boolean(v))
+			cli_table_add_text(t, 1, "userns: uid/gid 0-65535 -> host %s-%lld / %s-%lld",
+					   jget(iso, "uid_base"), (long long)atoll(jget(iso, "uid_base")) + 65535,
+					   jget(iso, "gid_base"), (long long)atoll(jget(iso, "gid_base")) + 65535);
+		else
+			cli_table_add_text(t, 1, "userns: off (the node's root is the host's root)");
+		if (json_object_object_get_ex(iso, "uid", &v))
+			cli_table_add_text(t, 1, "user: uid %s gid %s", jget(iso, "uid"), jget(iso, "gid"));
+	}
+	if (json_object_object_get_ex(n, "commands", &cmds))
+		for (size_t c = 0; c < json_object_array_length(cmds); c++) {
+			json_object *cm = json_object_array_get_idx(cmds, c), *ln;
+			if (json_object_object_get_ex(cm, "line", &ln))
+				cli_table_add_text(t, 1, "run [%s] %s (line %s)", jget(cm, "pid"), jget(cm, "command"),
+						   json_object_get_string(ln));
+			else
+				cli_table_add_text(t, 1, "run [%s] %s", jget(cm, "pid"), jget(cm, "command"));
+		}
+	json_object *ex;
+	if (json_object_object_get_ex(n, "exited", &ex))
+		for (size_t c = 0; c < json_object_array_length(ex); c++) {
+			json_object *e = json_object_array_get_idx(ex, c), *code;
+			if (json_object_object_get_ex(e, "code", &code))
+				cli_table_add_text(t, 1, "exited: the run line at line %s ended with exit code %s",
+						   jget(e, "line"), json_object_get_string(code));
+			else
+				cli_table_add_text(t, 1, "exited: the run line at line %s was killed by signal %s",
+						   jget(e, "line"), jget(e, "signal"));
+		}
+}
+
 static void print_lab_table(json_object *lab)
 {
 	json_object *nodes;
+	static const char *const head[] = { "NODE", "PID", "NETNS", "IFACE", "STATE", "ADDRESSES" };
 
 	printf("lab %s  state %s  supervisor pid %s\ntopology %s\n\n", jget(lab, "lab"), jget(lab, "state"),
 	       jget(lab, "supervisor_pid"), jget(lab, "topology"));
-	printf("%-16s %-8s %-12s %-10s %-6s %s\n", "NODE", "PID", "NETNS", "IFACE", "STATE", "ADDRESSES");
-	if (!json_object_object_get_ex(lab, "nodes", &nodes))
-		return;
-	for (size_t i = 0; i < json_object_array_length(nodes); i++) {
-		json_object *n = json_object_array_get_idx(nodes, i), *ifs, *ns, *cmds;
-		char netns[24] = "-";
-		if (json_object_object_get_ex(n, "namespaces", &ns))
-			snprintf(netns, sizeof(netns), "%s", jget(ns, "net"));
-		if (!json_object_object_get_ex(n, "interfaces", &ifs) || json_object_array_length(ifs) == 0) {
-			printf("%-16s %-8s %-12s %s\n", jget(n, "name"), jget(n, "pid"), netns, "(not running)");
-			continue;
-		}
-		for (size_t k = 0; k < json_object_array_length(ifs); k++) {
-			json_object *it = json_object_array_get_idx(ifs, k), *addrs;
-			printf("%-16s %-8s %-12s %-10s %-6s", k ? "" : jget(n, "name"), k ? "" : jget(n, "pid"),
-			       k ? "" : netns, jget(it, "name"), jget(it, "state"));
-			if (json_object_object_get_ex(it, "addresses", &addrs))
-				for (size_t a = 0; a < json_object_array_length(addrs); a++)
-					printf(" %s", json_object_get_string(json_object_array_get_idx(addrs, a)));
-			printf("\n");
-		}
-		json_object *iso, *v;
-		if (json_object_object_get_ex(n, "isolation", &iso)) {
-			if (json_object_object_get_ex(iso, "userns", &v) && json_object_get_boolean(v))
-				printf("%-16s userns: uid/gid 0-65535 -> host %s-%lld / %s-%lld\n", "", jget(iso, "uid_base"),
-				       (long long)atoll(jget(iso, "uid_base")) + 65535, jget(iso, "gid_base"),
-				       (long long)atoll(jget(iso, "gid_base")) + 65535);
-			else
-				printf("%-16s userns: off (the node's root is the host's root)\n", "");
-			if (json_object_object_get_ex(iso, "uid", &v))
-				printf("%-16s user: uid %s gid %s\n", "", jget(iso, "uid"), jget(iso, "gid"));
-		}
-		if (json_object_object_get_ex(n, "commands", &cmds))
-			for (size_t c = 0; c < json_object_array_length(cmds); c++) {
-				json_object *cm = json_object_array_get_idx(cmds, c), *ln;
-				char where[48] = "";
-				if (json_object_object_get_ex(cm, "line", &ln))
-					snprintf(where, sizeof(where), " (line %s)", json_object_get_string(ln));
-				printf("%-16s run [%s] %s%s\n", "", jget(cm, "pid"), jget(cm, "command"), where);
-			}
-		json_object *ex;
-		if (json_object_object_get_ex(n, "exited", &ex))
-			for (size_t c = 0; c < json_object_array_length(ex); c++) {
-				json_object *e = json_object_array_get_idx(ex, c), *code;
-				if (json_object_object_get_ex(e, "code", &code))
-					printf("%-16s exited: the run line at line %s ended with exit code %s\n", "", jget(e, "line"),
-					       json_object_get_string(code));
-				else
-					printf("%-16s exited: the run line at line %s was killed by signal %s\n", "", jget(e, "line"),
-					       jget(e, "signal"));
-			}
-	}
+	struct cli_table *t = cli_table_new(6, head);
+	cli_table_right(t, 1);
+	if (json_object_object_get_ex(lab, "nodes", &nodes))
+		for (size_t i = 0; i < json_object_array_length(nodes); i++)
+			node_rows(t, json_object_array_get_idx(nodes, i));
+	cli_table_print(t, stdout, "");
 }
-
 
 /* ---- status LAB --firewall [NODE] ------------------------------------ */
 
-static int print_node_firewall(const char *lab, const struct state_node *sn, const struct topology *t,
-			       const struct topo_source *src)
+static const char *rule_text(const struct topo_source *src, int line)
+{
+	const char *text = topo_source_line(src, line);
+
+	while (text && (*text == ' ' || *text == '\t'))
+		text++;
+	return text;
+}
+
+static json_object *rules_json(const struct lab_fw_rows *rows, const struct topo_source *src)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < rows->n; i++) {
+		const struct lab_fw_row *w = &rows->v[i];
+		json_object *r = json_object_new_object();
+		const char *text = w->line ? rule_text(src, w->line) : NULL;
+		json_object_object_add(r, "line", w->line ? json_object_new_int(w->line) : NULL);
+		json_object_object_add(r, "statement", text ? json_object_new_string(text) : NULL);
+		json_object_object_add(r, "family", json_object_new_int(w->family == AF_INET ? 4 : 6));
+		json_object_object_add(r, "table", json_object_new_string(w->table));
+		json_object_object_add(r, "chain", json_object_new_string(w->chain));
+		json_object_object_add(r, "target", json_object_new_string(w->target));
+		json_object_object_add(r, "policy", json_object_new_boolean(w->policy));
+		json_object_object_add(r, "packets", json_object_new_uint64(w->packets));
+		json_object_object_add(r, "bytes", json_object_new_uint64(w->bytes));
+		json_object_array_add(arr, r);
+	}
+	return arr;
+}
+
+static void rules_table(const struct lab_fw_rows *rows, const struct topology *t, const struct topo_source *src)
+{
+	static const char *const head[] = { "WHERE", "IP", "TABLE", "CHAIN", "TARGET", "PACKETS", "BYTES", "STATEMENT" };
+	const char *base = t && t->file ? strrchr(t->file, '/') : NULL;
+	struct cli_table *tb = cli_table_new(8, head);
+
+	base = base ? base + 1 : t ? t->file : "?";
+	cli_table_right(tb, 5);
+	cli_table_right(tb, 6);
+	for (size_t i = 0; i < rows->n; i++) {
+		const struct lab_fw_row *w = &rows->v[i];
+		char where[4200], target[48], packets[24], bytes[24];
+		const char *text = w->line ? rule_text(src, w->line) : NULL;
+		if (w->line)
+			snprintf(where, sizeof(where), "%s:%d", base, w->line);
+		else
+			snprintf(where, sizeof(where), "-");
+		snprintf(target, sizeof(target), "%s%s", w->policy ? "policy " : "", w->target);
+		snprintf(packets, sizeof(packets), "%llu", (unsigned long long)w->packets);
+		snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)w->bytes);
+		const char *row[] = {
+			where, w->family == AF_INET ? "v4" : "v6",	w->table, w->chain, target, packets,
+			bytes, text ? text : "(not from the topology)",
+		};
+		cli_table_add(tb, row);
+	}
+	cli_table_print(tb, stdout, "  ");
+}
+
+/* One node: its table, or its member of the JSON "nodes". */
+static int node_firewall(const char *lab, const struct state_node *sn, const struct topology *t,
+			 const struct topo_source *src, json_object *nodes, bool first)
 {
 	struct lab_fw_rows rows;
 	nlab_error *err = NULL;
 
-	printf("node %s\n", sn->name);
 	if (lab_node_firewall(lab, sn, t, &rows, &err) < 0) {
+		nlab_error_wrap(&err, "node %s", sn->name);
 		nlab_error_print("status", &err);
 		return -1;
 	}
-	if (!rows.running) {
-		printf("  (not running)\n");
-		return 0;
-	}
-	if (rows.n == 0) {
-		printf("  (no rules)\n");
-		return 0;
-	}
-	printf("  %-24s %-4s %-6s %-11s %-10s %10s %12s  %s\n", "WHERE", "IP", "TABLE", "CHAIN", "TARGET", "PACKETS",
-	       "BYTES", "STATEMENT");
-	for (size_t i = 0; i < rows.n; i++) {
-		const struct lab_fw_row *w = &rows.v[i];
-		char where[64], target[48];
-		const char *text = "(not from the topology)";
-		const char *base = t && t->file ? strrchr(t->file, '/') : NULL;
-		base = base ? base + 1 : t ? t->file : "?";
-		if (w->line)
-			snprintf(where, sizeof(where), "%.40s:%d", base, w->line);
+	if (nodes) {
+		json_object *n = json_object_new_object();
+		json_object_object_add(n, "name", json_object_new_string(sn->name));
+		json_object_object_add(n, "running", json_object_new_boolean(rows.running));
+		json_object_object_add(n, "rules", rules_json(&rows, src));
+		json_object_array_add(nodes, n);
+	} else {
+		printf("%snode %s\n", first ? "" : "\n", sn->name);
+		if (!rows.running)
+			printf("  (not running)\n");
+		else if (rows.n == 0)
+			printf("  (no rules)\n");
 		else
-			snprintf(where, sizeof(where), "-");
-		const char *stmt = topo_source_line(src, w->line);
-		if (stmt) {
-			text = stmt;
-			while (*text == ' ' || *text == '\t')
-				text++;
-		}
-		snprintf(target, sizeof(target), "%s%s", w->policy ? "policy " : "", w->target);
-		printf("  %-24s %-4s %-6s %-11s %-10s %10llu %12llu  %s\n", where, w->family == AF_INET ? "v4" : "v6",
-		       w->table, w->chain, target, (unsigned long long)w->packets, (unsigned long long)w->bytes, text);
+			rules_table(&rows, t, src);
 	}
 	lab_fw_rows_free(&rows);
 	return 0;
 }
 
-static int print_firewall(const char *lab, const char *node)
+/* 0, or the exit code: EXIT_NOTFOUND when the lab has no state. */
+static int read_state(const char *lab, struct lab_state *st)
+{
+	nlab_error *err = NULL;
+
+	if (state_read(lab, st, &err) == 0)
+		return 0;
+	if (err && err->errnum == ENOENT) {
+		nlab_error_free(&err);
+		nlab_report("status", "no lab '%s' (netlab status lists the labs)", lab);
+		return EXIT_NOTFOUND;
+	}
+	nlab_error_print("status", &err);
+	return EXIT_RUNTIME;
+}
+
+static int print_firewall(const char *lab, const char *node, bool json)
 {
 	struct lab_state st;
-	nlab_error *err = NULL;
-	int r = EXIT_OK;
+	int r;
 
-	if (state_read(lab, &st, &err) < 0) {
-		nlab_error_print("status", &err);
-		return EXIT_RUNTIME;
+	if ((r = read_state(lab, &st)) != 0)
+		return r;
+	if (node && !state_find_node(&st, node)) {
+		nlab_report("status", "lab '%s' has no node '%s'", lab, node);
+		state_clear(&st);
+		return EXIT_NOTFOUND;
 	}
 	/* The topology file gives each rule its statement text; the rules
 	 * themselves come from the kernel. */
 	struct topo_source *src = NULL;
 	struct topology *t = st.topology && *st.topology ? cli_load_topology_source(st.topology, true, &src) : NULL;
-	bool found = false;
+	json_object *nodes = json ? json_object_new_array() : NULL;
+	bool first = true;
 	for (size_t i = 0; i < st.nnodes; i++) {
 		if (node && strcmp(node, st.nodes[i].name) != 0)
 			continue;
-		found = true;
-		if (i && !node)
-			printf("\n");
-		if (print_node_firewall(lab, &st.nodes[i], t, src) < 0)
+		if (node_firewall(lab, &st.nodes[i], t, src, nodes, first) < 0)
 			r = EXIT_RUNTIME;
+		first = false;
 	}
-	if (node && !found) {
-		nlab_report("status", "lab '%s' has no node '%s'", lab, node);
-		r = EXIT_RUNTIME;
+	if (json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "lab", json_object_new_string(lab));
+		json_object_object_add(o, "topology", json_object_new_string(st.topology ? st.topology : ""));
+		json_object_object_add(o, "nodes", nodes);
+		cli_json_print(cli_json_envelope("firewall", o));
 	}
 	topo_free(t);
 	topo_source_free(src);
@@ -207,59 +288,16 @@ static int print_firewall(const char *lab, const char *node)
 	return r;
 }
 
-int cmd_status(int argc, char **argv)
+static int print_labs(bool json)
 {
-	bool json = false, firewall = false;
-	const char *lab = NULL, *node = NULL;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--firewall"))
-			firewall = true;
-		else if (!strcmp(argv[i], "--ns"))
-			show_ns = true;
-		else if (argv[i][0] != '-' && !lab)
-			lab = argv[i];
-		else if (argv[i][0] != '-' && firewall && !node)
-			node = argv[i];
-		else {
-			cli_usage_error("status", "usage: netlab status [LAB] [--json] [--ns] | netlab status LAB --firewall [NODE]");
-			return EXIT_USAGE;
-		}
-	}
-	if (firewall) {
-		if (!lab || json || show_ns) {
-			cli_usage_error("status", "usage: netlab status LAB --firewall [NODE]");
-			return EXIT_USAGE;
-		}
-		if (cli_require_root("status") < 0)
-			return EXIT_RUNTIME;
-		return print_firewall(lab, node);
-	}
-	if (lab) {
-		if (cli_require_root("status") < 0)
-			return EXIT_RUNTIME;
-		struct lab_state st;
-		if (state_read(lab, &st, NULL) < 0) {
-			nlab_report("status", "no lab '%s'", lab);
-			return EXIT_RUNTIME;
-		}
-		state_clear(&st);
-		json_object *o = lab_inspect(lab, true, show_ns);
-		if (json)
-			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
-		else if (show_ns)
-			print_ns_table(o);
-		else
-			print_lab_table(o);
-		json_object_put(o);
-		return EXIT_OK;
-	}
 	char **labs;
 	size_t n;
-	if (state_list(&labs, &n, NULL) < 0)
+	nlab_error *err = NULL;
+
+	if (state_list(&labs, &n, &err) < 0) {
+		nlab_error_print("status", &err);
 		return EXIT_RUNTIME;
+	}
 	json_object *arr = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		json_object_array_add(arr, lab_inspect(labs[i], false, false));
@@ -267,17 +305,77 @@ int cmd_status(int argc, char **argv)
 	}
 	free(labs);
 	if (json) {
-		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY));
-	} else if (json_object_array_length(arr) == 0) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "labs", arr);
+		cli_json_print(cli_json_envelope("labs", o));
+		return EXIT_OK;
+	}
+	if (json_object_array_length(arr) == 0) {
 		printf("no labs are up\n");
 	} else {
-		printf("%-20s %-6s %-6s %-10s %s\n", "LAB", "STATE", "NODES", "SUPERVISOR", "TOPOLOGY");
+		static const char *const head[] = { "LAB", "STATE", "NODES", "SUPERVISOR", "TOPOLOGY" };
+		struct cli_table *t = cli_table_new(5, head);
+		cli_table_right(t, 2);
+		cli_table_right(t, 3);
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
 			json_object *o = json_object_array_get_idx(arr, i);
-			printf("%-20s %-6s %-6s %-10s %s\n", jget(o, "lab"), jget(o, "state"), jget(o, "node_count"),
-			       jget(o, "supervisor_pid"), jget(o, "topology"));
+			const char *row[] = { jget(o, "lab"), jget(o, "state"), jget(o, "node_count"),
+					      jget(o, "supervisor_pid"), jget(o, "topology") };
+			cli_table_add(t, row);
 		}
+		cli_table_print(t, stdout, "");
 	}
 	json_object_put(arr);
+	return EXIT_OK;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct cli_args a;
+	int r = cli_parse("status", argc, argv, &a);
+
+	if (r != 0) {
+		cli_args_free(&a);
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	bool json = cli_flag(&a, "json"), firewall = cli_flag(&a, "firewall"), ns = cli_flag(&a, "ns");
+	const char *lab = a.n > 0 ? a.operands[0] : NULL, *node = a.n > 1 ? a.operands[1] : NULL;
+	cli_args_free(&a);
+	if ((firewall || ns) && !lab) {
+		cli_usage_error("status", "%s shows one lab: name it", firewall ? "--firewall" : "--ns");
+		return EXIT_USAGE;
+	}
+	if (node && !firewall) {
+		cli_usage_error("status", "a NODE goes with --firewall");
+		return EXIT_USAGE;
+	}
+	if (firewall && ns) {
+		cli_usage_error("status", "--firewall or --ns, not both");
+		return EXIT_USAGE;
+	}
+	if (!lab)
+		return print_labs(json);
+	if (!topo_lab_name_valid(lab)) {
+		cli_usage_error("status", "invalid lab name '%s'", lab);
+		return EXIT_USAGE;
+	}
+	if (cli_require_root("status") < 0)
+		return EXIT_RUNTIME;
+	if (firewall)
+		return print_firewall(lab, node, json);
+	struct lab_state st;
+	if ((r = read_state(lab, &st)) != 0)
+		return r;
+	state_clear(&st);
+	json_object *o = lab_inspect(lab, true, ns);
+	if (json) {
+		cli_json_print(cli_json_envelope("lab", o));
+		return EXIT_OK;
+	}
+	if (ns)
+		print_ns_table(o);
+	else
+		print_lab_table(o);
+	json_object_put(o);
 	return EXIT_OK;
 }

@@ -30,7 +30,9 @@ static int check_supported(const struct topology *t)
 	return bad ? -1 : 0;
 }
 
-/* One line on stderr, redrawn in place: "nodes [#####     ] 512/1000". */
+/* One line on stderr, redrawn in place: "nodes [#####     ] 512/1000".
+ * Each redraw ends by clearing to the end of the line (EL, "\033[K"), so
+ * a shorter line leaves nothing of the one before ("61/3011"). */
 static void progress_bar(const char *phase, size_t done, size_t total, void *arg)
 {
 	char bar[41];
@@ -40,7 +42,7 @@ static void progress_bar(const char *phase, size_t done, size_t total, void *arg
 	for (size_t i = 0; i < 40; i++)
 		bar[i] = i < full ? '#' : ' ';
 	bar[40] = '\0';
-	fprintf(stderr, "\r%-10s [%s] %zu/%zu", phase, bar, done, total);
+	fprintf(stderr, "\r%-10s [%s] %zu/%zu\033[K", phase, bar, done, total);
 	fflush(stderr);
 }
 
@@ -54,9 +56,8 @@ static int dry_run(const struct topology *t, const char *lab, bool json)
 		return EXIT_RUNTIME;
 	}
 	if (json) {
-		json_object *o = plan_json(&p);
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
-		json_object_put(o);
+		/* plan_json() has the envelope (docs/json.md, "plan"). */
+		cli_json_print(plan_json(&p));
 	} else {
 		plan_print(&p, stdout);
 	}
@@ -66,51 +67,51 @@ static int dry_run(const struct topology *t, const char *lab, bool json)
 
 int cmd_up(int argc, char **argv)
 {
-	const char *file = NULL, *name = NULL;
-	bool dry = false, timing = false, json = false;
+	struct cli_args a;
 	int grace_ms = 2000, line_timeout_s = 120;
 	int64_t t0 = now_ms();
+	int r = cli_parse("up", argc, argv, &a);
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--name") && i + 1 < argc)
-			name = argv[++i];
-		else if (!strcmp(argv[i], "--grace") && i + 1 < argc) {
-			char *end;
-			double g = strtod(argv[++i], &end);
-			if (*end || g < 0 || g > 3600) {
-				cli_usage_error("up", "--grace takes seconds (0 to 3600), not '%s'", argv[i]);
-				return EXIT_USAGE;
-			}
-			grace_ms = (int)(g * 1000);
-		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
-			char *end;
-			long v = strtol(argv[++i], &end, 10);
-			if (*end || v < 1 || v > 86400) {
-				cli_usage_error("up", "--timeout takes seconds (1 to 86400), not '%s'", argv[i]);
-				return EXIT_USAGE;
-			}
-			line_timeout_s = (int)v;
-		} else if (!strcmp(argv[i], "--dry-run"))
-			dry = true;
-		else if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--timing"))
-			timing = true;
-		else if (argv[i][0] == '-') {
-			cli_usage_error("up", "unknown option '%s' (usage: netlab up FILE [--name LAB] [--grace SECONDS] [--timeout SECONDS] [--dry-run [--json]] [--timing])", argv[i]);
-			return EXIT_USAGE;
-		} else if (file) {
-			cli_usage_error("up", "one topology file at a time");
-			return EXIT_USAGE;
-		} else
-			file = argv[i];
+	if (r != 0) {
+		cli_args_free(&a);
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
 	}
-	if (!file) {
-		cli_usage_error("up", "usage: netlab up FILE [--name LAB]");
-		return EXIT_USAGE;
+	const char *file = a.operands[0], *name = cli_opt(&a, "name"), *grace = cli_opt(&a, "grace");
+	const char *timeout = cli_opt(&a, "timeout");
+	bool dry = cli_flag(&a, "dry-run"), timing = cli_flag(&a, "timing"), json = cli_flag(&a, "json");
+	bool netns_names = cli_flag(&a, "netns-names");
+	cli_args_free(&a);
+	if (grace) {
+		char *end;
+		double g = strtod(grace, &end);
+		if (!*grace || *end || !(g >= 0 && g <= 3600)) {
+			cli_usage_error("up", "--grace takes seconds (0 to 3600), not '%s'", grace);
+			return EXIT_USAGE;
+		}
+		grace_ms = (int)(g * 1000);
+	}
+	if (timeout) {
+		char *end;
+		long v = strtol(timeout, &end, 10);
+		if (!*timeout || *end || v < 1 || v > 86400) {
+			cli_usage_error("up", "--timeout takes seconds (1 to 86400), not '%s'", timeout);
+			return EXIT_USAGE;
+		}
+		line_timeout_s = (int)v;
 	}
 	if (json && !dry) {
 		cli_usage_error("up", "--json goes with --dry-run");
+		return EXIT_USAGE;
+	}
+	if (dry && (netns_names || timing)) {
+		cli_usage_error("up", "--dry-run builds nothing: %s does not go with it",
+				netns_names ? "--netns-names" : "--timing");
+		return EXIT_USAGE;
+	}
+	/* The lab records its file: `down FILE`, `status --firewall` read it again. */
+	if (!strcmp(file, "-") && !dry) {
+		cli_usage_error("up", "a lab is built from a file, which it records; '-' (standard input) only goes "
+				      "with --dry-run");
 		return EXIT_USAGE;
 	}
 	struct topology *t = cli_load_topology(file, false);
@@ -139,13 +140,15 @@ int cmd_up(int argc, char **argv)
 
 	/* A bar only where someone watches, and only when it is worth one. */
 	bool bar = false;
-	struct lab_up_options o = { .lab = lab, .grace_ms = grace_ms, .line_timeout_s = line_timeout_s,
-				    .progress_arg = &bar };
+	struct lab_up_options o = {
+		.lab = lab, .grace_ms = grace_ms, .line_timeout_s = line_timeout_s, .progress_arg = &bar,
+		.netns_names = netns_names,
+	};
 	if (isatty(STDERR_FILENO) && topo_count_nodes(t) > 50)
 		o.progress = progress_bar;
 	struct lab_up_result res;
 	nlab_error *err = NULL;
-	int r = lab_up(t, &o, &res, &err);
+	r = lab_up(t, &o, &res, &err);
 	if (bar)
 		fputs("\r\033[K", stderr);
 	if (res.cleaned_stale)
@@ -153,6 +156,8 @@ int cmd_up(int argc, char **argv)
 	if (r == 0) {
 		printf("lab %s is up: %zu node%s, %zu link%s in %lld ms\n", lab, res.nodes, res.nodes == 1 ? "" : "s",
 		       res.links, res.links == 1 ? "" : "s", (long long)(now_ms() - t0));
+		if (netns_names)
+			printf("network namespaces named %s-NODE in /run/netns (ip netns list)\n", lab);
 		if (timing)
 			printf("phases (ms):%s\n", res.phases);
 	} else {

@@ -208,6 +208,11 @@ json_object *lab_inspect(const char *lab, bool detail, bool show_ns)
 			json_object_object_add(n, "pid", json_object_new_int(pid));
 			json_object_object_add(n, "alive", json_object_new_boolean(alive));
 			json_object_object_add(n, "isolation", isolation_json(&st.nodes[i]));
+			/* `up --netns-names`: the name `ip netns` knows it by. */
+			for (size_t k = 0; k < st.nnetns_names; k++)
+				if (!strncmp(st.netns_names[k], lab, strlen(lab)) && st.netns_names[k][strlen(lab)] == '-' &&
+				    !strcmp(st.netns_names[k] + strlen(lab) + 1, st.nodes[i].name))
+					json_object_object_add(n, "netns_name", json_object_new_string(st.netns_names[k]));
 			if (alive && show_ns)
 				json_object_object_add(n, "ns", nsinfo_json(pid));
 			if (alive) {

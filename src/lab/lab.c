@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lab/hostif.h"
+#include "lab/netns_names.h"
 #include "lab/undo.h"
 #include "node/cgroup.h"
 #include "util/cleanup.h"
@@ -113,6 +114,8 @@ int lab_down(const char *lab, nlab_error **err)
 		hostif_unpin(&st);
 	}
 	if (undo_host_links(&st, r < 0 ? NULL : err) < 0)
+		r = -1;
+	if (netns_names_remove(&st, r < 0 ? NULL : err) < 0)
 		r = -1;
 	if (undo_host_rules(&st, r < 0 ? NULL : err) < 0)
 		r = -1;

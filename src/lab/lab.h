@@ -33,6 +33,7 @@ struct lab_up_options {
 	const char *lab;                /* valid name (topo_lab_name_valid) */
 	int grace_ms;
 	int line_timeout_s;             /* the bound of each exec line */
+	bool netns_names;               /* name the nodes' netns in /run/netns (lab/netns_names.h) */
 	/* Called for each progress report of the supervisor (NULL: none
 	 * are asked for). */
 	void (*progress)(const char *phase, size_t done, size_t total, void *arg);

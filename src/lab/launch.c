@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include "lab/lab.h"
+#include "lab/netns_names.h"
 #include "proto/proto.h"
 #include "supervisor/supervisor.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "util/time.h"
 
 static __attribute__((noreturn)) void launch_supervisor(const struct topology *t, const struct lab_up_options *o,
 							int lock_fd, int status_fd)
@@ -109,6 +111,19 @@ static int start(const struct topology *t, const struct lab_up_options *o, int l
 	close(pair[1]);
 	int r = follow(pair[0], o, res, err);
 	close(pair[0]);
+	/* --netns-names: made here, in the host's mount namespace; if that
+	 * fails the lab is up, so its supervisor is taken down, then reaped. */
+	if (r == 0 && o->netns_names) {
+		int64_t t0 = now_ms();
+		if (netns_names_create(o->lab, err) < 0) {
+			if (lab_down(o->lab, &res->rollback_err) == 0)
+				res->rolled_back = true;
+			waitpid(pid, NULL, 0);
+			return -1;
+		}
+		size_t n = strlen(res->phases);
+		snprintf(res->phases + n, sizeof(res->phases) - n, " netns-names=%lld", (long long)(now_ms() - t0));
+	}
 	if (r == 0)
 		return 0;
 	waitpid(pid, NULL, 0);

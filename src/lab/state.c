@@ -301,6 +301,75 @@ void state_node_clear(struct state_node *n)
 	memset(n, 0, sizeof(*n));
 }
 
+static int64_t jint(json_object *o, const char *key);
+
+/* ---- exited.json ------------------------------------------------------ */
+
+/* The run lines that ended after `up`: a file of the supervisor's own
+ * beside state.json ({"NODE": [{"line": N, "wstatus": W}, ...]}), so that
+ * after UP the supervisor never rewrites state.json, which `up` extends
+ * (netns names) and `down` reads. */
+int state_write_exited(const struct lab_state *s, nlab_error **err)
+{
+	char dir[4096], tmp[4200], path[4200];
+	json_object *root = json_object_new_object();
+	int r = -1;
+
+	if (state_lab_dir(s->lab, dir, sizeof(dir), err) < 0)
+		goto out;
+	for (size_t i = 0; i < s->nnodes; i++) {
+		const struct state_node *sn = &s->nodes[i];
+		if (!sn->nexited)
+			continue;
+		json_object *ex = json_object_new_array();
+		for (size_t k = 0; k < sn->nexited; k++) {
+			json_object *e = json_object_new_object();
+			json_object_object_add(e, "line", json_object_new_int(sn->exited[k].line));
+			json_object_object_add(e, "wstatus", json_object_new_int(sn->exited[k].wstatus));
+			json_object_array_add(ex, e);
+		}
+		json_object_object_add(root, sn->name, ex);
+	}
+	snprintf(path, sizeof(path), "%s/exited.json", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.exited.json.tmp", dir);
+	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	r = write_file_atomic(path, tmp, text, strlen(text), err);
+out:
+	json_object_put(root);
+	return r;
+}
+
+static void read_exited(struct lab_state *s, const char *dir)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/exited.json", dir);
+	if (access(path, F_OK) < 0)
+		return;
+	json_object *root = json_object_from_file(path);
+	if (!root || !json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		return;
+	}
+	for (size_t i = 0; i < s->nnodes; i++) {
+		struct state_node *sn = &s->nodes[i];
+		json_object *ex;
+		if (!json_object_object_get_ex(root, sn->name, &ex) || !json_object_is_type(ex, json_type_array))
+			continue;
+		size_t ne = json_object_array_length(ex);
+		free(sn->exited);
+		sn->nexited = 0;
+		sn->exited = calloc(ne ? ne : 1, sizeof(*sn->exited));
+		for (size_t k = 0; sn->exited && k < ne; k++) {
+			json_object *e = json_object_array_get_idx(ex, k);
+			sn->exited[k].line = (int)jint(e, "line");
+			sn->exited[k].wstatus = (int)jint(e, "wstatus");
+			sn->nexited++;
+		}
+	}
+	json_object_put(root);
+}
+
 int state_write(const struct lab_state *s, nlab_error **err)
 {
 	char dir[4096], tmp[4200], path[4200];
@@ -331,21 +400,6 @@ int state_write(const struct lab_state *s, nlab_error **err)
 			json_object_object_add(n, "gid", json_object_new_int64(sn->gid));
 		}
 		json_object_object_add(n, "cgroups", str_array(sn->cgroups, sn->ncgroups));
-		if (sn->nexited) {
-			json_object *ex = json_object_new_array();
-			for (size_t k = 0; k < sn->nexited; k++) {
-				json_object *e = json_object_new_object();
-				int ws = sn->exited[k].wstatus;
-				json_object_object_add(e, "line", json_object_new_int(sn->exited[k].line));
-				json_object_object_add(e, "wstatus", json_object_new_int(ws));
-				if (WIFEXITED(ws))
-					json_object_object_add(e, "code", json_object_new_int(WEXITSTATUS(ws)));
-				else
-					json_object_object_add(e, "signal", json_object_new_int(WTERMSIG(ws)));
-				json_object_array_add(ex, e);
-			}
-			json_object_object_add(n, "exited", ex);
-		}
 		json_object_array_add(nodes, n);
 	}
 	json_object_object_add(root, "nodes", nodes);
@@ -393,6 +447,8 @@ int state_write(const struct lab_state *s, nlab_error **err)
 	}
 	json_object_object_add(root, "host_ifaces", ifs);
 	json_object_object_add(root, "cgroups", str_array(s->cgroups, s->ncgroups));
+	if (s->nnetns_names)
+		json_object_object_add(root, "netns_names", str_array(s->netns_names, s->nnetns_names));
 
 	snprintf(path, sizeof(path), "%s/state.json", dir);
 	snprintf(tmp, sizeof(tmp), "%s/.state.json.tmp", dir);
@@ -464,17 +520,6 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 			sn->uid = (uint32_t)jint(o, "uid");
 			sn->gid = (uint32_t)jint(o, "gid");
 			str_array_from(o, "cgroups", &sn->cgroups, &sn->ncgroups);
-			json_object *ex;
-			if (json_object_object_get_ex(o, "exited", &ex) && json_object_is_type(ex, json_type_array)) {
-				size_t ne = json_object_array_length(ex);
-				sn->exited = calloc(ne ? ne : 1, sizeof(*sn->exited));
-				for (size_t k = 0; sn->exited && k < ne; k++) {
-					json_object *e = json_object_array_get_idx(ex, k);
-					sn->exited[k].line = (int)jint(e, "line");
-					sn->exited[k].wstatus = (int)jint(e, "wstatus");
-					sn->nexited++;
-				}
-			}
 			s->nnodes++;
 		}
 	}
@@ -531,6 +576,8 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 		}
 	}
 	str_array_from(root, "cgroups", &s->cgroups, &s->ncgroups);
+	str_array_from(root, "netns_names", &s->netns_names, &s->nnetns_names);
+	read_exited(s, dir);
 	json_object_put(root);
 	return 0;
 }
@@ -545,6 +592,9 @@ void state_clear(struct lab_state *s)
 	for (size_t k = 0; k < s->ncgroups; k++)
 		free(s->cgroups[k]);
 	free(s->cgroups);
+	for (size_t k = 0; k < s->nnetns_names; k++)
+		free(s->netns_names[k]);
+	free(s->netns_names);
 	free(s->host_links);
 	for (size_t i = 0; i < s->nhost_sysctls; i++) {
 		free(s->host_sysctls[i].key);

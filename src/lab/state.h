@@ -87,6 +87,10 @@ struct lab_state {
 	size_t nhost_ifaces;
 	char **cgroups;         /* the lab's parent cgroup directories */
 	size_t ncgroups;
+	/* `up --netns-names`: names under /run/netns (lab/netns_names.h),
+	 * recorded before they are made; written by `netlab up` after UP. */
+	char **netns_names;
+	size_t nnetns_names;
 };
 
 /* Root of all lab state; NETLAB_RUN_DIR overrides /run/netlab (tests). */
@@ -102,6 +106,9 @@ int state_lock(const char *lab, nlab_error **err);
 void state_unlink_lock(const char *lab);
 
 int state_write(const struct lab_state *s, nlab_error **err);
+/* The nodes' exited run lines alone, into exited.json (what the
+ * supervisor writes after UP; state_read() merges it). */
+int state_write_exited(const struct lab_state *s, nlab_error **err);
 /* 0 and *out filled; -1 with errnum ENOENT when the lab has no state. */
 int state_read(const char *lab, struct lab_state *out, nlab_error **err);
 void state_clear(struct lab_state *s);

@@ -6,6 +6,7 @@
 
 #include "plan/plan.h"
 #include "topo/addr.h"
+#include "util/schema.h"
 
 static const char *where_name(const struct plan *p, int ns)
 {
@@ -257,7 +258,7 @@ json_object *plan_json(const struct plan *p)
 	json_object *o = json_object_new_object(), *ops = json_object_new_array();
 	char text[1200];
 
-	json_object_object_add(o, "schema", json_object_new_string("netlab/1"));
+	json_object_object_add(o, "schema", json_object_new_string(NETLAB_JSON_SCHEMA));
 	json_object_object_add(o, "kind", json_object_new_string("plan"));
 	json_object_object_add(o, "lab", json_object_new_string(p->lab));
 	json_object_object_add(o, "topology", json_object_new_string(p->t->file));

@@ -438,7 +438,7 @@ static int line_exited(struct sup *s, struct sup_node *sn, const struct proto_ms
 		return nlab_error_set(err, ENOMEM, "exited lines");
 	stn->exited = v;
 	v[stn->nexited++] = (struct state_exited){ .line = op->line, .wstatus = (int)m->a[1] };
-	return state_write(&s->st, err);
+	return state_write_exited(&s->st, err);
 }
 
 /* The nodes each node's lines wait for (OP_AFTER), as counts of nodes not

@@ -260,6 +260,15 @@ void topo_default_lab_name(const char *path, char *buf, size_t len)
 			continue; /* rest of a multibyte character: one '-' for it */
 		buf[o++] = isalnum(c) && c < 0x80 ? (char)tolower(c) : '-';
 	}
+	/* No '-' at either end: "<stdin>" gives "stdin", and a lab name
+	 * never reads as an option ("netlab down -x"). */
+	while (o > 0 && buf[o - 1] == '-')
+		o--;
+	size_t skip = 0;
+	while (skip < o && buf[skip] == '-')
+		skip++;
+	memmove(buf, buf + skip, o - skip);
+	o -= skip;
 	if (o == 0 && len > 3)
 		o = (size_t)snprintf(buf, len, "lab");
 	buf[o] = '\0';

@@ -39,5 +39,10 @@ void topo_validate_lines(struct topology *t, struct diags *d);
  * could not be read (it then names the file and has no lines).  The
  * caller frees *out with topo_free() and *src with topo_source_free(). */
 int topo_load(const char *path, struct topology **out, struct topo_source **src, struct diags *d);
+/* The same for a topology already in memory (`netlab check -` reads
+ * standard input): name is what diagnostics call it ("<stdin>"), dir the
+ * directory its relative paths and commands start from (NULL: none). */
+int topo_load_buffer(const char *name, const char *buf, size_t len, const char *dir, struct topology **out,
+		     struct topo_source **src, struct diags *d);
 
 #endif

@@ -54,9 +54,10 @@ check "output is deterministic" cmp -s "$tmp/out.dot" "$tmp/again.dot"
 "$NETLAB" graph "$TOPO" -o "$tmp/file.dot" 2>/dev/null
 check "-o writes the same DOT to a file" cmp -s "$tmp/out.dot" "$tmp/file.dot"
 
-# Usage errors and invalid topologies exit 2.
-"$NETLAB" graph "$TOPO" --format svg >/dev/null 2>&1
-check "--format svg without -o is a usage error (2)" test $? -eq 2
+# Usage errors and invalid topologies exit 2.  (Issue 16 changed two
+# behaviours checked here before: --format svg without -o was a usage
+# error, it now writes the SVG to standard output; and -o x.svg without
+# --format wrote DOT text into x.svg, it now renders SVG.)
 "$NETLAB" graph "$TOPO" --format gif -o "$tmp/x.gif" >/dev/null 2>&1
 check "unknown format is a usage error (2)" test $? -eq 2
 "$NETLAB" graph >/dev/null 2>&1
@@ -75,6 +76,30 @@ if command -v dot >/dev/null 2>&1; then
 	check "--format svg -o writes an SVG" grep -qE '^(<\?xml|<svg)' <(head -c 64 "$tmp/out.svg" 2>/dev/null)
 	"$NETLAB" graph "$TOPO" --format png -o "$tmp/out.png" 2>/dev/null
 	check "--format png -o writes a PNG" test "$(head -c 4 "$tmp/out.png" 2>/dev/null | tail -c 3)" = PNG
+	"$NETLAB" graph "$TOPO" --format svg >"$tmp/stdout.svg" 2>"$tmp/err"
+	rc=$?
+	check "--format svg without -o exits 0 (stderr: $(head -c 200 "$tmp/err"))" test "$rc" -eq 0
+	check "--format svg without -o writes the SVG to standard output" cmp -s "$tmp/out.svg" "$tmp/stdout.svg"
+	"$NETLAB" graph "$TOPO" --format png >"$tmp/stdout.png" 2>/dev/null
+	check "--format png without -o writes the PNG to standard output" \
+		test "$(head -c 4 "$tmp/stdout.png" 2>/dev/null | tail -c 3)" = PNG
+	"$NETLAB" graph "$TOPO" -o "$tmp/inferred.svg" 2>/dev/null
+	check "-o x.svg without --format renders SVG" cmp -s "$tmp/out.svg" "$tmp/inferred.svg"
+	"$NETLAB" graph "$TOPO" -o "$tmp/inferred.PNG" 2>/dev/null
+	check "-o x.PNG without --format renders PNG" test "$(head -c 4 "$tmp/inferred.PNG" 2>/dev/null | tail -c 3)" = PNG
+	"$NETLAB" graph "$TOPO" --format dot -o "$tmp/forced.svg" 2>/dev/null
+	check "--format wins over the extension" cmp -s "$tmp/out.dot" "$tmp/forced.svg"
+	"$NETLAB" graph "$TOPO" -o "$tmp/other.gv" 2>/dev/null
+	check "-o with another extension writes DOT" cmp -s "$tmp/out.dot" "$tmp/other.gv"
+	# A terminal gets no PNG: script(1) gives the command one.
+	if command -v script >/dev/null 2>&1; then
+		script -qec "$NETLAB graph $TOPO --format png" /dev/null >"$tmp/tty.out" 2>&1
+		rc=$?
+		check "--format png to a terminal is refused (2)" test "$rc" -eq 2
+		check "... saying why" grep -qF "not writing a PNG to a terminal" "$tmp/tty.out"
+	else
+		echo "skip PNG-to-terminal check: script(1) is not installed"
+	fi
 else
 	echo "skip svg/png rendering: Graphviz 'dot' is not installed"
 fi

@@ -145,7 +145,8 @@ check_contains "status --ns: a's namespaces belong to a's user namespace, a chil
 check_contains "status --ns: same for b" "b owned=True parent=True owner=0" "$res"
 check_contains "status --ns: userns off keeps the host's user namespace" "c user=True" "$res"
 txt=$("$NETLAB" status iso --ns)
-check_contains "status --ns text has the lsns columns" "TYPE    NS           USERNS       PARENT       OWNER-UID" "$txt"
+# Columns are as wide as their contents: the headings in order, apart.
+check "status --ns text has the lsns columns" grep -qE '^  TYPE +NS +USERNS +PARENT +OWNER-UID$' <<<"$txt"
 check_contains "status --ns text shows a's uid map" "uid_map: [0 $base_a" "$txt"
 
 check "down" "$NETLAB" down iso

@@ -556,7 +556,12 @@ static void test_default_lab_name(void **state)
 		{ "dir/", "lab" },
 		{ "abcdefghijabcdefghijabcdefghijabcdefghij.topo", "abcdefghijabcdefghijabcdefghijab" },
 		/* one character, one '-': é is two bytes but one character */
-		{ "caf\xc3\xa9.topo", "caf-" },
+		{ "caf\xc3\xa9-x.topo", "caf--x" },
+		/* no '-' at either end: a lab name never reads as an option */
+		{ "caf\xc3\xa9.topo", "caf" },
+		{ "<stdin>", "stdin" },
+		{ "--x_.topo", "x" },
+		{ "-.topo", "lab" },
 	};
 	char buf[NLAB_NAME_MAX + 1];
 
@@ -571,7 +576,7 @@ static void test_default_lab_name(void **state)
 	/* A short buffer truncates and stays terminated. */
 	char small[4];
 	topo_default_lab_name("My_Lab.topo", small, sizeof(small));
-	assert_string_equal(small, "my-");
+	assert_string_equal(small, "my");
 }
 
 /* ------------------------------------------------------------------ */

@@ -178,9 +178,39 @@ static void test_no_state(void **state)
 	nlab_error_free(&err);
 }
 
+/* `up --netns-names` records its names: they come back from state.json
+ * (down removes them after a crash), and a state without them has none;
+ * "no state" is ENOENT, which `status` turns into exit status 3. */
+static void test_netns_names_round_trip(void **state)
+{
+	(void)state;
+	struct lab_state s, r;
+	nlab_error *err = NULL;
+	char *names[] = { "t-a", "t-web-1", "t-r" };
+
+	fill(&s, NULL);
+	assert_int_equal(state_write(&s, &err), 0);
+	assert_int_equal(state_read("t", &r, &err), 0);
+	assert_int_equal(r.nnetns_names, 0);
+	state_clear(&r);
+
+	s.netns_names = names;
+	s.nnetns_names = 3;
+	assert_int_equal(state_write(&s, &err), 0);
+	assert_int_equal(state_read("t", &r, &err), 0);
+	assert_int_equal(r.nnetns_names, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(r.netns_names[i], names[i]);
+	state_clear(&r);
+	assert_int_equal(state_read("nolab", &r, &err), -1);
+	assert_int_equal(err->errnum, ENOENT);
+	nlab_error_free(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_netns_names_round_trip),
 		cmocka_unit_test(test_read_node_from_index),
 		cmocka_unit_test(test_read_node_without_index),
 		cmocka_unit_test(test_unindexable_value),

@@ -460,6 +460,46 @@ static void test_load_valid_file(void **state)
 	free(p);
 }
 
+/* topo_load_buffer() (check -): the same checks, under the name given,
+ * with relative paths from the directory given. */
+static void test_load_buffer(void **state)
+{
+	(void)state;
+	static const char src[] = "node a\nnode b\nlink a:eth0 b:eth0\n";
+	static const char bad[] = "node a\nrotue x\n";
+	struct diags d = { 0 };
+	struct topology *t = NULL;
+	struct topo_source *lines = NULL;
+
+	assert_int_equal(topo_load_buffer("<stdin>", src, sizeof(src) - 1, "/srv", &t, &lines, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_string_equal(t->name, "stdin");
+	assert_string_equal(t->file, "<stdin>");
+	assert_string_equal(t->dir, "/srv");
+	assert_string_equal(lines->file, "<stdin>");
+	assert_int_equal(lines->lines.n, 3);
+	topo_free(t);
+	topo_source_free(lines);
+
+	assert_int_equal(topo_load_buffer("<stdin>", bad, sizeof(bad) - 1, NULL, &t, NULL, &d), -1);
+	const struct diag *e = first_of_level(&d, DIAG_ERROR);
+	assert_non_null(e);
+	assert_int_equal(e->pos.line, 2);
+	assert_int_equal(e->pos.col, 1);
+	assert_null(t ? t->dir : NULL);
+	topo_free(t);
+	diag_free(&d);
+
+	char *big = sized_topology(TOPO_MAX_FILE + 1);
+	assert_int_equal(topo_load_buffer("<stdin>", big, TOPO_MAX_FILE + 1, NULL, &t, NULL, &d), -1);
+	e = first_of_level(&d, DIAG_ERROR);
+	assert_non_null(e);
+	assert_non_null(strstr(e->msg, "limited to 4 MiB"));
+	topo_free(t);
+	diag_free(&d);
+	free(big);
+}
+
 /* topo_load() reports validation errors too, sorted by position. */
 static void test_load_sorts_all_errors(void **state)
 {
@@ -502,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_load_size_limit),
 		cmocka_unit_test(test_load_valid_file),
 		cmocka_unit_test(test_load_sorts_all_errors),
+		cmocka_unit_test(test_load_buffer),
 	};
 	int failed = cmocka_run_group_tests_name("validate", tests, NULL, NULL);
 
