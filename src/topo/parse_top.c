@@ -212,12 +212,22 @@ void st_link(struct parser *p)
 	ok = parse_end(p, TOK(2), &l->b) && ok;
 	for (i = 3; i < (int)p->ll->ntoks; i += 2) {
 		const struct tok *opt = TOK(i), *val = i + 1 < (int)p->ll->ntoks ? TOK(i + 1) : NULL;
-		static const char *const opts[] = { "mtu", "rate", "delay", "jitter", "loss" };
-		int which = parse_choice(p->d, opt->pos, "link option", "options", opt->text, opts, 5);
+		/* Add options at the end: "did you mean" keeps the first of
+		 * equally near ones. */
+		static const char *const opts[] = { "mtu", "rate", "delay", "jitter", "loss", "burst", "limit", "capture" };
+		int which = parse_choice(p->d, opt->pos, "link option", "options", opt->text, opts,
+					 sizeof(opts) / sizeof(opts[0]));
 
 		if (which < 0) {
 			ok = false;
 			break;
+		}
+		if (which == 7) {
+			/* `capture` is a flag: no value follows it. */
+			l->capture = true;
+			l->capture_pos = opt->pos;
+			i--;
+			continue;
 		}
 		if (!val) {
 			diag_error(p->d, pos_after_last(p), "link option '%s' needs a value", opt->text);
@@ -247,6 +257,16 @@ void st_link(struct parser *p)
 			if ((good = parse_percent(p->d, val, &l->loss_ppm)))
 				l->loss_pos = val->pos;
 			break;
+		case 5:
+			/* The token bucket: at least one full-size frame, at
+			 * most what a u32 of bytes holds (TCA_TBF_BURST). */
+			if ((good = parse_size(p->d, val, "burst", 1600, UINT32_MAX, &l->burst_bytes)))
+				l->burst_pos = val->pos;
+			break;
+		case 6:
+			if ((good = parse_size(p->d, val, "limit", 1600, UINT32_MAX, &l->limit_bytes)))
+				l->limit_pos = val->pos;
+			break;
 		default:
 			break;
 		}
@@ -254,6 +274,16 @@ void st_link(struct parser *p)
 	}
 	if (l->jitter_us && !l->delay_us && ok) {
 		diag_error(p->d, l->jitter_pos, "'jitter' needs a 'delay' on the same link");
+		ok = false;
+	}
+	if (ok && !l->rate_bps && l->burst_bytes) {
+		diag_error(p->d, l->burst_pos, "'burst' sizes the rate limiter's bucket: it needs a 'rate' on the same link");
+		ok = false;
+	}
+	if (ok && !l->rate_bps && !l->delay_us && l->limit_bytes) {
+		/* The queue that `limit` sizes is the rate limiter's, or
+		 * netem's when the link has a delay. */
+		diag_error(p->d, l->limit_pos, "'limit' sizes the queue of a 'rate' or 'delay': the link has neither");
 		ok = false;
 	}
 	if (!ok)
