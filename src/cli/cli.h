@@ -42,4 +42,12 @@ struct topology *cli_load_topology(const char *file, bool quiet);
 struct topology *cli_load_topology_source(const char *file, bool quiet, struct topo_source **src);
 void cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Link options the running kernel cannot apply (topo/features.h), as
+ * errors (`up`) or warnings (`check`), printed with the source when
+ * print; the number of them.  Probes the kernel only when a link has
+ * rate, delay or loss. */
+size_t cli_check_kernel(const struct topology *t, const struct topo_source *src, bool as_error, bool print);
+/* `--untrusted` (topo/untrusted.h): prints what is refused; -1 if any. */
+int cli_check_untrusted(const struct topology *t, const struct topo_source *src);
+
 #endif

@@ -8,28 +8,6 @@
 #include "plan/plan.h"
 #include "util/time.h"
 
-/* Refuse what netlab cannot apply yet instead of silently ignoring it. */
-static int check_supported(const struct topology *t)
-{
-	int bad = 0;
-
-	for (size_t i = 0; i < t->links.n; i++) {
-		const struct topo_link *l = &t->links.v[i];
-		if (l->delay_us || l->jitter_us || l->loss_ppm) {
-			fprintf(stderr,
-				"%s:%d: error: link delay/jitter/loss are not supported yet: they need the netem qdisc "
-				"(kernel option CONFIG_NET_SCH_NETEM)\n",
-				t->file, l->pos.line);
-			bad = 1;
-		}
-		if (l->rate_bps) {
-			fprintf(stderr, "%s:%d: error: link rate is not supported yet\n", t->file, l->rate_pos.line);
-			bad = 1;
-		}
-	}
-	return bad ? -1 : 0;
-}
-
 /* One line on stderr, redrawn in place: "nodes [#####     ] 512/1000". */
 static void progress_bar(const char *phase, size_t done, size_t total, void *arg)
 {
@@ -67,7 +45,7 @@ static int dry_run(const struct topology *t, const char *lab, bool json)
 int cmd_up(int argc, char **argv)
 {
 	const char *file = NULL, *name = NULL;
-	bool dry = false, timing = false, json = false;
+	bool dry = false, timing = false, json = false, untrusted = false;
 	int grace_ms = 2000;
 	int64_t t0 = now_ms();
 
@@ -88,8 +66,10 @@ int cmd_up(int argc, char **argv)
 			json = true;
 		else if (!strcmp(argv[i], "--timing"))
 			timing = true;
+		else if (!strcmp(argv[i], "--untrusted"))
+			untrusted = true;
 		else if (argv[i][0] == '-') {
-			cli_usage_error("up", "unknown option '%s' (usage: netlab up FILE [--name LAB] [--grace SECONDS] [--dry-run [--json]] [--timing])", argv[i]);
+			cli_usage_error("up", "unknown option '%s' (usage: netlab up FILE [--name LAB] [--grace SECONDS] [--dry-run [--json]] [--timing] [--untrusted])", argv[i]);
 			return EXIT_USAGE;
 		} else if (file) {
 			cli_usage_error("up", "one topology file at a time");
@@ -105,13 +85,20 @@ int cmd_up(int argc, char **argv)
 		cli_usage_error("up", "--json goes with --dry-run");
 		return EXIT_USAGE;
 	}
-	struct topology *t = cli_load_topology(file, false);
+	struct topo_source *src = NULL;
+	struct topology *t = cli_load_topology_source(file, false, &src);
 	if (!t)
 		return EXIT_USAGE;
+	if (untrusted && cli_check_untrusted(t, src) < 0) {
+		topo_free(t);
+		topo_source_free(src);
+		return EXIT_USAGE;
+	}
 	const char *lab = name ? name : t->name;
 	if (!topo_lab_name_valid(lab)) {
 		cli_usage_error("up", "invalid lab name '%s': use lowercase letters, digits and '-', at most 32", lab);
 		topo_free(t);
+		topo_source_free(src);
 		return EXIT_USAGE;
 	}
 	if (name) {
@@ -122,12 +109,23 @@ int cmd_up(int argc, char **argv)
 	if (dry) {
 		int rc = dry_run(t, lab, json);
 		topo_free(t);
+		topo_source_free(src);
 		return rc;
 	}
-	if (check_supported(t) < 0 || cli_require_root("up") < 0) {
+	if (cli_require_root("up") < 0) {
 		topo_free(t);
+		topo_source_free(src);
 		return EXIT_RUNTIME;
 	}
+	/* What this kernel cannot apply is refused before anything is made,
+	 * with the statement's position (topo/features.h). */
+	if (cli_check_kernel(t, src, true, true)) {
+		topo_free(t);
+		topo_source_free(src);
+		return EXIT_RUNTIME;
+	}
+	topo_source_free(src);
+	src = NULL;
 
 	/* A bar only where someone watches, and only when it is worth one. */
 	bool bar = false;

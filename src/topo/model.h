@@ -96,6 +96,7 @@ struct topo_mount {
 	bool ro;
 	uint64_t size;                  /* tmpfs size in bytes, 0 = kernel default */
 	struct topo_pos pos, dst_pos;
+	struct topo_pos src_pos;        /* of SRC (bind mounts) */
 };
 
 struct topo_iface {
@@ -208,6 +209,7 @@ struct topology {
 	bool name_explicit;
 	struct topo_pos name_pos;
 	bool userns_off;                /* `lab NAME userns off`: for every node */
+	struct topo_pos userns_pos;     /* of that `userns` */
 	VEC(struct topo_node) nodes;    /* includes `host` when present */
 	VEC(struct topo_switch) switches;
 	VEC(struct topo_link) links;

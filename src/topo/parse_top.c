@@ -36,6 +36,7 @@ void st_lab(struct parser *p)
 		if (!parse_on_off(p->d, TOK(3), &on))
 			return;
 		t->userns_off = !on;
+		t->userns_pos = TOK(2)->pos;
 	}
 	if (t->name_explicit) {
 		diag_error(p->d, TOK(0)->pos, "duplicate 'lab' statement: the lab is already named '%s'", t->name);
