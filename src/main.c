@@ -14,6 +14,13 @@ static const struct cli_verb verbs[] = {
 	{ "exec", cmd_exec, "exec [LAB] NODE [--] CMD...", "run a command inside a node" },
 	{ "shell", cmd_shell, "shell [LAB] NODE", "interactive shell inside a node" },
 	{ "logs", cmd_logs, "logs [LAB] NODE [-f]", "output of a node's commands" },
+	/* Issue 14: testing, capture, link faults. */
+	{ "test", cmd_test, "test [LAB|FILE] [--format tap|junit|json] [--up] [--all-pairs] [--untrusted]",
+	  "check a lab's expect statements (TAP, JUnit or JSON); --all-pairs: a ping matrix" },
+	{ "capture", cmd_capture, "capture [LAB] NODE:IFACE|SWITCH [-w FILE|-] [-c COUNT] [FILTER...]",
+	  "record packets of an interface or a whole switch (pcap)" },
+	{ "link", cmd_link, "link [LAB] NODE:IFACE [--peer|--both] [down|up|flap S|set ...|clear]",
+	  "take a running lab's link down or up, flap it, shape or unshape an end" },
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))

@@ -24,6 +24,9 @@ int cmd_status(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_shell(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
+int cmd_link(int argc, char **argv);
 
 /* Verbs that change or enter labs need root; say so in one line. */
 int cli_require_root(const char *verb);

@@ -111,6 +111,26 @@ static void print_lab_table(json_object *lab)
 	}
 }
 
+/* Links: their state and each end's egress shaping (`netlab link`). */
+static void print_links(json_object *lab)
+{
+	json_object *links;
+
+	if (!json_object_object_get_ex(lab, "links", &links) || json_object_array_length(links) == 0)
+		return;
+	printf("\n%-36s %-5s %-6s %s\n", "LINK END", "LINE", "STATE", "EGRESS");
+	for (size_t i = 0; i < json_object_array_length(links); i++) {
+		json_object *l = json_object_array_get_idx(links, i), *ends;
+		if (!json_object_object_get_ex(l, "ends", &ends))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(ends); k++) {
+			json_object *e = json_object_array_get_idx(ends, k);
+			const char *eg = jget(e, "egress");
+			printf("%s%-34s %-5s %-6s %s\n", k ? "  " : "", jget(e, "end"), k ? "" : jget(l, "line"),
+			       jget(e, "state"), *eg ? eg : jget(e, "error"));
+		}
+	}
+}
 
 /* ---- status LAB --firewall [NODE] ------------------------------------ */
 
@@ -237,8 +257,10 @@ int cmd_status(int argc, char **argv)
 			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 		else if (show_ns)
 			print_ns_table(o);
-		else
+		else {
 			print_lab_table(o);
+			print_links(o);
+		}
 		json_object_put(o);
 		return EXIT_OK;
 	}

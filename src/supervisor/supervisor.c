@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lab/undo.h"
+#include "lab/wiring.h"
 #include "net/netns.h"
 #include "node/nodefs.h"
 #include "node/spawn.h"
@@ -66,7 +67,9 @@ static int lab_files(struct sup *s, nlab_error **err)
 		return -1;
 	if (!alt)
 		s->alternatives[0] = '\0';
-	return 0;
+	/* How links and switches are named, for `link`, `capture` and
+	 * `status` on the running lab (lab/wiring.h). */
+	return wiring_write(s->dir, &s->plan, err);
 }
 
 /* The lab's own namespaces: switches live here, not in the host. */
