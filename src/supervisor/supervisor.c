@@ -139,7 +139,10 @@ static int setup(struct sup *s, nlab_error **err)
 	if (apply_section(s, PLAN_SEC_LINKS, err) < 0)
 		return -1;
 	sup_phase_done(s, "links");
-	if (apply_section(s, PLAN_SEC_CONFIGURE, err) < 0 || apply_section(s, PLAN_SEC_HOST, err) < 0)
+	/* `capture` links start recording once every interface is up and
+	 * before any command runs (libpcap refuses a down interface). */
+	if (apply_section(s, PLAN_SEC_CONFIGURE, err) < 0 || apply_section(s, PLAN_SEC_HOST, err) < 0 ||
+	    capture_start(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "configure");
 	if (nodes_run_commands(s, err) < 0)
@@ -188,6 +191,8 @@ static void remove_cgroups(struct sup *s)
 
 static void teardown(struct sup *s)
 {
+	/* While the captured interfaces still exist: it writes the rest. */
+	capture_stop(s);
 	undo_host(s, true);
 	nodes_stop(s);
 	undo_host(s, false);
@@ -238,7 +243,7 @@ static void raise_fd_limit(void)
 
 int supervisor_main(const struct topology *t, const struct sup_options *o)
 {
-	struct sup s = { .t = t, .o = o, .host_netns = -1 };
+	struct sup s = { .t = t, .o = o, .host_netns = -1, .capture_pidfd = -1 };
 	nlab_error *err = NULL;
 	sigset_t set;
 	int64_t t0 = now_ms();
