@@ -27,20 +27,25 @@ size_t nlab_bpf_loss_insns(uint32_t ppm, void *out, size_t max)
 	 *   r0 = bpf_get_prandom_u32()        (zero-extended to 64 bits)
 	 *   r1 = threshold                    (64-bit immediate: 2^32 for 100%)
 	 *   if r0 >= r1 goto pass
-	 *   r0 = TC_ACT_SHOT; exit
+	 *   r0 = TC_ACT_STOLEN; exit
 	 * pass:
 	 *   r0 = TC_ACT_OK; exit
 	 *
 	 * The comparison is unsigned and 64-bit, so a threshold of 2^32 drops
 	 * everything and 0 nothing; the 32-bit immediate of a BPF_K jump
 	 * would be sign-extended and could not say 2^32.
+	 *
+	 * STOLEN, not SHOT: a packet lost on a wire is lost silently.  SHOT
+	 * makes dev_queue_xmit() return NET_XMIT_DROP, which the sender sees
+	 * (ENOBUFS from sendmsg, ping sends again, TCP retransmits at once);
+	 * STOLEN frees the packet and reports success, as netem's loss does.
 	 */
 	const struct bpf_insn prog[] = {
 		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_prandom_u32),
 		INSN(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, 0, 0, (int32_t)(uint32_t)th),
 		INSN(0, 0, 0, 0, (int32_t)(uint32_t)(th >> 32)),
 		INSN(BPF_JMP | BPF_JGE | BPF_X, BPF_REG_0, BPF_REG_1, 2, 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, TC_ACT_SHOT),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, TC_ACT_STOLEN),
 		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
 		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, TC_ACT_OK),
 		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
