@@ -7,9 +7,9 @@
 #include "cli/cli.h"
 #include "lab/lab.h"
 
-static int run(const char *verb, const char *lab, const char *node, char **cmd, const char *prompt)
+static int run(const char *verb, const char *lab, const char *node, char **cmd, const char *prompt, char *shell)
 {
-	struct lab_exec_options o = { .verb = verb, .prompt = prompt };
+	struct lab_exec_options o = { .verb = verb, .prompt = prompt, .shell = shell };
 	nlab_error *err = NULL;
 	int rc = lab_exec(lab, node, cmd, &o, &err);
 
@@ -41,7 +41,7 @@ int cmd_exec(int argc, char **argv)
 		free(lab);
 		return EXIT_USAGE;
 	}
-	int rc = run("exec", lab, node, argv + i, NULL);
+	int rc = run("exec", lab, node, argv + i, NULL, NULL);
 	free(lab);
 	return rc;
 }
@@ -62,9 +62,8 @@ int cmd_shell(int argc, char **argv)
 	if (cli_resolve_lab_node("shell", argc, argv, &i, &lab, &node) < 0)
 		return EXIT_USAGE;
 	snprintf(prompt, sizeof(prompt), "[%s:%s] \\w \\$ ", lab, node);
-	char *bash[] = { "bash", "--norc", "--noprofile", "-i", NULL };
-	char *sh[] = { "sh", "-i", NULL };
-	int rc = run("shell", lab, node, access("/bin/bash", X_OK) == 0 ? bash : sh, prompt);
+	char *shell = getenv("SHELL");
+	int rc = run("shell", lab, node, NULL, prompt, shell ? shell : "");
 	free(lab);
 	return rc;
 }

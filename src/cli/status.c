@@ -105,8 +105,22 @@ static void print_lab_table(json_object *lab)
 		}
 		if (json_object_object_get_ex(n, "commands", &cmds))
 			for (size_t c = 0; c < json_object_array_length(cmds); c++) {
-				json_object *cm = json_object_array_get_idx(cmds, c);
-				printf("%-16s run [%s] %s\n", "", jget(cm, "pid"), jget(cm, "command"));
+				json_object *cm = json_object_array_get_idx(cmds, c), *ln;
+				char where[48] = "";
+				if (json_object_object_get_ex(cm, "line", &ln))
+					snprintf(where, sizeof(where), " (line %s)", json_object_get_string(ln));
+				printf("%-16s run [%s] %s%s\n", "", jget(cm, "pid"), jget(cm, "command"), where);
+			}
+		json_object *ex;
+		if (json_object_object_get_ex(n, "exited", &ex))
+			for (size_t c = 0; c < json_object_array_length(ex); c++) {
+				json_object *e = json_object_array_get_idx(ex, c), *code;
+				if (json_object_object_get_ex(e, "code", &code))
+					printf("%-16s exited: the run line at line %s ended with exit code %s\n", "", jget(e, "line"),
+					       json_object_get_string(code));
+				else
+					printf("%-16s exited: the run line at line %s was killed by signal %s\n", "", jget(e, "line"),
+					       jget(e, "signal"));
 			}
 	}
 }

@@ -226,7 +226,8 @@ static bool is_file(const char *arg)
 
 static int bring_up(const struct topology *t, const char *lab, char **why)
 {
-	struct lab_up_options o = { .lab = lab, .grace_ms = 1000 };
+	/* `up`'s own defaults, but a short grace: a test's lab goes at once. */
+	struct lab_up_options o = { .lab = lab, .grace_ms = 1000, .line_timeout_s = 120 };
 	struct lab_up_result res;
 	nlab_error *err = NULL;
 

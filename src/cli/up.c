@@ -46,7 +46,7 @@ int cmd_up(int argc, char **argv)
 {
 	const char *file = NULL, *name = NULL;
 	bool dry = false, timing = false, json = false, untrusted = false;
-	int grace_ms = 2000;
+	int grace_ms = 2000, line_timeout_s = 120;
 	int64_t t0 = now_ms();
 
 	for (int i = 1; i < argc; i++) {
@@ -60,6 +60,14 @@ int cmd_up(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			grace_ms = (int)(g * 1000);
+		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+			if (*end || v < 1 || v > 86400) {
+				cli_usage_error("up", "--timeout takes seconds (1 to 86400), not '%s'", argv[i]);
+				return EXIT_USAGE;
+			}
+			line_timeout_s = (int)v;
 		} else if (!strcmp(argv[i], "--dry-run"))
 			dry = true;
 		else if (!strcmp(argv[i], "--json"))
@@ -69,7 +77,7 @@ int cmd_up(int argc, char **argv)
 		else if (!strcmp(argv[i], "--untrusted"))
 			untrusted = true;
 		else if (argv[i][0] == '-') {
-			cli_usage_error("up", "unknown option '%s' (usage: netlab up FILE [--name LAB] [--grace SECONDS] [--dry-run [--json]] [--timing] [--untrusted])", argv[i]);
+			cli_usage_error("up", "unknown option '%s' (usage: netlab up FILE [--name LAB] [--grace SECONDS] [--timeout SECONDS] [--dry-run [--json]] [--timing] [--untrusted])", argv[i]);
 			return EXIT_USAGE;
 		} else if (file) {
 			cli_usage_error("up", "one topology file at a time");
@@ -129,7 +137,8 @@ int cmd_up(int argc, char **argv)
 
 	/* A bar only where someone watches, and only when it is worth one. */
 	bool bar = false;
-	struct lab_up_options o = { .lab = lab, .grace_ms = grace_ms, .progress_arg = &bar };
+	struct lab_up_options o = { .lab = lab, .grace_ms = grace_ms, .line_timeout_s = line_timeout_s,
+				    .progress_arg = &bar };
 	if (isatty(STDERR_FILENO) && topo_count_nodes(t) > 50)
 		o.progress = progress_bar;
 	struct lab_up_result res;

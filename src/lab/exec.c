@@ -33,8 +33,8 @@ int lab_join_node(const struct state_node *sn, nlab_error **err)
 	 * one we see: no way into a node escapes its limits. */
 	if (sn->ncgroups && cgroup_attach(sn->cgroups, sn->ncgroups, getpid(), err) < 0)
 		return -1;
-	/* Host groups would still count for host files inside the node, and
-	 * setgroups is denied there: drop them now. */
+	/* Host groups would still count for host files inside the node:
+	 * drop them now, as the supervisor did before making the node. */
 	if (setgroups(0, NULL) < 0)
 		return nlab_error_set(err, errno, "drop supplementary groups");
 	/* One setns() with a pidfd enters them all atomically (Linux 5.8);
@@ -136,8 +136,24 @@ int lab_exec(const char *lab, const char *node_name, char **cmd, const struct la
 			write_all(STDERR_FILENO, m, (size_t)l < sizeof(m) ? (size_t)l : sizeof(m) - 1);
 			_exit(1);
 		}
-		int e = command_exec_argv(cmd);
-		int l = snprintf(m, sizeof(m), "netlab %s: %s: %s\n", o->verb, cmd[0],
+		int e;
+		const char *shown = o->shell ? "sh" : cmd[0];
+		if (o->shell) {
+			/* The node's shell, looked up inside the node: the
+			 * caller's $SHELL if the node has it, then bash, then
+			 * sh (a busybox rootfs has only sh). */
+			char *user[] = { o->shell, "-i", NULL };
+			char *bash[] = { "bash", "--norc", "--noprofile", "-i", NULL };
+			char *sh[] = { "sh", "-i", NULL };
+			e = o->shell[0] == '/' && access(o->shell, X_OK) == 0 ? command_exec_argv(user) : ENOENT;
+			if (e == ENOENT)
+				e = command_exec_argv(bash);
+			if (e == ENOENT)
+				e = command_exec_argv(sh);
+		} else {
+			e = command_exec_argv(cmd);
+		}
+		int l = snprintf(m, sizeof(m), "netlab %s: %s: %s\n", o->verb, shown,
 				 e == ENOENT ? "command not found" : strerror(e));
 		write_all(STDERR_FILENO, m, (size_t)l < sizeof(m) ? (size_t)l : sizeof(m) - 1);
 		_exit(command_exit_status(e));

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lab/linkctl.h"
@@ -88,14 +89,31 @@ static json_object *node_ifaces(pid_t pid)
 	return arr;
 }
 
-/* The node's commands: children of its init, with their command lines. */
-static json_object *node_commands(pid_t pid)
+/* The NETLAB_LINE its line gave a process (node/lines.c), 0 if none. */
+static int line_of(const char *pid)
 {
-	json_object *arr = json_object_new_array();
+	char path[64];
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%s/environ", pid);
+	cleanup_free char *env = read_file(path, 1 << 20, &len);
+	for (size_t i = 0; env && i < len; i += strlen(env + i) + 1)
+		if (!strncmp(env + i, "NETLAB_LINE=", 12))
+			return atoi(env + i + 12);
+	return 0;
+}
+
+/* Every process below pid, depth first, with its command line and the
+ * topology line that started it: a daemon that forked away from its line
+ * (and was adopted by the init) is still found under that line. */
+static void add_tree(json_object *arr, pid_t pid, int depth)
+{
 	char path[96];
 
+	if (depth > 64)
+		return;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
-	char *kids = read_file(path, 65536, NULL);
+	cleanup_free char *kids = read_file(path, 1 << 20, NULL);
 	for (char *save = NULL, *w = kids ? strtok_r(kids, " \n", &save) : NULL; w; w = strtok_r(NULL, " \n", &save)) {
 		size_t len;
 		snprintf(path, sizeof(path), "/proc/%s/cmdline", w);
@@ -108,10 +126,38 @@ static json_object *node_commands(pid_t pid)
 		json_object *c = json_object_new_object();
 		json_object_object_add(c, "pid", json_object_new_int(atoi(w)));
 		json_object_object_add(c, "command", json_object_new_string(cmd));
+		int line = line_of(w);
+		if (line)
+			json_object_object_add(c, "line", json_object_new_int(line));
 		json_object_array_add(arr, c);
 		free(cmd);
+		add_tree(arr, (pid_t)atoi(w), depth + 1);
 	}
-	free(kids);
+}
+
+static json_object *node_commands(pid_t pid)
+{
+	json_object *arr = json_object_new_array();
+
+	add_tree(arr, pid, 0);
+	return arr;
+}
+
+/* Run lines whose processes ended after the node was ready. */
+static json_object *node_exited(const struct state_node *sn)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < sn->nexited; i++) {
+		json_object *e = json_object_new_object();
+		int ws = sn->exited[i].wstatus;
+		json_object_object_add(e, "line", json_object_new_int(sn->exited[i].line));
+		if (WIFEXITED(ws))
+			json_object_object_add(e, "code", json_object_new_int(WEXITSTATUS(ws)));
+		else
+			json_object_object_add(e, "signal", json_object_new_int(WTERMSIG(ws)));
+		json_object_array_add(arr, e);
+	}
 	return arr;
 }
 
@@ -173,6 +219,7 @@ json_object *lab_inspect(const char *lab, bool detail, bool show_ns)
 				json_object_object_add(n, "namespaces", ns);
 				json_object_object_add(n, "interfaces", node_ifaces(pid));
 				json_object_object_add(n, "commands", node_commands(pid));
+				json_object_object_add(n, "exited", node_exited(&st.nodes[i]));
 			}
 			json_object_array_add(nodes, n);
 		}

@@ -1,6 +1,7 @@
 #include "lab/lab.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <sched.h>
@@ -12,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lab/hostif.h"
 #include "lab/undo.h"
 #include "node/cgroup.h"
 #include "util/cleanup.h"
@@ -101,8 +103,16 @@ int lab_down(const char *lab, nlab_error **err)
 		if (proc_id_alive(&st.nodes[i].init))
 			kill_and_wait(&st.nodes[i].init, SIGKILL, 5000);
 	/* The supervisor undid its host changes on its way out; after a
-	 * crash this is the only run (lab/undo.h). */
-	if (undo_host_links(&st, err) < 0)
+	 * crash this is the only run (lab/undo.h).  Host interfaces first:
+	 * their pinned namespaces still hold them. */
+	if (st.nhost_ifaces) {
+		cleanup_close int host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		for (size_t i = 0; i < st.nhost_ifaces; i++)
+			if (hostif_give_back(&st.host_ifaces[i], -1, host, r < 0 ? NULL : err) < 0)
+				r = -1;
+		hostif_unpin(&st);
+	}
+	if (undo_host_links(&st, r < 0 ? NULL : err) < 0)
 		r = -1;
 	if (undo_host_rules(&st, r < 0 ? NULL : err) < 0)
 		r = -1;

@@ -32,6 +32,7 @@ int lab_down(const char *lab, nlab_error **err);
 struct lab_up_options {
 	const char *lab;                /* valid name (topo_lab_name_valid) */
 	int grace_ms;
+	int line_timeout_s;             /* the bound of each exec line */
 	/* Called for each progress report of the supervisor (NULL: none
 	 * are asked for). */
 	void (*progress)(const char *phase, size_t done, size_t total, void *arg);
@@ -57,6 +58,8 @@ int lab_up(const struct topology *t, const struct lab_up_options *o, struct lab_
 struct lab_exec_options {
 	const char *verb;               /* for messages: "exec", "shell" */
 	const char *prompt;             /* PS1, or NULL */
+	char *shell;                    /* run the node's shell instead of argv: the
+					 * caller's $SHELL ("" for none), looked up inside */
 };
 
 /* Enter the node's cgroup and every namespace of the node (setns with a

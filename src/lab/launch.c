@@ -37,7 +37,8 @@ static __attribute__((noreturn)) void launch_supervisor(const struct topology *t
 		dup2(fd, 2);
 	}
 	struct sup_options so = {
-		.lab = o->lab, .grace_ms = o->grace_ms, .status_fd = status_fd, .progress = o->progress != NULL,
+		.lab = o->lab, .grace_ms = o->grace_ms, .line_timeout_s = o->line_timeout_s, .status_fd = status_fd,
+		.progress = o->progress != NULL,
 	};
 	_exit(supervisor_main(t, &so));
 }

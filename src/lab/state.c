@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -296,6 +297,7 @@ void state_node_clear(struct state_node *n)
 	for (size_t k = 0; k < n->ncgroups; k++)
 		free(n->cgroups[k]);
 	free(n->cgroups);
+	free(n->exited);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -329,6 +331,21 @@ int state_write(const struct lab_state *s, nlab_error **err)
 			json_object_object_add(n, "gid", json_object_new_int64(sn->gid));
 		}
 		json_object_object_add(n, "cgroups", str_array(sn->cgroups, sn->ncgroups));
+		if (sn->nexited) {
+			json_object *ex = json_object_new_array();
+			for (size_t k = 0; k < sn->nexited; k++) {
+				json_object *e = json_object_new_object();
+				int ws = sn->exited[k].wstatus;
+				json_object_object_add(e, "line", json_object_new_int(sn->exited[k].line));
+				json_object_object_add(e, "wstatus", json_object_new_int(ws));
+				if (WIFEXITED(ws))
+					json_object_object_add(e, "code", json_object_new_int(WEXITSTATUS(ws)));
+				else
+					json_object_object_add(e, "signal", json_object_new_int(WTERMSIG(ws)));
+				json_object_array_add(ex, e);
+			}
+			json_object_object_add(n, "exited", ex);
+		}
 		json_object_array_add(nodes, n);
 	}
 	json_object_object_add(root, "nodes", nodes);
@@ -359,6 +376,22 @@ int state_write(const struct lab_state *s, nlab_error **err)
 		json_object_array_add(rules, l);
 	}
 	json_object_object_add(root, "host_rules", rules);
+	json_object *ifs = json_object_new_array();
+	for (size_t i = 0; i < s->nhost_ifaces; i++) {
+		const struct state_host_iface *h = &s->host_ifaces[i];
+		json_object *l = json_object_new_object();
+		json_object_object_add(l, "name", json_object_new_string(h->name));
+		json_object_object_add(l, "ifindex", json_object_new_int(h->ifindex));
+		json_object_object_add(l, "where", json_object_new_string(h->where));
+		json_object_object_add(l, "inside", json_object_new_string(h->inside));
+		json_object_object_add(l, "inside_ifindex", json_object_new_int(h->inside_ifindex));
+		json_object_object_add(l, "up", json_object_new_boolean(h->up));
+		json_object_object_add(l, "mtu", json_object_new_int(h->mtu));
+		json_object_object_add(l, "addresses", str_array(h->addrs, h->naddrs));
+		json_object_object_add(l, "pin", json_object_new_string(h->pin ? h->pin : ""));
+		json_object_array_add(ifs, l);
+	}
+	json_object_object_add(root, "host_ifaces", ifs);
 	json_object_object_add(root, "cgroups", str_array(s->cgroups, s->ncgroups));
 
 	snprintf(path, sizeof(path), "%s/state.json", dir);
@@ -431,6 +464,17 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 			sn->uid = (uint32_t)jint(o, "uid");
 			sn->gid = (uint32_t)jint(o, "gid");
 			str_array_from(o, "cgroups", &sn->cgroups, &sn->ncgroups);
+			json_object *ex;
+			if (json_object_object_get_ex(o, "exited", &ex) && json_object_is_type(ex, json_type_array)) {
+				size_t ne = json_object_array_length(ex);
+				sn->exited = calloc(ne ? ne : 1, sizeof(*sn->exited));
+				for (size_t k = 0; sn->exited && k < ne; k++) {
+					json_object *e = json_object_array_get_idx(ex, k);
+					sn->exited[k].line = (int)jint(e, "line");
+					sn->exited[k].wstatus = (int)jint(e, "wstatus");
+					sn->nexited++;
+				}
+			}
 			s->nnodes++;
 		}
 	}
@@ -468,6 +512,24 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 			s->nhost_rules++;
 		}
 	}
+	if (json_object_object_get_ex(root, "host_ifaces", &arr) && json_object_is_type(arr, json_type_array)) {
+		size_t n = json_object_array_length(arr);
+		s->host_ifaces = calloc(n ? n : 1, sizeof(*s->host_ifaces));
+		for (size_t i = 0; s->host_ifaces && i < n; i++) {
+			json_object *o = json_object_array_get_idx(arr, i), *v;
+			struct state_host_iface *h = &s->host_ifaces[i];
+			snprintf(h->name, sizeof(h->name), "%s", jstr(o, "name") ? jstr(o, "name") : "");
+			h->ifindex = (int)jint(o, "ifindex");
+			snprintf(h->where, sizeof(h->where), "%s", jstr(o, "where") ? jstr(o, "where") : "");
+			snprintf(h->inside, sizeof(h->inside), "%s", jstr(o, "inside") ? jstr(o, "inside") : "");
+			h->inside_ifindex = (int)jint(o, "inside_ifindex");
+			h->up = json_object_object_get_ex(o, "up", &v) && json_object_get_boolean(v);
+			h->mtu = (int)jint(o, "mtu");
+			str_array_from(o, "addresses", &h->addrs, &h->naddrs);
+			h->pin = jstr(o, "pin") && *jstr(o, "pin") ? strdup(jstr(o, "pin")) : NULL;
+			s->nhost_ifaces++;
+		}
+	}
 	str_array_from(root, "cgroups", &s->cgroups, &s->ncgroups);
 	json_object_put(root);
 	return 0;
@@ -492,6 +554,13 @@ void state_clear(struct lab_state *s)
 	for (size_t i = 0; i < s->nhost_rules; i++)
 		free(s->host_rules[i].comment);
 	free(s->host_rules);
+	for (size_t i = 0; i < s->nhost_ifaces; i++) {
+		for (size_t k = 0; k < s->host_ifaces[i].naddrs; k++)
+			free(s->host_ifaces[i].addrs[k]);
+		free(s->host_ifaces[i].addrs);
+		free(s->host_ifaces[i].pin);
+	}
+	free(s->host_ifaces);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -16,6 +16,12 @@ struct proc_id {
 	uint64_t starttime;     /* /proc/PID/stat field 22: tells pid reuse apart */
 };
 
+/* A `run` line whose process ended after its node was ready. */
+struct state_exited {
+	int line;               /* topology line */
+	int wstatus;            /* as waitpid() gives it */
+};
+
 struct state_node {
 	char *name;
 	struct proc_id init;
@@ -25,11 +31,28 @@ struct state_node {
 	uint32_t uid, gid;
 	char **cgroups;         /* the node's cgroup directories */
 	size_t ncgroups;
+	struct state_exited *exited;
+	size_t nexited;
 };
 
 struct state_host_link {
 	char name[NLAB_IFNAMSIZ];
 	int ifindex;
+};
+
+/* A host interface the lab took (`move`, or attached to a switch): what
+ * it was, so that it is given back as it was. */
+struct state_host_iface {
+	char name[NLAB_IFNAMSIZ];       /* its name in the host */
+	int ifindex;                    /* and ifindex there */
+	char where[NLAB_NAME_MAX + 1];  /* the node it went to; "" = the lab namespace */
+	char inside[NLAB_IFNAMSIZ];     /* its name there */
+	int inside_ifindex;
+	bool up;
+	int mtu;
+	char **addrs;                   /* "ADDR/LEN", as they were */
+	size_t naddrs;
+	char *pin;                      /* a bind mount keeping that namespace alive */
 };
 
 struct state_sysctl {
@@ -60,6 +83,8 @@ struct lab_state {
 	size_t nhost_sysctls;
 	struct state_host_rule *host_rules;
 	size_t nhost_rules;
+	struct state_host_iface *host_ifaces;
+	size_t nhost_ifaces;
 	char **cgroups;         /* the lab's parent cgroup directories */
 	size_t ncgroups;
 };

@@ -1,6 +1,8 @@
 #include "net/address.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -54,4 +56,70 @@ int nlab_addr_queue_add(struct nlab_nl *nl, int ifindex, int family,
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
 	}
 	return nlab_nl_msg_commit(nl, nlh, ctx, err);
+}
+
+struct dump {
+	int ifindex;
+	struct nlab_addr *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump *d = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	const void *local = NULL, *address = NULL;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || (int)ifa->ifa_index != d->ifindex)
+		return MNL_CB_OK;
+	/* Link-local IPv6 comes back by itself with the link. */
+	mnl_attr_for_each(a, nlh, sizeof(*ifa)) {
+		if (mnl_attr_get_type(a) == IFA_LOCAL)
+			local = mnl_attr_get_payload(a);
+		else if (mnl_attr_get_type(a) == IFA_ADDRESS)
+			address = mnl_attr_get_payload(a);
+	}
+	const uint8_t *addr = local ? local : address;
+	if (!addr || ifa->ifa_scope == RT_SCOPE_LINK || ifa->ifa_scope == RT_SCOPE_HOST)
+		return MNL_CB_OK;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 4;
+		struct nlab_addr *v = realloc(d->v, cap * sizeof(*v));
+		if (!v) {
+			d->oom = true;
+			return MNL_CB_ERROR;
+		}
+		d->v = v;
+		d->cap = cap;
+	}
+	struct nlab_addr *x = &d->v[d->n++];
+	memset(x, 0, sizeof(*x));
+	x->family = ifa->ifa_family;
+	x->prefixlen = ifa->ifa_prefixlen;
+	memcpy(x->addr, addr, ifa->ifa_family == AF_INET ? 4 : 16);
+	return MNL_CB_OK;
+}
+
+int nlab_addr_list(struct nlab_nl *nl, int ifindex, struct nlab_addr **out, size_t *n, nlab_error **err)
+{
+	char buf[256];
+	struct dump d = { .ifindex = ifindex };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+
+	*out = NULL;
+	*n = 0;
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_DUMP;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_UNSPEC;
+	if (nlab_nl_request(nl, nlh, addr_dump_cb, &d, err) < 0 || d.oom) {
+		free(d.v);
+		return d.oom ? nlab_error_set(err, ENOMEM, "addresses") : -1;
+	}
+	*out = d.v;
+	*n = d.n;
+	return 0;
 }

@@ -2,6 +2,9 @@
 #ifndef NETLAB_NET_ADDRESS_H
 #define NETLAB_NET_ADDRESS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "net/nlsock.h"
 #include "util/error.h"
 
@@ -14,5 +17,16 @@
 int nlab_addr_queue_add(struct nlab_nl *nl, int ifindex, int family,
 			const void *addr, int prefixlen, int nodad,
 			const char *ctx, nlab_error **err);
+
+struct nlab_addr {
+	int family;
+	uint8_t addr[16];
+	int prefixlen;
+};
+
+/* The global and site addresses of ifindex in nl's netns (not link-local:
+ * those come back with the link), dumped synchronously.  Caller frees
+ * *out. */
+int nlab_addr_list(struct nlab_nl *nl, int ifindex, struct nlab_addr **out, size_t *n, nlab_error **err);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <linux/if_link.h>
@@ -220,4 +221,83 @@ int nlab_link_exists(struct nlab_nl *nl, const char *name, nlab_error **err)
 		*err = steal_ptr(&e);
 	}
 	return -1;
+}
+
+int nlab_link_queue_move(struct nlab_nl *nl, int ifindex, int netns_fd, const char *newname, int new_ifindex,
+			 const char *ctx, nlab_error **err)
+{
+	struct nlmsghdr *nlh = link_begin(nl, RTM_NEWLINK, ifindex, NULL, ctx, err);
+
+	if (!nlh)
+		return -1;
+	if (newname && nlab_ifname_check(newname, err) < 0)
+		return nlab_error_wrap(err, "%s", ctx ? ctx : "link");
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
+	if (newname)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, newname);
+	/* Linux 6.5: the ifindex the device gets in its new namespace,
+	 * so the namespace's own batch can name it. */
+	if (new_ifindex > 0)
+		mnl_attr_put_u32(nlh, IFLA_NEW_IFINDEX, (uint32_t)new_ifindex);
+	return nlab_nl_msg_commit(nl, nlh, ctx, err);
+}
+
+struct info_req {
+	struct nlab_link_info *out;
+	bool found;
+};
+
+static int link_info_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct info_req *q = data;
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifm)))
+		return MNL_CB_OK;
+	q->found = true;
+	q->out->ifindex = ifm->ifi_index;
+	q->out->up = (ifm->ifi_flags & IFF_UP) != 0;
+	mnl_attr_for_each(a, nlh, sizeof(*ifm)) {
+		switch (mnl_attr_get_type(a)) {
+		case IFLA_IFNAME:
+			snprintf(q->out->name, sizeof(q->out->name), "%s", mnl_attr_get_str(a));
+			break;
+		case IFLA_MTU:
+			q->out->mtu = (int)mnl_attr_get_u32(a);
+			break;
+		case IFLA_MASTER:
+			q->out->master = (int)mnl_attr_get_u32(a);
+			break;
+		default:
+			break;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+int nlab_link_info(struct nlab_nl *nl, int ifindex, const char *name, struct nlab_link_info *out,
+		   nlab_error **err)
+{
+	char buf[512];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	struct info_req q = { .out = out };
+
+	memset(out, 0, sizeof(*out));
+	if (ifindex <= 0 && nlab_ifname_check(name, err) < 0)
+		return -1;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex > 0 ? ifindex : 0;
+	if (ifindex <= 0)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	if (nlab_nl_request(nl, nlh, link_info_cb, &q, err) < 0)
+		return nlab_error_wrap(err, "link %s", ifindex > 0 ? "" : name);
+	if (!q.found)
+		return nlab_error_set(err, EBADMSG, "link %s: RTM_GETLINK: no reply", name ? name : "");
+	return 0;
 }

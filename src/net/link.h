@@ -6,6 +6,8 @@
 #ifndef NETLAB_NET_LINK_H
 #define NETLAB_NET_LINK_H
 
+#include <stdbool.h>
+
 #include "net/nlsock.h"
 #include "util/error.h"
 
@@ -36,5 +38,23 @@ int nlab_link_flags(struct nlab_nl *nl, int ifindex, unsigned *flags, int *mtu, 
 
 /* 1 if it exists in nl's netns, 0 if not, -1 with *err on other errors. */
 int nlab_link_exists(struct nlab_nl *nl, const char *name, nlab_error **err);
+
+/* Move an existing link into the network namespace netns_fd, renamed to
+ * newname (NULL: keep its name) and with new_ifindex there (0: the
+ * kernel picks; needs Linux 6.5).  Its addresses do not follow it. */
+int nlab_link_queue_move(struct nlab_nl *nl, int ifindex, int netns_fd, const char *newname, int new_ifindex,
+			 const char *ctx, nlab_error **err);
+
+struct nlab_link_info {
+	int ifindex;
+	char name[16];
+	bool up;
+	int mtu;
+	int master;             /* 0 = none */
+};
+
+/* What a link is now, by ifindex (> 0) or by name.  Synchronous. */
+int nlab_link_info(struct nlab_nl *nl, int ifindex, const char *name, struct nlab_link_info *out,
+		   nlab_error **err);
 
 #endif

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "net/sysctl.h"
-#include "node/command.h"
+#include "node/lines.h"
 #include "proto/proto.h"
 #include "util/time.h"
 #include "node/creds.h"
@@ -30,12 +30,7 @@
 struct init_state {
 	const struct node_spec *spec;
 	int sfd;
-	/* exec phase */
-	bool in_exec;
-	size_t exec_next;       /* plan op index of the next exec to look at */
-	pid_t exec_pid;
-	size_t exec_idx;
-	off_t exec_off;
+	struct lines *lines;
 	uint32_t uid, gid;      /* `user`, resolved in the node */
 };
 
@@ -54,112 +49,14 @@ __attribute__((noreturn, format(printf, 2, 3))) static void init_fail(int ctl, c
 	_exit(1);
 }
 
-static pid_t spawn(struct init_state *st, const struct topo_cmd *c)
-{
-	const struct node_spec *s = st->spec;
-	pid_t pid = fork();
-
-	if (pid != 0)
-		return pid;
-	/* Child: give the command a normal process state back. */
-	sigset_t all;
-	sigemptyset(&all);
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	setsid();
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null >= 0)
-		dup2(null, 0);
-	dup2(s->log_fd, 1);
-	dup2(s->log_fd, 2);
-	/* Only stdin, stdout and stderr reach the command: no control
-	 * socket, log or namespace fd, whatever forgot O_CLOEXEC. */
-	close_range(3, ~0U, 0);
-	nlab_error *err = NULL;
-	if ((s->node->has_user && creds_become(st->uid, st->gid, &err) < 0) || creds_clear_inheritable(&err) < 0) {
-		dprintf(2, "netlab: node %s: %s\n", s->node->name, err->msg);
-		_exit(126);
-	}
-	setenv("NETLAB_LAB", s->lab, 1);
-	setenv("NETLAB_NODE", s->node->name, 1);
-	if (s->t->dir)
-		setenv("PWD", s->t->dir, 1);
-	for (size_t i = 0; i < s->node->envs.n; i++)
-		setenv(s->node->envs.v[i].key, s->node->envs.v[i].value, 1);
-	const char *what;
-	int e = command_exec_line(c->text, &what);
-	dprintf(2, "netlab: node %s: %s: %s\n", s->node->name, what, e == ENOENT ? "command not found" : strerror(e));
-	_exit(command_exit_status(e));
-}
-
-/* The node's commands are its OP_EXEC/OP_RUN operations of the plan;
- * their indexes in the plan go back to the supervisor. */
-static const struct plan_op *cmd_op(const struct init_state *st, size_t i)
-{
-	return &st->spec->plan->ops[i];
-}
-
-static size_t cmds_end(const struct init_state *st)
-{
-	const struct plan_node_ops *no = &st->spec->plan->nodes[st->spec->index];
-
-	return no->cmds + no->ncmds;
-}
-
-/* Start the next exec line, or report that all succeeded. */
-static void exec_next(struct init_state *st)
-{
-	int ctl = st->spec->ctl_fd;
-
-	while (st->exec_next < cmds_end(st) && cmd_op(st, st->exec_next)->kind != OP_EXEC)
-		st->exec_next++;
-	if (st->exec_next >= cmds_end(st)) {
-		st->in_exec = false;
-		proto_send(ctl, PROTO_EXEC_DONE, 0, 0, 0, NULL);
-		return;
-	}
-	st->exec_idx = st->exec_next++;
-	st->exec_off = lseek(st->spec->log_fd, 0, SEEK_END);
-	st->exec_pid = spawn(st, cmd_op(st, st->exec_idx)->cmd);
-	if (st->exec_pid < 0) {
-		st->in_exec = false;
-		proto_send(ctl, PROTO_EXEC_FAILED, (int64_t)st->exec_idx, 127 << 8, st->exec_off, NULL);
-	}
-}
-
-static void start_runs(struct init_state *st)
-{
-	const struct plan_node_ops *no = &st->spec->plan->nodes[st->spec->index];
-
-	for (size_t i = no->cmds; i < cmds_end(st); i++) {
-		if (cmd_op(st, i)->kind != OP_RUN)
-			continue;
-		if (spawn(st, cmd_op(st, i)->cmd) < 0) {
-			proto_send(st->spec->ctl_fd, PROTO_RUN_FAILED, (int64_t)i, errno, 0, NULL);
-			return;
-		}
-	}
-	proto_send(st->spec->ctl_fd, PROTO_RUN_STARTED, 0, 0, 0, NULL);
-}
-
 static void reap(struct init_state *st)
 {
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (st->in_exec && pid == st->exec_pid) {
-			st->exec_pid = 0;
-			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-				exec_next(st);
-			} else {
-				st->in_exec = false;
-				proto_send(st->spec->ctl_fd, PROTO_EXEC_FAILED, (int64_t)st->exec_idx, status,
-					   st->exec_off, NULL);
-			}
-		}
-	}
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if (st->lines)
+			lines_child_exited(st->lines, pid, status);
 }
 
 /* SIGTERM to every process of the node, a grace period, then SIGKILL.
@@ -241,9 +138,14 @@ void node_init_main(const struct node_spec *s)
 		proto_send(s->ctl_fd, PROTO_READY, 0, 0, 0, NULL);
 	}
 
+	st.lines = lines_new(s, st.uid, st.gid);
+	if (!st.lines) {
+		proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, "out of memory");
+		_exit(1);
+	}
 	for (;;) {
 		struct pollfd p[2] = { { .fd = s->ctl_fd, .events = POLLIN }, { .fd = st.sfd, .events = POLLIN } };
-		if (poll(p, 2, -1) < 0) {
+		if (poll(p, 2, lines_tick(st.lines)) < 0) {
 			if (errno == EINTR)
 				continue;
 			stop_node(&st);
@@ -261,13 +163,8 @@ void node_init_main(const struct node_spec *s)
 			struct proto_msg m;
 			if (proto_recv(s->ctl_fd, &m, NULL) <= 0 || m.type == PROTO_STOP)
 				stop_node(&st);
-			if (m.type == PROTO_DO_EXEC && !st.in_exec) {
-				st.in_exec = true;
-				st.exec_next = s->plan->nodes[s->index].cmds;
-				exec_next(&st);
-			} else if (m.type == PROTO_DO_RUN) {
-				start_runs(&st);
-			}
+			if (m.type == PROTO_START)
+				lines_start(st.lines);
 		}
 	}
 }

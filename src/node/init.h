@@ -3,10 +3,12 @@
  * supervisor's request, reaps orphans, forwards signals, and stops
  * everything with a grace period.  It talks to the supervisor over a
  * SOCK_SEQPACKET pair with the messages of proto/proto.h: READY or
- * SETUP_FAILED, then DO_EXEC -> EXEC_DONE | EXEC_FAILED, DO_RUN ->
- * RUN_STARTED | RUN_FAILED, and STOP (or the supervisor's end closing). */
+ * SETUP_FAILED, then START -> NODE_READY | LINE_FAILED (node/lines.h),
+ * LINE_EXITED later, and STOP (or the supervisor's end closing). */
 #ifndef NETLAB_NODE_INIT_H
 #define NETLAB_NODE_INIT_H
+
+#include <stdint.h>
 
 #include "plan/plan.h"
 #include "topo/model.h"
@@ -23,6 +25,7 @@ struct node_spec {
 	const char *alternatives_path; /* NULL, or the lab's /etc/alternatives
 					* with legacy iptables, bind-mounted */
 	int grace_ms;
+	int64_t line_timeout_ms;        /* the bound of each exec line (`up --timeout`) */
 };
 
 /* Runs in the freshly cloned child (already in its new namespaces);

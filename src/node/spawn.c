@@ -5,7 +5,7 @@
  * (and time) namespace only takes effect for children.  So:
  *
  *   caller --clone(CLONE_VM | CLONE_NEWUSER)--> stage 1 (waits)
- *   caller: uid_map, setgroups deny, gid_map, cgroups; "go"
+ *   caller: uid_map, setgroups allow, gid_map, cgroups; GO
  *   stage 1: becomes root of its namespace, makes the time namespace,
  *            clone(net, uts, mount, pid, ipc, cgroup, CLONE_PARENT) on
  *            the init stack --> the init (PID 1, a child of the caller);

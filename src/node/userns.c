@@ -186,9 +186,16 @@ int userns_write_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, nlab_erro
 	snprintf(map, sizeof(map), "0 %u %u\n", uid_base, NLAB_IDS_PER_NODE);
 	if (write_proc(pid, "uid_map", map, err) < 0)
 		return -1;
-	/* setgroups stays forbidden in the node: it could otherwise drop a
-	 * group that a host file denies access to (user_namespaces(7)). */
-	if (write_proc(pid, "setgroups", "deny", err) < 0)
+	/* setgroups is allowed inside the node: FRR, dnsmasq and tcpdump
+	 * call it when they drop privileges.  "deny" exists for maps an
+	 * unprivileged process writes for itself, where setgroups() could
+	 * drop a host group that a file's permissions deny access to
+	 * (CVE-2014-8989, user_namespaces(7)).  Here the privileged
+	 * supervisor writes the maps, and it dropped every supplementary
+	 * group before making nodes, so a node holds no host group it could
+	 * shed: every group it can set is one of its own slot's IDs.  runc,
+	 * crun and podman decide the same way (docs/isolation.md). */
+	if (write_proc(pid, "setgroups", "allow", err) < 0)
 		return -1;
 	snprintf(map, sizeof(map), "0 %u %u\n", gid_base, NLAB_IDS_PER_NODE);
 	return write_proc(pid, "gid_map", map, err);

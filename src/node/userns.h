@@ -37,7 +37,7 @@ void userns_unlock(int fd);
  * `self` in the state root.  Call with the lock held. */
 int userns_allocate(const char *self, size_t n, uint32_t *uid_base, uint32_t *gid_base, nlab_error **err);
 
-/* Parent side, before the child does anything else: uid_map, setgroups
+/* Parent side, before the child does anything else: uid_map, setgroups allow
  * deny, gid_map (the order user_namespaces(7) requires for an
  * unprivileged-looking gid_map). */
 int userns_write_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, nlab_error **err);

@@ -49,6 +49,20 @@ const char *plan_op_name(enum plan_op_kind k)
 		return "exec";
 	case OP_RUN:
 		return "run";
+	case OP_WAIT:
+		return "wait";
+	case OP_DHCP:
+		return "dhcp";
+	case OP_AFTER:
+		return "after";
+	case OP_FILES:
+		return "files";
+	case OP_HOST_MOVE:
+		return "host-move";
+	case OP_HOST_ATTACH:
+		return "host-attach";
+	case OP_HOST_MACVLAN:
+		return "host-macvlan";
 	case OP_QDISC:
 		return "shape";
 	case OP_CAPTURE:
@@ -149,7 +163,9 @@ static int emit_shape(struct builder *b, int ns, size_t li, int which, const str
 	struct nlab_shape sh;
 
 	plan_link_shape(l, &sh);
-	if (nlab_shape_empty(&sh))
+	/* A host interface moved or attached has no veth ends to shape
+	 * (the validator refuses impairments on such links). */
+	if (nlab_shape_empty(&sh) || l->mode != TOPO_LINK_VETH)
 		return 0;
 	struct plan_op *op = emit(b, OP_QDISC, ns, l->pos.line);
 	if (!op)
@@ -159,6 +175,24 @@ static int emit_shape(struct builder *b, int ns, size_t li, int which, const str
 	op->shape.link = li;
 	op->shape.end = which;
 	op->shape.shape = sh;
+	return 0;
+}
+
+/* A link that takes a host interface instead of making a veth: the op
+ * that does it (the other end's plan_end in `to`). */
+static int host_interface_op(struct builder *b, size_t li, const struct plan_end *host, const struct plan_end *other)
+{
+	const struct topo_link *l = &b->p->t->links.v[li];
+	enum plan_op_kind kind = l->mode == TOPO_LINK_MOVE ? OP_HOST_MOVE
+				 : l->mode == TOPO_LINK_MACVLAN ? OP_HOST_MACVLAN
+								: OP_HOST_ATTACH;
+	struct plan_op *op = emit(b, kind, PLAN_NS_HOST, l->pos.line);
+
+	if (!op)
+		return -1;
+	memcpy(op->hostif.host, host->name, sizeof(op->hostif.host));
+	op->hostif.to = *other;
+	op->hostif.link = li;
 	return 0;
 }
 
@@ -176,13 +210,19 @@ static int build_nodes(struct builder *b)
 		if (!op)
 			return -1;
 		op->node = n;
+		/* `files` first: a `mount` may cover what they lay down. */
 		b->p->nodes[i].mounts = b->p->nops;
+		for (size_t k = 0; k < n->files.n; k++) {
+			if (!(op = emit(b, OP_FILES, (int)i, n->files.v[k].pos.line)))
+				return -1;
+			op->files = &n->files.v[k];
+		}
 		for (size_t k = 0; k < n->mounts.n; k++) {
 			if (!(op = emit(b, OP_MOUNT, (int)i, n->mounts.v[k].pos.line)))
 				return -1;
 			op->mount = &n->mounts.v[k];
 		}
-		b->p->nodes[i].nmounts = n->mounts.n;
+		b->p->nodes[i].nmounts = n->files.n + n->mounts.n;
 	}
 	return 0;
 }
@@ -363,6 +403,12 @@ static int build_links(struct builder *b)
 
 		end_of(b, &l->a, i, 'a', &a);
 		end_of(b, &l->b, i, 'b', &e2);
+		if (l->mode != TOPO_LINK_VETH) {
+			bool a_host = l->a.kind == TOPO_END_HOST;
+			if (host_interface_op(b, i, a_host ? &a : &e2, a_host ? &e2 : &a) < 0)
+				return -1;
+			continue;
+		}
 		if (!(op = emit(b, OP_VETH, PLAN_NS_LAB, l->pos.line)))
 			return -1;
 		/* The main device is created where the socket is (or moved by
@@ -508,7 +554,7 @@ static int build_host(struct builder *b)
 		const struct topo_link *l = &t->links.v[i];
 		for (int w = 0; w < 2; w++) {
 			const struct topo_end *e = w ? &l->b : &l->a;
-			if (e->kind != TOPO_END_HOST)
+			if (e->kind != TOPO_END_HOST || l->mode != TOPO_LINK_VETH)
 				continue;
 			if (!(op = emit(b, OP_LINK_UP, PLAN_NS_HOST, l->pos.line)))
 				return -1;
@@ -529,23 +575,47 @@ static int build_host(struct builder *b)
 	return 0;
 }
 
+static enum plan_op_kind line_kind(enum topo_cmd_kind k)
+{
+	switch (k) {
+	case TOPO_CMD_RUN:
+		return OP_RUN;
+	case TOPO_CMD_WAIT:
+		return OP_WAIT;
+	case TOPO_CMD_DHCP:
+		return OP_DHCP;
+	case TOPO_CMD_EXEC:
+	default:
+		return OP_EXEC;
+	}
+}
+
 static int build_commands(struct builder *b)
 {
 	const struct topology *t = b->p->t;
 
 	for (size_t i = 0; i < t->nodes.n; i++) {
 		const struct topo_node *n = &t->nodes.v[i];
+		struct plan_node_ops *no = &b->p->nodes[i];
 		if (n->is_host)
 			continue;
-		b->p->nodes[i].cmds = b->p->nops;
+		no->afters = b->p->nops;
+		for (size_t k = 0; k < n->afters.n; k++) {
+			struct plan_op *op = emit(b, OP_AFTER, (int)i, n->afters.v[k].pos.line);
+			if (!op)
+				return -1;
+			op->after = n->afters.v[k].index;
+		}
+		no->nafters = n->afters.n;
+		no->cmds = b->p->nops;
 		for (size_t k = 0; k < n->cmds.n; k++) {
 			const struct topo_cmd *c = &n->cmds.v[k];
-			struct plan_op *op = emit(b, c->kind == TOPO_CMD_EXEC ? OP_EXEC : OP_RUN, (int)i, c->pos.line);
+			struct plan_op *op = emit(b, line_kind(c->kind), (int)i, c->pos.line);
 			if (!op)
 				return -1;
 			op->cmd = c;
 		}
-		b->p->nodes[i].ncmds = n->cmds.n;
+		no->ncmds = n->cmds.n;
 	}
 	return 0;
 }

@@ -37,7 +37,7 @@ enum plan_section {
 	PLAN_SEC_LINKS,         /* the lab namespace: bridges, veths, queriers */
 	PLAN_SEC_CONFIGURE,     /* per node: interfaces, addresses, routes, sysctls, rules */
 	PLAN_SEC_HOST,          /* the starting namespace (journaled) */
-	PLAN_SEC_COMMANDS,      /* exec and run lines, performed by each init */
+	PLAN_SEC_COMMANDS,      /* per node: `after`, then its lines, performed by each init */
 	PLAN_NSECTIONS
 };
 
@@ -55,11 +55,18 @@ enum plan_op_kind {
 	OP_FW_POLICY,
 	OP_EXEC,                /* a command line (by the init) */
 	OP_RUN,
+	OP_WAIT,                /* `wait ...` (by the init) */
+	OP_DHCP,                /* `ip IFACE dhcp` (by the init) */
+	OP_AFTER,               /* `after NODE`: the node's lines wait for NODE (by the supervisor) */
+	OP_FILES,               /* `files DIR` laid over the node's root (by the init) */
+	OP_HOST_MOVE,           /* `link host:IF NODE:IF move`: journaled, pinned, moved */
+	OP_HOST_ATTACH,         /* `link host:IF SWITCH`: moved into the lab namespace, a port */
+	OP_HOST_MACVLAN,        /* `link host:IF NODE:IF macvlan`: a child made in the node */
 	/* Issue 14 (impairments, link capture).  OP_QDISC shapes one link
 	 * end's egress, in the batch of the namespace the end is in (the
 	 * lab's for a switch port, the node's, the host's); OP_CAPTURE
 	 * records a link into a pcap file, performed by the capture process
-	 * the supervisor forks once the links section is applied
+	 * the supervisor forks once the configure section is applied
 	 * (supervisor/capture.c; apply.c passes over it). */
 	OP_QDISC,
 	OP_CAPTURE,
@@ -103,7 +110,14 @@ struct plan_op {
 			const char *key, *value;
 		} sysctl;
 		size_t fw;                              /* OP_FW_RULE, OP_FW_POLICY: index in rules/policies */
-		const struct topo_cmd *cmd;             /* OP_EXEC, OP_RUN */
+		const struct topo_cmd *cmd;             /* OP_EXEC, OP_RUN, OP_WAIT, OP_DHCP */
+		int after;                              /* OP_AFTER: node index */
+		struct {                                /* OP_HOST_MOVE, OP_HOST_ATTACH, OP_HOST_MACVLAN */
+			char host[NLAB_IFNAMSIZ];       /* the host's interface */
+			struct plan_end to;             /* where it (or its child) goes */
+			size_t link;
+		} hostif;
+		const struct topo_files *files;         /* OP_FILES */
 		struct {                                /* OP_QDISC, OP_CAPTURE */
 			char ifname[NLAB_IFNAMSIZ];
 			int ifindex;                    /* 0: look up ifname (host) */
@@ -117,8 +131,9 @@ struct plan_op {
 
 /* Where a node's own operations are in the list. */
 struct plan_node_ops {
-	size_t mounts, nmounts;         /* first OP_MOUNT, count */
-	size_t cmds, ncmds;             /* first OP_EXEC/OP_RUN, count */
+	size_t mounts, nmounts;         /* first OP_FILES/OP_MOUNT, count */
+	size_t afters, nafters;         /* first OP_AFTER, count */
+	size_t cmds, ncmds;             /* first line (OP_EXEC/RUN/WAIT/DHCP), count */
 };
 
 struct plan {

@@ -163,6 +163,49 @@ static void op_text(const struct plan *p, const struct plan_op *op, char *buf, s
 	case OP_RUN:
 		snprintf(buf, len, "%s %s", op->kind == OP_EXEC ? "exec" : "run", op->cmd->text);
 		break;
+	case OP_WAIT:
+		switch (op->cmd->wait) {
+		case TOPO_WAIT_TCP:
+		case TOPO_WAIT_UDP:
+			snprintf(buf, len, "wait until %s port %d is bound (at most %u s)",
+				 op->cmd->wait == TOPO_WAIT_TCP ? "tcp" : "udp", op->cmd->port, op->cmd->timeout_s);
+			break;
+		case TOPO_WAIT_FILE:
+			snprintf(buf, len, "wait until %s exists (at most %u s)", op->cmd->text, op->cmd->timeout_s);
+			break;
+		case TOPO_WAIT_EXEC:
+		default:
+			snprintf(buf, len, "wait until `%s` succeeds (at most %u s)", op->cmd->text, op->cmd->timeout_s);
+			break;
+		}
+		break;
+	case OP_DHCP:
+		snprintf(buf, len, "dhcp client on %s, then wait for a lease (at most %u s)", op->cmd->ifname,
+			 op->cmd->timeout_s);
+		break;
+	case OP_AFTER:
+		snprintf(buf, len, "start the lines below once node %s is ready",
+			 op->after >= 0 ? t->nodes.v[op->after].name : "?");
+		break;
+	case OP_FILES:
+		snprintf(buf, len, "files %s laid over the node's root", op->files->dir);
+		break;
+	case OP_HOST_MOVE:
+		end_text(p, &op->hostif.to, a, sizeof(a));
+		snprintf(buf, len, "move host interface %s into the node as %s (given back with its addresses at down)",
+			 op->hostif.host, a);
+		break;
+	case OP_HOST_ATTACH:
+		end_text(p, &op->hostif.to, a, sizeof(a));
+		snprintf(buf, len, "move host interface %s into the lab as %s, a port of switch %s (given back at down)",
+			 op->hostif.host, a, t->switches.v[t->links.v[op->hostif.link].a.kind == TOPO_END_SWITCH
+							    ? t->links.v[op->hostif.link].a.index
+							    : t->links.v[op->hostif.link].b.index].name);
+		break;
+	case OP_HOST_MACVLAN:
+		end_text(p, &op->hostif.to, a, sizeof(a));
+		snprintf(buf, len, "macvlan child of host interface %s as %s", op->hostif.host, a);
+		break;
 	case OP_QDISC: {
 		char sh[256];
 		shape_text(op, sh, sizeof(sh));
@@ -216,7 +259,7 @@ void plan_print(const struct plan *p, FILE *out)
 		free(order);
 		return;
 	}
-#define GROUP(ns) ((ns) == PLAN_NS_LAB ? 0 : (ns) == PLAN_NS_HOST ? ngroups - 1 : (size_t)(ns) + 1)
+#define GROUP(ns) (((ns) == PLAN_NS_LAB ? 0 : (ns) == PLAN_NS_HOST ? ngroups - 1 : (size_t)(ns) + 1))
 	for (size_t i = 0; i < p->nops; i++)
 		count[GROUP(p->ops[i].ns) + 1]++;
 	for (size_t g = 1; g <= ngroups; g++)

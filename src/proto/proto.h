@@ -8,8 +8,8 @@
  *   supervisor <-> stage 1     GO once the maps are written; SPAWNED with
  *                              the init's pid, or SPAWN_FAILED
  *   supervisor <-> node init   READY/SETUP_FAILED once the node is made;
- *                              DO_EXEC -> EXEC_DONE | EXEC_FAILED;
- *                              DO_RUN -> RUN_STARTED | RUN_FAILED;
+ *                              START -> NODE_READY | LINE_FAILED, then
+ *                              LINE_EXITED as run lines end;
  *                              STOP (or the supervisor's end closing)
  *
  * A packet is a fixed header (type, three integers, text length) and the
@@ -36,15 +36,14 @@ enum proto_type {
 	PROTO_SPAWNED,          /* a[0] the init's pid */
 	PROTO_SPAWN_FAILED,     /* text: "what: reason" */
 	/* node init -> supervisor */
-	PROTO_READY,            /* a[0] 1 when the node has a `user`: a[1] uid, a[2] gid */
+	PROTO_READY,            /* made: a[0] 1 when the node has a `user`: a[1] uid, a[2] gid */
 	PROTO_SETUP_FAILED,     /* text: why */
-	PROTO_EXEC_DONE,        /* every exec line exited 0 */
-	PROTO_EXEC_FAILED,      /* a[0] plan op index, a[1] wait status, a[2] log offset before it */
-	PROTO_RUN_STARTED,      /* every run line was started */
-	PROTO_RUN_FAILED,       /* a[0] plan op index, a[1] errno */
+	PROTO_NODE_READY,       /* every line of the node is done */
+	PROTO_LINE_FAILED,      /* a[0] plan op index, a[1] wait status (-1: none), a[2] log offset;
+				 * text: why, when the status does not say it */
+	PROTO_LINE_EXITED,      /* after NODE_READY: a run line's process ended; a[0] op, a[1] wait status */
 	/* supervisor -> node init */
-	PROTO_DO_EXEC,          /* run the exec lines in order */
-	PROTO_DO_RUN,           /* start the run lines */
+	PROTO_START,            /* run the node's lines */
 	PROTO_STOP,             /* stop every process of the node and exit */
 	PROTO_TYPE_MAX
 };

@@ -364,6 +364,11 @@ int apply_section(struct sup *s, enum plan_section sec, nlab_error **err)
 		} else if (op->kind == OP_SYSCTL) {
 			r = do_sysctl(&c, op, err);
 			i++;
+		} else if (op->kind == OP_HOST_MOVE || op->kind == OP_HOST_ATTACH || op->kind == OP_HOST_MACVLAN) {
+			r = flush(&c, err);
+			if (r == 0)
+				r = hostif_take(s, op, err);
+			i++;
 		} else if (op->kind == OP_CAPTURE) {
 			i++; /* the capture process's (supervisor/capture.c) */
 		} else if (is_rule(op->kind)) {

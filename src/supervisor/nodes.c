@@ -121,6 +121,7 @@ static void node_init_entry(void *p)
 	struct node_spec spec = {
 		.t = s->t, .plan = &s->plan, .node = a->tn, .index = a->index, .lab = s->o->lab, .ctl_fd = 3,
 		.log_fd = 4, .hosts_path = hosts, .grace_ms = s->o->grace_ms,
+		.line_timeout_ms = (int64_t)s->o->line_timeout_s * 1000,
 		.alternatives_path = s->alternatives[0] ? s->alternatives : NULL,
 	};
 	node_init_main(&spec);
@@ -307,26 +308,6 @@ static bool want_all(const struct sup *s, const struct sup_node *sn)
 	return true;
 }
 
-static bool has_cmd(const struct sup *s, const struct sup_node *sn, enum plan_op_kind kind)
-{
-	const struct plan_node_ops *no = &s->plan.nodes[sn->index];
-
-	for (size_t i = no->cmds; i < no->cmds + no->ncmds; i++)
-		if (s->plan.ops[i].kind == kind)
-			return true;
-	return false;
-}
-
-static bool want_exec(const struct sup *s, const struct sup_node *sn)
-{
-	return has_cmd(s, sn, OP_EXEC);
-}
-
-static bool want_run(const struct sup *s, const struct sup_node *sn)
-{
-	return has_cmd(s, sn, OP_RUN);
-}
-
 static int bad_message(const struct sup_node *sn, const struct proto_msg *m, nlab_error **err)
 {
 	return nlab_error_set(err, EPROTO, "node %s: unexpected message %s", sn->tn->name, proto_type_name(m->type));
@@ -354,14 +335,14 @@ int nodes_wait_ready(struct sup *s, nlab_error **err)
 	return collect(s, want_all, init_ready, 30000, err);
 }
 
-/* The plan's command of node sn at op index `idx`, or NULL. */
-static const struct topo_cmd *cmd_at(const struct sup *s, const struct sup_node *sn, int64_t idx)
+/* The plan's line of node sn at op index `idx`, or NULL. */
+static const struct plan_op *line_at(const struct sup *s, const struct sup_node *sn, int64_t idx)
 {
 	const struct plan_node_ops *no = &s->plan.nodes[sn->index];
 
 	if (idx < (int64_t)no->cmds || idx >= (int64_t)(no->cmds + no->ncmds))
 		return NULL;
-	return s->plan.ops[idx].cmd;
+	return &s->plan.ops[idx];
 }
 
 /* The last lines a failed command wrote, for the error message. */
@@ -390,50 +371,158 @@ static char *log_tail(struct sup *s, const struct sup_node *sn, off_t from)
 	return out;
 }
 
-static int exec_reply(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err)
+static void how_it_ended(int wstatus, char *buf, size_t len)
 {
-	if (m->type == PROTO_EXEC_DONE)
-		return 0;
-	const struct topo_cmd *c = m->type == PROTO_EXEC_FAILED ? cmd_at(s, sn, m->a[0]) : NULL;
-	if (!c)
-		return bad_message(sn, m, err);
-	int wstatus = (int)m->a[1];
-	cleanup_free char *tail = log_tail(s, sn, (off_t)m->a[2]);
-	char how[64];
 	if (WIFEXITED(wstatus))
-		snprintf(how, sizeof(how), "exit code %d", WEXITSTATUS(wstatus));
+		snprintf(buf, len, "exit code %d", WEXITSTATUS(wstatus));
 	else
-		snprintf(how, sizeof(how), "signal %d (%s)", WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
-	return nlab_error_set(err, 0, "node %s (%s:%d): exec '%s' failed with %s%s%s", sn->tn->name, topo_file(s),
-			      c->pos.line, c->text, how, tail && *tail ? "; its output ends with:\n" : "",
+		snprintf(buf, len, "signal %d (%s)", WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+}
+
+/* The line as the topology says it: "exec 'false'", "wait tcp 8080",
+ * "ip eth0 dhcp". */
+static void line_text(const struct plan_op *op, char *buf, size_t len)
+{
+	const struct topo_cmd *c = op->cmd;
+	static const char *const waits[] = { "tcp", "udp", "file", "exec" };
+
+	switch (op->kind) {
+	case OP_DHCP:
+		snprintf(buf, len, "ip %s dhcp", c->ifname);
+		break;
+	case OP_WAIT:
+		if (c->wait == TOPO_WAIT_TCP || c->wait == TOPO_WAIT_UDP)
+			snprintf(buf, len, "wait %s %d", waits[c->wait], c->port);
+		else if (c->wait == TOPO_WAIT_FILE)
+			snprintf(buf, len, "wait file %s", c->text);
+		else
+			snprintf(buf, len, "wait exec '%s'", c->text);
+		break;
+	default:
+		snprintf(buf, len, "%s '%s'", plan_op_name(op->kind), c->text);
+		break;
+	}
+}
+
+/* "node a (lab.topo:4): exec 'false' failed with exit code 3; its output
+ * ends with: ..." */
+static int line_failed(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err)
+{
+	const struct plan_op *op = line_at(s, sn, m->a[0]);
+	char what[1200], how[96];
+
+	if (!op)
+		return bad_message(sn, m, err);
+	line_text(op, what, sizeof(what));
+	if (!m->text[0] && m->a[1] >= 0) {
+		how_it_ended((int)m->a[1], how, sizeof(how));
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), " failed with %s", how);
+	}
+	cleanup_free char *tail = log_tail(s, sn, (off_t)m->a[2]);
+	return nlab_error_set(err, 0, "node %s (%s:%d): %s%s%s%s%s", sn->tn->name, topo_file(s), op->line, what,
+			      m->text[0] ? " " : "", m->text, tail && *tail ? "; its output ends with:\n" : "",
 			      tail ? tail : "");
 }
 
-static int run_reply(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err)
+/* A run line's process ended after its node was ready: kept in the
+ * state for `status`. */
+static int line_exited(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err)
 {
-	if (m->type == PROTO_RUN_STARTED)
-		return 0;
-	const struct topo_cmd *c = m->type == PROTO_RUN_FAILED ? cmd_at(s, sn, m->a[0]) : NULL;
-	if (!c)
+	const struct plan_op *op = line_at(s, sn, m->a[0]);
+	struct state_node *stn = &s->st.nodes[sn - s->nodes];
+
+	if (!op)
 		return bad_message(sn, m, err);
-	return nlab_error_set(err, (int)m->a[1], "node %s (%s:%d): cannot start run '%s'", sn->tn->name,
-			      topo_file(s), c->pos.line, c->text);
+	struct state_exited *v = realloc(stn->exited, (stn->nexited + 1) * sizeof(*v));
+	if (!v)
+		return nlab_error_set(err, ENOMEM, "exited lines");
+	stn->exited = v;
+	v[stn->nexited++] = (struct state_exited){ .line = op->line, .wstatus = (int)m->a[1] };
+	return state_write(&s->st, err);
 }
 
-static void send_all(struct sup *s, bool (*want)(const struct sup *, const struct sup_node *), enum proto_type t)
+/* The nodes each node's lines wait for (OP_AFTER), as counts of nodes not
+ * yet ready, and START for every node with none. */
+static bool deps_ready(const struct sup *s, const struct sup_node *sn, const bool *ready)
 {
-	for (size_t i = 0; i < s->nnodes; i++)
-		if (want(s, &s->nodes[i]))
-			proto_send(s->nodes[i].ctl, t, 0, 0, 0, NULL);
+	const struct plan_node_ops *no = &s->plan.nodes[sn->index];
+
+	for (size_t i = no->afters; i < no->afters + no->nafters; i++) {
+		int j = s->plan.ops[i].after;
+		if (j >= 0 && s->by_index[j] && !ready[s->by_index[j] - s->nodes])
+			return false;
+	}
+	return true;
 }
 
-int nodes_run_commands(struct sup *s, nlab_error **err)
+int nodes_run_lines(struct sup *s, nlab_error **err)
 {
-	send_all(s, want_exec, PROTO_DO_EXEC);
-	if (collect(s, want_exec, exec_reply, 0, err) < 0)
-		return -1;
-	send_all(s, want_run, PROTO_DO_RUN);
-	return collect(s, want_run, run_reply, 30000, err);
+	cleanup_free bool *ready = calloc(s->nnodes + 1, sizeof(*ready));
+	cleanup_free bool *started = calloc(s->nnodes + 1, sizeof(*started));
+	cleanup_free struct pollfd *p = calloc(s->nnodes + 1, sizeof(*p));
+	size_t nready = 0;
+
+	if (!ready || !started || !p)
+		return nlab_error_set(err, ENOMEM, "lines");
+	while (nready < s->nnodes) {
+		for (size_t i = 0; i < s->nnodes; i++)
+			if (!started[i] && deps_ready(s, &s->nodes[i], ready)) {
+				started[i] = true;
+				if (proto_send(s->nodes[i].ctl, PROTO_START, 0, 0, 0, NULL) < 0)
+					return nlab_error_set(err, errno, "node %s: start its lines", s->nodes[i].tn->name);
+			}
+		for (size_t i = 0; i < s->nnodes; i++)
+			p[i] = (struct pollfd){ .fd = s->nodes[i].ctl, .events = POLLIN };
+		if (poll(p, s->nnodes, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return nlab_error_set(err, errno, "poll");
+		}
+		for (size_t i = 0; i < s->nnodes; i++) {
+			struct sup_node *sn = &s->nodes[i];
+			struct proto_msg m;
+			nlab_error *e = NULL;
+			if (!p[i].revents)
+				continue;
+			int got = proto_recv(sn->ctl, &m, &e);
+			if (got <= 0) {
+				nlab_error_set(err, 0, "node %s (%s:%d): its init exited unexpectedly%s%s", sn->tn->name,
+					       topo_file(s), sn->tn->pos.line, e ? ": " : "", e ? e->msg : "");
+				nlab_error_free(&e);
+				return -1;
+			}
+			switch (m.type) {
+			case PROTO_NODE_READY:
+				if (!ready[i]) {
+					ready[i] = true;
+					nready++;
+					sup_progress(s, "commands", nready, s->nnodes);
+				}
+				break;
+			case PROTO_LINE_FAILED:
+				return line_failed(s, sn, &m, err);
+			case PROTO_LINE_EXITED:
+				if (line_exited(s, sn, &m, err) < 0)
+					return -1;
+				break;
+			default:
+				return bad_message(sn, &m, err);
+			}
+		}
+	}
+	return 0;
+}
+
+int nodes_message(struct sup *s, struct sup_node *sn, nlab_error **err)
+{
+	struct proto_msg m;
+	int got = proto_recv(sn->ctl, &m, err);
+
+	if (got <= 0)
+		return got < 0 ? -1 : 0;
+	if (m.type == PROTO_LINE_EXITED)
+		return line_exited(s, sn, &m, err) < 0 ? -1 : 1;
+	return bad_message(sn, &m, err);
 }
 
 /* ---- stopping ------------------------------------------------------- */

@@ -29,6 +29,7 @@ struct sup_node {
 	int netns_fd;
 	int ctl;                /* SOCK_SEQPACKET to its init (proto/proto.h) */
 	bool exited, replied;
+	bool muted;             /* its channel closed: not listened to any more */
 	uint32_t uid_base, gid_base;    /* user namespace slot */
 	struct proc_id init_id;
 	char **cgroups;                 /* its cgroup directories */
@@ -42,6 +43,8 @@ struct sup {
 	char alternatives[4200];        /* the lab's /etc/alternatives copy, or "" */
 	struct plan plan;
 	int host_netns;
+	int lab_netns;                  /* ours, after unshare */
+	int host_mntns, lab_mntns;      /* for pins (supervisor/hostif.c) */
 	struct nlab_nl *host_nl, *lab_nl;
 	struct sup_node *nodes;
 	size_t nnodes;
@@ -63,13 +66,19 @@ void sup_phase_done(struct sup *s, const char *name);
 int nodes_prepare(struct sup *s, nlab_error **err);    /* ID slots, cgroups */
 int nodes_start(struct sup *s, nlab_error **err);      /* PLAN_SEC_NODES */
 int nodes_wait_ready(struct sup *s, nlab_error **err);
-int nodes_run_commands(struct sup *s, nlab_error **err); /* PLAN_SEC_COMMANDS */
+int nodes_run_lines(struct sup *s, nlab_error **err);  /* PLAN_SEC_COMMANDS */
+/* A message from a node's init after `up` (LINE_EXITED): 1 handled, 0 its
+ * init is gone, -1 with *err. */
+int nodes_message(struct sup *s, struct sup_node *sn, nlab_error **err);
 void nodes_stop(struct sup *s);
 void nodes_reaped(struct sup *s, pid_t pid, int status);
 
 /* apply.c: ops[sec[from]] .. ops[sec[to]] */
 int apply_section(struct sup *s, enum plan_section sec, nlab_error **err);
 
+/* hostif.c: the host's interfaces a link takes (journaled, pinned) */
+int hostif_take(struct sup *s, const struct plan_op *op, nlab_error **err);
+void hostif_give_back_all(struct sup *s);
 /* capture.c: the process that records `capture` links (after the links
  * section); stopped first at teardown. */
 int capture_start(struct sup *s, nlab_error **err);

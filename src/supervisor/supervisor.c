@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -78,12 +79,19 @@ static int lab_namespace(struct sup *s, nlab_error **err)
 	s->host_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (s->host_netns < 0)
 		return nlab_error_set(err, errno, "open /proc/self/ns/net");
+	s->host_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (s->host_mntns < 0)
+		return nlab_error_set(err, errno, "open /proc/self/ns/mnt");
 	if (topo_host_node(s->t) && nlab_nl_open(&s->host_nl, err) < 0)
 		return -1;
 	if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
 		return nlab_error_set(err, errno, "unshare lab network and mount namespaces");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return nlab_error_set(err, errno, "make / private in the lab namespace");
+	s->lab_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	s->lab_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (s->lab_netns < 0 || s->lab_mntns < 0)
+		return nlab_error_set(err, errno, "open the lab's namespaces");
 	return nlab_nl_open(&s->lab_nl, err);
 }
 
@@ -145,7 +153,7 @@ static int setup(struct sup *s, nlab_error **err)
 	    capture_start(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "configure");
-	if (nodes_run_commands(s, err) < 0)
+	if (nodes_run_lines(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "commands");
 	return 0;
@@ -170,7 +178,10 @@ static void undo_host(struct sup *s, bool links)
 	}
 	if (links) {
 		/* Before the namespaces die: the kernel's namespace cleanup
-		 * is asynchronous, an explicit delete returns when done. */
+		 * is asynchronous, an explicit delete returns when done; and
+		 * a host interface the lab took goes back while its
+		 * namespace is still ours to reach. */
+		hostif_give_back_all(s);
 		if (undo_host_links(&s->st, &err) < 0)
 			nlab_error_print(NULL, &err);
 	} else {
@@ -201,6 +212,8 @@ static void teardown(struct sup *s)
 
 /* ---- running -------------------------------------------------------- */
 
+/* Until SIGTERM/SIGINT/SIGHUP (`down`): reap inits that die, and record
+ * the run lines whose processes end (LINE_EXITED) for `status`. */
 static void wait_loop(struct sup *s)
 {
 	sigset_t set;
@@ -211,9 +224,32 @@ static void wait_loop(struct sup *s)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (sfd < 0)
+	struct pollfd *p = calloc(s->nnodes + 1, sizeof(*p));
+	if (sfd < 0 || !p) {
+		free(p);
 		return;
+	}
 	for (;;) {
+		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		for (size_t i = 0; i < s->nnodes; i++)
+			p[i + 1] = (struct pollfd){ .fd = s->nodes[i].muted ? -1 : s->nodes[i].ctl, .events = POLLIN };
+		if (poll(p, s->nnodes + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (size_t i = 0; i < s->nnodes; i++) {
+			nlab_error *err = NULL;
+			if (p[i + 1].revents && nodes_message(s, &s->nodes[i], &err) <= 0) {
+				/* Its init is gone (reaped below) or misbehaves:
+				 * stop listening to it. */
+				if (err)
+					nlab_error_print(NULL, &err);
+				s->nodes[i].muted = true;
+			}
+		}
+		if (!(p[0].revents & POLLIN))
+			continue;
 		struct signalfd_siginfo si;
 		if (TEMP_FAILURE_RETRY(read(sfd, &si, sizeof(si))) != sizeof(si))
 			break;
@@ -226,6 +262,7 @@ static void wait_loop(struct sup *s)
 		}
 		break; /* SIGTERM, SIGINT, SIGHUP: take the lab down */
 	}
+	free(p);
 	close(sfd);
 }
 
@@ -243,7 +280,8 @@ static void raise_fd_limit(void)
 
 int supervisor_main(const struct topology *t, const struct sup_options *o)
 {
-	struct sup s = { .t = t, .o = o, .host_netns = -1, .capture_pidfd = -1 };
+	struct sup s = { .t = t, .o = o, .host_netns = -1, .lab_netns = -1, .host_mntns = -1, .lab_mntns = -1,
+			 .capture_pidfd = -1 };
 	nlab_error *err = NULL;
 	sigset_t set;
 	int64_t t0 = now_ms();
@@ -255,9 +293,9 @@ int supervisor_main(const struct topology *t, const struct sup_options *o)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	raise_fd_limit();
-	/* Nodes must not inherit root's supplementary groups: inside a user
-	 * namespace they could not be dropped (setgroups is denied there)
-	 * and would still count for host files. */
+	/* Nodes must not inherit root's supplementary groups: they would
+	 * still count for host files, and this is what makes `setgroups
+	 * allow` in the nodes' user namespaces safe (node/userns.c). */
 	if (setgroups(0, NULL) < 0) {
 		nlab_error_set(&err, errno, "drop supplementary groups");
 		goto fail;

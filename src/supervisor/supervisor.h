@@ -13,6 +13,7 @@
 struct sup_options {
 	const char *lab;
 	int grace_ms;
+	int line_timeout_s;     /* the bound of each exec line */
 	int status_fd;          /* to `netlab up` (proto/proto.h): PROGRESS, then UP or FAILED */
 	bool progress;          /* send PROGRESS messages */
 };

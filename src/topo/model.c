@@ -42,6 +42,12 @@ static void node_free(struct topo_node *n)
 	for (size_t i = 0; i < n->cmds.n; i++)
 		free(n->cmds.v[i].text);
 	free(n->cmds.v);
+	for (size_t i = 0; i < n->afters.n; i++)
+		free(n->afters.v[i].name);
+	free(n->afters.v);
+	for (size_t i = 0; i < n->files.n; i++)
+		free(n->files.v[i].dir);
+	free(n->files.v);
 	free(n->nats.v);
 	free(n->fw.v);
 	free(n->ifaces.v);
@@ -286,4 +292,12 @@ void topo_default_lab_name(const char *path, char *buf, size_t len)
 	if (o == 0 && len > 3)
 		o = (size_t)snprintf(buf, len, "lab");
 	buf[o] = '\0';
+}
+
+bool topo_node_dhcp(const struct topo_node *n, const char *ifname)
+{
+	for (size_t i = 0; i < n->cmds.n; i++)
+		if (n->cmds.v[i].kind == TOPO_CMD_DHCP && (!ifname || !strcmp(n->cmds.v[i].ifname, ifname)))
+			return true;
+	return false;
 }

@@ -43,11 +43,38 @@ struct topo_kv {               /* sysctl and env */
 	struct topo_pos pos;
 };
 
-enum topo_cmd_kind { TOPO_CMD_EXEC, TOPO_CMD_RUN };
+/* A node's lines, run by its init in file order (docs/topology.md,
+ * "Commands"). */
+enum topo_cmd_kind {
+	TOPO_CMD_EXEC,          /* run, wait for it, fail `up` unless it exits 0 */
+	TOPO_CMD_RUN,           /* start and go on */
+	TOPO_CMD_WAIT,          /* hold the later lines until a condition holds */
+	TOPO_CMD_DHCP,          /* `ip IFACE dhcp`: a DHCP client, held until a lease */
+};
+enum topo_wait_kind { TOPO_WAIT_TCP, TOPO_WAIT_UDP, TOPO_WAIT_FILE, TOPO_WAIT_EXEC };
+
+#define TOPO_WAIT_DEFAULT_S 30
 
 struct topo_cmd {
 	enum topo_cmd_kind kind;
-	char *text;             /* shell text, run as /bin/sh -c TEXT */
+	char *text;             /* exec, run, wait exec: shell text; wait file: the path */
+	enum topo_wait_kind wait;
+	int port;               /* wait tcp|udp */
+	uint32_t timeout_s;     /* wait, dhcp */
+	char ifname[NLAB_IFNAMSIZ];     /* dhcp */
+	struct topo_pos pos;
+};
+
+/* `after NODE...`: this node's lines start once NODE is ready. */
+struct topo_after {
+	char *name;
+	int index;              /* node index, filled by the validator (-1 unknown) */
+	struct topo_pos pos;
+};
+
+/* `files DIR`: DIR's tree laid over the node's root. */
+struct topo_files {
+	char *dir;              /* as written; absolute after validation when the file's directory is known */
 	struct topo_pos pos;
 };
 
@@ -118,6 +145,8 @@ struct topo_node {
 	VEC(struct topo_kv) sysctls;
 	VEC(struct topo_kv) envs;
 	VEC(struct topo_cmd) cmds;
+	VEC(struct topo_after) afters;
+	VEC(struct topo_files) files;
 	VEC(struct topo_nat) nats;
 	VEC(struct topo_fw_rule) fw;
 	/* Interfaces created by links, filled by the validator (index into
@@ -152,8 +181,18 @@ struct topo_end {
 	struct topo_pos pos;
 };
 
+/* What a link with a `host:IFACE` end does with that interface. */
+enum topo_link_mode {
+	TOPO_LINK_VETH,         /* a veth pair (host end made and named IFACE) */
+	TOPO_LINK_MOVE,         /* `move`: the existing host IFACE goes into the node */
+	TOPO_LINK_MACVLAN,      /* `macvlan`: a macvlan child of the host IFACE in the node */
+	TOPO_LINK_ATTACH,       /* host:IFACE SWITCH: the existing IFACE becomes a switch port */
+};
+
 struct topo_link {
 	struct topo_end a, b;
+	enum topo_link_mode mode;
+	struct topo_pos mode_pos;
 	int mtu;                        /* 0 = default */
 	uint64_t rate_bps;              /* 0 = unlimited */
 	uint32_t delay_us, jitter_us;
@@ -233,6 +272,8 @@ size_t topo_count_nodes(const struct topology *t);
 bool topo_node_userns(const struct topology *t, const struct topo_node *n);
 
 const char *topo_chain_name(enum topo_chain c);
+/* Whether the node runs a DHCP client on ifname (any interface: NULL). */
+bool topo_node_dhcp(const struct topo_node *n, const char *ifname);
 
 /* Lab names: lowercase letters, digits and '-', 1..32 characters. */
 int topo_lab_name_valid(const char *name);

@@ -29,12 +29,15 @@ static const struct keyword keywords[] = {
 	{ "lab", SCOPE_TOP, 1, 3, "lab NAME [userns off]", st_lab, false },
 	{ "switch", SCOPE_TOP, 1, 3, "switch NAME [multicast snoop|flood]", st_switch, false },
 	{ "node", SCOPE_TOP, 1, 1, "node NAME", st_node, false },
-	{ "link", SCOPE_TOP, 2, -1, "link END END [mtu N] [rate R] [delay D] [jitter J] [loss P%] [burst SIZE] [limit SIZE] [capture]", st_link, false },
+	{ "link", SCOPE_TOP, 2, -1,
+	  "link END END [mtu N] [rate R] [delay D] [jitter J] [loss P%] [burst SIZE] [limit SIZE] [capture] "
+	  "[move|macvlan|veth]",
+	  st_link, false },
 	{ "expect", SCOPE_TOP, 2, -1,
 	  "expect SRC reach|noreach DST [tcp PORT] [v4|v6] [within SECONDS] | expect NODE exec [within SECONDS] COMMAND... "
 	  "| expect NODE route PREFIX [via GATEWAY] [within SECONDS]",
 	  st_expect, false },
-	{ "ip", SCOPE_NODE, 2, 2, "ip IFACE CIDR", st_ip, true },
+	{ "ip", SCOPE_NODE, 2, 2, "ip IFACE CIDR|dhcp", st_ip, true },
 	{ "route", SCOPE_NODE, 3, 5, "route default|CIDR via GATEWAY [dev IFACE] | route default|CIDR dev IFACE",
 	  st_route, true },
 	{ "forward", SCOPE_NODE, 0, 0, "forward", st_forward, true },
@@ -58,6 +61,11 @@ static const struct keyword keywords[] = {
 	{ "cpu", SCOPE_NODE, 1, 1, "cpu FRACTION (of one CPU, e.g. 0.5)", st_limit, false },
 	{ "memory", SCOPE_NODE, 1, 1, "memory SIZE (e.g. 64M)", st_limit, false },
 	{ "pids", SCOPE_NODE, 1, 1, "pids N", st_limit, false },
+	{ "wait", SCOPE_NODE, 2, -1,
+	  "wait tcp|udp PORT [timeout SECONDS] | wait file PATH [timeout SECONDS] | wait [timeout SECONDS] exec COMMAND...",
+	  st_wait, false },
+	{ "after", SCOPE_NODE, 1, -1, "after NODE...", st_after, false },
+	{ "files", SCOPE_NODE, 1, 1, "files DIR", st_files, false },
 };
 
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
@@ -90,7 +98,7 @@ static void unknown_keyword(struct parser *p)
 
 static bool is_command(const struct keyword *kw)
 {
-	return kw->fn == st_cmd;
+	return kw->fn == st_cmd || kw->fn == st_wait;
 }
 
 /* `{i}` outside any range: an error in names, addresses and options;

@@ -98,6 +98,8 @@ void st_sysctl(struct parser *p);
 void st_hostname(struct parser *p);
 void st_env(struct parser *p);
 void st_cmd(struct parser *p);
+void st_wait(struct parser *p);
+void st_after(struct parser *p);
 void st_nat(struct parser *p);
 void st_firewall(struct parser *p);
 
@@ -106,6 +108,7 @@ void st_userns(struct parser *p);
 void st_user(struct parser *p);
 void st_rootfs(struct parser *p);
 void st_mount(struct parser *p);
+void st_files(struct parser *p);
 void st_tmpfs(struct parser *p);
 void st_clock(struct parser *p);
 void st_limit(struct parser *p);

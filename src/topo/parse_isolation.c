@@ -104,12 +104,30 @@ void st_rootfs(struct parser *p)
 	n->rootfs_pos = TOK(1)->pos;
 }
 
+/* A path of the host that may be relative to the topology's directory
+ * (resolved by the validator, which knows it): no '..' either way. */
+static bool host_path_ok(struct parser *p, const struct tok *t, const char *what)
+{
+	if (t->text[0] == '/')
+		return abs_path_ok(p, t, what);
+	for (const char *c = t->text; *c; c = strchrnul(c, '/'), c += *c == '/')
+		if (c[0] == '.' && c[1] == '.' && (c[2] == '/' || c[2] == '\0')) {
+			diag_error(p->d, t->pos, "%s '%s' must not contain '..'", what, t->text);
+			return false;
+		}
+	if (strlen(t->text) >= 1024) {
+		diag_error(p->d, t->pos, "%s is longer than 1023 bytes", what);
+		return false;
+	}
+	return true;
+}
+
 void st_mount(struct parser *p)
 {
 	struct topo_node *n = cur_node(p);
 	struct topo_mount m = { .pos = TOK(0)->pos };
 
-	if (!abs_path_ok(p, TOK(1), "mount source") || !abs_path_ok(p, TOK(2), "mount target"))
+	if (!host_path_ok(p, TOK(1), "mount source") || !abs_path_ok(p, TOK(2), "mount target"))
 		return;
 	if (NARGS == 3) {
 		static const char *const opts[] = { "ro", "rw" };
@@ -197,4 +215,19 @@ void st_limit(struct parser *p)
 		n->pids_max = (uint32_t)v;
 		n->pids_pos = TOK(1)->pos;
 	}
+}
+
+/* files DIR: DIR (relative to the topology's directory, or absolute) is
+ * laid over the node's root; checked to exist by the validator. */
+void st_files(struct parser *p)
+{
+	struct topo_node *n = cur_node(p);
+
+	if (!host_path_ok(p, TOK(1), "files directory"))
+		return;
+	struct topo_files *f = VEC_PUSH(n->files);
+	if (!f)
+		return;
+	f->dir = strdup(TOK(1)->text);
+	f->pos = TOK(1)->pos;
 }

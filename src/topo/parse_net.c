@@ -30,8 +30,20 @@ void st_ip(struct parser *p)
 	if (!parse_ifname(p->d, text_pos(p, TOK(1), 0), TOK(1)->text, a.ifname))
 		return;
 	a.if_pos = TOK(1)->pos;
+	if (strcmp(TOK(2)->text, "dhcp") == 0) {
+		/* A line of the node's, in file order: the client runs and
+		 * the node is held until it has a lease. */
+		struct topo_cmd *c = VEC_PUSH(n->cmds);
+		if (!c)
+			return;
+		c->kind = TOPO_CMD_DHCP;
+		memcpy(c->ifname, a.ifname, sizeof(c->ifname));
+		c->timeout_s = TOPO_WAIT_DEFAULT_S;
+		c->pos = TOK(2)->pos;
+		return;
+	}
 	if (cidr_parse(TOK(2)->text, true, &a.cidr, why, sizeof(why)) < 0) {
-		diag_error(p->d, TOK(2)->pos, "bad address: %s", why);
+		diag_error(p->d, TOK(2)->pos, "bad address: %s (or 'dhcp' for a DHCP client)", why);
 		return;
 	}
 	a.pos = TOK(2)->pos;
@@ -369,4 +381,99 @@ push:;
 	struct topo_fw_rule *slot = VEC_PUSH(n->fw);
 	if (slot)
 		*slot = r;
+}
+
+/* `timeout SECONDS` at tokens k, k+1: 1..86400 s. */
+static bool wait_timeout(struct parser *p, int k, uint32_t *s)
+{
+	uint64_t v;
+
+	if (k + 1 > NARGS) {
+		diag_error(p->d, pos_after_last(p), "'timeout' needs a number of seconds");
+		return false;
+	}
+	if (!parse_number(p->d, TOK(k + 1), "timeout", 1, 86400, &v))
+		return false;
+	*s = (uint32_t)v;
+	return true;
+}
+
+/* wait tcp|udp PORT [timeout S] | wait file PATH [timeout S] |
+ * wait [timeout S] exec COMMAND...: the timeout of an exec form comes
+ * first, since the command's own words could be anything. */
+void st_wait(struct parser *p)
+{
+	struct topo_cmd c = { .kind = TOPO_CMD_WAIT, .timeout_s = TOPO_WAIT_DEFAULT_S, .pos = TOK(0)->pos };
+	static const char *const kinds[] = { "tcp", "udp", "file", "exec" };
+	int k = 1;
+	uint64_t v;
+
+	if (strcmp(TOK(1)->text, "timeout") == 0) {
+		if (!wait_timeout(p, 1, &c.timeout_s))
+			return;
+		k = 3;
+		if (k > NARGS) {
+			diag_error(p->d, pos_after_last(p), "wait needs a condition: tcp PORT, udp PORT, file PATH or exec COMMAND");
+			return;
+		}
+	}
+	int w = parse_choice(p->d, TOK(k)->pos, "wait condition", "conditions", TOK(k)->text, kinds, 4);
+	if (w < 0)
+		return;
+	c.wait = (enum topo_wait_kind)w;
+	if (k + 1 > NARGS) {
+		diag_error(p->d, pos_after_last(p), "'wait %s' needs %s", TOK(k)->text,
+			   w == TOPO_WAIT_FILE ? "a path" : w == TOPO_WAIT_EXEC ? "a command" : "a port");
+		return;
+	}
+	if (c.wait == TOPO_WAIT_EXEC) {
+		c.text = logical_line_rest(p->ll, (size_t)k + 1);
+	} else {
+		if (c.wait == TOPO_WAIT_FILE) {
+			if (TOK(k + 1)->text[0] != '/') {
+				diag_error(p->d, TOK(k + 1)->pos, "wait file '%s' must be an absolute path (as seen inside the node)",
+					   TOK(k + 1)->text);
+				return;
+			}
+			c.text = strdup(TOK(k + 1)->text);
+		} else {
+			if (!parse_number(p->d, TOK(k + 1), "port", 1, 65535, &v))
+				return;
+			c.port = (int)v;
+		}
+		if (k + 2 <= NARGS) {
+			if (strcmp(TOK(k + 2)->text, "timeout") != 0) {
+				diag_error(p->d, TOK(k + 2)->pos, "unexpected '%s' (usage: wait %s %s [timeout SECONDS])",
+					   TOK(k + 2)->text, TOK(k)->text, w == TOPO_WAIT_FILE ? "PATH" : "PORT");
+				free(c.text);
+				return;
+			}
+			if (!wait_timeout(p, k + 2, &c.timeout_s) || k + 3 < NARGS) {
+				if (k + 3 < NARGS)
+					diag_error(p->d, TOK(k + 4)->pos, "unexpected '%s' after the timeout", TOK(k + 4)->text);
+				free(c.text);
+				return;
+			}
+		}
+	}
+	struct topo_cmd *slot = VEC_PUSH(cur_node(p)->cmds);
+	if (slot)
+		*slot = c;
+	else
+		free(c.text);
+}
+
+/* after NODE...: resolved (and checked for cycles) in validate.c. */
+void st_after(struct parser *p)
+{
+	struct topo_node *n = cur_node(p);
+
+	for (int k = 1; k <= NARGS; k++) {
+		struct topo_after *a = VEC_PUSH(n->afters);
+		if (!a)
+			return;
+		a->name = strdup(TOK(k)->text);
+		a->index = -1;
+		a->pos = TOK(k)->pos;
+	}
 }

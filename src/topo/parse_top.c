@@ -201,6 +201,48 @@ static bool parse_end(struct parser *p, const struct tok *tk, struct topo_end *e
 	return parse_ifname(p->d, ip, colon + 1, e->ifname);
 }
 
+/* A host end decides what the link is (docs/topology.md, "Host
+ * interfaces"): a veth by default, `move` or `macvlan` with a node end,
+ * and a switch end attaches the existing interface unless `veth`. */
+static bool link_mode_check(struct parser *p, struct topo_link *l)
+{
+	const struct topo_end *host = l->a.kind == TOPO_END_HOST ? &l->a : l->b.kind == TOPO_END_HOST ? &l->b : NULL;
+	const struct topo_end *other = host == &l->a ? &l->b : &l->a;
+
+	if (!host) {
+		if (l->mode_pos.line) {
+			diag_error(p->d, l->mode_pos, "'%s' is about a host interface: one end must be host:IFACE",
+				   l->mode == TOPO_LINK_MOVE ? "move" : l->mode == TOPO_LINK_MACVLAN ? "macvlan" : "veth");
+			return false;
+		}
+		return true;
+	}
+	if (other->kind == TOPO_END_SWITCH) {
+		if (l->mode == TOPO_LINK_MOVE || l->mode == TOPO_LINK_MACVLAN) {
+			diag_error(p->d, l->mode_pos,
+				   "'%s' needs a node end (host:IFACE NODE:IFACE); a switch end attaches the host interface itself",
+				   l->mode == TOPO_LINK_MOVE ? "move" : "macvlan");
+			return false;
+		}
+		if (!l->mode_pos.line)
+			l->mode = TOPO_LINK_ATTACH;
+	}
+	if (l->mode != TOPO_LINK_VETH && l->mtu) {
+		diag_error(p->d, l->pos, "mtu applies to veth links; a host interface keeps its own");
+		return false;
+	}
+	/* Issue 14: shaping and capture are planned per veth end. */
+	if (l->mode != TOPO_LINK_VETH && (l->rate_bps || l->delay_us || l->loss_ppm || l->capture)) {
+		struct topo_pos at = l->rate_bps ? l->rate_pos : l->delay_us ? l->delay_pos
+							  : l->loss_ppm ? l->loss_pos : l->capture_pos;
+		diag_error(p->d, at,
+			   "rate, delay, jitter, loss and capture apply to veth links, not to a host interface the lab "
+			   "takes (write 'veth' for a veth pair to it)");
+		return false;
+	}
+	return true;
+}
+
 void st_link(struct parser *p)
 {
 	struct topo_link *l = VEC_PUSH(p->t->links);
@@ -215,7 +257,8 @@ void st_link(struct parser *p)
 		const struct tok *opt = TOK(i), *val = i + 1 < (int)p->ll->ntoks ? TOK(i + 1) : NULL;
 		/* Add options at the end: "did you mean" keeps the first of
 		 * equally near ones. */
-		static const char *const opts[] = { "mtu", "rate", "delay", "jitter", "loss", "burst", "limit", "capture" };
+		static const char *const opts[] = { "mtu",  "rate", "delay", "jitter", "loss",	  "move",
+						    "macvlan", "veth", "burst", "limit", "capture" };
 		int which = parse_choice(p->d, opt->pos, "link option", "options", opt->text, opts,
 					 sizeof(opts) / sizeof(opts[0]));
 
@@ -223,10 +266,23 @@ void st_link(struct parser *p)
 			ok = false;
 			break;
 		}
-		if (which == 7) {
+		if (which == 10) {
 			/* `capture` is a flag: no value follows it. */
 			l->capture = true;
 			l->capture_pos = opt->pos;
+			i--;
+			continue;
+		}
+		if (which >= 5 && which <= 7) {
+			/* What to do with a host interface: a word alone. */
+			static const enum topo_link_mode modes[] = { TOPO_LINK_MOVE, TOPO_LINK_MACVLAN, TOPO_LINK_VETH };
+			if (l->mode_pos.line) {
+				diag_error(p->d, opt->pos, "link says what to do with the host interface twice");
+				ok = false;
+				break;
+			}
+			l->mode = modes[which - 5];
+			l->mode_pos = opt->pos;
 			i--;
 			continue;
 		}
@@ -258,13 +314,13 @@ void st_link(struct parser *p)
 			if ((good = parse_percent(p->d, val, &l->loss_ppm)))
 				l->loss_pos = val->pos;
 			break;
-		case 5:
+		case 8:
 			/* The token bucket: at least one full-size frame, at
 			 * most what a u32 of bytes holds (TCA_TBF_BURST). */
 			if ((good = parse_size(p->d, val, "burst", 1600, UINT32_MAX, &l->burst_bytes)))
 				l->burst_pos = val->pos;
 			break;
-		case 6:
+		case 9:
 			if ((good = parse_size(p->d, val, "limit", 1600, UINT32_MAX, &l->limit_bytes)))
 				l->limit_pos = val->pos;
 			break;
@@ -273,6 +329,7 @@ void st_link(struct parser *p)
 		}
 		ok = ok && good;
 	}
+	ok = link_mode_check(p, l) && ok;
 	if (l->jitter_us && !l->delay_us && ok) {
 		diag_error(p->d, l->jitter_pos, "'jitter' needs a 'delay' on the same link");
 		ok = false;

@@ -32,6 +32,8 @@ int topo_parse_buffer(struct topo_source *src, const char *buf, size_t len, stru
  * again. */
 int topo_validate(struct topology *t, const struct topo_broken *broken, struct diags *d);
 void topo_broken_free(struct topo_broken *b);
+/* The part of topo_validate() about lines, `after`, `files` (validate_lines.c). */
+void topo_validate_lines(struct topology *t, struct diags *d);
 /* Read, parse and validate a file (size, readability checked here), with
  * the diagnostics sorted.  *src (when src is not NULL) receives the file's
  * source, for diag_print(), whenever memory allowed, even when the file

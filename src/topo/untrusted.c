@@ -6,8 +6,8 @@
  *
  *   userns off (lab or node)   node root would be the host's root
  *   node host, host:IFACE      change the namespace netlab runs in
- *   rootfs DIR, mount SRC ...  host paths outside the topology's directory
- *                              (after resolving symbolic links)
+ *   rootfs DIR, mount SRC ...,  host paths outside the topology's directory
+ *   files DIR                  (after resolving symbolic links)
  *
  * What stays allowed: every node has its own user namespace, so its root
  * is an unprivileged user of the host, with private /tmp and /run; it can
@@ -99,12 +99,12 @@ int topo_check_untrusted(const struct topology *t, struct diags *d)
 			if (!m->tmpfs && !inside(t->dir, m->src, &why))
 				outside(d, m->src_pos, "mount source", m->src, t->dir, why);
 		}
-		/* HOOK(issue 12, `files DIR`): a node's `files` directory is a
-		 * host path copied or bound into the node; refuse it here the
-		 * same way when it resolves outside t->dir:
-		 *     if (n->files && !inside(t->dir, n->files, &why))
-		 *         outside(d, n->files_pos, "files", n->files, t->dir, why);
-		 */
+		/* `files DIR` lays a host directory over the node's root. */
+		for (size_t k = 0; k < n->files.n; k++) {
+			const struct topo_files *f = &n->files.v[k];
+			if (!inside(t->dir, f->dir, &why))
+				outside(d, f->pos, "files", f->dir, t->dir, why);
+		}
 	}
 	return d->nerrors > before ? -1 : 0;
 }

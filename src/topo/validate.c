@@ -326,7 +326,7 @@ static void check_routes(const struct topo_node *n, bool quiet, struct diags *d)
 						   gw, gw);
 				continue;
 			}
-			if (!gateway_reachable(n, r)) {
+			if (!gateway_reachable(n, r) && !topo_node_dhcp(n, r->dev[0] ? r->dev : NULL)) {
 				diag_error(d, r->via_pos, "gateway %s is not inside any subnet of %s%s%s", gw,
 					   r->dev[0] ? "interface " : "node '", r->dev[0] ? r->dev : n->name,
 					   r->dev[0] ? "" : "'");
@@ -492,7 +492,7 @@ static void check_suspicious(const struct topology *t, const struct quiet_nodes 
 			diag_warn(d, n->pos, "node '%s' has no links: it is isolated", n->name);
 		else if (n->forward && n->ifaces.n < 2 && !quiet_node(qn, t, n))
 			diag_warn(d, n->pos, "node '%s' forwards but has only one interface", n->name);
-		bool has_v4 = false;
+		bool has_v4 = topo_node_dhcp(n, NULL);
 		for (size_t j = 0; j < n->addrs.n; j++)
 			has_v4 |= n->addrs.v[j].cidr.family == AF_INET;
 		for (size_t j = 0; j < n->routes.n; j++)
@@ -519,6 +519,7 @@ int topo_validate(struct topology *t, const struct topo_broken *broken, struct d
 		check_nat_fw(&t->nodes.v[i], quiet, d);
 		check_isolation(t, &t->nodes.v[i], d);
 	}
+	topo_validate_lines(t, d);
 	check_suspicious(t, &qn, d);
 	validate_lab(t, d);
 	validate_expects(t, broken, d);

@@ -138,7 +138,7 @@ expect_ok "$tmp/exactly-4mib.topo"
 gen_sized "$tmp/too-big.topo" $((4 * 1024 * 1024 + 1))
 expect_error "$tmp/too-big.topo" "error: file is 4194305 bytes; topology files are limited to 4 MiB"
 
-for f in topologies/*.topo tests/corpus/good/*.topo; do
+for f in topologies/*.topo topologies/*/*.topo tests/corpus/good/*.topo; do
 	[ -e "$f" ] || continue
 	expect_ok "$f"
 done

@@ -12,7 +12,7 @@ statement_lines() {
 	awk '/^[ \t]*(ip|route|sysctl|forward|firewall|nat|exec|run|mount|tmpfs)[ \t]/ || /^[ \t]*forward[ \t]*$/ {print NR}' "$1" | sort -un
 }
 
-for f in "$TOPO"/*.topo; do
+for f in "$TOPO"/*.topo "$TOPO"/*/*.topo; do
 	name=$(basename "$f")
 	if ! "$NETLAB" up "$f" --dry-run >$T/plan.txt 2>$T/plan.err; then
 		not_ok "$name: --dry-run failed: $(head -3 $T/plan.err)"

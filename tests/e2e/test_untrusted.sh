@@ -46,6 +46,8 @@ refused rootfs-outside 10:12 "rootfs '/usr' is outside the topology's directory"
     rootfs /usr"
 refused mount-outside 10:11 "mount source '$T/elsewhere' is outside the topology's directory" "node c
     mount $T/elsewhere /mnt ro"
+refused files-outside 10:11 "files '/etc' is outside the topology's directory" "node c
+    files /etc"
 refused mount-symlink-out 10:11 "mount source '$S/link-out' is outside the topology's directory" "node c
     mount $S/link-out /mnt ro"
 

@@ -276,6 +276,11 @@ static void test_print(void **state)
 	assert_true(r && h && a);
 	size_t ro = (size_t)(r - text), ho = (size_t)(h - text), ao = (size_t)(a - text);
 	assert_true(ro < ao && ao < ho);
+	/* Every operation is printed, once: one indented line each. */
+	size_t lines = 0;
+	for (const char *l = text; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		lines += !strncmp(l, "  ", 2);
+	assert_int_equal(lines, f->p.nops);
 	free(text);
 	teardown_plan(f);
 }

@@ -33,10 +33,10 @@ static void test_round_trip(void **state)
 	struct proto_msg m;
 
 	pair(fds);
-	assert_int_equal(proto_send(fds[0], PROTO_EXEC_FAILED, 42, 3 << 8, -7, NULL), 0);
+	assert_int_equal(proto_send(fds[0], PROTO_LINE_FAILED, 42, 3 << 8, -7, NULL), 0);
 	assert_int_equal(proto_send(fds[0], PROTO_FAILED, 0, 0, 0, "node a (x.topo:4): exec 'false'\nline two"), 0);
 	assert_int_equal(proto_recv(fds[1], &m, NULL), 1);
-	assert_int_equal(m.type, PROTO_EXEC_FAILED);
+	assert_int_equal(m.type, PROTO_LINE_FAILED);
 	assert_int_equal(m.a[0], 42);
 	assert_int_equal(m.a[1], 3 << 8);
 	assert_int_equal(m.a[2], -7);
