@@ -37,7 +37,8 @@ int cmd_capture(int argc, char **argv)
 			char *e;
 			unsigned long long c = strtoull(argv[++i], &e, 10);
 			if (*e || !c) {
-				cli_usage_error("capture", "-c takes a number of packets (1 or more), not '%s'", argv[i]);
+				cli_usage_error("capture", "-c takes a number of packets (1 or more), not '%s'",
+						argv[i]);
 				goto out;
 			}
 			count = (size_t)c;
@@ -90,7 +91,12 @@ int cmd_capture(int argc, char **argv)
 	char what[128];
 	snprintf(what, sizeof(what), "%s of lab %s", target, lab);
 	struct lab_capture_options o = {
-		.target = target, .filter = filter, .count = count, .out = out, .ready = say_ready, .ready_arg = what,
+		.target = target,
+		.filter = filter,
+		.count = count,
+		.out = out,
+		.ready = say_ready,
+		.ready_arg = what,
 	};
 	struct lab_capture_result res;
 	nlab_error *err = NULL;

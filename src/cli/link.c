@@ -10,7 +10,7 @@
 #include "lab/linkctl.h"
 #include "topo/parse_util.h"
 
-#define USAGE                                                                                                   \
+#define USAGE                                                                                                        \
 	"usage: netlab link [LAB] NODE:IFACE [--peer|--both] [down | up | flap SECONDS | set rate R|delay D|jitter " \
 	"J|loss P%|burst SIZE|limit SIZE... | clear]"
 
@@ -84,9 +84,9 @@ static int set_value(const char *opt, const char *val, struct link_request *r)
 static void print_status(const struct link_status *s, const char *lab)
 {
 	const char *st = s->ends[0].read && s->ends[1].read && s->ends[0].up && s->ends[1].up && s->ends[0].carrier &&
-				 s->ends[1].carrier
-			 ? "up"
-			 : "down";
+					 s->ends[1].carrier
+				 ? "up"
+				 : "down";
 
 	printf("link %s -- %s (line %d of lab %s): %s%s\n", s->ends[0].label, s->ends[1].label, s->line, lab, st,
 	       s->saved ? " (an end's addresses and routes are saved for `up`)" : "");
@@ -98,8 +98,11 @@ static void print_status(const struct link_status *s, const char *lab)
 			continue;
 		}
 		nlab_shape_format(&e->shape.shape, eg, sizeof(eg));
-		printf("  %-24s %-11s egress: %s%s\n", e->label, !e->up ? "down" : !e->carrier ? "no-carrier" : "up", eg,
-		       e->shape.other ? " (+ other qdiscs or filters)" : "");
+		printf("  %-24s %-11s egress: %s%s\n", e->label,
+		       !e->up	     ? "down"
+		       : !e->carrier ? "no-carrier"
+				     : "up",
+		       eg, e->shape.other ? " (+ other qdiscs or filters)" : "");
 	}
 }
 

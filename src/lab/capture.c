@@ -45,8 +45,8 @@ static void node_ifaces(const struct wiring *w, const char *node, char *buf, siz
 }
 
 /* Where to capture: the namespace (as a pidfd) and the interface. */
-static int resolve(const char *lab, const struct lab_state *st, const struct wiring *w, const char *target,
-		   int *nsfd, char *ifname, size_t iflen, bool *promisc, nlab_error **err)
+static int resolve(const char *lab, const struct lab_state *st, const struct wiring *w, const char *target, int *nsfd,
+		   char *ifname, size_t iflen, bool *promisc, nlab_error **err)
 {
 	const char *colon = strchr(target, ':');
 
@@ -57,7 +57,8 @@ static int resolve(const char *lab, const struct lab_state *st, const struct wir
 			char ifs[200];
 			if (state_find_node(st, target)) {
 				node_ifaces(w, target, ifs, sizeof(ifs));
-				return nlab_error_set(err, EINVAL, "'%s' is a node: name the interface, %s:IFACE (it has: %s)",
+				return nlab_error_set(err, EINVAL,
+						      "'%s' is a node: name the interface, %s:IFACE (it has: %s)",
 						      target, target, ifs);
 			}
 			return nlab_error_set(err, ENOENT, "lab '%s' has no switch '%s' and no node of that name", lab,

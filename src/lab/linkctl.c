@@ -167,7 +167,8 @@ static int link_up(const char *lab, const struct wiring_end *e, struct end_io *i
 	char ctx[120];
 	snprintf(ctx, sizeof(ctx), "%s: restore its addresses and routes", label);
 	if (saved && len &&
-	    (nlab_ifconf_queue_restore(io->nl, io->ifindex, saved, len, ctx, err) < 0 || nlab_nl_flush(io->nl, err) < 0))
+	    (nlab_ifconf_queue_restore(io->nl, io->ifindex, saved, len, ctx, err) < 0 ||
+	     nlab_nl_flush(io->nl, err) < 0))
 		return -1;
 	if (from_file)
 		unlink(path);
@@ -187,8 +188,8 @@ static int shape_end(const struct wiring_end *e, struct end_io *io, const struct
 		return nlab_error_wrap(err, "%s", label);
 	struct nlab_shape sh = r->action == LINK_CLEAR ? (struct nlab_shape){ 0 } : cur.shape;
 	if (r->action == LINK_SET) {
-#define TAKE(bit, field)                          \
-	if (r->set_mask & (bit))                 \
+#define TAKE(bit, field)         \
+	if (r->set_mask & (bit)) \
 		sh.field = r->set.field;
 		TAKE(LINK_SET_RATE, rate_bps)
 		TAKE(LINK_SET_DELAY, delay_us)
@@ -267,8 +268,8 @@ static void link_status(const char *lab, const struct lab_state *st, const struc
 	out->line = l->line;
 	for (int k = 0; k < 2; k++) {
 		end_status(st, &l->ends[k], &out->ends[k]);
-		if (l->ends[k].where != WIRING_SWITCH && saved_path(lab, &l->ends[k], path, sizeof(path), false, NULL) == 0 &&
-		    stat(path, &sb) == 0)
+		if (l->ends[k].where != WIRING_SWITCH &&
+		    saved_path(lab, &l->ends[k], path, sizeof(path), false, NULL) == 0 && stat(path, &sb) == 0)
 			out->saved = true;
 	}
 }

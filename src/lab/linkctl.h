@@ -35,7 +35,7 @@ enum link_ends { LINK_THIS = 1, LINK_PEER = 2, LINK_BOTH = 3 };
 #define LINK_SET_LIMIT (1u << 5)
 
 struct link_request {
-	const char *node, *ifname;      /* the end the user named */
+	const char *node, *ifname; /* the end the user named */
 	enum link_action action;
 	enum link_ends ends;
 	uint32_t flap_ms;
@@ -44,8 +44,8 @@ struct link_request {
 };
 
 struct link_end_status {
-	char label[64];                 /* "web1:eth0", "lan (port v0b)" */
-	bool read;                      /* false: could not be read (why in error) */
+	char label[64]; /* "web1:eth0", "lan (port v0b)" */
+	bool read;	/* false: could not be read (why in error) */
 	char error[160];
 	bool up, carrier;
 	struct nlab_shape_state shape;
@@ -54,7 +54,7 @@ struct link_end_status {
 struct link_status {
 	int line;
 	struct link_end_status ends[2]; /* in the topology's order */
-	bool saved;                     /* an end's configuration is saved by `down` */
+	bool saved;			/* an end's configuration is saved by `down` */
 };
 
 /* Perform r on lab's link, then read both ends back into *out. */

@@ -34,7 +34,7 @@
 
 struct echo {
 	uint16_t id;
-	uint64_t cookie;        /* in the payload: replies to other probes are not ours */
+	uint64_t cookie; /* in the payload: replies to other probes are not ours */
 };
 
 struct echo_payload {
@@ -58,13 +58,15 @@ static uint16_t csum(const void *data, size_t len)
 
 static int open_icmp(int family)
 {
-	int fd = socket(family, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+	int fd = socket(family, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
 
 	if (fd < 0)
 		return -1;
 	/* Only what can answer an echo: the reply and the errors. */
 	if (family == AF_INET) {
-		struct icmp_filter f = { ~((1u << ICMP_ECHOREPLY) | (1u << ICMP_DEST_UNREACH) | (1u << ICMP_TIME_EXCEEDED)) };
+		struct icmp_filter f = { ~((1u << ICMP_ECHOREPLY) | (1u << ICMP_DEST_UNREACH) |
+					   (1u << ICMP_TIME_EXCEEDED)) };
 		setsockopt(fd, SOL_RAW, ICMP_FILTER, &f, sizeof(f));
 	} else {
 		struct icmp6_filter f;
@@ -104,9 +106,10 @@ static void send_echo(int fd, const struct echo *e, struct probe_addr *a, uint16
 		sl = sizeof(*s6);
 	}
 	if (sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&ss, sl) < 0 && !a->answered)
-		snprintf(a->why, sizeof(a->why), "%s", errno == ENETUNREACH ? "no route to it (network unreachable)"
-						     : errno == EHOSTUNREACH ? "unreachable (no route to host)"
-									     : strerror(errno));
+		snprintf(a->why, sizeof(a->why), "%s",
+			 errno == ENETUNREACH	 ? "no route to it (network unreachable)"
+			 : errno == EHOSTUNREACH ? "unreachable (no route to host)"
+						 : strerror(errno));
 }
 
 static const char *unreach_text(int family, int type, int code)
@@ -224,7 +227,8 @@ int probe_icmp(struct probe_addr *a, size_t n, int timeout_ms, char *err, size_t
 	for (size_t i = 0; i < n; i++) {
 		int k = a[i].family == AF_INET6;
 		a[i].answered = false;
-		snprintf(a[i].why, sizeof(a[i].why), "timed out after %d.%d s", timeout_ms / 1000, timeout_ms % 1000 / 100);
+		snprintf(a[i].why, sizeof(a[i].why), "timed out after %d.%d s", timeout_ms / 1000,
+			 timeout_ms % 1000 / 100);
 		if (fd[k] < 0 && (fd[k] = open_icmp(a[i].family)) < 0) {
 			snprintf(err, errlen, "raw ICMP socket: %s", strerror(errno));
 			if (fd[!k] >= 0)
@@ -275,7 +279,8 @@ int probe_tcp(struct probe_addr *a, size_t n, int port, int timeout_ms, char *er
 		struct sockaddr_storage ss = { 0 };
 		socklen_t sl;
 		a[i].answered = false;
-		snprintf(a[i].why, sizeof(a[i].why), "timed out after %d.%d s", timeout_ms / 1000, timeout_ms % 1000 / 100);
+		snprintf(a[i].why, sizeof(a[i].why), "timed out after %d.%d s", timeout_ms / 1000,
+			 timeout_ms % 1000 / 100);
 		fd[i] = socket(a[i].family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd[i] < 0) {
 			snprintf(a[i].why, sizeof(a[i].why), "socket: %s", strerror(errno));
@@ -301,7 +306,8 @@ int probe_tcp(struct probe_addr *a, size_t n, int port, int timeout_ms, char *er
 			open++;
 			continue;
 		} else {
-			snprintf(a[i].why, sizeof(a[i].why), "%s", errno == ECONNREFUSED ? "connection refused" : strerror(errno));
+			snprintf(a[i].why, sizeof(a[i].why), "%s",
+				 errno == ECONNREFUSED ? "connection refused" : strerror(errno));
 		}
 		close(fd[i]);
 		fd[i] = -1;
@@ -325,10 +331,10 @@ int probe_tcp(struct probe_addr *a, size_t n, int port, int timeout_ms, char *er
 				a[i].why[0] = '\0';
 			} else {
 				snprintf(a[i].why, sizeof(a[i].why), "%s",
-					 e == ECONNREFUSED ? "connection refused (reset)"
+					 e == ECONNREFUSED   ? "connection refused (reset)"
 					 : e == EHOSTUNREACH ? "unreachable (no route to host)"
-					 : e == ENETUNREACH ? "unreachable (network unreachable)"
-							    : strerror(e));
+					 : e == ENETUNREACH  ? "unreachable (network unreachable)"
+							     : strerror(e));
 			}
 			close(fd[i]);
 			fd[i] = -1;
@@ -371,7 +377,8 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	table = rtm->rtm_table;
 	bool gw = false, gw_ok = false;
-	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
+	mnl_attr_for_each(a, nlh, sizeof(*rtm))
+	{
 		switch (mnl_attr_get_type(a)) {
 		case RTA_TABLE:
 			if (mnl_attr_get_payload_len(a) == 4)
@@ -385,7 +392,8 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 			gw = true;
 			gw_ok |= same_gw(f, a);
 			if (!gw_ok)
-				addr_format(f->e->prefix.family, mnl_attr_get_payload(a), f->seen_via, sizeof(f->seen_via));
+				addr_format(f->e->prefix.family, mnl_attr_get_payload(a), f->seen_via,
+					    sizeof(f->seen_via));
 			break;
 		case RTA_MULTIPATH: {
 			/* Each next hop: struct rtnexthop, then its attributes. */
@@ -451,16 +459,16 @@ int probe_route(const struct topo_expect *e, char *why, size_t len)
 		snprintf(why, len, "no route to %s in the main table", pfx);
 	} else {
 		addr_format(e->prefix.family, e->via, via, sizeof(via));
-		snprintf(why, len, "the route to %s is %s%s, not via %s", pfx, strcmp(f.seen_via, "on-link") ? "via " : "",
-			 f.seen_via, via);
+		snprintf(why, len, "the route to %s is %s%s, not via %s", pfx,
+			 strcmp(f.seen_via, "on-link") ? "via " : "", f.seen_via, via);
 	}
 	return 0;
 }
 
 /* ---- a command --------------------------------------------------------- */
 
-int probe_exec(const char *cmd, const char *dir, bool has_user, uint32_t uid, uint32_t gid, int timeout_ms,
-	       char *why, size_t len)
+int probe_exec(const char *cmd, const char *dir, bool has_user, uint32_t uid, uint32_t gid, int timeout_ms, char *why,
+	       size_t len)
 {
 	int out[2];
 	char tail[160] = "";

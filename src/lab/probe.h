@@ -17,7 +17,7 @@ struct probe_addr {
 	uint8_t addr[16];
 	/* results */
 	bool answered;
-	char why[160];          /* when not: "timed out", "unreachable (...)" */
+	char why[160]; /* when not: "timed out", "unreachable (...)" */
 };
 
 /* Echo requests to every address at once, repeated every 250 ms, until
@@ -36,7 +36,7 @@ int probe_route(const struct topo_expect *e, char *why, size_t len);
 /* Run cmd with /bin/sh -c as uid:gid (when has_user), in dir: 1 when it
  * exited 0, 0 otherwise (why: the status and the end of its output), -1
  * when it could not be run.  Killed after timeout_ms. */
-int probe_exec(const char *cmd, const char *dir, bool has_user, uint32_t uid, uint32_t gid, int timeout_ms,
-	       char *why, size_t len);
+int probe_exec(const char *cmd, const char *dir, bool has_user, uint32_t uid, uint32_t gid, int timeout_ms, char *why,
+	       size_t len);
 
 #endif

@@ -20,15 +20,15 @@
 #include "util/time.h"
 
 #define MAX_JOBS 32
-#define TRY_MS 1000             /* one short try */
-#define EXEC_TRY_MS 10000       /* a command without `within` */
+#define TRY_MS 1000	  /* one short try */
+#define EXEC_TRY_MS 10000 /* a command without `within` */
 #define RETRY_PAUSE_MS 200
 
 /* What a probe process writes back: one message per write(), under
  * PIPE_BUF, so messages never interleave. */
 struct wire {
-	int32_t ok;             /* pairs: answered */
-	int32_t a, b;           /* pairs: destination node, address */
+	int32_t ok;   /* pairs: answered */
+	int32_t a, b; /* pairs: destination node, address */
 	int64_t ms;
 	char detail[480];
 };
@@ -358,7 +358,7 @@ static void pairs_fn(const struct topology *t, const void *arg, const struct sta
 
 struct pairs_ctx {
 	struct lab_pairs *out;
-	size_t *first;          /* per source node: its first pair */
+	size_t *first; /* per source node: its first pair */
 	size_t nn;
 	const struct topology *t;
 };
@@ -412,7 +412,8 @@ int lab_all_pairs(const char *lab, const struct topology *t, struct lab_pairs *o
 		c.first[s] = out->n;
 		for (size_t d = 0; d < nn; d++)
 			if (s != d && !t->nodes.v[s].is_host && !t->nodes.v[d].is_host && t->nodes.v[d].addrs.n)
-				out->v[out->n++] = (struct lab_pair){ .src = s, .dst = d, .naddrs = t->nodes.v[d].addrs.n };
+				out->v[out->n++] =
+					(struct lab_pair){ .src = s, .dst = d, .naddrs = t->nodes.v[d].addrs.n };
 	}
 	struct pairs_arg *args = calloc(nn + 1, sizeof(*args));
 	for (size_t s = 0; args && s < nn; s++) {

@@ -18,8 +18,8 @@
 struct lab_test_result {
 	const struct topo_expect *e;
 	bool ok;
-	char detail[480];       /* why it failed, or what was seen when it held */
-	int64_t ms;             /* how long it took */
+	char detail[480]; /* why it failed, or what was seen when it held */
+	int64_t ms;	  /* how long it took */
 };
 
 /* Run every expectation of t against the running lab; res has
@@ -30,9 +30,9 @@ int lab_test(const char *lab, const struct topology *t, struct lab_test_result *
 /* The ping matrix: from every node to every address of every other node
  * (that has one), one second. */
 struct lab_pair {
-	size_t src, dst;        /* node indexes in the topology */
+	size_t src, dst; /* node indexes in the topology */
 	size_t naddrs, answered;
-	char detail[240];       /* the addresses that did not answer, and why */
+	char detail[240]; /* the addresses that did not answer, and why */
 };
 
 struct lab_pairs {

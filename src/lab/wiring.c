@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,21 @@ static bool copy_ifname(char out[NLAB_IFNAMSIZ], const char *s)
 	return true;
 }
 
+/* Node and switch names as the language allows them (they are joined
+ * into paths under the state directory: LAB/linkdown/NODE.IFACE). */
+static bool name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (!n || n > NLAB_NAME_MAX || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] == '-' || s[i] == '_' || (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return true;
+}
+
 int wiring_read(const char *lab, struct wiring *w, nlab_error **err)
 {
 	char dir[4096], path[4200];
@@ -114,7 +130,7 @@ int wiring_read(const char *lab, struct wiring *w, nlab_error **err)
 			json_object *o = json_object_array_get_idx(sw, i);
 			const char *name = jstr(o, "name");
 			struct wiring_switch *s = &w->switches[w->nswitches];
-			if (!name || !copy_ifname(s->bridge, jstr(o, "bridge")) || !(s->name = strdup(name)))
+			if (!name_ok(name) || !copy_ifname(s->bridge, jstr(o, "bridge")) || !(s->name = strdup(name)))
 				continue;
 			w->nswitches++;
 		}
@@ -133,7 +149,8 @@ int wiring_read(const char *lab, struct wiring *w, nlab_error **err)
 				const char *node = jstr(e, "node"), *swn = jstr(e, "switch");
 				we->where = node ? WIRING_NODE : swn ? WIRING_SWITCH : WIRING_HOST;
 				ok = copy_ifname(we->ifname, jstr(e, "ifname")) &&
-				     (!(node || swn) || (we->name = strdup(node ? node : swn)) != NULL);
+				     (!(node || swn) ||
+				      (name_ok(node ? node : swn) && (we->name = strdup(node ? node : swn))));
 			}
 			if (!ok) {
 				free(l->ends[0].name);

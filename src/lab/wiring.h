@@ -22,8 +22,8 @@ enum wiring_where { WIRING_NODE, WIRING_SWITCH, WIRING_HOST };
 
 struct wiring_end {
 	enum wiring_where where;
-	char *name;                     /* node or switch name; NULL for the host */
-	char ifname[NLAB_IFNAMSIZ];     /* in the node, the lab namespace or the host */
+	char *name;		    /* node or switch name; NULL for the host */
+	char ifname[NLAB_IFNAMSIZ]; /* in the node, the lab namespace or the host */
 };
 
 struct wiring_link {
@@ -33,7 +33,7 @@ struct wiring_link {
 
 struct wiring_switch {
 	char *name;
-	char bridge[NLAB_IFNAMSIZ];     /* in the lab namespace */
+	char bridge[NLAB_IFNAMSIZ]; /* in the lab namespace */
 };
 
 struct wiring {

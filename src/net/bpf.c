@@ -72,7 +72,7 @@ int nlab_bpf_loss_load(uint32_t ppm, nlab_error **err)
 	a.insn_cnt = (uint32_t)n;
 	/* bpf_get_prandom_u32 is not GPL-only; the string only has to be
 	 * one the kernel knows. */
-	a.license = (uint64_t)(uintptr_t)"GPL";
+	a.license = (uint64_t)(uintptr_t) "GPL";
 	snprintf(a.prog_name, sizeof(a.prog_name), "netlab_loss");
 	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
 	if (fd >= 0)
@@ -86,7 +86,8 @@ int nlab_bpf_loss_load(uint32_t ppm, nlab_error **err)
 	if (fd >= 0)
 		return fd;
 	if (e == ENOSYS || e == EINVAL)
-		return nlab_error_set(err, e, "load the loss program (bpf(BPF_PROG_LOAD), needs CONFIG_BPF_SYSCALL)%s%s",
+		return nlab_error_set(err, e,
+				      "load the loss program (bpf(BPF_PROG_LOAD), needs CONFIG_BPF_SYSCALL)%s%s",
 				      log[0] ? ": " : "", log);
 	return nlab_error_set(err, e, "load the loss program (bpf(BPF_PROG_LOAD))%s%s", log[0] ? ": " : "", log);
 }

@@ -48,12 +48,11 @@ static int load(nlab_error **err)
 	if (!pc.lib)
 		return nlab_error_set(err, ENOENT, "capture needs libpcap (Debian: apt-get install libpcap0.8): %s",
 				      dlerror());
-#define SYM(field, name)                                                                                   \
-	if (!(*(void **)&pc.field = dlsym(pc.lib, name))) {                                                \
-		dlclose(pc.lib);                                                                            \
-		pc.lib = NULL;                                                                              \
-		return nlab_error_set(err, ENOSYS, "libpcap has no %s (too old: netlab needs 1.5 or later)", \
-				      name);                                                                \
+#define SYM(field, name)                                                                                            \
+	if (!(*(void **)&pc.field = dlsym(pc.lib, name))) {                                                         \
+		dlclose(pc.lib);                                                                                    \
+		pc.lib = NULL;                                                                                      \
+		return nlab_error_set(err, ENOSYS, "libpcap has no %s (too old: netlab needs 1.5 or later)", name); \
 	}
 	SYM(create, "pcap_create")
 	SYM(set_snaplen, "pcap_set_snaplen")
@@ -104,7 +103,10 @@ struct nlab_capture *nlab_capture_open(const char *ifname, bool promisc, const c
 	pc.set_buffer_size(c->p, 4 << 20);
 	r = pc.activate(c->p);
 	if (r < 0) {
-		nlab_error_set(err, r == PCAP_ERROR_PERM_DENIED ? EPERM : r == PCAP_ERROR_NO_SUCH_DEVICE ? ENODEV : 0,
+		nlab_error_set(err,
+			       r == PCAP_ERROR_PERM_DENIED	? EPERM
+			       : r == PCAP_ERROR_NO_SUCH_DEVICE ? ENODEV
+								: 0,
 			       "capture %s: %s", ifname, pc.geterr(c->p));
 		nlab_capture_close(c);
 		return NULL;

@@ -66,9 +66,8 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	 * addresses; cached clones are not routes. */
 	if (rtm->rtm_protocol == RTPROT_KERNEL || rtm->rtm_type != RTN_UNICAST || (rtm->rtm_flags & RTM_F_CLONED))
 		return MNL_CB_OK;
-	mnl_attr_for_each(a, nlh, sizeof(*rtm))
-		if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_get_payload_len(a) == 4)
-			oif = (int)mnl_attr_get_u32(a);
+	mnl_attr_for_each(a, nlh, sizeof(*rtm)) if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_get_payload_len(a) == 4)
+		oif = (int)mnl_attr_get_u32(a);
 	if (oif == s->ifindex)
 		keep(s, nlh);
 	return MNL_CB_OK;
@@ -136,9 +135,9 @@ int nlab_ifconf_queue_restore(struct nlab_nl *nl, int ifindex, const char *buf, 
 			/* The address was usable before: no DAD wait now. */
 			ifa->ifa_flags |= IFA_F_NODAD;
 			struct nlattr *a;
-			mnl_attr_for_each(a, nlh, sizeof(*ifa))
-				if (mnl_attr_get_type(a) == IFA_FLAGS && mnl_attr_get_payload_len(a) == 4)
-					*(uint32_t *)mnl_attr_get_payload(a) |= IFA_F_NODAD;
+			mnl_attr_for_each(a, nlh, sizeof(*ifa)) if (mnl_attr_get_type(a) == IFA_FLAGS &&
+								    mnl_attr_get_payload_len(a) == 4) *
+				(uint32_t *)mnl_attr_get_payload(a) |= IFA_F_NODAD;
 		} else {
 			struct rtmsg *rtm = payload;
 			/* Dumped state, refused in a request ("can not contain

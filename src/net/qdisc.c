@@ -20,8 +20,8 @@
 #include "net/link.h"
 #include "util/cleanup.h"
 
-#define H_TBF 0x00010000u       /* 1: */
-#define H_NETEM 0x000A0000u     /* 10: */
+#define H_TBF 0x00010000u   /* 1: */
+#define H_NETEM 0x000A0000u /* 10: */
 #define H_CLSACT TC_H_MAKE(TC_H_CLSACT, 0)
 #define PARENT_EGRESS TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)
 #define LOSS_PRIO 1
@@ -95,11 +95,11 @@ void nlab_shape_format(const struct nlab_shape *sh, char *buf, size_t len)
 	char v[32];
 	size_t o = 0;
 
-#define ADD(...)                                                                   \
-	do {                                                                       \
-		int n_ = snprintf(buf + o, len - o, __VA_ARGS__);                 \
-		if (n_ > 0 && (size_t)n_ < len - o)                                \
-			o += (size_t)n_;                                           \
+#define ADD(...)                                                  \
+	do {                                                      \
+		int n_ = snprintf(buf + o, len - o, __VA_ARGS__); \
+		if (n_ > 0 && (size_t)n_ < len - o)               \
+			o += (size_t)n_;                          \
 	} while (0)
 	if (!len)
 		return;
@@ -194,8 +194,7 @@ static uint32_t netem_prob(uint32_t ppm)
 	return (uint32_t)(((uint64_t)ppm * UINT32_MAX) / 1000000);
 }
 
-static int queue_netem(struct nlab_nl *nl, int ifindex, const struct nlab_shape *sh, const char *ctx,
-		       nlab_error **err)
+static int queue_netem(struct nlab_nl *nl, int ifindex, const struct nlab_shape *sh, const char *ctx, nlab_error **err)
 {
 	uint32_t parent = sh->rate_bps ? TC_H_MAKE(H_TBF, 1) : TC_H_ROOT;
 	struct nlmsghdr *nlh = tc_begin(nl, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex, H_NETEM, parent, 0, err);
@@ -227,8 +226,8 @@ static int queue_bpf_loss(struct nlab_nl *nl, int ifindex, const struct nlab_sha
 			  nlab_error **err)
 {
 	char name[48];
-	struct nlmsghdr *nlh = tc_begin(nl, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex, H_CLSACT, TC_H_CLSACT,
-					0, err);
+	struct nlmsghdr *nlh =
+		tc_begin(nl, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex, H_CLSACT, TC_H_CLSACT, 0, err);
 
 	if (!nlh)
 		return -1;
@@ -252,8 +251,8 @@ static int queue_bpf_loss(struct nlab_nl *nl, int ifindex, const struct nlab_sha
 	return nlab_nl_msg_commit(nl, nlh, ctx, err);
 }
 
-int nlab_shape_queue(struct nlab_nl *nl, int ifindex, const struct nlab_shape *sh, int loss_prog_fd,
-		     const char *ctx, nlab_error **err)
+int nlab_shape_queue(struct nlab_nl *nl, int ifindex, const struct nlab_shape *sh, int loss_prog_fd, const char *ctx,
+		     nlab_error **err)
 {
 	if (ifindex <= 0)
 		return nlab_error_set(err, EINVAL, "%s: ifindex %d", ctx, ifindex);
@@ -297,7 +296,8 @@ static void read_tbf(const struct nlattr *opts, struct nlab_shape *sh)
 	const struct nlattr *a;
 	uint64_t rate = 0, buffer_ticks = 0;
 
-	mnl_attr_for_each_nested(a, opts) {
+	mnl_attr_for_each_nested(a, opts)
+	{
 		switch (mnl_attr_get_type(a)) {
 		case TCA_TBF_PARMS:
 			if (mnl_attr_get_payload_len(a) >= sizeof(struct tc_tbf_qopt)) {
@@ -331,7 +331,9 @@ static void read_netem(const struct nlattr *opts, struct nlab_shape *sh)
 		return;
 	sh->delay_us = (uint32_t)(((uint64_t)q->latency << 6) / 1000);
 	sh->jitter_us = (uint32_t)(((uint64_t)q->jitter << 6) / 1000);
-	sh->loss_ppm = q->loss == UINT32_MAX ? 1000000 : (uint32_t)(((uint64_t)q->loss * 1000000 + (UINT32_MAX / 2)) / UINT32_MAX);
+	sh->loss_ppm = q->loss == UINT32_MAX
+			       ? 1000000
+			       : (uint32_t)(((uint64_t)q->loss * 1000000 + (UINT32_MAX / 2)) / UINT32_MAX);
 	const char *p = (const char *)q + MNL_ALIGN(sizeof(*q));
 	const char *end = (const char *)q + len;
 	while (p + sizeof(struct nlattr) <= end) {
@@ -356,7 +358,8 @@ static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type != RTM_NEWQDISC || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*tcm)) ||
 	    tcm->tcm_ifindex != r->ifindex)
 		return MNL_CB_OK;
-	mnl_attr_for_each(a, nlh, sizeof(*tcm)) {
+	mnl_attr_for_each(a, nlh, sizeof(*tcm))
+	{
 		if (mnl_attr_get_type(a) == TCA_KIND && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
 			kind = mnl_attr_get_str(a);
 		else if (mnl_attr_get_type(a) == TCA_OPTIONS)
@@ -402,13 +405,14 @@ static int filter_cb(const struct nlmsghdr *nlh, void *data)
 	 * (tcm_handle 0) before its instances: only the instances count. */
 	if (!tcm->tcm_handle)
 		return MNL_CB_OK;
-	mnl_attr_for_each(a, nlh, sizeof(*tcm)) {
+	mnl_attr_for_each(a, nlh, sizeof(*tcm))
+	{
 		if (mnl_attr_get_type(a) == TCA_KIND && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
 			kind = mnl_attr_get_str(a);
 		else if (mnl_attr_get_type(a) == TCA_OPTIONS)
-			mnl_attr_for_each_nested(b, a)
-				if (mnl_attr_get_type(b) == TCA_BPF_NAME && mnl_attr_validate(b, MNL_TYPE_NUL_STRING) == 0)
-					name = mnl_attr_get_str(b);
+			mnl_attr_for_each_nested(b, a) if (mnl_attr_get_type(b) == TCA_BPF_NAME &&
+							   mnl_attr_validate(b, MNL_TYPE_NUL_STRING) == 0) name =
+				mnl_attr_get_str(b);
 	}
 	size_t pl = strlen(NLAB_BPF_LOSS_PREFIX);
 	if (kind && strcmp(kind, "bpf") == 0 && name && strncmp(name, NLAB_BPF_LOSS_PREFIX, pl) == 0)

@@ -19,12 +19,12 @@
 #include "util/error.h"
 
 struct nlab_shape {
-	uint64_t rate_bps;      /* 0: no rate limit */
-	uint32_t burst;         /* bytes; 0: derived from rate and mtu */
-	uint32_t limit;         /* bytes of queue; 0: derived */
+	uint64_t rate_bps; /* 0: no rate limit */
+	uint32_t burst;	   /* bytes; 0: derived from rate and mtu */
+	uint32_t limit;	   /* bytes of queue; 0: derived */
 	uint32_t delay_us, jitter_us;
 	uint32_t loss_ppm;
-	int mtu;                /* the link's, 0 = 1500: sizes the derived burst */
+	int mtu; /* the link's, 0 = 1500: sizes the derived burst */
 };
 
 bool nlab_shape_empty(const struct nlab_shape *sh);
@@ -47,17 +47,17 @@ void nlab_shape_format(const struct nlab_shape *sh, char *buf, size_t len);
  * nlab_shape_bpf_loss(sh), else -1; it must stay open until the batch
  * is flushed.  The interface must have no netlab shaping yet (read it
  * with nlab_shape_read() and clear it first). */
-int nlab_shape_queue(struct nlab_nl *nl, int ifindex, const struct nlab_shape *sh, int loss_prog_fd,
-		     const char *ctx, nlab_error **err);
+int nlab_shape_queue(struct nlab_nl *nl, int ifindex, const struct nlab_shape *sh, int loss_prog_fd, const char *ctx,
+		     nlab_error **err);
 
 /* What the kernel has on ifindex's egress, as far as it is netlab's kind
  * of shaping; *other is set when something else is there too (a qdisc or
  * filter added by hand). */
 struct nlab_shape_state {
 	struct nlab_shape shape;
-	bool root;              /* a root qdisc other than the default */
-	bool clsact;            /* a clsact qdisc */
-	bool other;             /* something netlab would not have put there */
+	bool root;   /* a root qdisc other than the default */
+	bool clsact; /* a clsact qdisc */
+	bool other;  /* something netlab would not have put there */
 	char root_kind[16];
 };
 int nlab_shape_read(struct nlab_nl *nl, int ifindex, struct nlab_shape_state *st, nlab_error **err);

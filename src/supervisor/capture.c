@@ -35,7 +35,7 @@
 
 struct link_capture {
 	const struct plan_op *op;
-	int netns_fd;           /* the node's, or -1 for the lab namespace */
+	int netns_fd; /* the node's, or -1 for the lab namespace */
 	struct nlab_capture *cap;
 	FILE *out;
 };

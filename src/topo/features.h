@@ -11,10 +11,10 @@
 #include "topo/model.h"
 
 struct topo_kernel {
-	bool known;             /* false: the probe could not tell (no warning) */
-	bool netem;             /* sch_netem: delay, jitter */
-	bool tbf;               /* sch_tbf: rate */
-	bool bpf_loss;          /* sch_ingress (clsact) + cls_bpf + bpf(): loss without netem */
+	bool known;    /* false: the probe could not tell (no warning) */
+	bool netem;    /* sch_netem: delay, jitter */
+	bool tbf;      /* sch_tbf: rate */
+	bool bpf_loss; /* sch_ingress (clsact) + cls_bpf + bpf(): loss without netem */
 };
 
 /* One diagnostic per statement position, not per range expansion, for

@@ -50,7 +50,8 @@ static char *expect_text(struct parser *p, size_t upto)
 	struct topo_sbuf b = { 0 };
 
 	for (size_t k = 1; k < upto && k < p->ll->ntoks; k++)
-		if ((k > 1 && topo_sbuf_add(&b, " ", 1) < 0) || topo_sbuf_add(&b, TOK(k)->text, strlen(TOK(k)->text)) < 0) {
+		if ((k > 1 && topo_sbuf_add(&b, " ", 1) < 0) ||
+		    topo_sbuf_add(&b, TOK(k)->text, strlen(TOK(k)->text)) < 0) {
 			topo_sbuf_free(&b);
 			return NULL;
 		}
@@ -131,7 +132,8 @@ static bool parse_reach_options(struct parser *p, struct topo_expect *e, int fir
 	}
 	if (e->family && e->dst_kind == TOPO_DST_ADDR && e->family != e->addr.family) {
 		diag_error(p->d, e->family_pos, "'%s' does not fit destination %s, an %s address",
-			   e->family == AF_INET ? "v4" : "v6", TOK(3)->text, e->addr.family == AF_INET ? "IPv4" : "IPv6");
+			   e->family == AF_INET ? "v4" : "v6", TOK(3)->text,
+			   e->addr.family == AF_INET ? "IPv4" : "IPv6");
 		return false;
 	}
 	return true;
@@ -210,7 +212,8 @@ void st_expect(struct parser *p)
 	case TOPO_EXPECT_REACH:
 	case TOPO_EXPECT_NOREACH:
 		if (NARGS < 3) {
-			diag_error(p->d, pos_after_last(p), "'%s' needs a destination: expect SRC %s DST [tcp PORT] [v4|v6] [within SECONDS]",
+			diag_error(p->d, pos_after_last(p),
+				   "'%s' needs a destination: expect SRC %s DST [tcp PORT] [v4|v6] [within SECONDS]",
 				   TOK(2)->text, TOK(2)->text);
 			return;
 		}
@@ -221,13 +224,15 @@ void st_expect(struct parser *p)
 		if (NARGS >= 3 && strcmp(TOK(3)->text, "within") == 0) {
 			if (NARGS < 4 || !parse_within(p, TOK(4), &e.within_ms)) {
 				if (NARGS < 4)
-					diag_error(p->d, pos_after_last(p), "'within' needs a value: expect NODE exec within SECONDS COMMAND...");
+					diag_error(p->d, pos_after_last(p),
+						   "'within' needs a value: expect NODE exec within SECONDS COMMAND...");
 				return;
 			}
 			c = 5;
 		}
 		if (c >= p->ll->ntoks) {
-			diag_error(p->d, pos_after_last(p), "'exec' needs a command: expect NODE exec [within SECONDS] COMMAND...");
+			diag_error(p->d, pos_after_last(p),
+				   "'exec' needs a command: expect NODE exec [within SECONDS] COMMAND...");
 			return;
 		}
 		e.cmd = logical_line_rest(p->ll, c);
@@ -238,7 +243,8 @@ void st_expect(struct parser *p)
 	case TOPO_EXPECT_ROUTE:
 	default:
 		if (NARGS < 3) {
-			diag_error(p->d, pos_after_last(p), "'route' needs a prefix: expect NODE route PREFIX [via GATEWAY] [within SECONDS]");
+			diag_error(p->d, pos_after_last(p),
+				   "'route' needs a prefix: expect NODE route PREFIX [via GATEWAY] [within SECONDS]");
 			return;
 		}
 		ok = parse_route(p, &e);

@@ -46,8 +46,8 @@ static void outside(struct diags *d, struct topo_pos pos, const char *what, cons
 		    const char *why)
 {
 	if (why)
-		diag_error(d, pos, "--untrusted: %s '%s' cannot be checked (%s): only paths inside %s are allowed", what,
-			   path, why, dir ? dir : "the topology's directory");
+		diag_error(d, pos, "--untrusted: %s '%s' cannot be checked (%s): only paths inside %s are allowed",
+			   what, path, why, dir ? dir : "the topology's directory");
 	else
 		diag_error(d, pos, "--untrusted: %s '%s' is outside the topology's directory %s", what, path,
 			   dir ? dir : "?");
@@ -70,13 +70,15 @@ int topo_check_untrusted(const struct topology *t, struct diags *d)
 	const char *why;
 
 	if (t->userns_off)
-		diag_error(d, t->userns_pos, "--untrusted: 'userns off' would make the root of every node the host's root");
+		diag_error(d, t->userns_pos,
+			   "--untrusted: 'userns off' would make the root of every node the host's root");
 	for (size_t i = 0; i < t->links.n; i++) {
 		const struct topo_link *l = &t->links.v[i];
 		for (int w = 0; w < 2; w++) {
 			const struct topo_end *e = w ? &l->b : &l->a;
 			if (e->kind == TOPO_END_HOST)
-				diag_error(d, e->pos, "--untrusted: host:%s would put an interface into the namespace netlab runs in",
+				diag_error(d, e->pos,
+					   "--untrusted: host:%s would put an interface into the namespace netlab runs in",
 					   e->ifname);
 		}
 	}
@@ -86,11 +88,13 @@ int topo_check_untrusted(const struct topology *t, struct diags *d)
 			/* The validator makes a `node host` for host links;
 			 * those were reported at the link. */
 			if (!is_host_end_pos(t, n->pos))
-				diag_error(d, n->pos, "--untrusted: 'node host' would change the namespace netlab runs in");
+				diag_error(d, n->pos,
+					   "--untrusted: 'node host' would change the namespace netlab runs in");
 			continue;
 		}
 		if (n->userns_off)
-			diag_error(d, n->userns_pos, "--untrusted: 'userns off' would make the root of node '%s' the host's root",
+			diag_error(d, n->userns_pos,
+				   "--untrusted: 'userns off' would make the root of node '%s' the host's root",
 				   n->name);
 		if (n->rootfs && !inside(t->dir, n->rootfs, &why))
 			outside(d, n->rootfs_pos, "rootfs", n->rootfs, t->dir, why);

@@ -23,14 +23,16 @@ static const struct topo_node *find_node(const struct topology *t, const struct 
 
 	if (n && n->is_host) {
 		diag_error(d, pos, "'host' %s: name a node of the lab",
-			   is_src ? "cannot run expectations (they run inside a node)" : "has no addresses netlab knows");
+			   is_src ? "cannot run expectations (they run inside a node)"
+				  : "has no addresses netlab knows");
 		return NULL;
 	}
 	if (n || topo_broken_name(broken, name))
 		return n;
 	if (topo_find_switch(t, name)) {
 		diag_error(d, pos, "'%s' is a switch: %s", name,
-			   is_src ? "an expectation runs in a node" : "it has no address (name a node, NODE:IFACE or an address)");
+			   is_src ? "an expectation runs in a node"
+				  : "it has no address (name a node, NODE:IFACE or an address)");
 		return NULL;
 	}
 	const char *near = topo_nearest_name(t, name, true, false);
@@ -75,8 +77,8 @@ static void check_dst(const struct topology *t, const struct topo_broken *broken
 	}
 	if (!has_addr(n, NULL, e->family))
 		diag_error(d, e->dst_pos,
-			   "node '%s' has no %saddress in the topology to try: give it one, or name an address", n->name,
-			   family_name(e->family));
+			   "node '%s' has no %saddress in the topology to try: give it one, or name an address",
+			   n->name, family_name(e->family));
 }
 
 void validate_expects(const struct topology *t, const struct topo_broken *broken, struct diags *d)

@@ -30,10 +30,10 @@
 #include "net/qdisc.h"
 #include "net/route.h"
 
-#define OK(call)                                                                                   \
-	do {                                                                                       \
-		if ((call) < 0)                                                                    \
-			fail_msg("%s: %s", #call, err && err->msg ? err->msg : "(no message)");  \
+#define OK(call)                                                                                \
+	do {                                                                                    \
+		if ((call) < 0)                                                                 \
+			fail_msg("%s: %s", #call, err && err->msg ? err->msg : "(no message)"); \
 	} while (0)
 
 struct fx {
@@ -52,8 +52,9 @@ static int setup(void **state)
 	fx->outer = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (fx->outer < 0 || unshare(CLONE_NEWNET) < 0 || nlab_nl_open(&fx->nl, &err) < 0)
 		return -1;
-	struct nlab_veth_spec v = { .name = "qa", .ifindex = 10, .netns_fd = -1, .peer = "qb", .peer_ifindex = 11,
-				    .peer_netns_fd = -1 };
+	struct nlab_veth_spec v = {
+		.name = "qa", .ifindex = 10, .netns_fd = -1, .peer = "qb", .peer_ifindex = 11, .peer_netns_fd = -1
+	};
 	if (nlab_veth_queue_add(fx->nl, &v, "veth", &err) < 0 || nlab_link_queue_up(fx->nl, 10, NULL, "up", &err) < 0 ||
 	    nlab_link_queue_up(fx->nl, 11, NULL, "up", &err) < 0 || nlab_nl_flush(fx->nl, &err) < 0) {
 		nlab_error_print(NULL, &err);
@@ -226,7 +227,8 @@ static void test_ifconf_save_restore(void **state)
 	assert_int_equal(system("ip addr show dev qa | grep -q '10.1.0.1/24'"), 0);
 	/* A damaged buffer is refused, not sent. */
 	char junk[64] = { 0 };
-	assert_int_equal(nlab_ifconf_queue_restore(fx->nl, fx->a, junk, 20, "junk", &err), 0); /* too short: no message */
+	assert_int_equal(nlab_ifconf_queue_restore(fx->nl, fx->a, junk, 20, "junk", &err),
+			 0); /* too short: no message */
 	((struct nlmsghdr *)junk)->nlmsg_len = 32;
 	((struct nlmsghdr *)junk)->nlmsg_type = RTM_NEWLINK;
 	assert_int_equal(nlab_ifconf_queue_restore(fx->nl, fx->a, junk, 32, "junk", &err), -1);

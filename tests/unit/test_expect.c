@@ -14,8 +14,9 @@
 #include "topo/addr.h"
 #include "topo_test.h"
 
-#define LAB "switch lan\nnode c1\n ip eth0 10.0.0.1/24\n ip eth0 fd00::1/64\nnode srv\n ip eth0 10.0.0.2/24\n" \
-	    " ip eth0 fd00::2/64\nlink c1:eth0 lan\nlink srv:eth0 lan\n"
+#define LAB                                                                                                \
+	"switch lan\nnode c1\n ip eth0 10.0.0.1/24\n ip eth0 fd00::1/64\nnode srv\n ip eth0 10.0.0.2/24\n" \
+	" ip eth0 fd00::2/64\nlink c1:eth0 lan\nlink srv:eth0 lan\n"
 
 static void test_reach_forms(void **state)
 {
@@ -158,8 +159,8 @@ static void test_lab_warnings(void **state)
 		     "link h:eth0 a\n");
 	assert_one_warning_at("node fw\n ip eth0 10.0.0.1/24\n firewall policy forward drop\nnode b\nlink fw:eth0 b:eth0\n",
 			      3, 2, "node 'fw' has 'firewall forward' rules but does not forward");
-	assert_one_warning_at("node a\n ip eth0 fd00::1/64\n route default dev eth0\nnode b\nlink a:eth0 b:eth0\n", 3, 2,
-			      "'route default dev eth0' is the IPv4 default route");
+	assert_one_warning_at("node a\n ip eth0 fd00::1/64\n route default dev eth0\nnode b\nlink a:eth0 b:eth0\n", 3,
+			      2, "'route default dev eth0' is the IPv4 default route");
 }
 
 static const struct diag_case error_cases[] = {
@@ -171,16 +172,18 @@ static const struct diag_case error_cases[] = {
 	{ "within 0", LAB "expect c1 reach srv within 0\n", 10, 28, "bad time '0' after 'within'" },
 	{ "within over an hour", LAB "expect c1 reach srv within 3601\n", 10, 28, "bad time" },
 	{ "undefined source, nearest", LAB "expect c2 reach srv\n", 10, 8, "undefined node 'c2'; did you mean 'c1'?" },
-	{ "host as source", LAB "link c1:eth1 host:h0\nexpect host reach srv\n", 11, 8, "'host' cannot run expectations" },
+	{ "host as source", LAB "link c1:eth1 host:h0\nexpect host reach srv\n", 11, 8,
+	  "'host' cannot run expectations" },
 	{ "route gateway of the other family", LAB "expect c1 route 10.0.0.0/8 via fd00::2\n", 10, 32,
 	  "gateway fd00::2 is IPv6 but the prefix is IPv4" },
 	{ "route with unknown option", LAB "expect c1 route 10.0.0.0/8 dev eth0\n", 10, 28,
 	  "unknown expect route option 'dev'" },
 	{ "range lengths differ", LAB "node h[1..2]\nexpect h[1..2] reach c[1..3]\n", 11, 23,
 	  "ranges on one statement must have the same length" },
-	{ "interface without address", "switch lan\nnode a\n ip eth0 10.0.0.1/24\nnode b\n ip eth0 10.0.0.2/24\n"
-	  "link a:eth0 lan\nlink b:eth0 lan\nlink b:eth1 a:eth1\nexpect a reach b:eth1\n", 9, 16,
-	  "interface b:eth1 has no address in the topology to try" },
+	{ "interface without address",
+	  "switch lan\nnode a\n ip eth0 10.0.0.1/24\nnode b\n ip eth0 10.0.0.2/24\n"
+	  "link a:eth0 lan\nlink b:eth0 lan\nlink b:eth1 a:eth1\nexpect a reach b:eth1\n",
+	  9, 16, "interface b:eth1 has no address in the topology to try" },
 	{ "limit without rate or delay", "switch s\nnode a\nlink a:eth0 s loss 1% limit 64k\n", 3, 29,
 	  "'limit' sizes the queue of a 'rate' or 'delay'" },
 };
