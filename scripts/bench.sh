@@ -15,6 +15,9 @@
 #   BENCH_QUICK=1         smoke run: sizes 10 and 30, 2 runs, 5 exec samples,
 #                         output to a temporary directory instead of docs/
 #   BENCH_OUT=DIR         where performance.md/.png go (default docs/)
+#   BENCH_IMPAIR_LINKS=100  links of the impairment-cost star (issue 14)
+#   BENCH_ONLY=impair     only the impairment cost: print its table, write
+#                         no report, install nothing (a minute, not twenty)
 #
 # Every run first checks the lab works (ping across it) and, after the
 # teardown, that nothing is left; a failed check stops the benchmark with
@@ -40,7 +43,8 @@ if [ "${BENCH_INSIDE:-}" != 1 ]; then
 	[ -x "$FLOOR" ] || fail "$FLOOR missing: run 'make bench' (it builds build/bench-floor)"
 	[ -x "$TIMER" ] || fail "$TIMER missing: run 'make bench' (it builds build/bench-time)"
 	missing=()
-	for p in mininet bridge-utils gnuplot-nox iputils-ping time; do
+	[ "${BENCH_ONLY:-}" = impair ] && pkgs="iputils-ping" || pkgs="mininet bridge-utils gnuplot-nox iputils-ping time"
+	for p in $pkgs; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
@@ -237,6 +241,68 @@ run_netlab() { # TOPO N FILE LAB
 	say "netlab $topo $n: up $(get netlab "$topo" "$n" up_ms) down $(get netlab "$topo" "$n" down_ms) ms (median min max)"
 }
 
+# ---- impairments (issue 14) -------------------------------------------------
+# What shaping costs at `up`: the same star of IMPAIR_N links plain, with a
+# rate on both ends of every link (tbf, one qdisc per end), and with rate and
+# loss (tbf, clsact and the cls_bpf loss program per end).
+IMPAIR_N=${BENCH_IMPAIR_LINKS:-100}
+gen_impair() { # N VARIANT OPTIONS
+	cat <<EOF
+lab imp$1$2
+switch lan
+node h[1..$1]
+    ip eth0 10.{i/65536}.{i/256%256}.{i%256}/8
+link h[1..$1]:eth0 lan $3
+EOF
+}
+run_impair() {
+	local v opts lab
+	for v in plain rate rateloss; do
+		case $v in
+		plain) opts="" ;;
+		rate) opts="rate 100mbit" ;;
+		rateloss) opts="rate 100mbit loss 1%" ;;
+		esac
+		lab=imp$IMPAIR_N$v
+		gen_impair "$IMPAIR_N" "$v" "$opts" >"$W/$lab.topo"
+		for r in $(seq "$RUNS"); do
+			"$TIMER" "$W/t" 300 "$NETLAB" up "$W/$lab.topo" --timing >"$W/up.out" 2>&1 ||
+				fail "netlab up $lab: $(tail -3 "$W/up.out")"
+			rec netlab "impair-$v" "$IMPAIR_N" up_ms "$(cat "$W/t")"
+			# The phases that do the shaping: links (switch ports) and
+			# configure (node ends); less noise than the whole `up`.
+			rec netlab "impair-$v" "$IMPAIR_N" shape_ms "$(sed -n 's/^phases (ms):.* links=\([0-9]*\) configure=\([0-9]*\).*/\1 \2/p' "$W/up.out" | awk '{print $1 + $2}')"
+			# Loss may take a ping or two: three tries, one must answer.
+			timeout 20 "$NETLAB" exec "$lab" "h$IMPAIR_N" ping -c 3 -i 0.2 -W 2 10.0.0.1 >/dev/null 2>&1 ||
+				fail "netlab $lab: ping h$IMPAIR_N -> h1 failed"
+			[ "$v" = plain ] || [ "$("$NETLAB" exec "$lab" h1 tc qdisc show dev eth0 | grep -c tbf)" = 1 ] ||
+				fail "netlab $lab: no tbf on h1:eth0"
+			"$TIMER" "$W/t" 300 "$NETLAB" down "$lab" >"$W/down.out" 2>&1 || fail "netlab down $lab: $(tail -3 "$W/down.out")"
+			rec netlab "impair-$v" "$IMPAIR_N" down_ms "$(cat "$W/t")"
+			check_clean "netlab impair $v run $r"
+		done
+		say "netlab impair $v $IMPAIR_N links: up $(get netlab "impair-$v" "$IMPAIR_N" up_ms) ms (median min max)"
+	done
+}
+impair_name() {
+	case $1 in
+	plain) echo "no options" ;;
+	rate) echo "rate 100mbit (tbf)" ;;
+	rateloss) echo "rate 100mbit loss 1% (tbf + clsact + cls_bpf)" ;;
+	esac
+}
+impair_table() {
+	local plain m extra v
+	plain=$(med netlab impair-plain "$IMPAIR_N" shape_ms)
+	echo "| star of $IMPAIR_N links, options on both ends of each | up ms | links+configure phases ms | their cost over plain, per link | down ms |"
+	echo "|---|---|---|---:|---|"
+	for v in plain rate rateloss; do
+		m=$(med netlab "impair-$v" "$IMPAIR_N" shape_ms)
+		extra=$(awk -v a="$m" -v b="$plain" -v n="$IMPAIR_N" 'BEGIN {if (a == "" || b == "") print "n/a"; else printf "%+.0f ms (%+.2f ms)", a - b, (a - b) / n}')
+		echo "| $(impair_name $v) | $(fmt netlab "impair-$v" "$IMPAIR_N" up_ms) | $(fmt netlab "impair-$v" "$IMPAIR_N" shape_ms) | $extra | $(fmt netlab "impair-$v" "$IMPAIR_N" down_ms) |"
+	done
+}
+
 # ---- alternatives ------------------------------------------------------------
 # (1) one `ip` command per step, as the namespace tutorials do.
 gen_ipscript() { # TOPO N -> up script and down script
@@ -418,6 +484,13 @@ run_floor() { # MODE TOPO N [--userns]
 # ---- the run -------------------------------------------------------------------
 START=$(date -u '+%Y-%m-%d %H:%M UTC')
 T_ALL=$(now_us)
+fmt() { get "$@" | awk '{printf "%s (%s–%s)", $1, $2, $3}'; }
+if [ "${BENCH_ONLY:-}" = impair ]; then
+	say "impairment cost only: runs $RUNS, $IMPAIR_N links"
+	run_impair
+	impair_table
+	exit 0
+fi
 say "runs $RUNS; star sizes: $STAR_SIZES; chain sizes: $CHAIN_SIZES; Mininet: $MN_SIZES; work dir $W"
 for n in $STAR_SIZES; do gen_star "$n" >"$W/star$n.topo"; done
 for n in $CHAIN_SIZES; do gen_chain "$n" >"$W/chain$n.topo"; done
@@ -448,10 +521,10 @@ for n in $CHAIN_SIZES; do
 	run_ip ipbatch chain "$n"
 done
 for n in $MN_SIZES; do run_mininet "$n"; done
+run_impair
 TOTAL_S=$(awk -v t="$(ms_since "$T_ALL")" 'BEGIN {printf "%.0f", t / 1000}')
 
 # ---- report ----------------------------------------------------------------------
-fmt() { get "$@" | awk '{printf "%s (%s–%s)", $1, $2, $3}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b}'; }
 sum() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "" || b == "") print ""; else print a + b}'; }
 verdict() { awk -v c="$1" 'BEGIN {print (c == "" ? "n/a" : (c ? "PASS" : "MISS"))}'; }
@@ -512,6 +585,15 @@ MD=$OUT/performance.md
 	for n in $STAR_SIZES; do
 		echo "| $n | $(fmt floor-procs star $n up_ms) / $(fmt floor-procs star $n down_ms) | $(fmt floor-procs-userns star $n up_ms) / $(fmt floor-procs-userns star $n down_ms) |"
 	done
+	echo
+	echo "## What an impairment costs (issue 14)"
+	echo
+	impair_table
+	echo
+	echo "The same star as above, every link with the options shown on both ends' egress (the node's"
+	echo "interface and the switch port): \`up\` queues the qdiscs and filters in the batch of each end's"
+	echo "namespace, and loads the loss program once. Checked every run: a ping across (three tries:"
+	echo "1% loss on four egresses), and tbf on h1:eth0."
 	echo
 	echo "## Targets (issue 6), as ratios within this run"
 	echo

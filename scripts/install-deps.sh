@@ -9,6 +9,9 @@ packages=(
 	# build
 	gcc make pkg-config libc6-dev
 	libnl-3-dev libnl-route-3-dev libmnl-dev libiptc-dev libjson-c-dev
+	# `netlab capture` and the `capture` link option: pcap/pcap.h to build,
+	# libpcap0.8 (loaded with dlopen only when capturing) to run
+	libpcap-dev
 	# unit tests (cmocka) and the libFuzzer target / sanitizer runtime
 	libcmocka-dev clang libclang-rt-14-dev
 	# `netlab graph --format svg|png`
@@ -16,6 +19,8 @@ packages=(
 	# integration and end-to-end tests: namespaces, traffic, inspection
 	iproute2 iputils-ping curl python3 procps util-linux iptables
 	traceroute psmisc ca-certificates
+	# impairments measured (iperf3), captures read back (tshark)
+	iperf3 tshark
 	# scripts/make-busybox-rootfs.sh (rootfs example and its test)
 	busybox-static
 	# manual pages (make man: pandoc) and their test (man --warnings, lexgrog)

@@ -78,10 +78,16 @@ int cmd_check(int argc, char **argv)
 		if (r < 0)
 			fprintf(stderr, "%zu error%s, %zu warning%s\n", d.nerrors, d.nerrors == 1 ? "" : "s",
 				d.nwarnings, d.nwarnings == 1 ? "" : "s");
-		else if (!quiet)
-			printf("%s: ok: lab '%s', %zu node%s, %zu switch%s, %zu link%s\n", src ? src->file : file,
-			       t->name, topo_count_nodes(t), topo_count_nodes(t) == 1 ? "" : "s", t->switches.n,
-			       t->switches.n == 1 ? "" : "es", t->links.n, t->links.n == 1 ? "" : "s");
+		else {
+			/* The language is fine; whether this kernel can apply it
+			 * is a warning here, an error in `up`. */
+			size_t k = cli_check_kernel(t, src, false, !quiet);
+			if (!quiet)
+				printf("%s: ok: lab '%s', %zu node%s, %zu switch%s, %zu link%s%s\n", src ? src->file : file,
+				       t->name, topo_count_nodes(t), topo_count_nodes(t) == 1 ? "" : "s", t->switches.n,
+				       t->switches.n == 1 ? "" : "es", t->links.n, t->links.n == 1 ? "" : "s",
+				       k ? "; but `up` on the running kernel would refuse what the warnings above say" : "");
+		}
 	}
 	diag_free(&d);
 	topo_free(t);

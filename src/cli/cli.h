@@ -77,6 +77,9 @@ int cmd_status(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_shell(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
+int cmd_link(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_complete(int argc, char **argv);
@@ -170,5 +173,13 @@ struct topology *cli_load_topology(const char *file, bool quiet);
 struct topology *cli_load_topology_source(const char *file, bool quiet, struct topo_source **src);
 /* topo_load(), or topo_load_buffer() of standard input for "-". */
 int cli_topo_load(const char *file, struct topology **t, struct topo_source **src, struct diags *d);
+
+/* Link options the running kernel cannot apply (topo/features.h), as
+ * errors (`up`) or warnings (`check`), printed with the source when
+ * print; the number of them.  Probes the kernel only when a link has
+ * rate, delay or loss. */
+size_t cli_check_kernel(const struct topology *t, const struct topo_source *src, bool as_error, bool print);
+/* `--untrusted` (topo/untrusted.h): prints what is refused; -1 if any. */
+int cli_check_untrusted(const struct topology *t, const struct topo_source *src);
 
 #endif

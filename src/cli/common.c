@@ -8,6 +8,9 @@
 #include "cli/cli.h"
 #include "lab/lab.h"
 #include "lab/state.h"
+#include "net/qdisc.h"
+#include "topo/features.h"
+#include "topo/untrusted.h"
 
 int cli_topo_load(const char *file, struct topology **t, struct topo_source **src, struct diags *d)
 {
@@ -141,4 +144,52 @@ int cli_resolve_lab_node(const char *verb, int argc, char **argv, int *i, char *
 		return rc;
 	*node = argv[(*i)++];
 	return 0;
+}
+
+/* Diagnostics found after loading (the kernel, --untrusted), printed the
+ * way `check` prints the file's own. */
+static void print_late_diags(struct diags *d, const struct topo_source *src, bool summary)
+{
+	diag_sort(d);
+	diag_print(stderr, d, src);
+	if (summary)
+		fprintf(stderr, "%zu error%s, %zu warning%s\n", d->nerrors, d->nerrors == 1 ? "" : "s", d->nwarnings,
+			d->nwarnings == 1 ? "" : "s");
+}
+
+size_t cli_check_kernel(const struct topology *t, const struct topo_source *src, bool as_error, bool print)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < t->links.n && !any; i++)
+		any = t->links.v[i].rate_bps || t->links.v[i].delay_us || t->links.v[i].loss_ppm;
+	/* Only a lab that asks for impairments pays for the probe (a fork
+	 * and a throwaway network namespace). */
+	if (!any)
+		return 0;
+	struct nlab_tc_features f;
+	struct topo_kernel k = { 0 };
+	if (nlab_tc_probe(&f)) {
+		k.known = true;
+		k.netem = f.netem;
+		k.tbf = f.tbf;
+		k.bpf_loss = f.bpf_loss;
+	}
+	struct diags d = { 0 };
+	size_t n = topo_check_kernel(t, &k, as_error, &d);
+	if (n && print)
+		print_late_diags(&d, src, as_error);
+	diag_free(&d);
+	return n;
+}
+
+int cli_check_untrusted(const struct topology *t, const struct topo_source *src)
+{
+	struct diags d = { 0 };
+	int r = topo_check_untrusted(t, &d);
+
+	if (d.n)
+		print_late_diags(&d, src, true);
+	diag_free(&d);
+	return r;
 }

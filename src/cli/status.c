@@ -141,6 +141,27 @@ static void print_lab_table(json_object *lab)
 	cli_table_print(t, stdout, "");
 }
 
+/* Links: their state and each end's egress shaping (`netlab link`). */
+static void print_links(json_object *lab)
+{
+	json_object *links;
+
+	if (!json_object_object_get_ex(lab, "links", &links) || json_object_array_length(links) == 0)
+		return;
+	printf("\n%-36s %-5s %-6s %s\n", "LINK END", "LINE", "STATE", "EGRESS");
+	for (size_t i = 0; i < json_object_array_length(links); i++) {
+		json_object *l = json_object_array_get_idx(links, i), *ends;
+		if (!json_object_object_get_ex(l, "ends", &ends))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(ends); k++) {
+			json_object *e = json_object_array_get_idx(ends, k);
+			const char *eg = jget(e, "egress");
+			printf("%s%-34s %-5s %-6s %s\n", k ? "  " : "", jget(e, "end"), k ? "" : jget(l, "line"),
+			       jget(e, "state"), *eg ? eg : jget(e, "error"));
+		}
+	}
+}
+
 /* ---- status LAB --firewall [NODE] ------------------------------------ */
 
 static const char *rule_text(const struct topo_source *src, int line)
@@ -372,10 +393,12 @@ int cmd_status(int argc, char **argv)
 		cli_json_print(cli_json_envelope("lab", o));
 		return EXIT_OK;
 	}
-	if (ns)
+	if (ns) {
 		print_ns_table(o);
-	else
+	} else {
 		print_lab_table(o);
+		print_links(o);
+	}
 	json_object_put(o);
 	return EXIT_OK;
 }

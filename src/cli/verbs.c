@@ -60,6 +60,35 @@ static const struct cli_opt up_opts[] = {
 	  CV_NONE, NULL },
 	{ 0, "json", NULL, "with `--dry-run`: the plan as JSON (kind `plan`, see docs/json.md)", CV_NONE, NULL },
 	{ 0, "timing", NULL, "print the time each phase of the setup took", CV_NONE, NULL },
+	{ 0, "untrusted", NULL,
+	  "refuse, before anything is made, whatever would reach outside the lab: `userns off`, `node host` and "
+	  "host links, `rootfs`, `mount` and `files` outside the topology's directory (what a grader runs on a "
+	  "student's file; docs/testing.md)",
+	  CV_NONE, NULL },
+	END_OPTS,
+};
+
+static const struct cli_opt test_opts[] = {
+	{ 0, "format", "FORMAT", "`tap` (the default), `junit` or `json`", CV_WORDS, "tap junit json" },
+	{ 0, "up", NULL, "with a FILE: bring the lab up, test it, take it down (also on Ctrl-C)", CV_NONE, NULL },
+	{ 0, "all-pairs", NULL, "a ping matrix of every node to every other, instead of the `expect` lines",
+	  CV_NONE, NULL },
+	{ 0, "untrusted", NULL, "as `up --untrusted`", CV_NONE, NULL },
+	{ 0, "name", "LAB", "with `--up`: the lab's name, as `up --name`", CV_NONE, NULL },
+	END_OPTS,
+};
+
+static const struct cli_opt capture_opts[] = {
+	{ 'w', "write", "FILE", "write the packets to FILE (pcap), `-` for standard output (default: a summary line "
+			      "per packet on standard output)",
+	  CV_FILE, NULL },
+	{ 'c', "count", "COUNT", "stop after COUNT packets", CV_NONE, NULL },
+	END_OPTS,
+};
+
+static const struct cli_opt link_opts[] = {
+	{ 0, "peer", NULL, "act on the other end of the link instead", CV_NONE, NULL },
+	{ 0, "both", NULL, "act on both ends", CV_NONE, NULL },
 	END_OPTS,
 };
 
@@ -131,7 +160,7 @@ const struct cli_verb cli_verbs[] = {
 	{
 		.name = "up",
 		.fn = cmd_up,
-		.synopsis = "FILE [--name LAB] [--grace SECONDS] [--timeout SECONDS] [--netns-names] [--timing]\n"
+		.synopsis = "FILE [--name LAB] [--grace SECONDS] [--timeout SECONDS] [--netns-names] [--timing] [--untrusted]\n"
 			    "FILE --dry-run [--json] [--name LAB]",
 		.summary = "build a lab and start its commands",
 		.description =
@@ -223,6 +252,56 @@ const struct cli_verb cli_verbs[] = {
 		.operands = OPERANDS_OPTLAB_NODE,
 		.min_operands = 1,
 		.max_operands = 2,
+	},
+	{
+		.name = "test",
+		.fn = cmd_test,
+		.synopsis = "[LAB|FILE] [--format tap|junit|json] [--all-pairs] [--untrusted]\n"
+			    "FILE --up [--name LAB] [--format tap|junit|json] [--untrusted]",
+		.summary = "check a lab's expect statements (TAP, JUnit or JSON)",
+		.description =
+			"Run every `expect` statement of a running lab (its topology file as it is now), each with netlab's "
+			"own probes inside the node's namespaces (raw ICMP echo, TCP connect, the routing table, a "
+			"command), and print the results as TAP (`ok 3 - c1 noreach srv tcp 22 (lab.topo:31)`), JUnit XML "
+			"or JSON. Exits 0 when every expectation holds, 1 when one does not, 2 for usage or topology "
+			"errors. With `--up` and a FILE it brings the lab up, tests it and takes it down: what a grader or "
+			"a CI job runs (docs/testing.md).",
+		.opts = test_opts,
+		.operands = OPERANDS_LAB_OR_TOPO,
+		.min_operands = 0,
+		.max_operands = 1,
+	},
+	{
+		.name = "capture",
+		.fn = cmd_capture,
+		.synopsis = "[LAB] NODE:IFACE|SWITCH [-w FILE|-] [-c COUNT] [FILTER...]",
+		.summary = "record the packets of a node's interface or a whole switch",
+		.description =
+			"Capture from outside the node, in the namespace the interface lives in (a switch: every frame that "
+			"enters it by any port, once), so a node without tools is no obstacle. FILTER is a tcpdump filter "
+			"expression. Writes pcap to FILE or to standard output (`-w - | wireshark -k -i -`); stops after "
+			"COUNT packets, on Ctrl-C, or when the lab goes down.",
+		.opts = capture_opts,
+		.operands = OPERANDS_OPTLAB_NODE_CMD,
+		.min_operands = 1,
+		.max_operands = -1,
+	},
+	{
+		.name = "link",
+		.fn = cmd_link,
+		.synopsis = "[LAB] NODE:IFACE\n"
+			    "[LAB] NODE:IFACE [--peer|--both] down|up|flap SECONDS|clear\n"
+			    "[LAB] NODE:IFACE [--peer|--both] set rate R|delay D|jitter J|loss P%...",
+		.summary = "pull, plug, flap or shape a running lab's link",
+		.description =
+			"Change a running lab's link from outside: `down` pulls the cable (the end's addresses and routes "
+			"come back with `up`), `flap SECONDS` pulls it and plugs it back after SECONDS, `set` changes the "
+			"shaping of the end's egress (as the link options `rate`, `delay`, `jitter`, `loss`), `clear` "
+			"removes it. `netlab status LAB` shows each end's state and shaping.",
+		.opts = link_opts,
+		.operands = OPERANDS_OPTLAB_NODE_CMD,
+		.min_operands = 1,
+		.max_operands = -1,
 	},
 	{
 		.name = "version",

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lab/linkctl.h"
 #include "lab/nsinfo.h"
 #include "net/iptc.h"
 #include "net/netns.h"
@@ -228,6 +229,10 @@ json_object *lab_inspect(const char *lab, bool detail, bool show_ns)
 			json_object_array_add(nodes, n);
 		}
 		json_object_object_add(o, "nodes", nodes);
+		/* Each link's state and shaping, from the kernel (`netlab
+		 * link` changes them at run time). */
+		if (up)
+			json_object_object_add(o, "links", lab_links_json(lab, &st));
 	}
 	state_clear(&st);
 	return o;

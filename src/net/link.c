@@ -1,6 +1,7 @@
 #include "net/link.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -161,6 +162,50 @@ int nlab_link_index(struct nlab_nl *nl, const char *name, nlab_error **err)
 	if (ifindex <= 0)
 		return nlab_error_set(err, EBADMSG, "link %s: RTM_GETLINK: no reply", name);
 	return ifindex;
+}
+
+struct link_flags {
+	unsigned flags;
+	int mtu;
+	bool found;
+};
+
+static int link_flags_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_flags *lf = data;
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifm)))
+		return MNL_CB_OK;
+	lf->found = true;
+	lf->flags = ifm->ifi_flags;
+	mnl_attr_for_each(a, nlh, sizeof(*ifm))
+		if (mnl_attr_get_type(a) == IFLA_MTU && mnl_attr_get_payload_len(a) == 4)
+			lf->mtu = (int)mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+int nlab_link_flags(struct nlab_nl *nl, int ifindex, unsigned *flags, int *mtu, nlab_error **err)
+{
+	char buf[256];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+	struct link_flags lf = { 0 };
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	if (nlab_nl_request(nl, nlh, link_flags_cb, &lf, err) < 0)
+		return nlab_error_wrap(err, "link #%d", ifindex);
+	if (!lf.found)
+		return nlab_error_set(err, ENODEV, "link #%d: RTM_GETLINK: no reply", ifindex);
+	*flags = lf.flags;
+	if (mtu)
+		*mtu = lf.mtu;
+	return 0;
 }
 
 int nlab_link_exists(struct nlab_nl *nl, const char *name, nlab_error **err)

@@ -33,6 +33,9 @@ int nlab_link_queue_del(struct nlab_nl *nl, int ifindex, const char *name,
  * errnum is ENODEV when there is no such interface in nl's netns. */
 int nlab_link_index(struct nlab_nl *nl, const char *name, nlab_error **err);
 
+/* The flags (IFF_UP, IFF_LOWER_UP...) and MTU of ifindex, synchronously. */
+int nlab_link_flags(struct nlab_nl *nl, int ifindex, unsigned *flags, int *mtu, nlab_error **err);
+
 /* 1 if it exists in nl's netns, 0 if not, -1 with *err on other errors. */
 int nlab_link_exists(struct nlab_nl *nl, const char *name, nlab_error **err);
 

@@ -63,6 +63,10 @@ const char *plan_op_name(enum plan_op_kind k)
 		return "host-attach";
 	case OP_HOST_MACVLAN:
 		return "host-macvlan";
+	case OP_QDISC:
+		return "shape";
+	case OP_CAPTURE:
+		return "capture";
 	default:
 		return "?";
 	}
@@ -127,6 +131,50 @@ static int emit_sysctl(struct builder *b, int ns, int line, const char *key, con
 	op->sysctl.key = key;
 	op->sysctl.value = value;
 	op->optional = optional;
+	return 0;
+}
+
+static const char *keep_string(struct builder *b, char *s)
+{
+	char **v = s ? realloc(b->p->strings, (b->p->nstrings + 1) * sizeof(*v)) : NULL;
+
+	if (!v) {
+		free(s);
+		nlab_error_set(b->err, ENOMEM, "plan");
+		return NULL;
+	}
+	b->p->strings = v;
+	v[b->p->nstrings++] = s;
+	return s;
+}
+
+void plan_link_shape(const struct topo_link *l, struct nlab_shape *out)
+{
+	*out = (struct nlab_shape){
+		.rate_bps = l->rate_bps, .burst = (uint32_t)l->burst_bytes, .limit = (uint32_t)l->limit_bytes,
+		.delay_us = l->delay_us, .jitter_us = l->jitter_us, .loss_ppm = l->loss_ppm, .mtu = l->mtu,
+	};
+}
+
+/* OP_QDISC for end `which` of link li, which lives in namespace ns. */
+static int emit_shape(struct builder *b, int ns, size_t li, int which, const struct plan_end *pe)
+{
+	const struct topo_link *l = &b->p->t->links.v[li];
+	struct nlab_shape sh;
+
+	plan_link_shape(l, &sh);
+	/* A host interface moved or attached has no veth ends to shape
+	 * (the validator refuses impairments on such links). */
+	if (nlab_shape_empty(&sh) || l->mode != TOPO_LINK_VETH)
+		return 0;
+	struct plan_op *op = emit(b, OP_QDISC, ns, l->pos.line);
+	if (!op)
+		return -1;
+	memcpy(op->shape.ifname, pe->name, sizeof(op->shape.ifname));
+	op->shape.ifindex = pe->ifindex;
+	op->shape.link = li;
+	op->shape.end = which;
+	op->shape.shape = sh;
 	return 0;
 }
 
@@ -233,6 +281,80 @@ static int lab_settings(struct builder *b)
 	return 0;
 }
 
+/* "r1.eth1--lan": a capture file's name, from the link's ends. */
+static void end_word(const struct topo_end *e, char *buf, size_t len)
+{
+	if (e->kind == TOPO_END_SWITCH)
+		snprintf(buf, len, "%s", e->name);
+	else
+		snprintf(buf, len, "%s.%s", e->kind == TOPO_END_HOST ? "host" : e->name, e->ifname);
+}
+
+/* The OP_VETH of link li (build_links() emitted them in link order). */
+static const struct plan_op *veth_of(const struct plan *p, size_t li)
+{
+	for (size_t k = p->sec[PLAN_SEC_LINKS]; k < p->nops; k++)
+		if (p->ops[k].kind == OP_VETH && p->ops[k].veth.link == li)
+			return &p->ops[k];
+	return NULL;
+}
+
+static bool capture_name_taken(const struct plan *p, const char *name)
+{
+	for (size_t k = p->sec[PLAN_SEC_LINKS]; k < p->nops; k++)
+		if (p->ops[k].kind == OP_CAPTURE && p->ops[k].shape.file && strcmp(p->ops[k].shape.file, name) == 0)
+			return true;
+	return false;
+}
+
+/* `capture` links: one OP_CAPTURE each, on the end that sees both
+ * directions from the namespace easiest to reach: a switch port in the
+ * lab namespace, else a node's end.  Files are named after the link's
+ * ends ("r1.eth1--lan.pcap"), in DIR/LAB-captures beside the topology. */
+static int build_captures(struct builder *b)
+{
+	const struct topology *t = b->p->t;
+
+	for (size_t i = 0; i < t->links.n; i++) {
+		const struct topo_link *l = &t->links.v[i];
+		const struct plan_op *v;
+		char wa[64], wb[64], *f = NULL;
+		if (!l->capture || !(v = veth_of(b->p, i)))
+			continue;
+		if (!b->p->capture_dir) {
+			char *d = NULL;
+			if (asprintf(&d, "%s/%s-captures", t->dir ? t->dir : ".", b->p->lab) < 0)
+				d = NULL;
+			if (!(b->p->capture_dir = keep_string(b, d)))
+				return -1;
+		}
+		const struct plan_end *pe = v->veth.a.ns == PLAN_NS_LAB	  ? &v->veth.a
+					    : v->veth.b.ns == PLAN_NS_LAB ? &v->veth.b
+					    : v->veth.a.ns >= 0		  ? &v->veth.a
+									  : &v->veth.b;
+		struct plan_op *op = emit(b, OP_CAPTURE, pe->ns, l->pos.line);
+		if (!op)
+			return -1;
+		memcpy(op->shape.ifname, pe->name, sizeof(op->shape.ifname));
+		op->shape.ifindex = pe->ifindex;
+		op->shape.link = i;
+		op->shape.end = -1;
+		end_word(&l->a, wa, sizeof(wa));
+		end_word(&l->b, wb, sizeof(wb));
+		if (asprintf(&f, "%s--%s.pcap", wa, wb) < 0)
+			f = NULL;
+		/* Two links between the same switches: number the second. */
+		for (int n = 2; f && capture_name_taken(b->p, f); n++) {
+			free(f);
+			if (asprintf(&f, "%s--%s-%d.pcap", wa, wb, n) < 0)
+				f = NULL;
+		}
+		if (!(op->shape.file = keep_string(b, f)))
+			return -1;
+	}
+	return 0;
+}
+
 static int build_links(struct builder *b)
 {
 	const struct topology *t = b->p->t;
@@ -300,6 +422,11 @@ static int build_links(struct builder *b)
 		op->veth.b = swap ? a : e2;
 		op->veth.mtu = l->mtu;
 		op->veth.up = link_created_up(t, i);
+		/* Switch ports are shaped in the lab namespace's batch, right
+		 * after their creation; node and host ends with their own. */
+		if ((a.ns == PLAN_NS_LAB && emit_shape(b, PLAN_NS_LAB, i, 0, &a) < 0) ||
+		    (e2.ns == PLAN_NS_LAB && emit_shape(b, PLAN_NS_LAB, i, 1, &e2) < 0))
+			return -1;
 	}
 	b->p->nveths = t->links.n;
 	/* With the ports in place, the queriers: from now on membership
@@ -316,7 +443,7 @@ static int build_links(struct builder *b)
 		op->bridge.snoop = true;
 		op->bridge.sw = i;
 	}
-	return 0;
+	return build_captures(b);
 }
 
 /* ---- per node: interfaces, addresses, routes, sysctls, rules --------- */
@@ -392,6 +519,13 @@ static int build_configure(struct builder *b)
 			memcpy(op->iface.ifname, n->ifaces.v[k].ifname, sizeof(op->iface.ifname));
 			op->iface.ifindex = plan_node_ifindex(n, n->ifaces.v[k].ifname);
 		}
+		for (size_t k = 0; k < n->ifaces.n; k++) {
+			struct plan_end pe = { .ns = ns };
+			memcpy(pe.name, n->ifaces.v[k].ifname, sizeof(pe.name));
+			pe.ifindex = plan_node_ifindex(n, pe.name);
+			if (emit_shape(b, ns, n->ifaces.v[k].link, n->ifaces.v[k].end, &pe) < 0)
+				return -1;
+		}
 		if (emit_addresses_routes(b, ns, n) < 0)
 			return -1;
 		if (n->forward && (emit_sysctl(b, ns, n->forward_pos.line, "net.ipv4.ip_forward", "1", false) < 0 ||
@@ -425,6 +559,10 @@ static int build_host(struct builder *b)
 			if (!(op = emit(b, OP_LINK_UP, PLAN_NS_HOST, l->pos.line)))
 				return -1;
 			memcpy(op->iface.ifname, e->ifname, sizeof(op->iface.ifname));
+			struct plan_end pe = { .ns = PLAN_NS_HOST };
+			memcpy(pe.name, e->ifname, sizeof(pe.name));
+			if (emit_shape(b, PLAN_NS_HOST, i, w, &pe) < 0)
+				return -1;
 		}
 	}
 	if (emit_addresses_routes(b, PLAN_NS_HOST, h) < 0)

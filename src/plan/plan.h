@@ -23,6 +23,7 @@
 
 #include <json-c/json.h>
 
+#include "net/qdisc.h"
 #include "plan/firewall.h"
 #include "topo/model.h"
 
@@ -61,6 +62,14 @@ enum plan_op_kind {
 	OP_HOST_MOVE,           /* `link host:IF NODE:IF move`: journaled, pinned, moved */
 	OP_HOST_ATTACH,         /* `link host:IF SWITCH`: moved into the lab namespace, a port */
 	OP_HOST_MACVLAN,        /* `link host:IF NODE:IF macvlan`: a child made in the node */
+	/* Issue 14 (impairments, link capture).  OP_QDISC shapes one link
+	 * end's egress, in the batch of the namespace the end is in (the
+	 * lab's for a switch port, the node's, the host's); OP_CAPTURE
+	 * records a link into a pcap file, performed by the capture process
+	 * the supervisor forks once the configure section is applied
+	 * (supervisor/capture.c; apply.c passes over it). */
+	OP_QDISC,
+	OP_CAPTURE,
 };
 
 /* Where an interface end goes. */
@@ -109,6 +118,14 @@ struct plan_op {
 			size_t link;
 		} hostif;
 		const struct topo_files *files;         /* OP_FILES */
+		struct {                                /* OP_QDISC, OP_CAPTURE */
+			char ifname[NLAB_IFNAMSIZ];
+			int ifindex;                    /* 0: look up ifname (host) */
+			size_t link;                    /* index in topology.links */
+			int end;                        /* which end of it: 0 = a, 1 = b */
+			struct nlab_shape shape;        /* OP_QDISC */
+			const char *file;               /* OP_CAPTURE: the pcap, under capture_dir */
+		} shape;
 	};
 };
 
@@ -130,12 +147,17 @@ struct plan {
 	char **strings;                 /* owned: keys made up while planning */
 	size_t nstrings;
 	size_t nbridges, nveths;        /* counts, for the summary */
+	const char *capture_dir;        /* `capture` links: DIR/LAB-captures, or NULL */
 };
 
 /* Build the plan of t for lab `lab` (the name in firewall comments).
  * Pure: no kernel access.  -1 with *err only when out of memory. */
 int plan_build(const struct topology *t, const char *lab, struct plan *p, nlab_error **err);
 void plan_free(struct plan *p);
+
+/* The shaping a link asks for on each end (Mininet's TCLink: both ends'
+ * egress alike). */
+void plan_link_shape(const struct topo_link *l, struct nlab_shape *out);
 
 /* The ifindex a node's interface gets: lo is 1, then links in order. */
 int plan_node_ifindex(const struct topo_node *n, const char *ifname);

@@ -70,6 +70,35 @@ static void route_text(const struct plan_op *op, char *buf, size_t len)
 		 rt->has_via ? " via " : "", via, rt->dev[0] ? " dev " : "", rt->dev);
 }
 
+/* "tbf rate 20mbit burst 25000 limit 150000 + bpf loss 1%": the kinds
+ * of kernel objects, as `tc` would list them. */
+static void shape_text(const struct plan_op *op, char *buf, size_t len)
+{
+	const struct nlab_shape *sh = &op->shape.shape;
+	char v[96];
+	size_t o = 0;
+	int n;
+
+	buf[0] = '\0';
+	if (sh->rate_bps) {
+		struct nlab_shape r = { .rate_bps = sh->rate_bps };
+		nlab_shape_format(&r, v, sizeof(v));
+		n = snprintf(buf, len, "tbf %s burst %u limit %u", v, nlab_shape_burst(sh), nlab_shape_limit(sh));
+		o = n > 0 && (size_t)n < len ? (size_t)n : 0;
+	}
+	if (nlab_shape_netem(sh)) {
+		struct nlab_shape r = { .delay_us = sh->delay_us, .jitter_us = sh->jitter_us, .loss_ppm = sh->loss_ppm };
+		nlab_shape_format(&r, v, sizeof(v));
+		n = snprintf(buf + o, len - o, "%snetem %s (needs sch_netem)", o ? " + " : "", v);
+		o += n > 0 && (size_t)n < len - o ? (size_t)n : 0;
+	}
+	if (nlab_shape_bpf_loss(sh)) {
+		struct nlab_shape r = { .loss_ppm = sh->loss_ppm };
+		nlab_shape_format(&r, v, sizeof(v));
+		snprintf(buf + o, len - o, "%sclsact + bpf %s", o ? " + " : "", v);
+	}
+}
+
 /* One operation as a line of text (also the "text" of its JSON). */
 static void op_text(const struct plan *p, const struct plan_op *op, char *buf, size_t len)
 {
@@ -177,6 +206,19 @@ static void op_text(const struct plan *p, const struct plan_op *op, char *buf, s
 	case OP_HOST_MACVLAN:
 		end_text(p, &op->hostif.to, a, sizeof(a));
 		snprintf(buf, len, "macvlan child of host interface %s as %s", op->hostif.host, a);
+		break;
+	case OP_QDISC: {
+		char sh[256];
+		shape_text(op, sh, sizeof(sh));
+		if (op->shape.ifindex)
+			snprintf(buf, len, "shape %s#%d egress: %s", op->shape.ifname, op->shape.ifindex, sh);
+		else
+			snprintf(buf, len, "shape %s egress: %s", op->shape.ifname, sh);
+		break;
+	}
+	case OP_CAPTURE:
+		snprintf(buf, len, "capture %s#%d into %s/%s (pcap, while the lab runs)", op->shape.ifname,
+			 op->shape.ifindex, p->capture_dir ? p->capture_dir : ".", op->shape.file);
 		break;
 	default:
 		snprintf(buf, len, "?");

@@ -8,13 +8,16 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "net/address.h"
 #include "net/bridge.h"
 #include "net/firewall.h"
 #include "net/link.h"
 #include "net/link_veth.h"
+#include "net/bpf.h"
 #include "net/netns.h"
+#include "net/qdisc.h"
 #include "net/route.h"
 #include "net/sysctl.h"
 #include "supervisor/sup.h"
@@ -32,6 +35,13 @@ struct cursor {
 	int saved;              /* our own netns while inside a node's, else -1 */
 	enum plan_section sec;
 	size_t nodes_done;      /* for the progress bar of the configure phase */
+	/* Loss programs (net/bpf.h) loaded for this section, one per loss
+	 * value, open until its batches are flushed. */
+	struct loss_prog {
+		uint32_t ppm;
+		int fd;
+	} progs[8];
+	size_t nprogs;
 };
 
 static const char *node_name(const struct sup *s, int ns)
@@ -41,7 +51,8 @@ static const char *node_name(const struct sup *s, int ns)
 
 static bool is_netlink(enum plan_op_kind k)
 {
-	return k == OP_BRIDGE || k == OP_VETH || k == OP_QUERIER || k == OP_LINK_UP || k == OP_ADDR || k == OP_ROUTE;
+	return k == OP_BRIDGE || k == OP_VETH || k == OP_QUERIER || k == OP_LINK_UP || k == OP_ADDR || k == OP_ROUTE ||
+	       k == OP_QDISC;
 }
 
 static int leave_netns(struct cursor *c, nlab_error **err)
@@ -156,6 +167,50 @@ static void where(const struct cursor *c, char *buf, size_t len)
 		snprintf(buf, len, "node %s", node_name(c->s, c->ns));
 }
 
+/* The loss program for ppm, loaded once per section and value. */
+static int loss_prog(struct cursor *c, uint32_t ppm, nlab_error **err)
+{
+	for (size_t i = 0; i < c->nprogs; i++)
+		if (c->progs[i].ppm == ppm)
+			return c->progs[i].fd;
+	if (c->nprogs == sizeof(c->progs) / sizeof(c->progs[0])) {
+		/* More loss values than slots: send what uses the old ones. */
+		if (flush(c, err) < 0)
+			return -1;
+		while (c->nprogs)
+			close(c->progs[--c->nprogs].fd);
+	}
+	int fd = nlab_bpf_loss_load(ppm, err);
+	if (fd < 0)
+		return -1;
+	c->progs[c->nprogs++] = (struct loss_prog){ ppm, fd };
+	return fd;
+}
+
+/* One end's egress shaping.  Delay and jitter need netem; the netlab
+ * command checked the kernel has it (topo/features.h), but say what is
+ * missing if it does not. */
+static int queue_shape(struct cursor *c, const struct plan_op *op, const char *w, nlab_error **err)
+{
+	struct sup *s = c->s;
+	const struct topo_link *l = &s->t->links.v[op->shape.link];
+	const struct topo_end *other = op->shape.end ? &l->a : &l->b;
+	char what[160];
+	cleanup_free char *ctx = NULL;
+	int ifindex = op->shape.ifindex, fd = -1;
+
+	nlab_shape_format(&op->shape.shape, what, sizeof(what));
+	if (asprintf(&ctx, "%s: %s egress towards %s%s%s: %s%s (%s:%d)", w, op->shape.ifname, other->name,
+		     other->kind == TOPO_END_SWITCH ? "" : ":", other->ifname, what,
+		     nlab_shape_netem(&op->shape.shape) ? " (netem: CONFIG_NET_SCH_NETEM)" : "", s->t->file, op->line) < 0)
+		return nlab_error_set(err, ENOMEM, "%s: shaping", w);
+	if (!ifindex && (ifindex = host_resolve_ifindex(s, op->shape.ifname, err)) < 0)
+		return nlab_error_wrap(err, "%s", ctx);
+	if (nlab_shape_bpf_loss(&op->shape.shape) && (fd = loss_prog(c, op->shape.shape.loss_ppm, err)) < 0)
+		return nlab_error_wrap(err, "%s", ctx);
+	return nlab_shape_queue(c->nl, ifindex, &op->shape.shape, fd, ctx, err);
+}
+
 static int queue_netlink(struct cursor *c, const struct plan_op *op, nlab_error **err)
 {
 	struct sup *s = c->s;
@@ -177,6 +232,8 @@ static int queue_netlink(struct cursor *c, const struct plan_op *op, nlab_error 
 		return nlab_bridge_queue_querier(c->nl, op->bridge.ifindex, ctx, err);
 	case OP_VETH:
 		return queue_veth(c, op, err);
+	case OP_QDISC:
+		return queue_shape(c, op, w, err);
 	case OP_LINK_UP:
 		if (c->ns == PLAN_NS_HOST)
 			return host_link_up(s, op, err);
@@ -312,6 +369,8 @@ int apply_section(struct sup *s, enum plan_section sec, nlab_error **err)
 			if (r == 0)
 				r = hostif_take(s, op, err);
 			i++;
+		} else if (op->kind == OP_CAPTURE) {
+			i++; /* the capture process's (supervisor/capture.c) */
 		} else if (is_rule(op->kind)) {
 			size_t j = i;
 			while (j < end && ops[j].ns == op->ns && is_rule(ops[j].kind))
@@ -327,5 +386,7 @@ int apply_section(struct sup *s, enum plan_section sec, nlab_error **err)
 	}
 	if (group_end(&c, r < 0 ? NULL : err) < 0)
 		r = -1;
+	while (c.nprogs)
+		close(c.progs[--c.nprogs].fd);
 	return r;
 }

@@ -4,7 +4,8 @@
  *   nodes.c       making nodes and talking to their inits
  *   apply.c       performing the plan's links/configure/host sections
  *   host.c        what is done in the starting namespace, journaled first
- *   hosts.c       the lab's /etc/hosts */
+ *   hosts.c       the lab's /etc/hosts
+ *   capture.c     the process that records `capture` links */
 #ifndef NETLAB_SUPERVISOR_SUP_H
 #define NETLAB_SUPERVISOR_SUP_H
 
@@ -54,6 +55,7 @@ struct sup {
 	size_t phases_len;
 	int64_t phase_t0;
 	struct init_arg *init_args;     /* per node, inherited by the inits */
+	int capture_pidfd;              /* the `capture` links' process, or -1 */
 };
 
 /* supervisor.c */
@@ -77,6 +79,10 @@ int apply_section(struct sup *s, enum plan_section sec, nlab_error **err);
 /* hostif.c: the host's interfaces a link takes (journaled, pinned) */
 int hostif_take(struct sup *s, const struct plan_op *op, nlab_error **err);
 void hostif_give_back_all(struct sup *s);
+/* capture.c: the process that records `capture` links (after the links
+ * section); stopped first at teardown. */
+int capture_start(struct sup *s, nlab_error **err);
+void capture_stop(struct sup *s);
 
 /* host.c: journal first, then do (called by apply.c for PLAN_NS_HOST) */
 int host_link_up(struct sup *s, const struct plan_op *op, nlab_error **err);

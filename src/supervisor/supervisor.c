@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lab/undo.h"
+#include "lab/wiring.h"
 #include "net/netns.h"
 #include "node/nodefs.h"
 #include "node/spawn.h"
@@ -67,7 +68,9 @@ static int lab_files(struct sup *s, nlab_error **err)
 		return -1;
 	if (!alt)
 		s->alternatives[0] = '\0';
-	return 0;
+	/* How links and switches are named, for `link`, `capture` and
+	 * `status` on the running lab (lab/wiring.h). */
+	return wiring_write(s->dir, &s->plan, err);
 }
 
 /* The lab's own namespaces: switches live here, not in the host. */
@@ -144,7 +147,10 @@ static int setup(struct sup *s, nlab_error **err)
 	if (apply_section(s, PLAN_SEC_LINKS, err) < 0)
 		return -1;
 	sup_phase_done(s, "links");
-	if (apply_section(s, PLAN_SEC_CONFIGURE, err) < 0 || apply_section(s, PLAN_SEC_HOST, err) < 0)
+	/* `capture` links start recording once every interface is up and
+	 * before any command runs (libpcap refuses a down interface). */
+	if (apply_section(s, PLAN_SEC_CONFIGURE, err) < 0 || apply_section(s, PLAN_SEC_HOST, err) < 0 ||
+	    capture_start(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "configure");
 	if (nodes_run_lines(s, err) < 0)
@@ -196,6 +202,8 @@ static void remove_cgroups(struct sup *s)
 
 static void teardown(struct sup *s)
 {
+	/* While the captured interfaces still exist: it writes the rest. */
+	capture_stop(s);
 	undo_host(s, true);
 	nodes_stop(s);
 	undo_host(s, false);
@@ -272,7 +280,8 @@ static void raise_fd_limit(void)
 
 int supervisor_main(const struct topology *t, const struct sup_options *o)
 {
-	struct sup s = { .t = t, .o = o, .host_netns = -1, .lab_netns = -1, .host_mntns = -1, .lab_mntns = -1 };
+	struct sup s = { .t = t, .o = o, .host_netns = -1, .lab_netns = -1, .host_mntns = -1, .lab_mntns = -1,
+			 .capture_pidfd = -1 };
 	nlab_error *err = NULL;
 	sigset_t set;
 	int64_t t0 = now_ms();

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/strutil.h"
+
 /* Open addressing over (kind, index) of every node and switch, filled
  * lazily: the vectors only ever grow, so entries are added for the names
  * pushed since the last lookup.  Keeps `check` linear in the lab size
@@ -74,6 +76,14 @@ void topo_free(struct topology *t)
 		free(t->links.v[i].b.name);
 	}
 	free(t->links.v);
+	for (size_t i = 0; i < t->expects.n; i++) {
+		struct topo_expect *e = &t->expects.v[i];
+		free(e->node);
+		free(e->text);
+		free(e->dst);
+		free(e->cmd);
+	}
+	free(t->expects.v);
 	if (t->index)
 		free(t->index->slots);
 	free(t->index);
@@ -187,6 +197,25 @@ struct topo_node *topo_find_node(const struct topology *t, const char *name)
 struct topo_switch *topo_find_switch(const struct topology *t, const char *name)
 {
 	return index_find(t, name, true);
+}
+
+const char *topo_nearest_name(const struct topology *t, const char *name, bool nodes, bool switches)
+{
+	size_t n = (nodes ? t->nodes.n : 0) + (switches ? t->switches.n : 0), k = 0;
+	const char **names = calloc(n + 1, sizeof(*names));
+	const char *near;
+
+	if (!names)
+		return NULL;
+	for (size_t i = 0; nodes && i < t->nodes.n; i++)
+		if (t->nodes.v[i].name && !t->nodes.v[i].is_host)
+			names[k++] = t->nodes.v[i].name;
+	for (size_t i = 0; switches && i < t->switches.n; i++)
+		if (t->switches.v[i].name)
+			names[k++] = t->switches.v[i].name;
+	near = str_nearest(name, names, k);
+	free(names);
+	return near;
 }
 
 struct topo_node *topo_host_node(const struct topology *t)

@@ -123,6 +123,7 @@ struct topo_mount {
 	bool ro;
 	uint64_t size;                  /* tmpfs size in bytes, 0 = kernel default */
 	struct topo_pos pos, dst_pos;
+	struct topo_pos src_pos;        /* of SRC (bind mounts) */
 };
 
 struct topo_iface {
@@ -197,6 +198,40 @@ struct topo_link {
 	uint32_t delay_us, jitter_us;
 	uint32_t loss_ppm;              /* parts per million */
 	struct topo_pos pos, rate_pos, delay_pos, jitter_pos, loss_pos;
+	/* Issue 14: the rate shaper's bucket and queue (0 = derived from
+	 * the rate, docs/topology.md), and `capture` (a pcap of the link
+	 * while the lab runs). */
+	uint64_t burst_bytes, limit_bytes;
+	bool capture;
+	struct topo_pos burst_pos, limit_pos, capture_pos;
+};
+
+/* `expect ...`: what a running lab must do (docs/testing.md). */
+enum topo_expect_kind { TOPO_EXPECT_REACH, TOPO_EXPECT_NOREACH, TOPO_EXPECT_EXEC, TOPO_EXPECT_ROUTE };
+enum topo_dst_kind { TOPO_DST_NODE, TOPO_DST_IFACE, TOPO_DST_ADDR };
+
+struct topo_expect {
+	enum topo_expect_kind kind;
+	char *node;                     /* SRC (reach/noreach) or NODE */
+	char *text;                     /* the words after `expect`, for reports */
+	struct topo_pos pos, node_pos;
+	uint32_t within_ms;             /* 0: one short try */
+	/* reach, noreach */
+	enum topo_dst_kind dst_kind;
+	char *dst;                      /* node name (TOPO_DST_NODE, TOPO_DST_IFACE) */
+	char dst_if[NLAB_IFNAMSIZ];     /* TOPO_DST_IFACE */
+	struct topo_cidr addr;          /* TOPO_DST_ADDR, full prefix length */
+	struct topo_pos dst_pos;
+	int port;                       /* `tcp PORT`; 0: ICMP echo */
+	int family;                     /* `v4`/`v6`: AF_INET/AF_INET6; 0: both */
+	struct topo_pos family_pos;
+	/* exec */
+	char *cmd;                      /* shell text, run as /bin/sh -c */
+	/* route */
+	struct topo_cidr prefix;        /* `default` is a /0 */
+	bool has_via;
+	uint8_t via[16];
+	struct topo_pos prefix_pos, via_pos;
 };
 
 struct topo_switch {
@@ -213,9 +248,11 @@ struct topology {
 	bool name_explicit;
 	struct topo_pos name_pos;
 	bool userns_off;                /* `lab NAME userns off`: for every node */
+	struct topo_pos userns_pos;     /* of that `userns` */
 	VEC(struct topo_node) nodes;    /* includes `host` when present */
 	VEC(struct topo_switch) switches;
 	VEC(struct topo_link) links;
+	VEC(struct topo_expect) expects;        /* in file order */
 	/* Hash index over node and switch names (model.c), built as they
 	 * are looked up: ranged files have thousands of names. */
 	struct topo_name_index *index;
@@ -225,6 +262,9 @@ void topo_free(struct topology *t);
 struct topo_node *topo_find_node(const struct topology *t, const char *name);
 struct topo_switch *topo_find_switch(const struct topology *t, const char *name);
 struct topo_node *topo_host_node(const struct topology *t);
+/* The node (nodes) or switch (switches) name nearest to name, for "did you
+ * mean"; NULL when none is a plausible typo of it. */
+const char *topo_nearest_name(const struct topology *t, const char *name, bool nodes, bool switches);
 const struct topo_iface *topo_node_iface(const struct topo_node *n, const char *ifname);
 /* Number of nodes that are not `host`. */
 size_t topo_count_nodes(const struct topology *t);

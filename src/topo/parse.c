@@ -12,17 +12,13 @@
 #include "topo/topo.h"
 #include "util/strutil.h"
 
-static void st_reserved(struct parser *p)
-{
-	diag_error(p->d, TOK(0)->pos, "'%s' is reserved for a future netlab release", TOK(0)->text);
-}
-
 /* The statements of the language.  A new statement is one row here and
  * one st_*() function in the file of its family, declared in parse_int.h:
  *   parse_top.c        lab, switch, node, link: what the lab is made of
  *   parse_net.c        a node's addresses, routes, sysctls, commands, NAT
  *                      and firewall
  *   parse_isolation.c  a node's namespaces, root, mounts and limits
+ *   parse_expect.c     expectations of a running lab (`netlab test`)
  * A family that fits none of these gets a parse_FAMILY.c of its own.  A
  * statement whose names may carry a range also needs parse_range.c; one
  * that refers to other nodes or interfaces, a check in validate.c.  A
@@ -34,8 +30,13 @@ static const struct keyword keywords[] = {
 	{ "switch", SCOPE_TOP, 1, 3, "switch NAME [multicast snoop|flood]", st_switch, false },
 	{ "node", SCOPE_TOP, 1, 1, "node NAME", st_node, false },
 	{ "link", SCOPE_TOP, 2, -1,
-	  "link END END [mtu N] [rate R] [delay D] [jitter J] [loss P%] [move|macvlan|veth]", st_link, false },
-	{ "expect", SCOPE_RESERVED, 0, -1, "", st_reserved, false },
+	  "link END END [mtu N] [rate R] [delay D] [jitter J] [loss P%] [burst SIZE] [limit SIZE] [capture] "
+	  "[move|macvlan|veth]",
+	  st_link, false },
+	{ "expect", SCOPE_TOP, 2, -1,
+	  "expect SRC reach|noreach DST [tcp PORT] [v4|v6] [within SECONDS] | expect NODE exec [within SECONDS] COMMAND... "
+	  "| expect NODE route PREFIX [via GATEWAY] [within SECONDS]",
+	  st_expect, false },
 	{ "ip", SCOPE_NODE, 2, 2, "ip IFACE CIDR|dhcp", st_ip, true },
 	{ "route", SCOPE_NODE, 3, 5, "route default|CIDR via GATEWAY [dev IFACE] | route default|CIDR dev IFACE",
 	  st_route, true },
@@ -106,7 +107,11 @@ static bool stray_expression(struct parser *p, const struct keyword *kw)
 {
 	if (is_command(kw))
 		return false;
-	for (size_t k = 1; k < p->src->ntoks; k++) {
+	/* `expect NODE exec ...`: the command is shell text, as in `exec`. */
+	size_t upto = p->src->ntoks;
+	if (kw->fn == st_expect && upto > 2 && strcmp(p->src->toks[2].text, "exec") == 0)
+		upto = 3;
+	for (size_t k = 1; k < upto; k++) {
 		const struct tok *t = &p->src->toks[k];
 		const char *raw = p->src->buf + t->start;
 		long off = topo_find_expr(raw, t->end - t->start);

@@ -113,6 +113,9 @@ void st_tmpfs(struct parser *p);
 void st_clock(struct parser *p);
 void st_limit(struct parser *p);
 
+/* parse_expect.c: expectations of a running lab. */
+void st_expect(struct parser *p);
+
 /* parse_range.c: statements run once per expansion of a range. */
 /* A top-level statement (node, switch, link) with a range in a name:
  * expanded or rejected, true; false when it has none. */

@@ -137,6 +137,7 @@ void st_mount(struct parser *p)
 		m.ro = i == 0;
 	}
 	m.src = strdup(TOK(1)->text);
+	m.src_pos = TOK(1)->pos;
 	m.dst = strdup(TOK(2)->text);
 	m.dst_pos = TOK(2)->pos;
 	struct topo_mount *slot = VEC_PUSH(n->mounts);

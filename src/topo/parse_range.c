@@ -5,7 +5,8 @@
  * never see a range; the expression language itself is range.c/expr.c.
  *
  * A new top-level statement whose names may carry a range (`place
- * NODE... on MACHINE`, say) is taught here, in range_top_level(). */
+ * NODE... on MACHINE`, say) is taught here, in range_top_level(), as
+ * `expect` was. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,13 +244,14 @@ static void expand_node_or_switch(struct parser *p, const struct keyword *kw, st
 static void expand_link(struct parser *p, const struct keyword *kw, struct name_range *nr, size_t nnr)
 {
 	int64_t n = topo_range_len(&nr[0].raw);
+	const char *what = kw->fn == st_link ? "link" : "statement";
 
 	if (nnr == 2 && topo_range_len(&nr[1].raw) != n) {
 		const struct tok *t = &p->src->toks[nr[1].tok];
 		struct topo_pos pos = t->pos;
 		pos.col += (int)utf8_width(p->src->buf + t->start, nr[1].raw.start);
 		diag_error(p->d, pos,
-			   "ranges on one link must have the same length: %s has %lld element%s, %s has %lld",
+			   "ranges on one %s must have the same length: %s has %lld element%s, %s has %lld", what,
 			   nr[0].label, (long long)n, n == 1 ? "" : "s", nr[1].label,
 			   (long long)topo_range_len(&nr[1].raw));
 		range_broken(p, &nr[0], true);
@@ -287,9 +289,20 @@ bool range_top_level(struct parser *p, const struct keyword *kw)
 		name_range_free(&nr[0]);
 		return true;
 	}
-	if (kw->fn != st_link)
+	/* Names that may carry a range: both ends of a link; an
+	 * expectation's SRC and, for reach/noreach, its DST. */
+	size_t toks[2] = { 1, 2 };
+	if (kw->fn == st_expect) {
+		bool reach = p->src->ntoks > 3 && (strcmp(p->src->toks[2].text, "reach") == 0 ||
+						   strcmp(p->src->toks[2].text, "noreach") == 0);
+		toks[1] = reach ? 3 : 0;
+	} else if (kw->fn != st_link) {
 		return false;
-	for (size_t tk = 1; tk <= 2; tk++) {
+	}
+	for (size_t k = 0; k < 2; k++) {
+		size_t tk = toks[k];
+		if (!tk)
+			continue;
 		int r = find_name_range(p, tk, true, &nr[nnr]);
 		if (r < 0) {
 			range_broken(p, &nr[nnr], true);

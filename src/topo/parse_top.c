@@ -36,6 +36,7 @@ void st_lab(struct parser *p)
 		if (!parse_on_off(p->d, TOK(3), &on))
 			return;
 		t->userns_off = !on;
+		t->userns_pos = TOK(2)->pos;
 	}
 	if (t->name_explicit) {
 		diag_error(p->d, TOK(0)->pos, "duplicate 'lab' statement: the lab is already named '%s'", t->name);
@@ -230,6 +231,15 @@ static bool link_mode_check(struct parser *p, struct topo_link *l)
 		diag_error(p->d, l->pos, "mtu applies to veth links; a host interface keeps its own");
 		return false;
 	}
+	/* Issue 14: shaping and capture are planned per veth end. */
+	if (l->mode != TOPO_LINK_VETH && (l->rate_bps || l->delay_us || l->loss_ppm || l->capture)) {
+		struct topo_pos at = l->rate_bps ? l->rate_pos : l->delay_us ? l->delay_pos
+							  : l->loss_ppm ? l->loss_pos : l->capture_pos;
+		diag_error(p->d, at,
+			   "rate, delay, jitter, loss and capture apply to veth links, not to a host interface the lab "
+			   "takes (write 'veth' for a veth pair to it)");
+		return false;
+	}
 	return true;
 }
 
@@ -245,14 +255,25 @@ void st_link(struct parser *p)
 	ok = parse_end(p, TOK(2), &l->b) && ok;
 	for (i = 3; i < (int)p->ll->ntoks; i += 2) {
 		const struct tok *opt = TOK(i), *val = i + 1 < (int)p->ll->ntoks ? TOK(i + 1) : NULL;
-		static const char *const opts[] = { "mtu", "rate", "delay", "jitter", "loss", "move", "macvlan", "veth" };
-		int which = parse_choice(p->d, opt->pos, "link option", "options", opt->text, opts, 8);
+		/* Add options at the end: "did you mean" keeps the first of
+		 * equally near ones. */
+		static const char *const opts[] = { "mtu",  "rate", "delay", "jitter", "loss",	  "move",
+						    "macvlan", "veth", "burst", "limit", "capture" };
+		int which = parse_choice(p->d, opt->pos, "link option", "options", opt->text, opts,
+					 sizeof(opts) / sizeof(opts[0]));
 
 		if (which < 0) {
 			ok = false;
 			break;
 		}
-		if (which >= 5) {
+		if (which == 10) {
+			/* `capture` is a flag: no value follows it. */
+			l->capture = true;
+			l->capture_pos = opt->pos;
+			i--;
+			continue;
+		}
+		if (which >= 5 && which <= 7) {
 			/* What to do with a host interface: a word alone. */
 			static const enum topo_link_mode modes[] = { TOPO_LINK_MOVE, TOPO_LINK_MACVLAN, TOPO_LINK_VETH };
 			if (l->mode_pos.line) {
@@ -293,6 +314,16 @@ void st_link(struct parser *p)
 			if ((good = parse_percent(p->d, val, &l->loss_ppm)))
 				l->loss_pos = val->pos;
 			break;
+		case 8:
+			/* The token bucket: at least one full-size frame, at
+			 * most what a u32 of bytes holds (TCA_TBF_BURST). */
+			if ((good = parse_size(p->d, val, "burst", 1600, UINT32_MAX, &l->burst_bytes)))
+				l->burst_pos = val->pos;
+			break;
+		case 9:
+			if ((good = parse_size(p->d, val, "limit", 1600, UINT32_MAX, &l->limit_bytes)))
+				l->limit_pos = val->pos;
+			break;
 		default:
 			break;
 		}
@@ -301,6 +332,16 @@ void st_link(struct parser *p)
 	ok = link_mode_check(p, l) && ok;
 	if (l->jitter_us && !l->delay_us && ok) {
 		diag_error(p->d, l->jitter_pos, "'jitter' needs a 'delay' on the same link");
+		ok = false;
+	}
+	if (ok && !l->rate_bps && l->burst_bytes) {
+		diag_error(p->d, l->burst_pos, "'burst' sizes the rate limiter's bucket: it needs a 'rate' on the same link");
+		ok = false;
+	}
+	if (ok && !l->rate_bps && !l->delay_us && l->limit_bytes) {
+		/* The queue that `limit` sizes is the rate limiter's, or
+		 * netem's when the link has a delay. */
+		diag_error(p->d, l->limit_pos, "'limit' sizes the queue of a 'rate' or 'delay': the link has neither");
 		ok = false;
 	}
 	if (!ok)

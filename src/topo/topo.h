@@ -3,8 +3,9 @@
  * Layers of src/topo/ (README has a line per file); each uses only the
  * ones before it, so there is no link-time cycle:
  *   util <- pos, source, diag <- lexer <- model, range, addr <- broken
- *   <- parse_util <- parse_top, parse_net, parse_isolation <- parse_range
- *   <- parse <- validate <- load;  dot needs only model and addr. */
+ *   <- parse_util <- parse_top, parse_net, parse_isolation, parse_expect
+ *   <- parse_range <- parse <- validate_lab, validate_expect <- validate
+ *   <- load;  dot, untrusted and features need only model (and addr). */
 #ifndef NETLAB_TOPO_H
 #define NETLAB_TOPO_H
 

@@ -8,6 +8,7 @@
 #include "topo/addr.h"
 #include "topo/broken.h"
 #include "topo/topo.h"
+#include "topo/validate_int.h"
 
 /* Nodes whose interface list is incomplete because a link naming them
  * failed to parse: a missing interface on them is not reported, the
@@ -50,8 +51,9 @@ static struct topo_node *ensure_host(struct topology *t, struct topo_pos pos)
 }
 
 /* Resolve one link end and record the interface it creates on its node. */
-static bool resolve_end(struct topology *t, const struct topo_broken *broken, struct diags *d, size_t li, int which)
+static bool resolve_end(struct topology *t, struct quiet_nodes *qn, struct diags *d, size_t li, int which)
 {
+	const struct topo_broken *broken = qn->broken;
 	struct topo_link *l = &t->links.v[li];
 	struct topo_end *e = which ? &l->b : &l->a;
 	struct topo_node *n = NULL;
@@ -67,8 +69,14 @@ static bool resolve_end(struct topology *t, const struct topo_broken *broken, st
 		}
 		if (topo_broken_name(broken, e->name))
 			return false;
+		const char *near = topo_nearest_name(t, e->name, false, true);
 		if (topo_find_node(t, e->name))
 			diag_error(d, e->pos, "'%s' is a node: name the interface too, e.g. %s:eth0", e->name, e->name);
+		else if (near) {
+			diag_error(d, e->pos, "link to undefined switch '%s'; did you mean '%s'?", e->name, near);
+			/* Probably meant: not "no links" on top of this. */
+			topo_find_switch(t, near)->nports++;
+		}
 		else
 			diag_error(d, e->pos, "link to undefined switch '%s' (declare it with 'switch %s', or write NODE:IFACE for a node)",
 				   e->name, e->name);
@@ -84,10 +92,18 @@ static bool resolve_end(struct topology *t, const struct topo_broken *broken, st
 		if (!n) {
 			if (topo_broken_name(broken, e->name))
 				return false;
+			const char *near = topo_nearest_name(t, e->name, true, false);
 			if (topo_find_switch(t, e->name))
 				diag_error(d, e->pos, "'%s' is a switch: a switch end is written without ':IFACE'", e->name);
+			else if (near) {
+				diag_error(d, e->pos, "link to undefined node '%s'; did you mean '%s'?", e->name, near);
+				bool *f = VEC_AT(qn->nodes, (size_t)(topo_find_node(t, near) - t->nodes.v));
+				if (f)
+					*f = true; /* probably meant: its interfaces are not missing */
+			}
 			else
-				diag_error(d, e->pos, "link to undefined node '%s'", e->name);
+				diag_error(d, e->pos, "link to undefined node '%s' (declare it with 'node %s')", e->name,
+					   e->name);
 			return false;
 		}
 		break;
@@ -117,6 +133,23 @@ static bool resolve_end(struct topology *t, const struct topo_broken *broken, st
 	return true;
 }
 
+/* A link whose error was reported: the nodes and switches it names are
+ * not told they miss an interface or are isolated (one mistake, one
+ * diagnostic). */
+static void quiet_link(struct topology *t, struct quiet_nodes *qn, const struct topo_link *l)
+{
+	for (int w = 0; w < 2; w++) {
+		const struct topo_end *e = w ? &l->b : &l->a;
+		struct topo_node *n = e->name ? topo_find_node(t, e->name) : NULL;
+		struct topo_switch *sw = e->name ? topo_find_switch(t, e->name) : NULL;
+		bool *f = n ? VEC_AT(qn->nodes, (size_t)(n - t->nodes.v)) : NULL;
+		if (f)
+			*f = true;
+		if (sw && e->index < 0)
+			sw->nports++; /* not counted by resolve_end() */
+	}
+}
+
 static void check_links(struct topology *t, struct quiet_nodes *qn, struct diags *d)
 {
 	for (size_t i = 0; i < t->links.n; i++) {
@@ -126,16 +159,7 @@ static void check_links(struct topology *t, struct quiet_nodes *qn, struct diags
 		if (topo_broken_link(qn->broken, i)) {
 			/* The parse error was reported; still keep the
 			 * interfaces it names from being called missing. */
-			for (int w = 0; w < 2; w++) {
-				struct topo_end *e = w ? &l->b : &l->a;
-				struct topo_node *n = e->name ? topo_find_node(t, e->name) : NULL;
-				struct topo_switch *sw = e->name ? topo_find_switch(t, e->name) : NULL;
-				bool *f = n ? VEC_AT(qn->nodes, (size_t)(n - t->nodes.v)) : NULL;
-				if (f)
-					*f = true;
-				if (sw && e->kind == TOPO_END_SWITCH)
-					sw->nports++;
-			}
+			quiet_link(t, qn, l);
 			continue;
 		}
 		if (l->a.kind == l->b.kind && strcmp(l->a.name, l->b.name) == 0 &&
@@ -150,8 +174,8 @@ static void check_links(struct topology *t, struct quiet_nodes *qn, struct diags
 			diag_error(d, l->pos, "link has both ends in the host; at least one end must be a node or switch");
 			continue;
 		}
-		if (resolve_end(t, qn->broken, d, i, 0) + resolve_end(t, qn->broken, d, i, 1) < 2)
-			continue;
+		if (resolve_end(t, qn, d, i, 0) + resolve_end(t, qn, d, i, 1) < 2)
+			quiet_link(t, qn, &t->links.v[i]);
 	}
 }
 
@@ -292,9 +316,16 @@ static void check_routes(const struct topo_node *n, bool quiet, struct diags *d)
 				continue;
 			}
 			/* An IPv6 link-local gateway is on-link by definition
-			 * once the interface is named. */
-			if (r->dst.family == AF_INET6 && addr_is_v6_linklocal(r->via) && r->dev[0])
+			 * once the interface is named, and meaningless before:
+			 * every interface has fe80::/64. */
+			if (r->dst.family == AF_INET6 && addr_is_v6_linklocal(r->via)) {
+				if (!r->dev[0])
+					diag_error(d, r->via_pos,
+						   "gateway %s is link-local: every interface has fe80::/64, so name the one "
+						   "it is on with 'dev IFACE' (route ... via %s dev eth0)",
+						   gw, gw);
 				continue;
+			}
 			if (!gateway_reachable(n, r) && !topo_node_dhcp(n, r->dev[0] ? r->dev : NULL)) {
 				diag_error(d, r->via_pos, "gateway %s is not inside any subnet of %s%s%s", gw,
 					   r->dev[0] ? "interface " : "node '", r->dev[0] ? r->dev : n->name,
@@ -490,6 +521,8 @@ int topo_validate(struct topology *t, const struct topo_broken *broken, struct d
 	}
 	topo_validate_lines(t, d);
 	check_suspicious(t, &qn, d);
+	validate_lab(t, d);
+	validate_expects(t, broken, d);
 	free(qn.nodes.v);
 	return d->nerrors > before ? -1 : 0;
 }

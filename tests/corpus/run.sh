@@ -7,7 +7,11 @@
 #     # expect: LINE:COL: error: SUBSTRING      (FILE:LINE:COL: error: ...)
 #     # expect: error: SUBSTRING                (FILE: error: ..., whole file)
 # or, when its first line cannot be a comment (binary files), in a sidecar
-# NAME.expect holding the same text without "# expect: ".
+# NAME.expect holding the same text without "# expect: ".  A second line
+#     # summary: N errors, M warnings
+# also checks the summary (no cascade of diagnostics after the first).
+# A good file may state a warning it must produce the same way:
+#     # expect: LINE:COL: warning: SUBSTRING
 #
 # Usage: tests/corpus/run.sh NETLAB
 set -u
@@ -55,7 +59,10 @@ expect_error() {
 	out=$("$netlab" check "$file" 2>&1 >/dev/null)
 	rc=$?
 	first=${out%%$'\n'*}
-	if [ $rc -ne 2 ]; then
+	last=${out##*$'\n'}
+	if [ -n "${3:-}" ] && [ "$last" != "$3" ]; then
+		fail "$file: summary '$last', want '$3'"
+	elif [ $rc -ne 2 ]; then
 		fail "$file: exit status $rc, want 2 (first line: ${first:-<none>})"
 	elif [ "${first:0:${#prefix}}" != "$prefix" ]; then
 		fail "$file: first line '$first', want it to start with '$prefix'"
@@ -67,11 +74,19 @@ expect_error() {
 }
 
 expect_ok() {
-	local file=$1 out rc
+	local file=$1 out rc want line
 	out=$("$netlab" check "$file" 2>&1)
 	rc=$?
+	IFS= read -r want <"$file" || want=
 	if [ $rc -ne 0 ]; then
 		fail "$file: exit status $rc, want 0: ${out%%$'\n'*}"
+	elif [[ $want =~ ^#[[:space:]]*expect:[[:space:]]*([0-9]+):([0-9]+):[[:space:]]*warning:[[:space:]]*(.*)$ ]]; then
+		line=$(grep -F -- "$file:${BASH_REMATCH[1]}:${BASH_REMATCH[2]}: warning: " <<<"$out" | head -1)
+		if [[ -z $line || $line != *"${BASH_REMATCH[3]}"* ]]; then
+			fail "$file: no warning at ${BASH_REMATCH[1]}:${BASH_REMATCH[2]} containing '${BASH_REMATCH[3]}'"
+		else
+			passed=$((passed + 1))
+		fi
 	else
 		passed=$((passed + 1))
 	fi
@@ -94,7 +109,8 @@ for f in tests/corpus/bad/*.topo; do
 		fi
 	fi
 	want=${want%$'\r'}
-	expect_error "$f" "$want"
+	summary=$(sed -n '2s/^#[[:space:]]*summary:[[:space:]]*//p' "$f" 2>/dev/null | tr -d '\r')
+	expect_error "$f" "$want" "$summary"
 done
 
 # Files that cannot (or should not) live in the repository.

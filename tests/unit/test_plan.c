@@ -83,7 +83,7 @@ static void test_sections(void **state)
 			assert_true(k == OP_NODE || k == OP_MOUNT);
 		else if (i < p->sec[PLAN_SEC_LINKS + 1])
 			assert_true(k == OP_SYSCTL || k == OP_LINK_UP || k == OP_BRIDGE || k == OP_VETH ||
-				    k == OP_QUERIER);
+				    k == OP_QUERIER || k == OP_QDISC || k == OP_CAPTURE);
 		else if (i >= p->sec[PLAN_SEC_COMMANDS])
 			assert_true(k == OP_EXEC || k == OP_RUN);
 		else
@@ -316,12 +316,82 @@ static void test_json(void **state)
 	teardown_plan(f);
 }
 
+/* Impairments: one OP_QDISC per end, in the batch of the end's own
+ * namespace (switch ports in the links section, node ends in their node's
+ * configure group, host ends in the host section); capture links. */
+static void test_shaping(void **state)
+{
+	(void)state;
+	struct fixture *f = setup_plan("switch lan\n"
+				       "node a\n"
+				       "node b\n"
+				       "link a:eth0 lan rate 20mbit loss 1% capture\n" /* 4 */
+				       "link a:eth1 b:eth1 delay 10ms\n"              /* 5 */
+				       "link b:eth0 host:h0 rate 1mbit burst 8k\n"    /* 6 */
+				       "link b:eth2 lan\n");                           /* 7 */
+	const struct plan *p = &f->p;
+	int lab = 0, node = 0, host = 0, captures = 0;
+	int a = node_index(f->c.t, "a"), b = node_index(f->c.t, "b");
+
+	for (size_t i = 0; i < p->nops; i++) {
+		const struct plan_op *op = &p->ops[i];
+		if (op->kind == OP_CAPTURE) {
+			captures++;
+			assert_int_equal(op->ns, PLAN_NS_LAB);
+			assert_string_equal(op->shape.file, "a.eth0--lan.pcap");
+			assert_true(i < p->sec[PLAN_SEC_LINKS + 1]);
+			continue;
+		}
+		if (op->kind != OP_QDISC)
+			continue;
+		assert_int_not_equal(op->line, 7); /* an unshaped link has none */
+		if (op->ns == PLAN_NS_LAB) {
+			lab++;
+			assert_true(i < p->sec[PLAN_SEC_LINKS + 1]);
+			assert_string_equal(op->shape.ifname, "v0b");
+			assert_int_equal(op->shape.shape.rate_bps, 20000000);
+			assert_int_equal(op->shape.shape.loss_ppm, 10000);
+		} else if (op->ns == PLAN_NS_HOST) {
+			host++;
+			assert_true(i >= p->sec[PLAN_SEC_HOST] && i < p->sec[PLAN_SEC_HOST + 1]);
+			assert_string_equal(op->shape.ifname, "h0");
+			assert_int_equal(op->shape.ifindex, 0); /* looked up when applied */
+			assert_int_equal(op->shape.shape.burst, 8192);
+		} else {
+			node++;
+			assert_true(i >= p->sec[PLAN_SEC_CONFIGURE] && i < p->sec[PLAN_SEC_CONFIGURE + 1]);
+			assert_true(op->ns == a || op->ns == b);
+			if (op->line == 5)
+				assert_int_equal(op->shape.shape.delay_us, 10000);
+		}
+	}
+	/* a:eth0, a:eth1, b:eth1, b:eth0 */
+	assert_int_equal(lab, 1);
+	assert_int_equal(node, 4);
+	assert_int_equal(host, 1);
+	assert_int_equal(captures, 1);
+	assert_non_null(p->capture_dir);
+	assert_non_null(strstr(p->capture_dir, "/p-captures"));
+
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	plan_print(p, out);
+	fclose(out);
+	assert_non_null(strstr(text, "shape v0b#3 egress: tbf rate 20mbit burst 25000 limit 150000 + clsact + bpf loss 1%"));
+	assert_non_null(strstr(text, "shape eth1#3 egress: netem delay 10ms (needs sch_netem)"));
+	assert_non_null(strstr(text, "shape h0 egress: tbf rate 1mbit burst 8192"));
+	assert_non_null(strstr(text, "capture v0b#3 into "));
+	free(text);
+	teardown_plan(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sections), cmocka_unit_test(test_links), cmocka_unit_test(test_configure),
 		cmocka_unit_test(test_node_ops), cmocka_unit_test(test_host),  cmocka_unit_test(test_print),
-		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json),	 cmocka_unit_test(test_shaping),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,7 +68,7 @@ static const struct diag_case reference_cases[] = {
 	{ "IPv6 gateway outside every subnet", "switch s\nnode a\nip eth0 fd00::1/64\nroute default via fd00:9::1\nlink a:eth0 s\n",
 	  4, 19, "gateway fd00:9::1 is not inside any subnet" },
 	{ "IPv6 link-local gateway without dev", "switch s\nnode a\nip eth0 fd00::1/64\nroute fd00:9::/64 via fe80::1\n"
-	  "link a:eth0 s\n", 4, 23, "gateway fe80::1 is not inside any subnet" },
+	  "link a:eth0 s\n", 4, 23, "gateway fe80::1 is link-local: every interface has fe80::/64, so name the one it is on with 'dev IFACE'" },
 	{ "gateway on a node without addresses", "switch s\nnode a\nroute default via 10.0.0.254\nlink a:eth0 s\n", 3, 19,
 	  "is not inside any subnet" },
 	{ "gateway is the node's own address", "switch s\nnode a\nip eth0 10.0.0.1/24\nroute default via 10.0.0.1\nlink a:eth0 s\n",
@@ -190,6 +190,7 @@ static void test_no_cascade_after_broken_link(void **state)
 				  "node a\n"
 				  "  ip eth0 10.0.0.1/24\n"
 				  "  route 10.9.0.0/16 dev eth0\n"
+				  "  forward\n"
 				  "  firewall forward accept in eth0\n"
 				  "link a:eth0 s mtu 5\n";
 	struct checked c;
@@ -201,7 +202,7 @@ static void test_no_cascade_after_broken_link(void **state)
 	int line = first_of_level(&c.d, DIAG_ERROR) ? first_of_level(&c.d, DIAG_ERROR)->pos.line : 0;
 	checked_free(&c);
 	assert_int_equal(e, 1);
-	assert_int_equal(line, 6);
+	assert_int_equal(line, 7);
 	/* No "node 'a' has no links" / "switch 's' has no links": the file
 	 * does link them, the link line just has a mistake. */
 	assert_int_equal(w, 0);
