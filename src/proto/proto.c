@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "util/cleanup.h"
 
@@ -14,34 +15,92 @@ struct proto_hdr {
 	int64_t a[3];
 };
 
-int proto_send(int fd, enum proto_type type, int64_t a0, int64_t a1, int64_t a2, const char *text)
+int proto_send_fds(int fd, enum proto_type type, int64_t a0, int64_t a1, int64_t a2, const char *text,
+		   const int *fds, int nfds)
 {
 	size_t len = text ? strnlen(text, PROTO_TEXT_MAX) : 0;
 	struct proto_hdr h = { .type = (uint16_t)type, .len = (uint16_t)len, .a = { a0, a1, a2 } };
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)text, len } };
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * PROTO_FDS_MAX)];
+		struct cmsghdr align;
+	} u;
 
+	if (nfds < 0 || nfds > PROTO_FDS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (nfds > 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
 	return TEMP_FAILURE_RETRY(sendmsg(fd, &mh, MSG_NOSIGNAL)) < 0 ? -1 : 0;
+}
+
+int proto_send(int fd, enum proto_type type, int64_t a0, int64_t a1, int64_t a2, const char *text)
+{
+	return proto_send_fds(fd, type, a0, a1, a2, text, NULL, 0);
 }
 
 int proto_recv(int fd, struct proto_msg *m, nlab_error **err)
 {
 	struct proto_hdr h;
 	struct iovec iov[2] = { { &h, sizeof(h) }, { m->text, PROTO_TEXT_MAX } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * PROTO_FDS_MAX)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
 	ssize_t n = TEMP_FAILURE_RETRY(recvmsg(fd, &mh, MSG_CMSG_CLOEXEC));
 
+	m->nfds = 0;
 	if (n < 0)
 		return nlab_error_set(err, errno, "read a message");
+	/* Descriptors that came along are ours to close, even in a packet
+	 * that is refused below. */
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int f;
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(f));
+			if (m->nfds < PROTO_FDS_MAX)
+				m->fds[m->nfds++] = f;
+			else
+				close(f);
+		}
+	}
 	if (n == 0)
 		return 0;
+	if (mh.msg_flags & MSG_CTRUNC) {
+		proto_close_fds(m);
+		return nlab_error_set(err, EPROTO, "a message with too many descriptors");
+	}
 	if ((size_t)n < sizeof(h) || (size_t)n != sizeof(h) + h.len || (mh.msg_flags & MSG_TRUNC) ||
-	    h.type == 0 || h.type >= PROTO_TYPE_MAX)
+	    h.type == 0 || h.type >= PROTO_TYPE_MAX) {
+		proto_close_fds(m);
 		return nlab_error_set(err, EPROTO, "malformed message (%zd bytes, type %u)", n, h.type);
+	}
 	m->type = (enum proto_type)h.type;
 	memcpy(m->a, h.a, sizeof(m->a));
 	m->text[h.len] = '\0';
 	return 1;
+}
+
+void proto_close_fds(struct proto_msg *m)
+{
+	for (int i = 0; i < m->nfds; i++)
+		if (m->fds[i] >= 0)
+			close(m->fds[i]);
+	m->nfds = 0;
 }
 
 const char *proto_type_name(enum proto_type t)
@@ -51,7 +110,7 @@ const char *proto_type_name(enum proto_type t)
 		[PROTO_GO] = "GO", [PROTO_SPAWNED] = "SPAWNED", [PROTO_SPAWN_FAILED] = "SPAWN_FAILED",
 		[PROTO_READY] = "READY", [PROTO_SETUP_FAILED] = "SETUP_FAILED", [PROTO_NODE_READY] = "NODE_READY",
 		[PROTO_LINE_FAILED] = "LINE_FAILED", [PROTO_LINE_EXITED] = "LINE_EXITED", [PROTO_START] = "START",
-		[PROTO_STOP] = "STOP",
+		[PROTO_STOP] = "STOP", [PROTO_LAB_USERNS] = "LAB_USERNS", [PROTO_LAB_TREE] = "LAB_TREE", [PROTO_TREES] = "TREES",
 	};
 
 	return t > 0 && t < PROTO_TYPE_MAX ? names[t] : "?";

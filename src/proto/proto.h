@@ -25,6 +25,7 @@
 #include "util/error.h"
 
 #define PROTO_TEXT_MAX 8000
+#define PROTO_FDS_MAX 8         /* descriptors one message may carry (SCM_RIGHTS) */
 
 enum proto_type {
 	/* supervisor -> netlab up */
@@ -42,7 +43,11 @@ enum proto_type {
 	PROTO_LINE_FAILED,      /* a[0] plan op index, a[1] wait status (-1: none), a[2] log offset;
 				 * text: why, when the status does not say it */
 	PROTO_LINE_EXITED,      /* after NODE_READY: a run line's process ended; a[0] op, a[1] wait status */
+	PROTO_LAB_USERNS,       /* with READY: fds[0] the user namespace /lab is idmapped through */
 	/* supervisor -> node init */
+	PROTO_TREES,            /* first thing: a[0] n, fds: the host's /, the mask, `files` dirs,
+				 * idmapped for the node (supervisor/labfs.c) */
+	PROTO_LAB_TREE,         /* fds[0]: the topology directory, idmapped, for /lab (or none) */
 	PROTO_START,            /* run the node's lines */
 	PROTO_STOP,             /* stop every process of the node and exit */
 	PROTO_TYPE_MAX
@@ -51,6 +56,8 @@ enum proto_type {
 struct proto_msg {
 	enum proto_type type;
 	int64_t a[3];
+	int fds[PROTO_FDS_MAX];         /* received descriptors (O_CLOEXEC), nfds of them */
+	int nfds;
 	char text[PROTO_TEXT_MAX + 1];  /* NUL-terminated */
 };
 
@@ -59,10 +66,16 @@ struct proto_msg {
  * Only system calls: safe in a freshly cloned process. */
 int proto_send(int fd, enum proto_type type, int64_t a0, int64_t a1, int64_t a2, const char *text);
 
+/* The same with descriptors (SCM_RIGHTS), at most PROTO_FDS_MAX. */
+int proto_send_fds(int fd, enum proto_type type, int64_t a0, int64_t a1, int64_t a2, const char *text,
+		   const int *fds, int nfds);
+
 /* Receive one message: 1 and *m filled, 0 when the peer closed its end,
- * -1 with *err on a read error or a malformed packet. */
+ * -1 with *err on a read error or a malformed packet.  Descriptors that
+ * came with it are in m->fds, the caller's to close (proto_close_fds). */
 int proto_recv(int fd, struct proto_msg *m, nlab_error **err);
 
+void proto_close_fds(struct proto_msg *m);
 const char *proto_type_name(enum proto_type t);
 
 #endif

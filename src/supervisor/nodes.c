@@ -127,6 +127,14 @@ static void node_init_entry(void *p)
 	node_init_main(&spec);
 }
 
+/* The node's user namespace is mapped: its trees (supervisor/labfs.c). */
+static int node_mapped(void *tag, int userns, nlab_error **err)
+{
+	struct sup_node *sn = tag;
+
+	return labfs_send_trees(sn->sup, sn, userns, sn->ctl, err);
+}
+
 /* Start making one node (node/spawn.c). */
 static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, nlab_error **err)
 {
@@ -152,6 +160,7 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 		.log = log_fd,
 		.init = node_init_entry,
 		.init_arg = &s->init_args[sn - s->nodes],
+		.mapped = node_mapped,
 	};
 	return spawner_submit(sp, &a, sn, err);
 }

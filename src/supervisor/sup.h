@@ -22,6 +22,7 @@
 struct init_arg;
 
 struct sup_node {
+	struct sup *sup;
 	const struct topo_node *tn;
 	size_t index;           /* in topology.nodes */
 	pid_t pid;
@@ -56,7 +57,12 @@ struct sup {
 	int64_t phase_t0;
 	struct init_arg *init_args;     /* per node, inherited by the inits */
 	int capture_pidfd;              /* the `capture` links' process, or -1 */
+	char mask_dir[4200];            /* supervisor/labfs.c */
+	int labfs_root;                 /* the topology's directory (O_PATH), or -1 */
+	uint32_t lab_uid, lab_gid;      /* its owner */
 };
+
+#define LABFS_FILES_MAX 6               /* `files` statements per node */
 
 /* supervisor.c */
 void sup_progress(struct sup *s, const char *phase, size_t done, size_t total);
@@ -75,6 +81,11 @@ void nodes_reaped(struct sup *s, pid_t pid, int status);
 
 /* apply.c: ops[sec[from]] .. ops[sec[to]] */
 int apply_section(struct sup *s, enum plan_section sec, nlab_error **err);
+
+/* labfs.c: the nodes' mask, /dev, idmapped trees and /lab */
+int labfs_prepare(struct sup *s, nlab_error **err);
+int labfs_send_trees(struct sup *s, const struct sup_node *sn, int userns, int ctl, nlab_error **err);
+int labfs_send_lab(struct sup *s, struct sup_node *sn, int userns, nlab_error **err);
 
 /* hostif.c: the host's interfaces a link takes (journaled, pinned) */
 int hostif_take(struct sup *s, const struct plan_op *op, nlab_error **err);

@@ -113,6 +113,7 @@ static int node_table(struct sup *s, nlab_error **err)
 		if (op->kind != OP_NODE)
 			continue;
 		struct sup_node *sn = &s->nodes[s->nnodes++];
+		sn->sup = s;
 		sn->tn = op->node;
 		sn->index = (size_t)op->ns;
 		s->by_index[op->ns] = sn;
@@ -130,7 +131,7 @@ static int setup(struct sup *s, nlab_error **err)
 	if (plan_build(s->t, s->o->lab, &s->plan, err) < 0 || lab_files(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "files");
-	if (lab_namespace(s, err) < 0 || node_table(s, err) < 0)
+	if (lab_namespace(s, err) < 0 || labfs_prepare(s, err) < 0 || node_table(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "namespace");
 	if (nodes_prepare(s, err) < 0)

@@ -1,0 +1,220 @@
+/* A default node's root (run by the node's init, inside its mount
+ * namespace): an overlay whose lower layers are the `files` directories,
+ * the lab's mask and the host's /, all idmapped through the node's user
+ * namespace by the supervisor (supervisor/labfs.c), and whose upper layer
+ * is a tmpfs of the node's own, entered with pivot_root:
+ *
+ *   - node root writes /etc, /var, /root, /usr...: it lands in its layer,
+ *     the host's files never change, and the layer goes with the node's
+ *     mount namespace (also after a crash: nothing is on disk);
+ *   - host files look owned by their owners (frr:frr stays frr:frr), so
+ *     daemons read, chown and chmod their configuration as usual;
+ *   - /tmp, /run, /proc, /sys, /dev, /root, /home, /var/tmp, /var/log are
+ *     the node's own, over empty directories of its own: unmounting one
+ *     reveals nothing of the host, and the host's tree is detached;
+ *   - the host's secrets (shadow, SSH host keys...) are whited out.
+ *
+ * Kernel rules this follows (docs/isolation.md): an overlay layer must be
+ * a mount of a namespace its mounter is privileged over, so the detached
+ * trees are attached here first; a detached mount dissolves with its last
+ * fd, so the layer's fd stays open until the overlay exists; proc and
+ * sysfs can only be mounted while the host's are fully visible, so
+ * before the old root goes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "node/nodefs.h"
+#include "proto/proto.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+
+#define FDP(buf, fd) (snprintf((buf), sizeof(buf), "/proc/self/fd/%d", (fd)), (buf))
+
+/* The size of a node's layer (its /tmp, /run and every file it writes),
+ * charged to the memory of whoever writes (docs/isolation.md). */
+#define LAYER_SIZE "512m"
+
+static int fs_mount(const char *type, const char *const *kv, unsigned attrs, nlab_error **err)
+{
+	cleanup_close int fs = (int)syscall(SYS_fsopen, type, FSOPEN_CLOEXEC);
+
+	if (fs < 0)
+		return nlab_error_set(err, errno, "fsopen %s", type);
+	for (; kv && kv[0]; kv += 2)
+		if (syscall(SYS_fsconfig, fs, kv[1] ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, kv[0], kv[1], 0) < 0)
+			return nlab_error_set(err, errno, "%s option %s%s%s", type, kv[0], kv[1] ? "=" : "",
+					      kv[1] ? kv[1] : "");
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return nlab_error_set(err, errno, "make the %s", type);
+	int m = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs);
+	if (m < 0)
+		return nlab_error_set(err, errno, "fsmount %s", type);
+	return m;
+}
+
+/* Attach the detached mount fd on `path` (relative to dirfd); fd is
+ * consumed. */
+static int attach(int fd, int dirfd, const char *path, nlab_error **err)
+{
+	int r = (int)syscall(SYS_move_mount, fd, "", dirfd, path, MOVE_MOUNT_F_EMPTY_PATH);
+	int e = errno;
+
+	close(fd);
+	return r < 0 ? nlab_error_set(err, e, "attach on %s", path) : 0;
+}
+
+/* The trees the supervisor sent: the first message on the control
+ * socket (PROTO_TREES). */
+static int receive_trees(int ctl, struct proto_msg *m, nlab_error **err)
+{
+	int r = proto_recv(ctl, m, err);
+
+	if (r <= 0)
+		return r < 0 ? -1 : nlab_error_set(err, 0, "the supervisor went away");
+	if (m->type != PROTO_TREES || m->nfds < 2 || m->nfds != m->a[0]) {
+		proto_close_fds(m);
+		return nlab_error_set(err, EPROTO, "expected the node's trees, got %s", proto_type_name(m->type));
+	}
+	return 0;
+}
+
+/* Where the original path of the topology's directory was, a link to
+ * /lab: scripts that name their directory by its host path keep
+ * working.  Best effort: a path the host's tree already has stays. */
+static void link_lab(int root, const char *dir)
+{
+	char path[4096];
+
+	if (!dir || dir[0] != '/' || !dir[1] || strlen(dir) >= sizeof(path))
+		return;
+	snprintf(path, sizeof(path), "%s", dir + 1);
+	for (char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		mkdirat(root, path, 0755);
+		*p = '/';
+	}
+	symlinkat("/lab", root, path);
+}
+
+int nodefs_overlay_root(const struct node_spec *s, nlab_error **err)
+{
+	struct proto_msg m;
+	char b1[64], b2[64], b3[64], stage[4200];
+	const char *lab = s->lab_dir;
+	int layer = -1, r = -1;
+
+	if (receive_trees(s->ctl_fd, &m, err) < 0)
+		return nlab_error_wrap(err, "node's root");
+	/* The trees go on directories of the state directory, in this
+	 * namespace only; they leave with the old root. */
+	for (int i = 0; i < m.nfds; i++) {
+		snprintf(stage, sizeof(stage), "%s/mnt%d", lab, i);
+		int fd = m.fds[i];
+		m.fds[i] = -1;
+		if (attach(fd, AT_FDCWD, stage, err) < 0)
+			goto out;
+		m.fds[i] = open(stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (m.fds[i] < 0) {
+			nlab_error_set(err, errno, "open %s", stage);
+			goto out;
+		}
+	}
+	const char *tkv[] = { "size", LAYER_SIZE, "mode", "0755", NULL, NULL };
+	layer = fs_mount("tmpfs", tkv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+	if (layer < 0 || mkdirat(layer, "u", 0755) < 0 || mkdirat(layer, "w", 0700) < 0) {
+		if (layer >= 0)
+			nlab_error_set(err, errno, "the layer's directories");
+		goto out;
+	}
+	cleanup_close int up = openat(layer, "u", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int work = openat(layer, "w", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (up < 0 || work < 0) {
+		nlab_error_set(err, errno, "open the layer's directories");
+		goto out;
+	}
+	/* Top to bottom: the `files` directories, the last on top; the
+	 * mask; the host's /. */
+	const char *kv[2 * (PROTO_FDS_MAX + 4) + 2];
+	char lowers[PROTO_FDS_MAX][64];
+	int k = 0;
+	for (int i = m.nfds - 1; i >= 2; i--) {
+		kv[k++] = "lowerdir+";
+		kv[k++] = FDP(lowers[i], m.fds[i]);
+	}
+	kv[k++] = "lowerdir+";
+	kv[k++] = FDP(lowers[1], m.fds[1]);
+	kv[k++] = "lowerdir+";
+	kv[k++] = FDP(lowers[0], m.fds[0]);
+	kv[k++] = "upperdir";
+	kv[k++] = FDP(b1, up);
+	kv[k++] = "workdir";
+	kv[k++] = FDP(b2, work);
+	/* trusted.* xattrs need CAP_SYS_ADMIN in the initial namespace. */
+	kv[k++] = "userxattr";
+	kv[k++] = NULL;
+	kv[k++] = NULL;
+	int ovl = fs_mount("overlay", kv, 0, err);
+	if (ovl < 0)
+		goto out;
+	snprintf(stage, sizeof(stage), "%s/mnt0", lab);
+	if (attach(ovl, AT_FDCWD, stage, err) < 0)
+		goto out;
+	cleanup_close int root = open(stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		nlab_error_set(err, errno, "open the node's root");
+		goto out;
+	}
+	r = nodefs_finish_root(s, root, err);
+out:
+	if (layer >= 0)
+		close(layer);
+	(void)b3;
+	proto_close_fds(&m);
+	return r;
+}
+
+/* What every node's root gets (proc, sysfs, /dev, /run/shm, the lab's
+ * hosts file, `mount` and `tmpfs` statements), then the pivot. */
+int nodefs_finish_root(const struct node_spec *s, int root, nlab_error **err)
+{
+	char b[64], path[4200];
+
+	if (nodefs_mount_at(root, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
+	    nodefs_mount_at(root, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
+		return -1;
+	/* The lab's /dev (device nodes made by host root) and the node's own
+	 * ptys and message queues. */
+	snprintf(path, sizeof(path), "%s/dev", s->lab_dir);
+	int dev = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (dev < 0)
+		return nlab_error_set(err, errno, "clone the lab's /dev");
+	cleanup_close int devdir = nodefs_open_in_root(root, "/dev", err);
+	if (devdir < 0) {
+		close(dev);
+		return -1;
+	}
+	if (attach(dev, devdir, "", err) < 0)
+		return -1;
+	if (nodefs_mount_at(root, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+			    "newinstance,ptmxmode=0666,mode=620", err) < 0 ||
+	    nodefs_mount_at(root, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
+		return -1;
+	/* /dev/shm is a link to /run/shm: part of the node's layer. */
+	if (nodefs_mkdir_in_root(root, "/run/shm", 01777, err) < 0)
+		return -1;
+	cleanup_close int hosts = nodefs_open_in_root(root, "/etc/hosts", NULL);
+	if (hosts >= 0 && s->hosts_path && mount(s->hosts_path, FDP(b, hosts), NULL, MS_BIND, NULL) < 0)
+		return nlab_error_set(err, errno, "bind %s on /etc/hosts", s->hosts_path);
+	link_lab(root, s->t->dir);
+	if (nodefs_user_mounts(s, root, true, err) < 0)
+		return -1;
+	return nodefs_pivot(root, err);
+}
