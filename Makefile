@@ -30,7 +30,7 @@ CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla -Wswitch-default \
 	-Wno-format-nonliteral
-CFLAGS  ?= -O2 -g
+CFLAGS  ?= -O2 -g -D_FORTIFY_SOURCE=2
 # Bind every symbol at start: node inits are forked from the supervisor by
 # the thousand, and lazy binding would make each of them resolve (and
 # copy-on-write) the same PLT slots again.

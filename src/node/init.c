@@ -110,10 +110,6 @@ void node_init_main(const struct node_spec *s)
 	prctl(PR_SET_NAME, "netlab-init");
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		init_fail(s->ctl_fd, "sethostname %s", hostname);
-	/* Into the topology's directory before /tmp and /run are covered, so
-	 * commands see its files even when it lives there. */
-	if (s->t->dir && chdir(s->t->dir) < 0 && chdir("/") < 0)
-		init_fail(s->ctl_fd, "chdir");
 	if (nodefs_setup(s, &err) < 0) {
 		proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, err->msg);
 		_exit(1);
@@ -133,10 +129,18 @@ void node_init_main(const struct node_spec *s)
 			proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, err->msg);
 			_exit(1);
 		}
-		proto_send(s->ctl_fd, PROTO_READY, 1, st.uid, st.gid, NULL);
-	} else {
-		proto_send(s->ctl_fd, PROTO_READY, 0, 0, 0, NULL);
 	}
+	/* READY, with the user namespace /lab is to be idmapped through
+	 * (node/nodefs_root.c); the supervisor answers with the tree. */
+	int labns = nodefs_lab_userns(s, &err);
+	if (labns == -2) {
+		proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, err->msg);
+		_exit(1);
+	}
+	if (proto_send_fds(s->ctl_fd, PROTO_READY, s->node->has_user, st.uid, st.gid, NULL, &labns, labns >= 0) < 0)
+		_exit(1);
+	if (labns >= 0)
+		close(labns);
 
 	st.lines = lines_new(s, st.uid, st.gid);
 	if (!st.lines) {
@@ -163,6 +167,12 @@ void node_init_main(const struct node_spec *s)
 			struct proto_msg m;
 			if (proto_recv(s->ctl_fd, &m, NULL) <= 0 || m.type == PROTO_STOP)
 				stop_node(&st);
+			if (m.type == PROTO_LAB_TREE && nodefs_attach_lab(&m, &err) < 0) {
+				/* Without /lab the lines run in /: said in the log. */
+				dprintf(s->log_fd, "netlab: node %s: /lab: %s\n", s->node->name, err->msg);
+				nlab_error_free(&err);
+			}
+			proto_close_fds(&m);
 			if (m.type == PROTO_START)
 				lines_start(st.lines);
 		}

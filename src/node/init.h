@@ -19,6 +19,9 @@ struct node_spec {
 	const struct topo_node *node;
 	size_t index;                   /* in topology.nodes */
 	const char *lab;
+	const char *lab_dir;            /* its state directory, /run/netlab/LAB */
+	uint32_t uid_base, gid_base;    /* its ID slot (with a user namespace) */
+	uint32_t lab_uid, lab_gid;      /* the topology directory's owner, for /lab */
 	int ctl_fd;             /* this node's end of the control pair */
 	int log_fd;             /* stdout/stderr of the node's commands */
 	const char *hosts_path; /* generated /etc/hosts, bind-mounted */

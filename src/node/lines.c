@@ -106,8 +106,10 @@ static __attribute__((noreturn)) void child(struct lines *l, const struct plan_o
 	 * processes under their line even after they forked away. */
 	snprintf(line, sizeof(line), "%d", op->line);
 	setenv("NETLAB_LINE", line, 1);
-	if (s->t->dir)
-		setenv("PWD", s->t->dir, 1);
+	/* The init's directory: /lab, where the topology is. */
+	char cwd[256];
+	if (getcwd(cwd, sizeof(cwd)))
+		setenv("PWD", cwd, 1);
 	for (size_t i = 0; i < s->node->envs.n; i++)
 		setenv(s->node->envs.v[i].key, s->node->envs.v[i].value, 1);
 	const char *what = argv ? argv[0] : NULL;

@@ -38,7 +38,7 @@ int nodefs_open_in_root(int rootfd, const char *path, nlab_error **err)
 
 /* mount(2) onto what fd refers to: the /proc/self/fd magic link names the
  * resolved object itself, not a path that could be swapped underneath. */
-static int mount_at(int rootfd, const char *dst, const char *src, const char *type, unsigned long flags,
+int nodefs_mount_at(int rootfd, const char *dst, const char *src, const char *type, unsigned long flags,
 		    const char *data, nlab_error **err)
 {
 	char b[64];
@@ -59,7 +59,7 @@ static int setup_dev(int rootfd, nlab_error **err)
 	static const char *const devs[] = { "null", "zero", "full", "random", "urandom", "tty" };
 	char b[64];
 
-	if (mount_at(rootfd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755", err) < 0)
+	if (nodefs_mount_at(rootfd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755", err) < 0)
 		return -1;
 	cleanup_close int dev = nodefs_open_in_root(rootfd, "/dev", err);
 	if (dev < 0)
@@ -75,15 +75,15 @@ static int setup_dev(int rootfd, nlab_error **err)
 		if (f < 0)
 			return nlab_error_set(err, errno, "create %s", dst);
 		close(f);
-		if (mount_at(rootfd, dst, host, NULL, MS_BIND, NULL, err) < 0)
+		if (nodefs_mount_at(rootfd, dst, host, NULL, MS_BIND, NULL, err) < 0)
 			return -1;
 	}
 	if (mkdirat(devdir, "pts", 0755) < 0 || mkdirat(devdir, "shm", 01777) < 0 || mkdirat(devdir, "mqueue", 0755) < 0)
 		return nlab_error_set(err, errno, "mkdir in the node's /dev");
-	if (mount_at(rootfd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620",
+	if (nodefs_mount_at(rootfd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620",
 		     err) < 0 ||
-	    mount_at(rootfd, "/dev/shm", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0 ||
-	    mount_at(rootfd, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
+	    nodefs_mount_at(rootfd, "/dev/shm", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0 ||
+	    nodefs_mount_at(rootfd, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
 		return -1;
 	if (symlinkat("pts/ptmx", devdir, "ptmx") < 0 || symlinkat("/proc/self/fd", devdir, "fd") < 0 ||
 	    symlinkat("/proc/self/fd/0", devdir, "stdin") < 0 || symlinkat("/proc/self/fd/1", devdir, "stdout") < 0 ||
@@ -92,22 +92,61 @@ static int setup_dev(int rootfd, nlab_error **err)
 	return 0;
 }
 
-static int one_mount(int rootfd, const struct topo_mount *m, nlab_error **err)
+int nodefs_mkdir_in_root(int rootfd, const char *path, mode_t mode, nlab_error **err)
+{
+	char part[4096];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(part))
+		return nlab_error_set(err, ENAMETOOLONG, "%s", path);
+	/* Component by component, each resolved inside the root: a symlink
+	 * on the way cannot lead the mkdir out of it. */
+	for (size_t i = 1; i <= len; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		memcpy(part, path, i);
+		part[i] = '\0';
+		cleanup_close int fd = nodefs_open_in_root(rootfd, part, NULL);
+		if (fd >= 0)
+			continue;
+		const char *slash = strrchr(part, '/');
+		char parent[4096];
+		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - part), part);
+		cleanup_close int dir = nodefs_open_in_root(rootfd, parent[0] ? parent : "/", err);
+		if (dir < 0)
+			return -1;
+		char b[64];
+		cleanup_close int real = open(FDPATH(b, dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (real < 0 || (mkdirat(real, slash + 1, i == len ? mode : 0755) < 0 && errno != EEXIST))
+			return nlab_error_set(err, errno, "create %s in the node", part);
+		/* mkdir's mode went through the umask. */
+		if (i == len && fchmodat(real, slash + 1, mode, 0) < 0)
+			return nlab_error_set(err, errno, "chmod %s in the node", part);
+	}
+	return 0;
+}
+
+static int one_mount(int rootfd, const struct topo_mount *m, bool create, nlab_error **err)
 {
 	char b[64], opts[64];
 
+	/* In the node's own layer a missing target is made (`tmpfs
+	 * /run/frr`); a rootfs is the host's directory, left as it is. */
+	if (create && nodefs_mkdir_in_root(rootfd, m->dst, 0755, err) < 0)
+		return -1;
 	if (m->tmpfs) {
 		if (m->size)
 			snprintf(opts, sizeof(opts), "mode=755,size=%llu", (unsigned long long)m->size);
 		else
 			snprintf(opts, sizeof(opts), "mode=755");
-		return mount_at(rootfd, m->dst, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, opts, err);
+		return nodefs_mount_at(rootfd, m->dst, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, opts, err);
 	}
-	/* The source is a host path, named by the topology's author. */
+	/* The source is a host path, named by the topology's author
+	 * (relative ones resolved against the topology's directory). */
 	cleanup_close int src = open(m->src, O_PATH | O_CLOEXEC);
 	if (src < 0)
 		return nlab_error_set(err, errno, "mount source %s", m->src);
-	if (mount_at(rootfd, m->dst, FDPATH(b, src), NULL, MS_BIND | MS_REC, NULL, err) < 0)
+	if (nodefs_mount_at(rootfd, m->dst, FDPATH(b, src), NULL, MS_BIND | MS_REC, NULL, err) < 0)
 		return -1;
 	if (!m->ro)
 		return 0;
@@ -124,13 +163,13 @@ static int one_mount(int rootfd, const struct topo_mount *m, nlab_error **err)
 }
 
 /* `mount` and `tmpfs` statements: the node's OP_MOUNTs, in file order. */
-static int user_mounts(const struct node_spec *s, int rootfd, nlab_error **err)
+int nodefs_user_mounts(const struct node_spec *s, int rootfd, bool create, nlab_error **err)
 {
 	const struct plan_node_ops *no = &s->plan->nodes[s->index];
 
 	for (size_t i = no->mounts; i < no->mounts + no->nmounts; i++) {
 		const struct plan_op *op = &s->plan->ops[i];
-		if (one_mount(rootfd, op->mount, err) < 0)
+		if (op->kind == OP_MOUNT && one_mount(rootfd, op->mount, create, err) < 0)
 			return nlab_error_wrap(err, "%s:%d", s->t->file, op->line);
 	}
 	return 0;
@@ -204,58 +243,6 @@ int nodefs_prepare_alternatives(const char *dst, bool *made, nlab_error **err)
 	return r;
 }
 
-static int setup_host_tree(const struct node_spec *s, nlab_error **err)
-{
-	/* The hosts file lives under /run, so bind it before /run is hidden. */
-	if (s->hosts_path && access("/etc/hosts", F_OK) == 0 &&
-	    mount(s->hosts_path, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
-		return nlab_error_set(err, errno, "bind %s on /etc/hosts", s->hosts_path);
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return nlab_error_set(err, errno, "mount /proc");
-	/* A sysfs mounted from inside the node's netns lists the node's own
-	 * interfaces under /sys/class/net (iproute2 netns_switch does the
-	 * same); stacking it keeps the host's /sys untouched.  The kernel
-	 * allows it because the netns belongs to the node's user namespace. */
-	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return nlab_error_set(err, errno, "mount /sys");
-	if (s->alternatives_path &&
-	    (mount(s->alternatives_path, "/etc/alternatives", NULL, MS_BIND, NULL) < 0 ||
-	     mount(NULL, "/etc/alternatives", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0))
-		return nlab_error_set(err, errno, "bind %s on /etc/alternatives", s->alternatives_path);
-	/* POSIX message queues of the node's IPC namespace, not the host's. */
-	if (access("/dev/mqueue", F_OK) == 0 &&
-	    mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return nlab_error_set(err, errno, "mount /dev/mqueue");
-	/* The topology's directory must stay reachable by name for the
-	 * commands (scripts next to the .topo file), even when it lives
-	 * under /tmp or /run, which get fresh tmpfs mounts below.  With a
-	 * user namespace the node's root may not be allowed into it (a 0700
-	 * directory of the host's root): then the commands start in /. */
-	const char *dir = s->t->dir;
-	bool keep = dir && (str_has_prefix(dir, "/tmp/") || str_has_prefix(dir, "/run/") ||
-			    !strcmp(dir, "/tmp") || !strcmp(dir, "/run"));
-	int dirfd = keep ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
-		return nlab_error_set(err, errno, "mount /tmp");
-	if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
-		return nlab_error_set(err, errno, "mount /run");
-	if (dirfd >= 0) {
-		char src[64];
-		snprintf(src, sizeof(src), "/proc/self/fd/%d", dirfd);
-		if (mkdir_p(dir, 0755, err) < 0 || mount(src, dir, NULL, MS_BIND | MS_REC, NULL) < 0) {
-			close(dirfd);
-			return err && *err ? -1 : nlab_error_set(err, errno, "bind the topology directory %s", dir);
-		}
-		close(dirfd);
-		if (chdir(dir) < 0 && chdir("/") < 0)
-			return nlab_error_set(err, errno, "chdir /");
-	}
-	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return nlab_error_set(err, errno, "open /");
-	return user_mounts(s, rootfd, err);
-}
-
 static int setup_rootfs(const struct node_spec *s, nlab_error **err)
 {
 	const char *dir = s->node->rootfs;
@@ -274,24 +261,29 @@ static int setup_rootfs(const struct node_spec *s, nlab_error **err)
 			return nlab_error_set(err, ENOENT, "rootfs %s has no directory %s (scripts/make-busybox-rootfs.sh creates them)",
 					      dir, need[i]);
 	}
-	if (mount_at(rootfd, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
-	    mount_at(rootfd, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
+	if (nodefs_mount_at(rootfd, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
+	    nodefs_mount_at(rootfd, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
 	    setup_dev(rootfd, err) < 0 ||
-	    mount_at(rootfd, "/tmp", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0 ||
-	    mount_at(rootfd, "/run", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755", err) < 0)
+	    nodefs_mount_at(rootfd, "/tmp", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0 ||
+	    nodefs_mount_at(rootfd, "/run", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755", err) < 0)
 		return -1;
 	cleanup_close int hosts = nodefs_open_in_root(rootfd, "/etc/hosts", NULL);
-	if (hosts >= 0 && s->hosts_path && mount_at(rootfd, "/etc/hosts", s->hosts_path, NULL, MS_BIND, NULL, err) < 0)
+	if (hosts >= 0 && s->hosts_path && nodefs_mount_at(rootfd, "/etc/hosts", s->hosts_path, NULL, MS_BIND, NULL, err) < 0)
 		return -1;
-	if (user_mounts(s, rootfd, err) < 0)
+	if (nodefs_user_mounts(s, rootfd, false, err) < 0)
 		return -1;
+	return nodefs_pivot(rootfd, err);
+}
+
+int nodefs_pivot(int rootfd, nlab_error **err)
+{
 	/* crun's do_pivot: with "." as both new and old root the old root
 	 * ends up stacked under the new one, detached right after, so no
 	 * path leads back to the host's tree. */
 	if (fchdir(rootfd) < 0)
-		return nlab_error_set(err, errno, "chdir rootfs %s", dir);
+		return nlab_error_set(err, errno, "chdir into the node's root");
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return nlab_error_set(err, errno, "pivot_root into %s", dir);
+		return nlab_error_set(err, errno, "pivot_root");
 	if (mount(NULL, ".", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return nlab_error_set(err, errno, "make the old root private");
 	if (umount2(".", MNT_DETACH) < 0)
@@ -322,7 +314,7 @@ int nodefs_setup(const struct node_spec *s, nlab_error **err)
 	 * hide the host's own). */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return nlab_error_set(err, errno, "make / private");
-	if ((s->node->rootfs ? setup_rootfs(s, err) : setup_host_tree(s, err)) < 0)
+	if ((s->node->rootfs ? setup_rootfs(s, err) : nodefs_overlay_root(s, err)) < 0)
 		return -1;
 	return make_xtables_lock(err);
 }

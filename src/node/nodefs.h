@@ -1,19 +1,45 @@
 /* A node's file system view, set up by its init inside its own mount
- * namespace (owned by its user namespace): /proc and /sys of its own
- * namespaces, fresh /tmp and /run, the lab's /etc/hosts, and either the
- * host's tree or `rootfs DIR` entered with pivot_root (old root detached),
- * with a minimal /dev; then `mount` and `tmpfs` statements.  Every target
- * inside the node's root is resolved with openat2(RESOLVE_IN_ROOT), so a
- * symlink in a rootfs cannot send a mount outside it. */
+ * namespace (owned by its user namespace) and entered with pivot_root
+ * (the old root detached): a default node's root is an overlay of its own
+ * over the idmapped host (nodefs_root.c), a `rootfs DIR` node's is DIR;
+ * each gets /proc and /sys of its own namespaces, its own /tmp and /run,
+ * a minimal /dev, the lab's /etc/hosts, then `mount` and `tmpfs`
+ * statements.  Every target inside the node's root is resolved with
+ * openat2(RESOLVE_IN_ROOT), so a symlink cannot send a mount outside it. */
 #ifndef NETLAB_NODE_NODEFS_H
 #define NETLAB_NODE_NODEFS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "node/init.h"
 #include "util/error.h"
 
 int nodefs_setup(const struct node_spec *s, nlab_error **err);
+
+/* nodefs_root.c: a default node's root (an overlay over the idmapped
+ * host; the file's top comment says how), and what every root gets. */
+int nodefs_overlay_root(const struct node_spec *s, nlab_error **err);
+int nodefs_finish_root(const struct node_spec *s, int rootfd, nlab_error **err);
+/* /lab: the user namespace its idmapping goes through (a child of the
+ * node's: the topology directory's owner <-> node root, the slot's IDs
+ * <-> the node's), made by the init; -1 when there is none to make (no
+ * user namespace, no /lab), -2 with *err on failure.  Then the tree the
+ * supervisor sends (PROTO_LAB_TREE) attached on /lab, the working
+ * directory of the node's lines. */
+int nodefs_lab_userns(const struct node_spec *s, nlab_error **err);
+struct proto_msg;
+int nodefs_attach_lab(struct proto_msg *m, nlab_error **err);
+
+/* Shared by both kinds of root. */
+int nodefs_mount_at(int rootfd, const char *dst, const char *src, const char *type, unsigned long flags,
+		    const char *data, nlab_error **err);
+/* mkdir -p of PATH inside rootfd (each component resolved inside it). */
+int nodefs_mkdir_in_root(int rootfd, const char *path, mode_t mode, nlab_error **err);
+/* `mount`/`tmpfs` statements; create: make missing targets. */
+int nodefs_user_mounts(const struct node_spec *s, int rootfd, bool create, nlab_error **err);
+/* pivot_root into rootfd, the old root detached; cwd /. */
+int nodefs_pivot(int rootfd, nlab_error **err);
 
 /* Write into the new directory DST a copy of /etc/alternatives whose
  * iptables links point at the legacy tools, for the nodes to bind-mount.

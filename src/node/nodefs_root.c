@@ -23,12 +23,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "node/nodefs.h"
@@ -64,7 +68,8 @@ static int fs_mount(const char *type, const char *const *kv, unsigned attrs, nla
  * consumed. */
 static int attach(int fd, int dirfd, const char *path, nlab_error **err)
 {
-	int r = (int)syscall(SYS_move_mount, fd, "", dirfd, path, MOVE_MOUNT_F_EMPTY_PATH);
+	int r = (int)syscall(SYS_move_mount, fd, "", dirfd, path,
+			     MOVE_MOUNT_F_EMPTY_PATH | (path[0] ? 0 : MOVE_MOUNT_T_EMPTY_PATH));
 	int e = errno;
 
 	close(fd);
@@ -98,61 +103,36 @@ static void link_lab(int root, const char *dir)
 	snprintf(path, sizeof(path), "%s", dir + 1);
 	for (char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
 		*p = '\0';
-		mkdirat(root, path, 0755);
+		if (mkdirat(root, path, 0755) < 0 && errno != EEXIST)
+			return;
 		*p = '/';
 	}
-	symlinkat("/lab", root, path);
+	if (symlinkat("/lab", root, path) < 0)
+		return; /* the host's tree has that path: it stays */
 }
 
-int nodefs_overlay_root(const struct node_spec *s, nlab_error **err)
+/* The overlay (detached) over the attached trees: top to bottom the
+ * `files` directories (the last on top), the mask, the host's /. */
+static int make_overlay(const struct proto_msg *m, int layer, nlab_error **err)
 {
-	struct proto_msg m;
-	char b1[64], b2[64], b3[64], stage[4200];
-	const char *lab = s->lab_dir;
-	int layer = -1, r = -1;
+	char b1[64], b2[64], lowers[PROTO_FDS_MAX][64];
+	const char *kv[2 * (PROTO_FDS_MAX + 3) + 2];
+	int k = 0;
 
-	if (receive_trees(s->ctl_fd, &m, err) < 0)
-		return nlab_error_wrap(err, "node's root");
-	/* The trees go on directories of the state directory, in this
-	 * namespace only; they leave with the old root. */
-	for (int i = 0; i < m.nfds; i++) {
-		snprintf(stage, sizeof(stage), "%s/mnt%d", lab, i);
-		int fd = m.fds[i];
-		m.fds[i] = -1;
-		if (attach(fd, AT_FDCWD, stage, err) < 0)
-			goto out;
-		m.fds[i] = open(stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (m.fds[i] < 0) {
-			nlab_error_set(err, errno, "open %s", stage);
-			goto out;
-		}
-	}
-	const char *tkv[] = { "size", LAYER_SIZE, "mode", "0755", NULL, NULL };
-	layer = fs_mount("tmpfs", tkv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
-	if (layer < 0 || mkdirat(layer, "u", 0755) < 0 || mkdirat(layer, "w", 0700) < 0) {
-		if (layer >= 0)
-			nlab_error_set(err, errno, "the layer's directories");
-		goto out;
-	}
+	if (mkdirat(layer, "u", 0755) < 0 || mkdirat(layer, "w", 0700) < 0)
+		return nlab_error_set(err, errno, "the layer's directories");
 	cleanup_close int up = openat(layer, "u", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	cleanup_close int work = openat(layer, "w", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (up < 0 || work < 0) {
-		nlab_error_set(err, errno, "open the layer's directories");
-		goto out;
-	}
-	/* Top to bottom: the `files` directories, the last on top; the
-	 * mask; the host's /. */
-	const char *kv[2 * (PROTO_FDS_MAX + 4) + 2];
-	char lowers[PROTO_FDS_MAX][64];
-	int k = 0;
-	for (int i = m.nfds - 1; i >= 2; i--) {
+	if (up < 0 || work < 0)
+		return nlab_error_set(err, errno, "open the layer's directories");
+	for (int i = m->nfds - 1; i >= 2; i--) {
 		kv[k++] = "lowerdir+";
-		kv[k++] = FDP(lowers[i], m.fds[i]);
+		kv[k++] = FDP(lowers[i], m->fds[i]);
 	}
 	kv[k++] = "lowerdir+";
-	kv[k++] = FDP(lowers[1], m.fds[1]);
+	kv[k++] = FDP(lowers[1], m->fds[1]);
 	kv[k++] = "lowerdir+";
-	kv[k++] = FDP(lowers[0], m.fds[0]);
+	kv[k++] = FDP(lowers[0], m->fds[0]);
 	kv[k++] = "upperdir";
 	kv[k++] = FDP(b1, up);
 	kv[k++] = "workdir";
@@ -161,22 +141,60 @@ int nodefs_overlay_root(const struct node_spec *s, nlab_error **err)
 	kv[k++] = "userxattr";
 	kv[k++] = NULL;
 	kv[k++] = NULL;
-	int ovl = fs_mount("overlay", kv, 0, err);
-	if (ovl < 0)
-		goto out;
-	snprintf(stage, sizeof(stage), "%s/mnt0", lab);
-	if (attach(ovl, AT_FDCWD, stage, err) < 0)
-		goto out;
-	cleanup_close int root = open(stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0) {
-		nlab_error_set(err, errno, "open the node's root");
-		goto out;
+	return fs_mount("overlay", kv, 0, err);
+}
+
+/* Attach the trees on directories of the state directory (in this
+ * namespace only: they leave with the old root); m->fds become O_PATH
+ * fds of the attached trees. */
+static int attach_trees(const struct node_spec *s, struct proto_msg *m, nlab_error **err)
+{
+	char stage[4200];
+
+	for (int i = 0; i < m->nfds; i++) {
+		snprintf(stage, sizeof(stage), "%s/mnt%d", s->lab_dir, i);
+		int fd = m->fds[i];
+		m->fds[i] = -1;
+		if (attach(fd, AT_FDCWD, stage, err) < 0)
+			return -1;
+		m->fds[i] = open(stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (m->fds[i] < 0)
+			return nlab_error_set(err, errno, "open %s", stage);
 	}
-	r = nodefs_finish_root(s, root, err);
-out:
-	if (layer >= 0)
-		close(layer);
-	(void)b3;
+	return 0;
+}
+
+static int overlay_root(const struct node_spec *s, struct proto_msg *m, nlab_error **err)
+{
+	char stage[4200];
+
+	if (attach_trees(s, m, err) < 0)
+		return -1;
+	/* Kept open until the overlay exists: a detached mount dissolves
+	 * with its last fd. */
+	const char *tkv[] = { "size", LAYER_SIZE, "mode", "0755", NULL, NULL };
+	cleanup_close int layer = fs_mount("tmpfs", tkv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+	if (layer < 0)
+		return -1;
+	int ovl = make_overlay(m, layer, err);
+	if (ovl < 0)
+		return -1;
+	snprintf(stage, sizeof(stage), "%s/mnt0", s->lab_dir);
+	if (attach(ovl, AT_FDCWD, stage, err) < 0)
+		return -1;
+	cleanup_close int root = open(stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return nlab_error_set(err, errno, "open the node's root");
+	return nodefs_finish_root(s, root, err);
+}
+
+int nodefs_overlay_root(const struct node_spec *s, nlab_error **err)
+{
+	struct proto_msg m;
+
+	if (receive_trees(s->ctl_fd, &m, err) < 0)
+		return nlab_error_wrap(err, "node's root");
+	int r = overlay_root(s, &m, err);
 	proto_close_fds(&m);
 	return r;
 }
@@ -217,4 +235,98 @@ int nodefs_finish_root(const struct node_spec *s, int root, nlab_error **err)
 	if (nodefs_user_mounts(s, root, true, err) < 0)
 		return -1;
 	return nodefs_pivot(root, err);
+}
+
+/* ---- /lab ------------------------------------------------------------- */
+
+/* One line of a map: "inside outside count\n". */
+static int write_map(pid_t pid, const char *file, const char *map, nlab_error **err)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return nlab_error_set(err, errno, "open %s", path);
+	int r = write_all(fd, map, strlen(map));
+	int e = errno;
+	close(fd);
+	return r < 0 ? nlab_error_set(err, e, "write %s", path) : 0;
+}
+
+/* "OWNER 0 1" and the slot's IDs 1..65535 as themselves (when the owner
+ * is not one of them): written by node root for a child of its user
+ * namespace, in that namespace's terms. */
+static void lab_map(uint32_t owner, uint32_t base, char *buf, size_t len)
+{
+	if (owner > base && owner - base < 65536)
+		snprintf(buf, len, "%u 0 1\n", owner);
+	else
+		snprintf(buf, len, "%u 0 1\n%u 1 65535\n", owner, base + 1);
+}
+
+int nodefs_lab_userns(const struct node_spec *s, nlab_error **err)
+{
+	char map[96];
+	int go[2];
+
+	if (!topo_node_userns(s->t, s->node) || !s->t->dir || s->node->rootfs)
+		return -1;
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		nlab_error_set(err, errno, "pipe");
+		return -2;
+	}
+	/* A child in a new user namespace, waiting; its maps are what the
+	 * idmapping of /lab goes through.  Its /proc files belong to node
+	 * root only if it is dumpable, which it inherits: the init is, for a
+	 * moment with nothing else running. */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid == 0) {
+		char c;
+		close(go[1]);
+		if (read(go[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(go[0]);
+	if (pid < 0) {
+		int e = errno;
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		close(go[1]);
+		nlab_error_set(err, e, "clone a user namespace for /lab");
+		return -2;
+	}
+	char path[64];
+	int fd = -1, r;
+	lab_map(s->lab_uid, s->uid_base, map, sizeof(map));
+	r = write_map(pid, "uid_map", map, err);
+	if (r == 0) {
+		lab_map(s->lab_gid, s->gid_base, map, sizeof(map));
+		r = write_map(pid, "gid_map", map, err);
+	}
+	if (r == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			r = nlab_error_set(err, errno, "open %s", path);
+	}
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	close(go[1]);
+	TEMP_FAILURE_RETRY(waitpid(pid, NULL, 0));
+	return r < 0 ? -2 : fd;
+}
+
+int nodefs_attach_lab(struct proto_msg *m, nlab_error **err)
+{
+	if (m->nfds < 1)
+		return 0; /* no topology directory (a file on stdin) */
+	int fd = m->fds[0];
+	m->fds[0] = -1;
+	if (attach(fd, AT_FDCWD, "/lab", err) < 0)
+		return -1;
+	if (chdir("/lab") < 0)
+		return nlab_error_set(err, errno, "chdir /lab");
+	return 0;
 }

@@ -70,7 +70,8 @@ static int mkdirs_like_host(int dirfd, const char *rel, nlab_error **err)
 		mode_t mode = stat(host, &st) == 0 && S_ISDIR(st.st_mode) ? (st.st_mode & 07777) : 0755;
 		if (mkdirat(dirfd, path, mode) < 0 && errno != EEXIST)
 			return nlab_error_set(err, errno, "mask: mkdir %s", path);
-		fchmodat(dirfd, path, mode, 0);
+		if (fchmodat(dirfd, path, mode, 0) < 0)
+			return nlab_error_set(err, errno, "mask: chmod %s", path);
 	}
 	return 0;
 }
@@ -81,13 +82,16 @@ static int make_mask(const char *dir, const char *alternatives, nlab_error **err
 
 	if (m < 0)
 		return nlab_error_set(err, errno, "open %s", dir);
-	fchmod(m, 0755);
+	if (fchmod(m, 0755) < 0)
+		return nlab_error_set(err, errno, "chmod %s", dir);
 	for (size_t i = 0; i < sizeof(opaque) / sizeof(opaque[0]); i++) {
 		if (mkdirs_like_host(m, opaque[i].path, err) < 0)
 			return -1;
 		if (mkdirat(m, opaque[i].path, opaque[i].mode) < 0)
 			return nlab_error_set(err, errno, "mask: mkdir %s", opaque[i].path);
-		fchmodat(m, opaque[i].path, opaque[i].mode, 0);
+		/* The umask took bits off (1777 for /tmp). */
+		if (fchmodat(m, opaque[i].path, opaque[i].mode, 0) < 0)
+			return nlab_error_set(err, errno, "mask: chmod %s", opaque[i].path);
 		cleanup_close int d = openat(m, opaque[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		/* user.*: the nodes' overlays are mounted with userxattr
 		 * (an overlay made in a user namespace cannot use trusted.*). */
@@ -175,7 +179,8 @@ static int make_dev(const char *dir, nlab_error **err)
 
 	if (d < 0)
 		return nlab_error_set(err, errno, "open %s", dir);
-	fchmod(d, 0755);
+	if (fchmod(d, 0755) < 0)
+		return nlab_error_set(err, errno, "chmod %s", dir);
 	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
 		if (mknodat(d, devs[i].name, S_IFCHR | 0666, makedev(devs[i].major, devs[i].minor)) < 0 ||
 		    fchmodat(d, devs[i].name, 0666, 0) < 0)
@@ -185,7 +190,8 @@ static int make_dev(const char *dir, nlab_error **err)
 			return nlab_error_set(err, errno, "symlink %s/%s", dir, links[i].name);
 	if (mkdirat(d, "pts", 0755) < 0 || mkdirat(d, "mqueue", 01777) < 0)
 		return nlab_error_set(err, errno, "mkdir %s/pts", dir);
-	fchmodat(d, "mqueue", 01777, 0);
+	if (fchmodat(d, "mqueue", 01777, 0) < 0)
+		return nlab_error_set(err, errno, "chmod %s/mqueue", dir);
 	return 0;
 }
 

@@ -108,6 +108,7 @@ struct init_arg {
 	const struct sup *s;
 	const struct topo_node *tn;
 	size_t index;
+	uint32_t uid_base, gid_base;
 };
 
 /* The init: a private copy of memory, on the init stack. */
@@ -119,7 +120,9 @@ static void node_init_entry(void *p)
 
 	snprintf(hosts, sizeof(hosts), "%s/hosts", s->dir);
 	struct node_spec spec = {
-		.t = s->t, .plan = &s->plan, .node = a->tn, .index = a->index, .lab = s->o->lab, .ctl_fd = 3,
+		.t = s->t, .plan = &s->plan, .node = a->tn, .index = a->index, .lab = s->o->lab, .lab_dir = s->dir,
+		.uid_base = a->uid_base, .gid_base = a->gid_base, .lab_uid = s->lab_uid, .lab_gid = s->lab_gid,
+		.ctl_fd = 3,
 		.log_fd = 4, .hosts_path = hosts, .grace_ms = s->o->grace_ms,
 		.line_timeout_ms = (int64_t)s->o->line_timeout_s * 1000,
 		.alternatives_path = s->alternatives[0] ? s->alternatives : NULL,
@@ -223,7 +226,8 @@ __attribute__((noinline)) int nodes_start(struct sup *s, nlab_error **err)
 	if (!s->init_args)
 		return nlab_error_set(err, ENOMEM, "nodes");
 	for (size_t i = 0; i < s->nnodes; i++)
-		s->init_args[i] = (struct init_arg){ .s = s, .tn = s->nodes[i].tn, .index = s->nodes[i].index };
+		s->init_args[i] = (struct init_arg){ .s = s, .tn = s->nodes[i].tn, .index = s->nodes[i].index,
+						     .uid_base = s->nodes[i].uid_base, .gid_base = s->nodes[i].gid_base };
 
 	char *fence = alloca(2 * (size_t)sysconf(_SC_PAGESIZE));
 	struct spawner *sp = spawner_begin((uintptr_t)fence, err);
@@ -301,6 +305,7 @@ static int collect(struct sup *s, bool (*want)(const struct sup *, const struct 
 			}
 			if (fn && fn(s, sn, &m, err) < 0)
 				r = -1;
+			proto_close_fds(&m);
 		}
 		if (r < 0)
 			break;
@@ -336,6 +341,10 @@ static int init_ready(struct sup *s, struct sup_node *sn, const struct proto_msg
 	sn->netns_fd = nlab_netns_open_pid(sn->pid, err);
 	if (sn->netns_fd < 0)
 		return nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, topo_file(s), sn->tn->pos.line);
+	/* Its /lab: the topology's directory idmapped through the user
+	 * namespace that came with READY (none: as it is). */
+	if (!sn->tn->rootfs && labfs_send_lab(s, sn, m->nfds ? m->fds[0] : -1, err) < 0)
+		return nlab_error_wrap(err, "node %s (%s:%d): /lab", sn->tn->name, topo_file(s), sn->tn->pos.line);
 	return 0;
 }
 

@@ -44,9 +44,14 @@ check_eq "gid map of a starts at the same slot" "$base_a" "$gid_a"
 # node holds no host group, so it is allowed (docs/isolation.md).
 check_eq "setgroups is allowed in the node" allow "$("$NETLAB" exec iso a cat /proc/self/setgroups)"
 check_eq "the node's processes hold no supplementary group" 0 "$("$NETLAB" exec iso a awk '/^Groups:/ {print NF - 1}' /proc/self/status)"
-check_fails "node root cannot write host root's files (touch /etc/x)" "$NETLAB" exec iso a touch /etc/x
-check_fails "... nor /etc/x via a shell" "$NETLAB" exec iso a sh -c 'echo x >/etc/x'
+# Issue 12: node root writes its own copy of the system tree (a layer of
+# its own over the host's); the host's files never change.
+hosts_sum=$(sha256sum /etc/hostname /etc/passwd 2>/dev/null)
+check "node root writes /etc/x in its own tree" "$NETLAB" exec iso a sh -c 'echo x >/etc/x && echo y >>/etc/passwd'
+check_eq "and reads it back there" x "$("$NETLAB" exec iso a cat /etc/x)"
+check_fails "node b does not see a's /etc/x" "$NETLAB" exec iso b cat /etc/x
 [ ! -e /etc/x ] && ok "no /etc/x appeared on the host" || not_ok "/etc/x exists on the host"
+check_eq "the host's /etc/passwd is unchanged" "$hosts_sum" "$(sha256sum /etc/hostname /etc/passwd 2>/dev/null)"
 check "node root can read host files (/etc/hostname or passwd)" "$NETLAB" exec iso a cat /etc/passwd
 check "node root sets its own links (ip link set)" "$NETLAB" exec iso a ip link set eth0 mtu 1400
 check_contains "the mtu change took" "mtu 1400" "$("$NETLAB" exec iso a ip link show eth0)"

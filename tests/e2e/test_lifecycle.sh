@@ -67,7 +67,9 @@ node n
 T
 check "up a lab with a run command" "$NETLAB" up $T/logs.topo
 sleep 0.3
-check_contains "run output reaches netlab logs, with env and working directory" "hello from n in $T" "$("$NETLAB" logs n)"
+# Issue 12: the topology's directory is /lab in every node, and the
+# lines start there.
+check_contains "run output reaches netlab logs, with env and working directory /lab" "hello from n in /lab" "$("$NETLAB" logs n)"
 check_contains "files next to the topology are readable from the node, even under /tmp" "marker-ok" "$("$NETLAB" logs n)"
 check "down" "$NETLAB" down logs
 finish
