@@ -225,13 +225,15 @@ int nodefs_finish_root(const struct node_spec *s, int root, nlab_error **err)
 			    "newinstance,ptmxmode=0666,mode=620", err) < 0 ||
 	    nodefs_mount_at(root, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
 		return -1;
-	/* /dev/shm is a link to /run/shm: part of the node's layer. */
-	if (nodefs_mkdir_in_root(root, "/run/shm", 01777, err) < 0)
+	/* /dev/shm is a link to /run/shm (a default node's comes with the
+	 * lab's mask, as does the link at the topology's path). */
+	if (s->node->rootfs && nodefs_mkdir_in_root(root, "/run/shm", 01777, err) < 0)
 		return -1;
 	cleanup_close int hosts = nodefs_open_in_root(root, "/etc/hosts", NULL);
 	if (hosts >= 0 && s->hosts_path && mount(s->hosts_path, FDP(b, hosts), NULL, MS_BIND, NULL) < 0)
 		return nlab_error_set(err, errno, "bind %s on /etc/hosts", s->hosts_path);
-	link_lab(root, s->t->dir);
+	if (s->node->rootfs)
+		link_lab(root, s->t->dir);
 	if (nodefs_user_mounts(s, root, true, err) < 0)
 		return -1;
 	return nodefs_pivot(root, err);
@@ -266,8 +268,23 @@ static void lab_map(uint32_t owner, uint32_t base, char *buf, size_t len)
 		snprintf(buf, len, "%u 0 1\n%u 1 65535\n", owner, base + 1);
 }
 
+/* The child that holds the /lab user namespace open while its maps are
+ * written: it shares the init's memory (CLONE_VM), so making it copies
+ * no page tables, and it only waits for the pipe to close (its own copy
+ * of the fd table still has the write end: it closes that first). */
+static int lab_child(void *arg)
+{
+	const int *go = arg;
+	char c;
+
+	close(go[1]);
+	return read(go[0], &c, 1) < 0;
+}
+
 int nodefs_lab_userns(const struct node_spec *s, nlab_error **err)
 {
+	/* The child's stack: it makes two system calls. */
+	static char stack[16384] __attribute__((aligned(16)));
 	char map[96];
 	int go[2];
 
@@ -277,27 +294,20 @@ int nodefs_lab_userns(const struct node_spec *s, nlab_error **err)
 		nlab_error_set(err, errno, "pipe");
 		return -2;
 	}
-	/* A child in a new user namespace, waiting; its maps are what the
-	 * idmapping of /lab goes through.  Its /proc files belong to node
-	 * root only if it is dumpable, which it inherits: the init is, for a
-	 * moment with nothing else running. */
+	/* Its /proc files belong to node root only if it is dumpable, which
+	 * it is with the init (the same memory), for a moment with nothing
+	 * else running. */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
-	if (pid == 0) {
-		char c;
-		close(go[1]);
-		if (read(go[0], &c, 1) < 0)
-			_exit(1);
-		_exit(0);
-	}
-	close(go[0]);
+	pid_t pid = clone(lab_child, stack + sizeof(stack), CLONE_VM | CLONE_NEWUSER | SIGCHLD, go);
 	if (pid < 0) {
 		int e = errno;
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		close(go[0]);
 		close(go[1]);
 		nlab_error_set(err, e, "clone a user namespace for /lab");
 		return -2;
 	}
+	close(go[0]);
 	char path[64];
 	int fd = -1, r;
 	lab_map(s->lab_uid, s->uid_base, map, sizeof(map));

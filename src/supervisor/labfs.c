@@ -6,8 +6,10 @@
  *   empty directories):
  *     mask/  the top layer of every default node's root: empty private
  *            /tmp /run /proc /sys /dev /root /home /var/tmp /var/log
- *            (opaque), whiteouts over the host's secrets, the legacy
- *            iptables links of /etc/alternatives, /lab
+ *            (opaque), /run/shm, whiteouts over the host's secrets, the
+ *            legacy iptables links of /etc/alternatives, /lab, and at the
+ *            topology directory's host path (when the mask hides it) a
+ *            link to /lab
  *     dev/   null, zero, full, random, urandom, tty made by host root
  *            (device nodes of a file system mounted in a user namespace
  *            cannot be opened), read-only; each node gets a clone
@@ -22,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +79,40 @@ static int mkdirs_like_host(int dirfd, const char *rel, nlab_error **err)
 	return 0;
 }
 
-static int make_mask(const char *dir, const char *alternatives, nlab_error **err)
+/* Where the topology's directory is on the host, a link to /lab, so that
+ * scripts naming it by its host path keep working: needed where the
+ * mask hides the host's path (under /tmp, /root, /home...); elsewhere
+ * the host's tree shows it as it is. */
+static int mask_link_lab(int m, const char *dir, nlab_error **err)
+{
+	char path[4096];
+	bool hidden = false;
+
+	if (!dir || dir[0] != '/' || strlen(dir + 1) >= sizeof(path))
+		return 0;
+	for (size_t i = 0; i < sizeof(opaque) / sizeof(opaque[0]); i++) {
+		size_t l = strlen(opaque[i].path);
+		if (strncmp(dir + 1, opaque[i].path, l) == 0 && dir[1 + l] == '/' && dir[2 + l])
+			hidden = true;
+	}
+	if (!hidden)
+		return 0;
+	snprintf(path, sizeof(path), "%s", dir + 1);
+	size_t l = strlen(path);
+	while (l > 1 && path[l - 1] == '/')
+		path[--l] = '\0';
+	for (char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdirat(m, path, 0755) < 0 && errno != EEXIST)
+			return nlab_error_set(err, errno, "mask: mkdir %s", path);
+		*p = '/';
+	}
+	if (symlinkat("/lab", m, path) < 0)
+		return nlab_error_set(err, errno, "mask: link %s to /lab", path);
+	return 0;
+}
+
+static int make_mask(const char *dir, const char *alternatives, const char *topo_dir, nlab_error **err)
 {
 	cleanup_close int m = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -100,6 +136,9 @@ static int make_mask(const char *dir, const char *alternatives, nlab_error **err
 	}
 	if (mkdirat(m, "lab", 0755) < 0)
 		return nlab_error_set(err, errno, "mask: mkdir lab");
+	/* /dev/shm is a link to /run/shm. */
+	if (mkdirat(m, "run/shm", 01777) < 0 || fchmodat(m, "run/shm", 01777, 0) < 0)
+		return nlab_error_set(err, errno, "mask: mkdir run/shm");
 	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
 		char host[128];
 		snprintf(host, sizeof(host), "/%s", secrets[i]);
@@ -161,7 +200,7 @@ static int make_mask(const char *dir, const char *alternatives, nlab_error **err
 		if (d)
 			closedir(d);
 	}
-	return 0;
+	return mask_link_lab(m, topo_dir, err);
 }
 
 static int make_dev(const char *dir, nlab_error **err)
@@ -211,7 +250,7 @@ int labfs_prepare(struct sup *s, nlab_error **err)
 
 	s->labfs_root = -1;
 	snprintf(path, sizeof(path), "%s/mask", s->dir);
-	if (tmpfs_at(path, err) < 0 || make_mask(path, s->alternatives, err) < 0)
+	if (tmpfs_at(path, err) < 0 || make_mask(path, s->alternatives, s->t->dir, err) < 0)
 		return nlab_error_wrap(err, "the nodes' mask layer");
 	snprintf(s->mask_dir, sizeof(s->mask_dir), "%s", path);
 	snprintf(path, sizeof(path), "%s/dev", s->dir);
