@@ -34,11 +34,10 @@ int cmd_logs(int argc, char **argv)
 	const char *node = args[nargs - 1];
 	if (cli_resolve_lab("logs", nargs == 2 ? args[0] : NULL, &lab) < 0)
 		return EXIT_USAGE;
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/%s/logs/%s.log", state_root(), lab, node);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	nlab_error *err = NULL;
+	int fd = state_open_log(lab, node, &err);
 	if (fd < 0) {
-		nlab_report("logs", "no log for node '%s' of lab '%s' (%s)", node, lab, strerror(errno));
+		nlab_error_print("logs", &err);
 		free(lab);
 		return EXIT_RUNTIME;
 	}

@@ -227,8 +227,13 @@ int cmd_status(int argc, char **argv)
 		if (cli_require_root("status") < 0)
 			return EXIT_RUNTIME;
 		struct lab_state st;
-		if (state_read(lab, &st, NULL) < 0) {
-			nlab_report("status", "no lab '%s'", lab);
+		nlab_error *serr = NULL;
+		if (state_read(lab, &st, &serr) < 0) {
+			if (serr && serr->errnum == ENOENT)
+				nlab_report("status", "no lab '%s'", lab);
+			else
+				nlab_error_print("status", &serr);
+			nlab_error_free(&serr);
 			return EXIT_RUNTIME;
 		}
 		state_clear(&st);
@@ -244,8 +249,11 @@ int cmd_status(int argc, char **argv)
 	}
 	char **labs;
 	size_t n;
-	if (state_list(&labs, &n, NULL) < 0)
+	nlab_error *err = NULL;
+	if (state_list(&labs, &n, &err) < 0) {
+		nlab_error_print("status", &err);
 		return EXIT_RUNTIME;
+	}
 	json_object *arr = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		json_object_array_add(arr, lab_inspect(labs[i], false, false));

@@ -110,7 +110,7 @@ int cmd_up(int argc, char **argv)
 		return EXIT_USAGE;
 	const char *lab = name ? name : t->name;
 	if (!topo_lab_name_valid(lab)) {
-		cli_usage_error("up", "invalid lab name '%s': use lowercase letters, digits and '-', at most 32", lab);
+		cli_usage_error("up", "invalid lab name '%s': use lowercase letters, digits and '-' (not first), at most 32", lab);
 		topo_free(t);
 		return EXIT_USAGE;
 	}

@@ -16,6 +16,7 @@
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/lock.h"
+#include "topo/model.h"
 
 const char *state_root(void)
 {
@@ -23,33 +24,151 @@ const char *state_root(void)
 	return r && *r ? r : "/run/netlab";
 }
 
+/* Only a directory of ours that no one else may write holds state: a lab
+ * name must never lead a root process into someone else's files. */
+static int check_dir(int fd, const char *what, nlab_error **err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return nlab_error_set(err, errno, "stat %s", what);
+	if (!S_ISDIR(st.st_mode))
+		return nlab_error_set(err, ENOTDIR, "%s is not a directory", what);
+	if (st.st_uid != geteuid() || (st.st_mode & 0022))
+		return nlab_error_set(err, EPERM,
+				      "%s is not netlab's (owned by uid %u, mode %04o; it must belong to uid %u and be "
+				      "writable by it alone)",
+				      what, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+	return 0;
+}
+
+int state_root_open(bool create, nlab_error **err)
+{
+	const char *root = state_root();
+
+	if (create && mkdir_p(root, 0755, err) < 0)
+		return -1;
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOTDIR || e == ELOOP)
+			return nlab_error_set(err, ENOTDIR, "%s is not a directory (netlab keeps its labs' state there)",
+					      root);
+		return nlab_error_set(err, e, "open %s", root);
+	}
+	if (check_dir(fd, root, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int state_check_lab_name(const char *lab, nlab_error **err)
+{
+	if (!lab || !topo_lab_name_valid(lab))
+		return nlab_error_set(err, EINVAL,
+				      "'%s' is not a lab name (lowercase letters, digits and '-', not first; at most %d)",
+				      lab ? lab : "", NLAB_NAME_MAX);
+	return 0;
+}
+
+int state_check_node_name(const char *node, nlab_error **err)
+{
+	if (!node || !topo_object_name_valid(node))
+		return nlab_error_set(err, EINVAL,
+				      "'%s' is not a node name (a letter, then letters, digits, '-' or '_'; at most %d)",
+				      node ? node : "", NLAB_NAME_MAX);
+	return 0;
+}
+
 int state_lab_dir(const char *lab, char *buf, size_t len, nlab_error **err)
 {
+	if (state_check_lab_name(lab, err) < 0)
+		return -1;
 	int n = snprintf(buf, len, "%s/%s", state_root(), lab);
-
 	if (n < 0 || (size_t)n >= len)
 		return nlab_error_set(err, ENAMETOOLONG, "state directory for lab '%s'", lab);
 	return 0;
 }
 
-int state_lock(const char *lab, nlab_error **err)
+int state_dir_open(const char *lab, nlab_error **err)
 {
-	char path[4096];
-
-	if (mkdir_p(state_root(), 0755, err) < 0)
+	if (state_check_lab_name(lab, err) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/.%s.lock", state_root(), lab);
-	/* `down` unlinks this file while holding it: lock_file() re-checks
+	cleanup_close int root = state_root_open(false, err);
+	if (root < 0)
+		return -1;
+	int fd = openat(root, lab, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOENT)
+			return nlab_error_set(err, ENOENT, "lab '%s' has no state (%s/%s)", lab, state_root(), lab);
+		if (e == ENOTDIR || e == ELOOP)
+			return nlab_error_set(err, EPERM, "%s/%s is not a directory", state_root(), lab);
+		return nlab_error_set(err, e, "open %s/%s", state_root(), lab);
+	}
+	char what[4200];
+	snprintf(what, sizeof(what), "%s/%s", state_root(), lab);
+	if (check_dir(fd, what, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+bool state_dir_exists(const char *lab)
+{
+	cleanup_close int root = state_root_open(false, NULL);
+	struct stat st;
+
+	return root >= 0 && topo_lab_name_valid(lab) && fstatat(root, lab, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int state_lock(const char *lab, const struct lock_wait *w, nlab_error **err)
+{
+	char name[NLAB_NAME_MAX + 8];
+
+	if (state_check_lab_name(lab, err) < 0)
+		return -1;
+	cleanup_close int root = state_root_open(true, err);
+	if (root < 0)
+		return -1;
+	snprintf(name, sizeof(name), ".%s.lock", lab);
+	/* `down` unlinks this file while holding it: lock_at() re-checks
 	 * the inode, so a waiter never locks the orphan. */
-	return lock_file(path, err);
+	return lock_at(root, name, w, err);
 }
 
 void state_unlink_lock(const char *lab)
 {
-	char path[4096];
+	char name[NLAB_NAME_MAX + 8];
+	cleanup_close int root = state_root_open(false, NULL);
 
-	snprintf(path, sizeof(path), "%s/.%s.lock", state_root(), lab);
-	unlink(path);
+	if (root < 0 || !topo_lab_name_valid(lab))
+		return;
+	snprintf(name, sizeof(name), ".%s.lock", lab);
+	unlinkat(root, name, 0);
+}
+
+int state_open_log(const char *lab, const char *node, nlab_error **err)
+{
+	char name[NLAB_NAME_MAX + 16];
+
+	if (state_check_node_name(node, err) < 0)
+		return -1;
+	cleanup_close int dir = state_dir_open(lab, err);
+	if (dir < 0)
+		return -1;
+	snprintf(name, sizeof(name), "logs/%s.log", node);
+	int fd = openat_beneath(dir, name, O_RDONLY | O_NONBLOCK, 0, err);
+	struct stat st;
+	if (fd < 0)
+		return nlab_error_wrap(err, "no log for node '%s' of lab '%s'", node, lab);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return nlab_error_set(err, EPERM, "the log of node '%s' of lab '%s' is not a regular file", node, lab);
+	}
+	return fd;
 }
 
 static json_object *proc_json(const struct proc_id *p)
@@ -106,16 +225,16 @@ static bool index_safe(const char *v)
 	return !strpbrk(v, "\t\n");
 }
 
-static int index_write(const struct lab_state *s, const char *dir, nlab_error **err)
+/* State files are at most this big (a 1000-node state.json is ~300 KB). */
+#define STATE_FILE_MAX (64u << 20)
+
+static int index_write(const struct lab_state *s, int dir, nlab_error **err)
 {
-	char path[4200], tmp[4200];
 	cleanup_free char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	bool ok = f != NULL;
 
-	snprintf(path, sizeof(path), "%s/nodes.idx", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.nodes.idx.tmp", dir);
 	if (ok)
 		fprintf(f, INDEX_MAGIC "S\t%d\t%llu\n", (int)s->supervisor.pid,
 			(unsigned long long)s->supervisor.starttime);
@@ -134,10 +253,10 @@ static int index_write(const struct lab_state *s, const char *dir, nlab_error **
 	if (f && fclose(f) != 0)
 		ok = false;
 	if (!ok) {
-		unlink(path);
+		unlinkat(dir, "nodes.idx", 0);
 		return 0;
 	}
-	return write_file_atomic(path, tmp, buf, len, err);
+	return write_file_atomic_at(dir, "nodes.idx", ".nodes.idx.tmp", buf, len, err);
 }
 
 /* The supervisor line after the magic; NULL unless buf is an index. */
@@ -146,7 +265,7 @@ static const char *index_header(const char *buf, struct proc_id *sup)
 	const char *line = buf + strlen(INDEX_MAGIC);
 
 	if (strncmp(buf, INDEX_MAGIC, strlen(INDEX_MAGIC)) != 0 ||
-	    sscanf(line, "S\t%d\t%" SCNu64, &sup->pid, &sup->starttime) != 2)
+	    sscanf(line, "S\t%d\t%" SCNu64, &sup->pid, &sup->starttime) != 2 || sup->pid <= 0)
 		return NULL;
 	return line;
 }
@@ -168,30 +287,28 @@ static char *index_field(char **p)
 	return f;
 }
 
-static bool index_uint(char **p, unsigned long long *v)
+static bool index_uint(char **p, unsigned long long *v, unsigned long long max)
 {
 	char *f = index_field(p), *end;
 
-	if (!f || !*f)
+	if (!f || !*f || *f == '-')
 		return false;
 	errno = 0;
 	*v = strtoull(f, &end, 10);
-	return !*end && errno == 0;
+	return !*end && errno == 0 && *v <= max;
 }
 
-/* 1 found, 0 no such node, -1 no usable index. */
-static int index_find(const char *dir, const char *name, struct state_node *out, struct proc_id *sup)
+/* 1 found, 0 no such node, -1 no usable index.  Every field is checked:
+ * the index is read by root processes that enter the pid it names. */
+static int index_find(int dir, const char *name, struct state_node *out, struct proc_id *sup)
 {
-	char path[4200];
-	cleanup_free char *buf = NULL;
 	size_t len = 0;
 	unsigned long long v[8];
+	static const unsigned long long max[8] = { INT32_MAX, UINT64_MAX, 1, UINT32_MAX, UINT32_MAX, 1, UINT32_MAX,
+						   UINT32_MAX };
+	cleanup_free char *buf = read_file_at(dir, "nodes.idx", STATE_FILE_MAX, &len, NULL);
 
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/nodes.idx", dir);
-	if (stat(path, &st) < 0 || !(buf = read_file(path, (size_t)st.st_size, &len)) || len != (size_t)st.st_size ||
-	    !index_header(buf, sup))
+	if (!buf || strlen(buf) != len || !index_header(buf, sup))
 		return -1;
 	char *line = buf + strlen(INDEX_MAGIC), *next;
 	for (; line && *line; line = next) {
@@ -204,10 +321,10 @@ static int index_find(const char *dir, const char *name, struct state_node *out,
 		if (strcmp(index_field(&p), name) != 0)
 			continue;
 		for (int i = 0; i < 8; i++)
-			if (!index_uint(&p, &v[i]))
+			if (!index_uint(&p, &v[i], max[i]))
 				return -1;
 		unsigned long long ncg;
-		if (!index_uint(&p, &ncg) || ncg > 64)
+		if (!index_uint(&p, &ncg, 64) || v[0] == 0)
 			return -1;
 		memset(out, 0, sizeof(*out));
 		out->name = strdup(name);
@@ -228,7 +345,7 @@ static int index_find(const char *dir, const char *name, struct state_node *out,
 			}
 			out->ncgroups++;
 		}
-		if (!out->name || !out->cgroups) {
+		if (!out->name || !out->cgroups || p) {
 			state_node_clear(out);
 			return -1;
 		}
@@ -240,10 +357,13 @@ static int index_find(const char *dir, const char *name, struct state_node *out,
 int state_read_node(const char *lab, const char *name, struct state_node *out, struct proc_id *sup,
 		    nlab_error **err)
 {
-	char dir[4096];
 	struct lab_state st;
 
-	if (state_lab_dir(lab, dir, sizeof(dir), err) < 0)
+	memset(out, 0, sizeof(*out));
+	if (state_check_node_name(name, err) < 0)
+		return -1;
+	cleanup_close int dir = state_dir_open(lab, err);
+	if (dir < 0)
 		return -1;
 	int r = index_find(dir, name, out, sup);
 	if (r == 1)
@@ -270,14 +390,17 @@ int state_read_node(const char *lab, const char *name, struct state_node *out, s
 
 int state_read_supervisor(const char *lab, struct proc_id *sup)
 {
-	char dir[4096], path[4200], buf[256];
+	char buf[256];
 	struct lab_state st;
+	cleanup_close int dir = state_dir_open(lab, NULL);
 
-	if (state_lab_dir(lab, dir, sizeof(dir), NULL) < 0)
+	if (dir < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/nodes.idx", dir);
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? TEMP_FAILURE_RETRY(read(fd, buf, sizeof(buf) - 1)) : -1;
+	cleanup_close int fd = openat(dir, "nodes.idx", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat fst;
+	ssize_t n = fd >= 0 && fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) && fst.st_uid == geteuid()
+			    ? TEMP_FAILURE_RETRY(read(fd, buf, sizeof(buf) - 1))
+			    : -1;
 	if (n > 0) {
 		buf[n] = '\0';
 		if (index_header(buf, sup))
@@ -301,14 +424,14 @@ void state_node_clear(struct state_node *n)
 
 int state_write(const struct lab_state *s, nlab_error **err)
 {
-	char dir[4096], tmp[4200], path[4200];
 	json_object *root = json_object_new_object();
 	json_object *nodes = json_object_new_array();
 	json_object *links = json_object_new_array();
 	json_object *sysctls = json_object_new_array();
 	int r = -1;
 
-	if (state_lab_dir(s->lab, dir, sizeof(dir), err) < 0)
+	cleanup_close int dir = state_dir_open(s->lab, err);
+	if (dir < 0)
 		goto out;
 	json_object_object_add(root, "lab", json_object_new_string(s->lab));
 	json_object_object_add(root, "topology", json_object_new_string(s->topology ? s->topology : ""));
@@ -344,7 +467,7 @@ int state_write(const struct lab_state *s, nlab_error **err)
 	for (size_t i = 0; i < s->nhost_sysctls; i++) {
 		json_object *l = json_object_new_object();
 		json_object_object_add(l, "key", json_object_new_string(s->host_sysctls[i].key));
-		json_object_object_add(l, "old", json_object_new_string(s->host_sysctls[i].old));
+		json_object_object_add(l, "value", json_object_new_string(s->host_sysctls[i].value));
 		json_object_array_add(sysctls, l);
 	}
 	json_object_object_add(root, "host_sysctls", sysctls);
@@ -361,11 +484,16 @@ int state_write(const struct lab_state *s, nlab_error **err)
 	json_object_object_add(root, "host_rules", rules);
 	json_object_object_add(root, "cgroups", str_array(s->cgroups, s->ncgroups));
 
-	snprintf(path, sizeof(path), "%s/state.json", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.state.json.tmp", dir);
 	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
-	if (write_file_atomic(path, tmp, text, strlen(text), err) < 0 || index_write(s, dir, err) < 0)
+	if (!text) {
+		nlab_error_set(err, ENOMEM, "state.json");
 		goto out;
+	}
+	if (write_file_atomic_at(dir, "state.json", ".state.json.tmp", text, strlen(text), err) < 0 ||
+	    index_write(s, dir, err) < 0) {
+		nlab_error_wrap(err, "lab %s: state", s->lab);
+		goto out;
+	}
 	r = 0;
 out:
 	json_object_put(root);
@@ -378,99 +506,183 @@ out:
 static const char *jstr(json_object *o, const char *key)
 {
 	json_object *v;
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
 }
 
 static int64_t jint(json_object *o, const char *key)
 {
 	json_object *v;
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_int) ? json_object_get_int64(v)
+											     : 0;
 }
 
 static void proc_from_json(json_object *o, struct proc_id *p)
 {
 	json_object *v;
-	p->pid = (pid_t)jint(o, "pid");
-	p->starttime = json_object_object_get_ex(o, "starttime", &v) ? json_object_get_uint64(v) : 0;
+	int64_t pid = jint(o, "pid");
+	p->pid = pid > 0 && pid <= INT32_MAX ? (pid_t)pid : 0;
+	p->starttime = json_object_object_get_ex(o, "starttime", &v) && json_object_is_type(v, json_type_int)
+			       ? json_object_get_uint64(v)
+			       : 0;
+}
+
+static json_object *jarray(json_object *o, const char *key)
+{
+	json_object *arr;
+	return json_object_object_get_ex(o, key, &arr) && json_object_is_type(arr, json_type_array) ? arr : NULL;
+}
+
+/* What a state.json holds that netlab did not write is refused by name:
+ * everything in it is used by root processes (pids they signal, names
+ * that become paths). */
+static int damaged(const char *lab, nlab_error **err, const char *fmt, const char *what)
+{
+	return nlab_error_set(err, EBADMSG, "lab '%s': state.json is damaged: %s '%s'", lab, fmt, what ? what : "");
+}
+
+static int read_nodes(const char *lab, json_object *root, struct lab_state *s, nlab_error **err)
+{
+	json_object *arr = jarray(root, "nodes");
+	size_t n = arr ? json_object_array_length(arr) : 0;
+
+	s->nodes = calloc(n + 1, sizeof(*s->nodes));
+	if (!s->nodes)
+		return nlab_error_set(err, ENOMEM, "lab '%s': state", lab);
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i), *v;
+		struct state_node *sn = &s->nodes[i];
+		const char *name = json_object_is_type(o, json_type_object) ? jstr(o, "name") : NULL;
+		if (!topo_object_name_valid(name))
+			return damaged(lab, err, "a node name that is not one:", name);
+		if (!(sn->name = strdup(name)))
+			return nlab_error_set(err, ENOMEM, "lab '%s': state", lab);
+		s->nnodes++;
+		proc_from_json(o, &sn->init);
+		sn->userns = json_object_object_get_ex(o, "userns", &v) && json_object_get_boolean(v);
+		sn->uid_base = (uint32_t)jint(o, "uid_base");
+		sn->gid_base = (uint32_t)jint(o, "gid_base");
+		sn->has_user = json_object_object_get_ex(o, "uid", &v);
+		sn->uid = (uint32_t)jint(o, "uid");
+		sn->gid = (uint32_t)jint(o, "gid");
+		str_array_from(o, "cgroups", &sn->cgroups, &sn->ncgroups);
+	}
+	return 0;
+}
+
+static int read_host(const char *lab, json_object *root, struct lab_state *s, nlab_error **err)
+{
+	json_object *arr;
+	size_t n;
+
+	arr = jarray(root, "host_links");
+	n = arr ? json_object_array_length(arr) : 0;
+	s->host_links = calloc(n + 1, sizeof(*s->host_links));
+	for (size_t i = 0; s->host_links && i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		const char *name = jstr(o, "name");
+		if (!name || strlen(name) >= sizeof(s->host_links[i].name))
+			return damaged(lab, err, "a host interface name that is not one:", name);
+		snprintf(s->host_links[i].name, sizeof(s->host_links[i].name), "%s", name);
+		s->host_links[i].ifindex = (int)jint(o, "ifindex");
+		s->nhost_links++;
+	}
+	arr = jarray(root, "host_sysctls");
+	n = arr ? json_object_array_length(arr) : 0;
+	s->host_sysctls = calloc(n + 1, sizeof(*s->host_sysctls));
+	for (size_t i = 0; s->host_sysctls && i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		const char *key = jstr(o, "key"), *value = jstr(o, "value");
+		if (!key || strncmp(key, "net.", 4) != 0 || strstr(key, "..") || strchr(key, '/'))
+			return damaged(lab, err, "a host sysctl that netlab does not set:", key);
+		s->host_sysctls[i].key = strdup(key);
+		s->host_sysctls[i].value = strdup(value ? value : "");
+		s->nhost_sysctls++;
+	}
+	arr = jarray(root, "host_rules");
+	n = arr ? json_object_array_length(arr) : 0;
+	s->host_rules = calloc(n + 1, sizeof(*s->host_rules));
+	for (size_t i = 0; s->host_rules && i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		struct state_host_rule *r = &s->host_rules[i];
+		const char *table = jstr(o, "table"), *chain = jstr(o, "chain");
+		r->family = (int)jint(o, "family");
+		if ((r->family != 4 && r->family != 6) || !table || (strcmp(table, "filter") && strcmp(table, "nat")) ||
+		    !chain || strlen(chain) >= sizeof(r->chain))
+			return damaged(lab, err, "a host rule in a table netlab does not use:", table);
+		snprintf(r->table, sizeof(r->table), "%s", table);
+		snprintf(r->chain, sizeof(r->chain), "%s", chain);
+		r->comment = strdup(jstr(o, "comment") ? jstr(o, "comment") : "");
+		s->nhost_rules++;
+	}
+	if (!s->host_links || !s->host_sysctls || !s->host_rules)
+		return nlab_error_set(err, ENOMEM, "lab '%s': state", lab);
+	return 0;
 }
 
 int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 {
-	char path[4200], dir[4096];
-	json_object *root, *arr, *sup;
+	size_t len = 0;
 
 	memset(s, 0, sizeof(*s));
-	if (state_lab_dir(lab, dir, sizeof(dir), err) < 0)
+	cleanup_close int dir = state_dir_open(lab, err);
+	if (dir < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/state.json", dir);
-	if (access(path, F_OK) < 0)
-		return nlab_error_set(err, errno, "lab '%s' has no state (%s)", lab, path);
-	root = json_object_from_file(path);
-	if (!root)
-		return nlab_error_set(err, EINVAL, "lab '%s': cannot parse %s: %s", lab, path,
-				      json_util_get_last_err());
-	s->lab = strdup(jstr(root, "lab") ? jstr(root, "lab") : lab);
+	nlab_error *e = NULL;
+	cleanup_free char *text = read_file_at(dir, "state.json", STATE_FILE_MAX, &len, &e);
+	if (!text) {
+		int en = e ? e->errnum : ENOMEM;
+		nlab_error_set(err, en, "lab '%s' has no %sstate (%s/%s/state.json%s%s)", lab,
+			       en == ENOENT ? "" : "readable ", state_root(), lab, en == ENOENT ? "" : ": ",
+			       en == ENOENT || !e ? "" : e->msg);
+		nlab_error_free(&e);
+		return -1;
+	}
+	json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return nlab_error_set(err, ENOMEM, "lab '%s': state", lab);
+	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
+	enum json_tokener_error je = json_tokener_get_error(tok);
+	json_tokener_free(tok);
+	if (!root || je != json_tokener_success || !json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		return nlab_error_set(err, EBADMSG, "lab '%s': state.json is damaged: %s", lab,
+				      len == 0 ? "it is empty"
+				      : je != json_tokener_success ? json_tokener_error_desc(je)
+								   : "it is not a JSON object");
+	}
+	int r = -1;
+	const char *name = jstr(root, "lab");
+	json_object *sup;
+	if (!name || strcmp(name, lab) != 0) {
+		damaged(lab, err, "it names another lab:", name);
+		goto out;
+	}
+	if (!json_object_object_get_ex(root, "supervisor", &sup) || !json_object_is_type(sup, json_type_object)) {
+		damaged(lab, err, "it has no", "supervisor");
+		goto out;
+	}
+	proc_from_json(sup, &s->supervisor);
+	s->lab = strdup(lab);
 	s->topology = strdup(jstr(root, "topology") ? jstr(root, "topology") : "");
 	s->created = jint(root, "created");
 	s->grace_ms = (int)jint(root, "grace_ms");
-	if (json_object_object_get_ex(root, "supervisor", &sup))
-		proc_from_json(sup, &s->supervisor);
-	if (json_object_object_get_ex(root, "nodes", &arr) && json_object_is_type(arr, json_type_array)) {
-		size_t n = json_object_array_length(arr);
-		s->nodes = calloc(n ? n : 1, sizeof(*s->nodes));
-		for (size_t i = 0; s->nodes && i < n; i++) {
-			json_object *o = json_object_array_get_idx(arr, i);
-			s->nodes[i].name = strdup(jstr(o, "name") ? jstr(o, "name") : "?");
-			struct state_node *sn = &s->nodes[i];
-			json_object *v;
-			proc_from_json(o, &sn->init);
-			sn->userns = json_object_object_get_ex(o, "userns", &v) && json_object_get_boolean(v);
-			sn->uid_base = (uint32_t)jint(o, "uid_base");
-			sn->gid_base = (uint32_t)jint(o, "gid_base");
-			sn->has_user = json_object_object_get_ex(o, "uid", &v);
-			sn->uid = (uint32_t)jint(o, "uid");
-			sn->gid = (uint32_t)jint(o, "gid");
-			str_array_from(o, "cgroups", &sn->cgroups, &sn->ncgroups);
-			s->nnodes++;
-		}
+	if (s->grace_ms < 0 || s->grace_ms > 3600 * 1000)
+		s->grace_ms = 2000;
+	if (!s->lab || !s->topology) {
+		nlab_error_set(err, ENOMEM, "lab '%s': state", lab);
+		goto out;
 	}
-	if (json_object_object_get_ex(root, "host_links", &arr) && json_object_is_type(arr, json_type_array)) {
-		size_t n = json_object_array_length(arr);
-		s->host_links = calloc(n ? n : 1, sizeof(*s->host_links));
-		for (size_t i = 0; s->host_links && i < n; i++) {
-			json_object *o = json_object_array_get_idx(arr, i);
-			snprintf(s->host_links[i].name, sizeof(s->host_links[i].name), "%s",
-				 jstr(o, "name") ? jstr(o, "name") : "");
-			s->host_links[i].ifindex = (int)jint(o, "ifindex");
-			s->nhost_links++;
-		}
-	}
-	if (json_object_object_get_ex(root, "host_sysctls", &arr) && json_object_is_type(arr, json_type_array)) {
-		size_t n = json_object_array_length(arr);
-		s->host_sysctls = calloc(n ? n : 1, sizeof(*s->host_sysctls));
-		for (size_t i = 0; s->host_sysctls && i < n; i++) {
-			json_object *o = json_object_array_get_idx(arr, i);
-			s->host_sysctls[i].key = strdup(jstr(o, "key") ? jstr(o, "key") : "");
-			s->host_sysctls[i].old = strdup(jstr(o, "old") ? jstr(o, "old") : "");
-			s->nhost_sysctls++;
-		}
-	}
-	if (json_object_object_get_ex(root, "host_rules", &arr) && json_object_is_type(arr, json_type_array)) {
-		size_t n = json_object_array_length(arr);
-		s->host_rules = calloc(n ? n : 1, sizeof(*s->host_rules));
-		for (size_t i = 0; s->host_rules && i < n; i++) {
-			json_object *o = json_object_array_get_idx(arr, i);
-			struct state_host_rule *r = &s->host_rules[i];
-			r->family = (int)jint(o, "family");
-			snprintf(r->table, sizeof(r->table), "%s", jstr(o, "table") ? jstr(o, "table") : "");
-			snprintf(r->chain, sizeof(r->chain), "%s", jstr(o, "chain") ? jstr(o, "chain") : "");
-			r->comment = strdup(jstr(o, "comment") ? jstr(o, "comment") : "");
-			s->nhost_rules++;
-		}
-	}
+	if (read_nodes(lab, root, s, err) < 0 || read_host(lab, root, s, err) < 0)
+		goto out;
 	str_array_from(root, "cgroups", &s->cgroups, &s->ncgroups);
+	r = 0;
+out:
 	json_object_put(root);
-	return 0;
+	if (r < 0)
+		state_clear(s);
+	return r;
 }
 
 void state_clear(struct lab_state *s)
@@ -486,7 +698,7 @@ void state_clear(struct lab_state *s)
 	free(s->host_links);
 	for (size_t i = 0; i < s->nhost_sysctls; i++) {
 		free(s->host_sysctls[i].key);
-		free(s->host_sysctls[i].old);
+		free(s->host_sysctls[i].value);
 	}
 	free(s->host_sysctls);
 	for (size_t i = 0; i < s->nhost_rules; i++)
@@ -497,11 +709,14 @@ void state_clear(struct lab_state *s)
 
 int state_remove(const char *lab, nlab_error **err)
 {
-	char dir[4096];
-
-	if (state_lab_dir(lab, dir, sizeof(dir), err) < 0)
+	if (state_check_lab_name(lab, err) < 0)
 		return -1;
-	return rm_rf(dir, err);
+	cleanup_close int root = state_root_open(false, err);
+	if (root < 0)
+		return err && *err && (*err)->errnum == ENOENT ? (nlab_error_free(err), 0) : -1;
+	if (rm_rf_at(root, lab, err) < 0)
+		return nlab_error_wrap(err, "remove %s/%s", state_root(), lab);
+	return 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -511,20 +726,35 @@ static int cmp_str(const void *a, const void *b)
 
 int state_list(char ***labs, size_t *n, nlab_error **err)
 {
-	DIR *d = opendir(state_root());
-	struct dirent *e;
 	char **v = NULL;
 	size_t cnt = 0, cap = 0;
+	nlab_error *e = NULL;
 
 	*labs = NULL;
 	*n = 0;
-	if (!d) {
-		if (errno == ENOENT)
+	int fd = state_root_open(false, &e);
+	if (fd < 0) {
+		if (e->errnum == ENOENT) {
+			nlab_error_free(&e);
 			return 0;
+		}
+		if (err) {
+			nlab_error_free(err);
+			*err = e;
+		} else {
+			nlab_error_free(&e);
+		}
+		return -1;
+	}
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
 		return nlab_error_set(err, errno, "open %s", state_root());
 	}
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.' || e->d_type != DT_DIR)
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		/* Only what could be a lab: a file named like one is not. */
+		if (de->d_type != DT_DIR || !topo_lab_name_valid(de->d_name))
 			continue;
 		if (cnt == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -533,7 +763,8 @@ int state_list(char ***labs, size_t *n, nlab_error **err)
 				break;
 			v = nv;
 		}
-		v[cnt++] = strdup(e->d_name);
+		if ((v[cnt] = strdup(de->d_name)))
+			cnt++;
 	}
 	closedir(d);
 	if (cnt)
@@ -551,24 +782,39 @@ int proc_id_of(pid_t pid, struct proc_id *out)
 
 	out->pid = pid;
 	out->starttime = 0;
+	if (pid <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == ENOENT)
+			errno = ESRCH;
 		return -1;
+	}
 	n = TEMP_FAILURE_RETRY(read(fd, buf, sizeof(buf) - 1));
-	if (n <= 0)
+	if (n <= 0) {
+		/* A process that is being reaped reads as empty. */
+		if (n == 0)
+			errno = ESRCH;
 		return -1;
+	}
 	buf[n] = '\0';
 	/* comm may contain spaces and ')': fields resume after the last ')'. */
 	char *p = strrchr(buf, ')');
-	if (!p)
+	if (!p) {
+		errno = EIO;
 		return -1;
+	}
 	p++;
 	for (int field = 3; field < 22 && p; field++)
 		p = strchr(p + 1, ' ');
-	if (!p)
+	char *end;
+	if (!p || (out->starttime = strtoull(p + 1, &end, 10), end == p + 1)) {
+		errno = EIO;
 		return -1;
-	out->starttime = strtoull(p + 1, NULL, 10);
+	}
 	return 0;
 }
 

@@ -26,6 +26,16 @@ int nlab_link_queue_master(struct nlab_nl *nl, int ifindex, const char *name,
 int nlab_link_queue_del(struct nlab_nl *nl, int ifindex, const char *name,
 			const char *ctx, nlab_error **err);
 
+/* Set the interface's alias (IFLA_IFALIAS, at most 255 bytes): netlab
+ * marks the host ends of its labs' links with "netlab:LAB". */
+int nlab_link_queue_alias(struct nlab_nl *nl, int ifindex, const char *name,
+			  const char *alias, const char *ctx, nlab_error **err);
+
+/* Every interface of nl's netns whose alias is exactly `alias`: their
+ * ifindexes into *idx (caller frees) and their count into *n. */
+int nlab_link_find_alias(struct nlab_nl *nl, const char *alias, int **idx,
+			 size_t *n, nlab_error **err);
+
 /* Synchronous (one round trip, independent of the queue: a link that is
  * only queued is not found yet).  Returns the ifindex, or -1 with *err;
  * errnum is ENODEV when there is no such interface in nl's netns. */

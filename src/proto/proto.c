@@ -52,7 +52,7 @@ const char *proto_type_name(enum proto_type t)
 		[PROTO_READY] = "READY", [PROTO_SETUP_FAILED] = "SETUP_FAILED", [PROTO_EXEC_DONE] = "EXEC_DONE",
 		[PROTO_EXEC_FAILED] = "EXEC_FAILED", [PROTO_RUN_STARTED] = "RUN_STARTED",
 		[PROTO_RUN_FAILED] = "RUN_FAILED", [PROTO_DO_EXEC] = "DO_EXEC", [PROTO_DO_RUN] = "DO_RUN",
-		[PROTO_STOP] = "STOP",
+		[PROTO_STOP] = "STOP", [PROTO_NOTICE] = "NOTICE",
 	};
 
 	return t > 0 && t < PROTO_TYPE_MAX ? names[t] : "?";

@@ -3,8 +3,8 @@
  * SOCK_SEQPACKET socket pairs, one message per packet:
  *
  *   netlab up  <- supervisor   how setup goes: PROGRESS lines for the bar,
- *                              then UP or FAILED, then the supervisor
- *                              closes its end
+ *                              NOTICEs of what it waits for, then UP or
+ *                              FAILED, then the supervisor closes its end
  *   supervisor <-> stage 1     GO once the maps are written; SPAWNED with
  *                              the init's pid, or SPAWN_FAILED
  *   supervisor <-> node init   READY/SETUP_FAILED once the node is made;
@@ -46,6 +46,8 @@ enum proto_type {
 	PROTO_DO_EXEC,          /* run the exec lines in order */
 	PROTO_DO_RUN,           /* start the run lines */
 	PROTO_STOP,             /* stop every process of the node and exit */
+	/* supervisor -> netlab up (added last: the numbers above stay) */
+	PROTO_NOTICE,           /* text: what setup waits for ("waiting for the host lock, held by ...") */
 	PROTO_TYPE_MAX
 };
 

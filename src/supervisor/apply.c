@@ -6,6 +6,8 @@
  * IPv6 settings in between).  Sysctls and rules of a node are written
  * from inside its network namespace, through its own /proc. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +32,7 @@ struct cursor {
 	struct nlab_nl *nl;
 	bool own_nl;            /* a node's socket, closed with its group */
 	int saved;              /* our own netns while inside a node's, else -1 */
+	int rootfd;             /* the node's /proc/PID/root (O_PATH), or -1 */
 	enum plan_section sec;
 	size_t nodes_done;      /* for the progress bar of the configure phase */
 };
@@ -72,6 +75,9 @@ static int group_end(struct cursor *c, nlab_error **err)
 	c->own_nl = false;
 	if (leave_netns(c, r < 0 ? NULL : err) < 0)
 		r = -1;
+	if (c->rootfd >= 0)
+		close(c->rootfd);
+	c->rootfd = -1;
 	c->active = false;
 	if (r == 0 && c->sec == PLAN_SEC_CONFIGURE && c->ns >= 0)
 		sup_progress(c->s, "configure", ++c->nodes_done, c->s->nnodes);
@@ -98,13 +104,24 @@ static int socket_for(struct cursor *c, nlab_error **err)
 	return 0;
 }
 
-/* Sysctls and rules of a node are written from inside its netns. */
+/* Sysctls and rules of a node are written from inside its netns, and
+ * through its own root: every path below /proc/PID/root is resolved
+ * inside it (RESOLVE_IN_ROOT), or a rootfs's symlink (`run -> /etc`,
+ * `proc -> /`) would lead the supervisor, as host root, into the host's
+ * files. */
 static int enter_node(struct cursor *c, nlab_error **err)
 {
 	if (c->saved >= 0)
 		return 0;
 	if (flush(c, err) < 0)
 		return -1;
+	if (c->rootfd < 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/root", (int)c->s->by_index[c->ns]->pid);
+		c->rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (c->rootfd < 0)
+			return nlab_error_set(err, errno, "open %s", path);
+	}
 	return nlab_netns_enter(c->s->by_index[c->ns]->netns_fd, &c->saved, err);
 }
 
@@ -220,11 +237,9 @@ static int do_sysctl(struct cursor *c, const struct plan_op *op, nlab_error **er
 	} else {
 		/* Through the node's own procfs: one shared /proc makes
 		 * every lookup walk a dentry per node (net/sysctl.h). */
-		char proc[64];
-		snprintf(proc, sizeof(proc), "/proc/%d/root/proc", (int)s->by_index[c->ns]->pid);
 		if (enter_node(c, err) < 0)
 			return -1;
-		r = nlab_sysctl_write_in(proc, op->sysctl.key, op->sysctl.value, err);
+		r = nlab_sysctl_write_at(c->rootfd, op->sysctl.key, op->sysctl.value, err);
 	}
 	if (r == 0)
 		return 0;
@@ -245,13 +260,11 @@ static int node_rules(struct cursor *c, const struct plan_op *ops, size_t n, nla
 {
 	struct sup *s = c->s;
 	struct nlab_fw_tables ts = { 0 };
-	char lock_path[64];
 	int r = -1;
 
 	if (enter_node(c, err) < 0)
 		return -1;
-	snprintf(lock_path, sizeof(lock_path), "/proc/%d/root/run/xtables.lock", (int)s->by_index[c->ns]->pid);
-	cleanup_close int lock = nlab_ipt_lock(lock_path, 10000, err);
+	cleanup_close int lock = nlab_ipt_lock_at(c->rootfd, "/run/xtables.lock", 10000, err);
 	if (lock < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -286,7 +299,7 @@ static bool is_rule(enum plan_op_kind k)
 
 int apply_section(struct sup *s, enum plan_section sec, nlab_error **err)
 {
-	struct cursor c = { .s = s, .saved = -1, .sec = sec };
+	struct cursor c = { .s = s, .saved = -1, .rootfd = -1, .sec = sec };
 	const struct plan_op *ops = s->plan.ops;
 	size_t end = s->plan.sec[sec + 1];
 	int r = 0;
@@ -294,7 +307,8 @@ int apply_section(struct sup *s, enum plan_section sec, nlab_error **err)
 	for (size_t i = s->plan.sec[sec]; r == 0 && i < end;) {
 		const struct plan_op *op = &ops[i];
 		if (!c.active || op->ns != c.ns) {
-			if (group_end(&c, err) < 0) {
+			/* Between groups: a signal or `up` leaving stops setup. */
+			if (group_end(&c, err) < 0 || sup_check_abort(s, err) < 0) {
 				r = -1;
 				break;
 			}

@@ -194,8 +194,14 @@ bool topo_node_userns(const struct topology *t, const struct topo_node *n);
 
 const char *topo_chain_name(enum topo_chain c);
 
-/* Lab names: lowercase letters, digits and '-', 1..32 characters. */
+/* Lab names: lowercase letters, digits and '-', 1..32 characters, not
+ * starting with '-'. */
 int topo_lab_name_valid(const char *name);
+/* A node or switch name as the parser accepts it: an ASCII letter, then
+ * letters, digits, '-' or '_', at most NLAB_NAME_MAX.  Names read back
+ * from state files and command lines are checked with it before they
+ * become part of a path. */
+bool topo_object_name_valid(const char *name);
 /* A valid lab name derived from a file name ("My_Lab.topo" -> "my-lab"). */
 void topo_default_lab_name(const char *path, char *buf, size_t len);
 

@@ -44,7 +44,7 @@ void st_lab(struct parser *p)
 	}
 	if (!topo_lab_name_valid(n->text)) {
 		diag_error(p->d, n->pos,
-			   "invalid lab name '%s': lab names use lowercase letters, digits and '-' (1 to %d characters)",
+			   "invalid lab name '%s': lab names use lowercase letters, digits and '-', not first (1 to %d characters)",
 			   n->text, NLAB_NAME_MAX);
 		t->name_explicit = true;
 		t->name_pos = TOK(0)->pos;
