@@ -21,7 +21,7 @@ static int down_one(const char *lab)
 	int r = lab_take_down(lab, &lo, &res, &err);
 
 	if (res.state_damaged)
-		nlab_report("down", "lab %s: %s; what it left was found from the kernel", lab, res.state_problem);
+		nlab_report("down", "%s; what the lab left was found from the kernel", res.state_problem);
 	if (r < 0) {
 		nlab_error_wrap(&err, "lab %s", lab);
 		nlab_error_print("down", &err);

@@ -154,5 +154,6 @@ int cmd_up(int argc, char **argv)
 			nlab_error_print("up", &res.rollback_err);
 	}
 	topo_free(t);
-	return r == 0 ? EXIT_OK : EXIT_RUNTIME;
+	/* Stopped by a signal: the shell's way of saying so (130 for ^C). */
+	return r == 0 ? EXIT_OK : res.interrupted ? 128 + res.interrupted : EXIT_RUNTIME;
 }

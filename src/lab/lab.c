@@ -242,7 +242,9 @@ int lab_lock(const char *lab, const struct lab_lock_options *o, nlab_error **err
 
 	snprintf(what, sizeof(what), "the lock of lab %s", lab);
 	struct lock_wait w = {
-		.what = what, .timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 120000, .notice_ms = 1000,
+		.what = what, .timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 120000,
+		/* `down` stops a setup it waits for: the sooner the better. */
+		.notice_ms = o->interrupt_setup ? 200 : 1000,
 		.notice = lock_notice, .arg = &c,
 	};
 	return state_lock(lab, &w, err);
@@ -251,10 +253,14 @@ int lab_lock(const char *lab, const struct lab_lock_options *o, nlab_error **err
 int lab_take_down(const char *lab, const struct lab_lock_options *o, struct lab_down_result *res, nlab_error **err)
 {
 	memset(res, 0, sizeof(*res));
+	/* A lab being brought up while we wait is there, even if what we
+	 * find once we have the lock is its roll back's empty place. */
+	bool was = state_dir_exists(lab);
 	int lock = lab_lock(lab, o, err);
 	if (lock < 0)
 		return -1;
 	int r = lab_down(lab, res, err);
+	res->existed |= was;
 	if (r == 0)
 		state_unlink_lock(lab);
 	close(lock);

@@ -539,7 +539,13 @@ static json_object *jarray(json_object *o, const char *key)
  * that become paths). */
 static int damaged(const char *lab, nlab_error **err, const char *fmt, const char *what)
 {
-	return nlab_error_set(err, EBADMSG, "lab '%s': state.json is damaged: %s '%s'", lab, fmt, what ? what : "");
+	if (what)
+		nlab_error_set(err, 0, "lab '%s': state.json is damaged: %s '%s'", lab, fmt, what);
+	else
+		nlab_error_set(err, 0, "lab '%s': state.json is damaged: %s", lab, fmt);
+	if (err && *err)
+		(*err)->errnum = EBADMSG;
+	return -1;
 }
 
 static int read_nodes(const char *lab, json_object *root, struct lab_state *s, nlab_error **err)
@@ -647,20 +653,27 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 	json_tokener_free(tok);
 	if (!root || je != json_tokener_success || !json_object_is_type(root, json_type_object)) {
 		json_object_put(root);
-		return nlab_error_set(err, EBADMSG, "lab '%s': state.json is damaged: %s", lab,
-				      len == 0 ? "it is empty"
-				      : je != json_tokener_success ? json_tokener_error_desc(je)
-								   : "it is not a JSON object");
+		nlab_error_set(err, 0, "lab '%s': state.json is damaged: %s", lab,
+			       len == 0 ? "it is empty"
+			       : je != json_tokener_success ? json_tokener_error_desc(je)
+							    : "it is not a JSON object");
+		if (err && *err)
+			(*err)->errnum = EBADMSG;
+		return -1;
 	}
 	int r = -1;
 	const char *name = jstr(root, "lab");
 	json_object *sup;
-	if (!name || strcmp(name, lab) != 0) {
-		damaged(lab, err, "it names another lab:", name);
+	if (!name) {
+		damaged(lab, err, "it names no lab", NULL);
+		goto out;
+	}
+	if (strcmp(name, lab) != 0) {
+		damaged(lab, err, "it is the state of another lab:", name);
 		goto out;
 	}
 	if (!json_object_object_get_ex(root, "supervisor", &sup) || !json_object_is_type(sup, json_type_object)) {
-		damaged(lab, err, "it has no", "supervisor");
+		damaged(lab, err, "it names no supervisor", NULL);
 		goto out;
 	}
 	proc_from_json(sup, &s->supervisor);

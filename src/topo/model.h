@@ -14,6 +14,14 @@
 
 #define NLAB_IFNAMSIZ 16        /* IFNAMSIZ: 15 bytes + NUL */
 #define NLAB_NAME_MAX 32        /* node, switch and lab names */
+/* Most objects a topology may have: a few lines with ranges can ask for
+ * millions (20 lines of `node x[1..100000]` took 1 GB to check), far
+ * beyond what a machine can run (a node needs a user namespace slot of
+ * 65536 IDs, and the supervisor four fds).  Over these, `check` says so
+ * instead of trying. */
+#define NLAB_MAX_NODES 65536
+#define NLAB_MAX_SWITCHES 65536
+#define NLAB_MAX_LINKS 262144
 
 struct topo_cidr {
 	int family;             /* AF_INET or AF_INET6 */

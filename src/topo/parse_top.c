@@ -147,6 +147,8 @@ void st_switch(struct parser *p)
 	}
 	if (name_taken(p, n))
 		return;
+	if (!parse_under_cap(p, p->t->switches.n, NLAB_MAX_SWITCHES, "switches", n))
+		return;
 	s = VEC_PUSH(p->t->switches);
 	if (!s)
 		return;
@@ -165,7 +167,7 @@ void st_node(struct parser *p)
 		topo_broken_add_name(p->broken, n->text);
 		return;
 	}
-	if (name_taken(p, n))
+	if (name_taken(p, n) || !parse_under_cap(p, p->t->nodes.n, NLAB_MAX_NODES, "nodes", n))
 		return;
 	node = VEC_PUSH(p->t->nodes);
 	if (!node)
@@ -202,6 +204,8 @@ static bool parse_end(struct parser *p, const struct tok *tk, struct topo_end *e
 
 void st_link(struct parser *p)
 {
+	if (!parse_under_cap(p, p->t->links.n, NLAB_MAX_LINKS, "links", TOK(0)))
+		return;
 	struct topo_link *l = VEC_PUSH(p->t->links);
 	int i;
 

@@ -52,22 +52,11 @@ void lock_describe_pid(pid_t pid, char *buf, size_t len)
 		snprintf(buf, len, "pid %d%s", (int)pid, c ? "" : ", which has exited: a process it started holds it");
 		return;
 	}
-	/* argv[0] and argv[1] ("netlab up") say enough. */
-	size_t k = 0, words = 0;
-	for (size_t i = 0; i < n && k + 1 < sizeof(cmd); i++) {
-		char ch = c[i];
-		if (ch == '\0') {
-			if (++words == 2)
-				break;
-			ch = ' ';
-		}
-		cmd[k++] = ch;
-	}
-	while (k && cmd[k - 1] == ' ')
-		k--;
-	cmd[k] = '\0';
-	const char *base = strrchr(cmd, '/');
-	snprintf(buf, len, "pid %d (%s)", (int)pid, base && !strchr(base, ' ') ? base + 1 : cmd);
+	/* The base name of argv[0] and argv[1] ("netlab up") say enough. */
+	const char *arg0 = c, *slash = strrchr(arg0, '/');
+	const char *arg1 = strlen(arg0) + 1 < n ? arg0 + strlen(arg0) + 1 : "";
+	snprintf(cmd, sizeof(cmd), "%s%s%.40s", slash ? slash + 1 : arg0, *arg1 ? " " : "", arg1);
+	snprintf(buf, len, "pid %d (%s)", (int)pid, cmd);
 }
 
 /* Take the flock on fd, waiting as w says.  0, or -1 with *err. */
