@@ -1,12 +1,16 @@
 #include "lab/hostshare.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "lab/beacon.h"
 #include "lab/state.h"
@@ -170,32 +174,89 @@ static bool holder_gone(const char *lab)
 	return true;
 }
 
+/* Writing a forwarding switch for all interfaces (ip_forward,
+ * conf.all.forwarding) writes every interface's own: their values are
+ * saved with it, to be given back after it.  The prefix of those keys, or
+ * NULL for a key that has none. */
+static const char *per_iface_prefix(const char *key)
+{
+	if (!strcmp(key, "net.ipv4.ip_forward") || !strcmp(key, "net.ipv4.conf.all.forwarding"))
+		return "ipv4";
+	if (!strcmp(key, "net.ipv6.conf.all.forwarding"))
+		return "ipv6";
+	return NULL;
+}
+
+/* "also": [{"key": "net.ipv4.conf.eth0.forwarding", "original": "1"}, ...]
+ * for every interface (and "default") of the calling thread's netns. */
+static json_object *save_per_iface(const char *fam)
+{
+	char path[64];
+	json_object *also = json_object_new_array();
+
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf", fam);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char key[300], val[64];
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "all") || strchr(e->d_name, '.'))
+			continue;
+		snprintf(key, sizeof(key), "net.%s.conf.%s.forwarding", fam, e->d_name);
+		if (nlab_sysctl_read(key, val, sizeof(val), NULL) < 0)
+			continue;
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "key", json_object_new_string(key));
+		json_object_object_add(o, "original", json_object_new_string(val));
+		json_object_array_add(also, o);
+	}
+	if (d)
+		closedir(d);
+	return also;
+}
+
+static int restore_sysctl(const char *key, const char *orig, nlab_error **err)
+{
+	char cur[256];
+	nlab_error *e = NULL;
+
+	if (nlab_sysctl_read(key, cur, sizeof(cur), &e) < 0) {
+		/* Its interface is gone (a lab's host end): nothing to give back. */
+		if (e->errnum == ENOENT) {
+			nlab_error_free(&e);
+			return 0;
+		}
+		if (err) {
+			nlab_error_free(err);
+			*err = e;
+		} else {
+			nlab_error_free(&e);
+		}
+		return nlab_error_wrap(err, "restore host sysctl %s", key);
+	}
+	if (strcmp(cur, orig) != 0 && nlab_sysctl_write(key, orig, err) < 0)
+		return nlab_error_wrap(err, "restore host sysctl %s", key);
+	return 0;
+}
+
 /* Give a setting back its original value. */
 static int restore(json_object *s, nlab_error **err)
 {
 	const char *kind = sget(s, "kind"), *key = sget(s, "key"), *orig = sget(s, "original");
 
 	if (!strcmp(kind, "sysctl")) {
-		char cur[256];
-		nlab_error *e = NULL;
-		if (nlab_sysctl_read(key, cur, sizeof(cur), &e) < 0) {
-			/* Its interface is gone (a lab's host end): nothing to give back. */
-			int en = e->errnum;
-			if (en == ENOENT) {
-				nlab_error_free(&e);
-				return 0;
+		if (restore_sysctl(key, orig, err) < 0)
+			return -1;
+		json_object *also;
+		int r = 0;
+		if (json_object_object_get_ex(s, "also", &also) && json_object_is_type(also, json_type_array))
+			for (size_t i = 0; i < json_object_array_length(also); i++) {
+				json_object *o = json_object_array_get_idx(also, i);
+				const char *k = sget(o, "key");
+				if (strncmp(k, "net.", 4) == 0 && !strstr(k, "..") && !strchr(k, '/') &&
+				    restore_sysctl(k, sget(o, "original"), r < 0 ? NULL : err) < 0)
+					r = -1;
 			}
-			if (err) {
-				nlab_error_free(err);
-				*err = e;
-			} else {
-				nlab_error_free(&e);
-			}
-			return nlab_error_wrap(err, "restore host sysctl %s", key);
-		}
-		if (strcmp(cur, orig) != 0 && nlab_sysctl_write(key, orig, err) < 0)
-			return nlab_error_wrap(err, "restore host sysctl %s", key);
-		return 0;
+		return r;
 	}
 	if (!strcmp(kind, "cgroup")) {
 		/* key "MNT:CTRL" */
@@ -206,6 +267,10 @@ static int restore(json_object *s, nlab_error **err)
 		snprintf(path, sizeof(path), "%.*s/cgroup.subtree_control", (int)(colon - key), key);
 		snprintf(val, sizeof(val), "-%s", colon + 1);
 		cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		struct statfs fs;
+		/* Only ever a cgroup v2 control file. */
+		if (fd >= 0 && (fstatfs(fd, &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC))
+			return nlab_error_set(err, EPERM, "%s is not a cgroup v2 file", path);
 		if (fd < 0 || TEMP_FAILURE_RETRY(write(fd, val, strlen(val))) < 0)
 			return nlab_error_set(err, errno, "restore the root cgroup's controllers: write '%s' to %s", val,
 					      path);
@@ -293,6 +358,9 @@ int hostshare_sysctl(const char *lab, const char *key, const char *value, const 
 		if (nlab_sysctl_read(key, orig, sizeof(orig), err) < 0)
 			goto out;
 		s = new_setting(o, "sysctl", key, orig, value);
+		const char *fam = per_iface_prefix(key);
+		if (fam)
+			json_object_object_add(s, "also", save_per_iface(fam));
 	} else {
 		json_object_object_add(s, "value", json_object_new_string(value));
 	}
