@@ -30,6 +30,13 @@ static int check_supported(const struct topology *t)
 	return bad ? -1 : 0;
 }
 
+/* What `up` waits for (a lock someone holds), as it waits. */
+static void up_notice(const char *msg, void *arg)
+{
+	(void)arg;
+	nlab_report("up", "%s", msg);
+}
+
 /* One line on stderr, redrawn in place: "nodes [#####     ] 512/1000". */
 static void progress_bar(const char *phase, size_t done, size_t total, void *arg)
 {
@@ -131,7 +138,7 @@ int cmd_up(int argc, char **argv)
 
 	/* A bar only where someone watches, and only when it is worth one. */
 	bool bar = false;
-	struct lab_up_options o = { .lab = lab, .grace_ms = grace_ms, .progress_arg = &bar };
+	struct lab_up_options o = { .lab = lab, .grace_ms = grace_ms, .progress_arg = &bar, .notice = up_notice };
 	if (isatty(STDERR_FILENO) && topo_count_nodes(t) > 50)
 		o.progress = progress_bar;
 	struct lab_up_result res;

@@ -18,6 +18,7 @@
 #include "node/command.h"
 #include "node/creds.h"
 #include "util/cleanup.h"
+#include "util/sig.h"
 #include "util/fsutil.h"
 
 int lab_join_node(const char *lab, const struct state_node *sn, nlab_error **err)
@@ -165,10 +166,10 @@ static int join_and_run(struct child_args *a, const struct state_node *node, nla
 	 * behind our back. */
 	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	sig_add_unless_ignored(&set, SIGINT);
+	sig_add_unless_ignored(&set, SIGQUIT);
+	sig_add_unless_ignored(&set, SIGTERM);
+	sig_add_unless_ignored(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	a->mask = &old;

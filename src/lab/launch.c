@@ -18,6 +18,7 @@
 #include "proto/proto.h"
 #include "supervisor/supervisor.h"
 #include "util/cleanup.h"
+#include "util/sig.h"
 #include "util/fsutil.h"
 
 static __attribute__((noreturn)) void launch_supervisor(const struct topology *t, const struct lab_up_options *o,
@@ -147,9 +148,9 @@ static int start(const struct topology *t, const struct lab_up_options *o, int l
 	/* From here a signal to `up` is a request to stop (follow()). */
 	sigset_t set, old;
 	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	sig_add_unless_ignored(&set, SIGINT);
+	sig_add_unless_ignored(&set, SIGTERM);
+	sig_add_unless_ignored(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	cleanup_close int sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/sig.h"
 #include "util/fsutil.h"
 
 int pty_open(struct pty_relay *p, nlab_error **err)
@@ -118,11 +119,11 @@ int pty_relay_run(struct pty_relay *p, pid_t child, nlab_error **err)
 		return nlab_error_set(err, errno, "pidfd_open");
 	sigemptyset(&set);
 	sigaddset(&set, SIGWINCH);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTSTP);
+	sig_add_unless_ignored(&set, SIGINT);
+	sig_add_unless_ignored(&set, SIGQUIT);
+	sig_add_unless_ignored(&set, SIGTERM);
+	sig_add_unless_ignored(&set, SIGHUP);
+	sig_add_unless_ignored(&set, SIGTSTP);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	cleanup_close int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) {

@@ -381,6 +381,10 @@ fail:
 	teardown(&s);
 	failed(&s, &err);
 	nlab_error_free(&err);
+	/* The beacon first: once the lock is free, the next `up` must not
+	 * find this dying supervisor and think the lab is up. */
+	if (s.beacon >= 0)
+		close(s.beacon);
 	close(o->lock_fd);
 	return 1;
 }

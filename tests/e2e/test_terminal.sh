@@ -7,7 +7,7 @@
 . tests/e2e/lib.sh
 sandbox_setup
 cp tests/e2e/helpers/tty_harness.py tests/e2e/helpers/tiocsti.py $T/
-before=$(host_snapshot)
+before=$(host_snapshot notmp)
 
 cat >$T/tty.topo <<'TOPO'
 lab tty
@@ -82,5 +82,5 @@ check_eq "pipes are passed as they are (no terminal in between)" "x y" \
 	"$(echo 'x y' | "$NETLAB" exec tty a cat)"
 
 check "down" "$NETLAB" down tty
-check_eq "nothing left" "$before" "$(host_snapshot)"
+check_eq "nothing left" "$before" "$(host_snapshot notmp)"
 finish
