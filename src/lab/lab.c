@@ -177,9 +177,28 @@ int lab_down(const char *lab, struct lab_down_result *res, nlab_error **err)
 	if (undo_host_rules(lab, &found, &e) < 0)
 		left(&l, &e);
 	res->existed |= found;
-	if (cgroup_lab_sweep(lab, &found, &e) < 0)
-		left(&l, &e);
-	res->existed |= found;
+	/* Cgroups: those the state names (each checked to be this lab's),
+	 * or, without a usable state, whatever <mount>/netlab/LAB holds.
+	 * The cgroup tree is the machine's, shared with labs of other state
+	 * roots: it is searched only when the state cannot say. */
+	if (have_state) {
+		for (size_t i = 0; i < st.nnodes; i++)
+			for (size_t k = 0; k < st.nodes[i].ncgroups; k++)
+				if (!cgroup_path_ok(st.nodes[i].cgroups[k], lab, st.nodes[i].name))
+					st.nodes[i].cgroups[k][0] = '\0';
+		for (size_t k = 0; k < st.ncgroups; k++)
+			if (!cgroup_path_ok(st.cgroups[k], lab, NULL))
+				st.cgroups[k][0] = '\0';
+		for (size_t i = 0; i < st.nnodes; i++)
+			if (cgroup_remove_checked(st.nodes[i].cgroups, st.nodes[i].ncgroups, &e) < 0)
+				left(&l, &e);
+		if (cgroup_remove_checked(st.cgroups, st.ncgroups, &e) < 0)
+			left(&l, &e);
+	} else {
+		if (cgroup_lab_sweep(lab, &found, &e) < 0)
+			left(&l, &e);
+		res->existed |= found;
+	}
 	char *held = hostshare_held(lab);
 	res->existed |= held != NULL;
 	free(held);

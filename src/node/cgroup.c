@@ -350,6 +350,20 @@ void cgroup_remove(char *const *dirs, size_t n)
 	}
 }
 
+int cgroup_remove_checked(char *const *dirs, size_t n, nlab_error **err)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!dirs[i][0])
+			continue;
+		cgroup_remove(&dirs[i], 1);
+		if (access(dirs[i], F_OK) == 0 && r == 0)
+			r = nlab_error_set(err, EBUSY, "cgroup %s still holds processes", dirs[i]);
+	}
+	return r;
+}
+
 void cgroup_dirs_free(char **dirs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

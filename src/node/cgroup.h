@@ -45,6 +45,9 @@ int cgroup_attach(char *const *dirs, size_t n, pid_t pid, nlab_error **err);
  * parents go after their nodes, and `netlab` above them when empty. */
 void cgroup_remove(char *const *dirs, size_t n);
 void cgroup_dirs_free(char **dirs, size_t n);
+/* cgroup_remove(), skipping empty strings, and -1 with *err naming a
+ * group that is still there (its processes would not go). */
+int cgroup_remove_checked(char *const *dirs, size_t n, nlab_error **err);
 
 /* Is path a node's cgroup of this lab, <a cgroup mount>/netlab/LAB/NODE
  * (NODE NULL: the lab's parent), with no symlink, "." or ".." on the way
