@@ -145,6 +145,28 @@ int nlab_link_queue_alias(struct nlab_nl *nl, int ifindex, const char *name,
 	return nlab_nl_msg_commit(nl, nlh, ctx, err);
 }
 
+int nlab_link_queue_move(struct nlab_nl *nl, int ifindex, int netns_fd, const char *new_name,
+			 const char *alias, const char *ctx, nlab_error **err)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	if (ifindex <= 0 || netns_fd < 0 || nlab_ifname_check(new_name, err) < 0 || !alias || strlen(alias) >= 256)
+		return nlab_error_set(err, EINVAL, "%s: move of ifindex %d", ctx ? ctx : "link", ifindex);
+	nlh = nlab_nl_msg_begin(nl, RTM_SETLINK, 0, err);
+	if (!nlh)
+		return -1;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	/* do_setlink() moves the device first, under IFLA_IFNAME as its
+	 * name there, then sets the alias on it. */
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, new_name);
+	mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+	return nlab_nl_msg_commit_after(nl, nlh, ctx, err);
+}
+
 struct alias_match {
 	const char *alias;
 	int *idx;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lab/undo.h"
 #include "net/address.h"
 #include "net/bridge.h"
 #include "net/firewall.h"
@@ -145,21 +146,58 @@ static int ns_fd_of(const struct sup *s, int ns)
 	return s->by_index[ns]->netns_fd;
 }
 
+/* A host end is made in the lab namespace under a name and ifindex of its
+ * own there ("t<link><side>", far above the plan's numbers), and moved to
+ * the host by a follow-up request that renames it and marks it with the
+ * alias "netlab:LAB" in the same system call.  So no host end ever exists
+ * unmarked: if the supervisor dies before the move, it goes with the lab
+ * namespace; after it, `down` finds it by its alias (lab/undo.h). */
+#define HOST_END_TMP_IFINDEX 0x40000000
+
+static void host_end_tmp(const struct plan_op *op, char side, char *name, size_t len, int *ifindex)
+{
+	snprintf(name, len, "t%zu%c", op->veth.link % 10000000, side);
+	*ifindex = HOST_END_TMP_IFINDEX + (int)(op->veth.link * 2 + (side == 'b'));
+}
+
+static int queue_host_end_move(struct cursor *c, const struct plan_op *op, const struct plan_end *e, char side,
+			       const char *ctx, nlab_error **err)
+{
+	char tmp[NLAB_IFNAMSIZ], mark[64];
+	int idx;
+
+	host_end_tmp(op, side, tmp, sizeof(tmp), &idx);
+	undo_link_mark(c->s->o->lab, mark, sizeof(mark));
+	return nlab_link_queue_move(c->nl, idx, c->s->host_netns, e->name, mark, ctx, err);
+}
+
 static int queue_veth(struct cursor *c, const struct plan_op *op, nlab_error **err)
 {
 	const struct sup *s = c->s;
-	char ctx[160], da[48], db[48];
+	char ctx[160], da[48], db[48], ta[NLAB_IFNAMSIZ], tb[NLAB_IFNAMSIZ];
+	bool ha = op->veth.a.ns == PLAN_NS_HOST, hb = op->veth.b.ns == PLAN_NS_HOST;
+	int ia = op->veth.a.ifindex, ib = op->veth.b.ifindex;
 
 	end_desc(s, &op->veth.a, da, sizeof(da));
 	end_desc(s, &op->veth.b, db, sizeof(db));
 	snprintf(ctx, sizeof(ctx), "link %s -> %s (%s:%d)", da, db, s->t->file, op->line);
+	if (ha)
+		host_end_tmp(op, 'a', ta, sizeof(ta), &ia);
+	if (hb)
+		host_end_tmp(op, 'b', tb, sizeof(tb), &ib);
 	struct nlab_veth_spec v = {
-		.name = op->veth.a.name, .ifindex = op->veth.a.ifindex, .netns_fd = ns_fd_of(s, op->veth.a.ns),
-		.peer = op->veth.b.name, .peer_ifindex = op->veth.b.ifindex, .peer_netns_fd = ns_fd_of(s, op->veth.b.ns),
+		.name = ha ? ta : op->veth.a.name, .ifindex = ia, .netns_fd = ha ? -1 : ns_fd_of(s, op->veth.a.ns),
+		.peer = hb ? tb : op->veth.b.name, .peer_ifindex = ib, .peer_netns_fd = hb ? -1 : ns_fd_of(s, op->veth.b.ns),
 		.mtu = op->veth.mtu, .master_ifindex = op->veth.a.master, .peer_master_ifindex = op->veth.b.master,
 		.up = op->veth.up,
 	};
-	return nlab_veth_queue_add(c->nl, &v, ctx, err);
+	if (nlab_veth_queue_add(c->nl, &v, ctx, err) < 0)
+		return -1;
+	if (ha && queue_host_end_move(c, op, &op->veth.a, 'a', ctx, err) < 0)
+		return -1;
+	if (hb && queue_host_end_move(c, op, &op->veth.b, 'b', ctx, err) < 0)
+		return -1;
+	return 0;
 }
 
 /* "node r1: " / "host: " / "lab ": the prefix of a message. */

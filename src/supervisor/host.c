@@ -117,18 +117,15 @@ int host_verify(struct sup *s, nlab_error **err)
 
 /* ---- the host ends of links ----------------------------------------- */
 
-/* Right after the links section made them: each host end is journaled
- * with its ifindex (a name alone could be someone else's interface by the
- * time `down` runs) and marked with the alias "netlab:LAB", by which
- * `down` finds it even without the journal.  Until then a crash of the
- * supervisor takes it away with its peer's namespace. */
+/* Right after the links section made them (made in the lab namespace and
+ * moved to the host with their alias "netlab:LAB", supervisor/apply.c):
+ * each host end is journaled with its ifindex too (a name alone could be
+ * someone else's interface by the time `down` runs). */
 int host_links_mark(struct sup *s, nlab_error **err)
 {
 	const struct plan *p = &s->plan;
-	char mark[64], ctx[128];
 	size_t n0 = s->st.nhost_links;
 
-	undo_link_mark(s->o->lab, mark, sizeof(mark));
 	for (size_t i = p->sec[PLAN_SEC_HOST]; i < p->sec[PLAN_SEC_HOST + 1]; i++) {
 		const struct plan_op *op = &p->ops[i];
 		if (op->kind != OP_LINK_UP)
@@ -143,15 +140,8 @@ int host_links_mark(struct sup *s, nlab_error **err)
 		snprintf(v[s->st.nhost_links].name, sizeof(v->name), "%s", op->iface.ifname);
 		v[s->st.nhost_links].ifindex = idx;
 		s->st.nhost_links++;
-		snprintf(ctx, sizeof(ctx), "host:%s: mark it %s", op->iface.ifname, mark);
-		if (nlab_link_queue_alias(s->host_nl, idx, NULL, mark, ctx, err) < 0)
-			return -1;
 	}
-	if (s->st.nhost_links == n0)
-		return 0;
-	if (state_write(&s->st, err) < 0)
-		return -1;
-	return nlab_nl_flush(s->host_nl, err);
+	return s->st.nhost_links == n0 ? 0 : state_write(&s->st, err);
 }
 
 /* A host end, raised in the host's batch (journaled and marked by

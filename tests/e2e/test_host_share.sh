@@ -108,4 +108,22 @@ check "it works" reaches a
 check "one down" "$NETLAB" down a
 check_eq "and nothing is left" "$before" "$(host_snapshot notmp)"
 check_eq "every setting as it was" "$orig" "$(fwd)"
+
+# A host end is made in the lab's namespace and moved to the host already
+# marked with its lab's alias: also on a switch.
+cat >$T/c.topo <<'TOPO'
+lab c
+switch s
+node n1
+    ip eth0 10.3.0.2/24
+node host
+    ip hc 10.3.0.1/24
+link n1:eth0 s
+link host:hc s
+TOPO
+check "a host end on a switch" "$NETLAB" up $T/c.topo
+check_contains "the host end carries its lab's mark" "alias netlab:c" "$(ip -d link show hc)"
+check "the host reaches the node across the switch" ping -c 1 -W 2 10.3.0.2
+check "down" "$NETLAB" down c
+check_eq "nothing left" "$before" "$(host_snapshot notmp)"
 finish
