@@ -109,6 +109,34 @@ check_contains "check refuses lab -x with FILE:LINE:COL" "$T/dash.topo:1:5: erro
 check "down -- LAB takes a name after --" "$NETLAB" down -- badstate
 check_eq "nothing left" "$before" "$(host_snapshot notmp)"
 
+# `up` checks what `node host` names before changing anything.
+cat >$T/dnat.topo <<'TOPO'
+lab dnat
+node n1
+    ip eth0 10.7.0.2/24
+node host
+    ip hd 10.7.0.1/24
+    nat dnat eth9 tcp 8080 10.7.0.2:80
+link n1:eth0 host:hd
+TOPO
+out=$("$NETLAB" up $T/dnat.topo 2>&1)
+check_eq "nat dnat on a host interface that does not exist: up fails" 1 $?
+check_contains "... naming the line and the interface" "node host ($T/dnat.topo:6): nat names interface eth9, which the host does not have" "$out"
+check_eq "... having changed nothing" "$before" "$(host_snapshot notmp)"
+check_eq "... no rule either" "0" "$(iptables-legacy-save | grep -c netlab:)"
+
+# Tagged rules beyond any fixed count, in every table: a crashed lab's
+# 600 rules in one chain (libiptc walks stopped at 512), and in mangle.
+for i in $(seq 600); do echo "-A FORWARD -s 10.$((i / 256)).$((i % 256)).0/24 -m comment --comment \"netlab:gone x.topo:$i\" -j ACCEPT"; done >$T/rules
+{ echo "*filter"; cat $T/rules; echo COMMIT; echo "*mangle"; echo "-A PREROUTING -m comment --comment \"netlab:gone x.topo:1\" -j ACCEPT"; echo COMMIT; } | iptables-legacy-restore -n
+iptables-legacy -A FORWARD -m comment --comment "netlab:gone2 y.topo:1" -j ACCEPT
+check_eq "600 tagged rules in FORWARD and one in mangle" "601" "$(iptables-legacy-save | grep -c 'netlab:gone ')"
+out=$("$NETLAB" down gone 2>&1)
+check_contains "down of a lab with no state but its rules: down" "lab gone is down" "$out"
+check_eq "every one of its rules is gone, in every table" "0" "$(iptables-legacy-save | grep -c 'netlab:gone ')"
+check_eq "another lab's rule stays" "1" "$(iptables-legacy-save | grep -c 'netlab:gone2 ')"
+iptables-legacy -D FORWARD -m comment --comment "netlab:gone2 y.topo:1" -j ACCEPT
+
 # /run/netlab as a file, read-only, full.
 umount /run/netlab
 rmdir /run/netlab
