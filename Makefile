@@ -34,7 +34,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 INTEG_SRCS := $(wildcard tests/integration/test_*.c)
 INTEG_BINS := $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean install test unit unit-asan integration e2e corpus fuzz fuzz-corpus fuzz-test faults faults-quick bench deps help format
+.PHONY: all clean install test unit unit-asan integration e2e corpus e2e-asan fuzz fuzz-corpus fuzz-test faults faults-quick bench deps help format
 
 all: netlab
 
@@ -95,6 +95,15 @@ corpus: netlab
 e2e: netlab
 	@tests/e2e/run.sh ./netlab
 
+# The lifecycle, bad-state and host-sharing tests again with an ASan/UBSan
+# netlab (supervisor and inits included).  Leak checking is off: LeakSanitizer
+# cannot stop the world of a process that joined a node's namespaces.
+E2E_ASAN_TESTS := test_lifecycle test_bad_state test_host_share
+e2e-asan:
+	$(MAKE) BUILD=build-asan SANITIZE=1 CFLAGS="-O1 -g" build-asan/netlab
+	@ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		tests/e2e/run.sh build-asan/netlab $(E2E_ASAN_TESTS)
+
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
@@ -103,6 +112,7 @@ test: deps
 	$(MAKE) fuzz-test
 	$(MAKE) integration
 	$(MAKE) e2e
+	$(MAKE) e2e-asan
 	$(MAKE) faults-quick
 
 FUZZ_SECONDS ?= 60
