@@ -34,8 +34,8 @@ static int beacon_addr(const char *lab, struct sockaddr_un *a, socklen_t *len, n
 		return nlab_error_set(err, errno, "stat %s", state_root());
 	memset(a, 0, sizeof(*a));
 	a->sun_family = AF_UNIX;
-	int n = snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1, "netlab/%llx:%llx/%s",
-			 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino, lab);
+	int n = snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1, "netlab/%llx:%llx/%s", (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino, lab);
 	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 	return 0;
 }

@@ -227,8 +227,14 @@ int lab_exec(const char *lab, const char *node_name, char **cmd, const struct la
 		state_node_clear(&node);
 		return not_found(lab, node_name, err);
 	}
-	struct child_args a = { .o = o, .lab = lab, .node = node_name, .cmd = cmd, .pty = &pty,
-				.has_user = node.has_user, .uid = node.uid, .gid = node.gid };
+	struct child_args a = { .o = o,
+				.lab = lab,
+				.node = node_name,
+				.cmd = cmd,
+				.pty = &pty,
+				.has_user = node.has_user,
+				.uid = node.uid,
+				.gid = node.gid };
 	if (pty_open(&pty, err) < 0) {
 		state_node_clear(&node);
 		return nlab_error_wrap(err, "%s %s/%s", o->verb, lab, node_name);

@@ -33,15 +33,19 @@ void hostshare_set_notice(void (*notice)(const char *msg, void *arg), void *arg)
 
 int hostshare_lock(const struct lock_wait *w, nlab_error **err)
 {
-	struct lock_wait def = { .what = "the host lock", .timeout_ms = 30000, .notice_ms = 1000,
-				 .notice = default_notice, .arg = default_notice_arg };
+	struct lock_wait def = { .what = "the host lock",
+				 .timeout_ms = 30000,
+				 .notice_ms = 1000,
+				 .notice = default_notice,
+				 .arg = default_notice_arg };
 	cleanup_close int root = state_root_open(true, err);
 
 	if (root < 0)
 		return -1;
 	int fd = lock_dir(root, w ? w : &def, err);
 	if (fd < 0)
-		return nlab_error_wrap(err, "%s (the host lock: user namespace slots, shared host settings)", state_root());
+		return nlab_error_wrap(err, "%s (the host lock: user namespace slots, shared host settings)",
+				       state_root());
 	return fd;
 }
 
@@ -272,8 +276,8 @@ static int restore(json_object *s, nlab_error **err)
 		if (fd >= 0 && (fstatfs(fd, &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC))
 			return nlab_error_set(err, EPERM, "%s is not a cgroup v2 file", path);
 		if (fd < 0 || TEMP_FAILURE_RETRY(write(fd, val, strlen(val))) < 0)
-			return nlab_error_set(err, errno, "restore the root cgroup's controllers: write '%s' to %s", val,
-					      path);
+			return nlab_error_set(err, errno, "restore the root cgroup's controllers: write '%s' to %s",
+					      val, path);
 		return 0;
 	}
 	return 0;
@@ -307,8 +311,7 @@ static int settle(json_object *o, const char *lab, nlab_error **err)
 	return r;
 }
 
-static json_object *new_setting(json_object *o, const char *kind, const char *key, const char *orig,
-				const char *value)
+static json_object *new_setting(json_object *o, const char *kind, const char *key, const char *orig, const char *value)
 {
 	json_object *arr, *s = json_object_new_object();
 
@@ -330,8 +333,7 @@ static void add_lab(json_object *s, const char *lab)
 
 /* ---- the operations -------------------------------------------------- */
 
-int hostshare_sysctl(const char *lab, const char *key, const char *value, const struct lock_wait *w,
-		     nlab_error **err)
+int hostshare_sysctl(const char *lab, const char *key, const char *value, const struct lock_wait *w, nlab_error **err)
 {
 	int r = -1;
 	int lock = hostshare_lock(w, err);
@@ -347,8 +349,9 @@ int hostshare_sysctl(const char *lab, const char *key, const char *value, const 
 	json_object *s = find(o, "sysctl", key);
 	if (s && json_object_array_length(labs_of(s)) > 0 && strcmp(sget(s, "value"), value) != 0 &&
 	    !(json_object_array_length(labs_of(s)) == 1 && has_lab(s, lab))) {
-		nlab_error_set(err, EBUSY, "host sysctl %s: lab %s keeps it at %s, this lab wants %s (labs that share "
-					   "the host must agree)",
+		nlab_error_set(err, EBUSY,
+			       "host sysctl %s: lab %s keeps it at %s, this lab wants %s (labs that share "
+			       "the host must agree)",
 			       key, json_object_get_string(json_object_array_get_idx(labs_of(s), 0)), sget(s, "value"),
 			       value);
 		goto out;

@@ -37,8 +37,7 @@ void hostshare_set_notice(void (*notice)(const char *msg, void *arg), void *arg)
 /* Set sysctl KEY (of the calling thread's network namespace) to VALUE
  * for lab LAB: journal first, then write.  Refused (EBUSY) when another
  * lab holds it at a different value. */
-int hostshare_sysctl(const char *lab, const char *key, const char *value, const struct lock_wait *w,
-		     nlab_error **err);
+int hostshare_sysctl(const char *lab, const char *key, const char *value, const struct lock_wait *w, nlab_error **err);
 
 /* Record, before enabling it, that lab LAB needs controller CTRL
  * ("cpu") enabled in the root cgroup's subtree_control of the cgroup v2

@@ -261,10 +261,12 @@ int lab_lock(const char *lab, const struct lab_lock_options *o, nlab_error **err
 
 	snprintf(what, sizeof(what), "the lock of lab %s", lab);
 	struct lock_wait w = {
-		.what = what, .timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 120000,
+		.what = what,
+		.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 120000,
 		/* `down` stops a setup it waits for: the sooner the better. */
 		.notice_ms = o->interrupt_setup ? 200 : 1000,
-		.notice = lock_notice, .arg = &c,
+		.notice = lock_notice,
+		.arg = &c,
 	};
 	return state_lock(lab, &w, err);
 }

@@ -37,13 +37,17 @@ static __attribute__((noreturn)) void launch_supervisor(const struct topology *t
 	if (fd >= 0)
 		dup2(fd, 0);
 	cleanup_close int dir = state_dir_open(o->lab, NULL);
-	fd = dir >= 0 ? openat(dir, "supervisor.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644) : -1;
+	fd = dir >= 0 ? openat(dir, "supervisor.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644)
+		      : -1;
 	if (fd >= 0) {
 		dup2(fd, 1);
 		dup2(fd, 2);
 	}
 	struct sup_options so = {
-		.lab = o->lab, .grace_ms = o->grace_ms, .status_fd = status_fd, .progress = o->progress != NULL,
+		.lab = o->lab,
+		.grace_ms = o->grace_ms,
+		.status_fd = status_fd,
+		.progress = o->progress != NULL,
 		.lock_fd = lock_fd,
 	};
 	_exit(supervisor_main(t, &so));
@@ -79,8 +83,9 @@ static int follow(int fd, int sigfd, int supfd, const struct lab_up_options *o, 
 		if (r < 0)
 			return nlab_error_wrap(err, "from the lab supervisor");
 		if (r == 0)
-			return res->interrupted ? nlab_error_set(err, 0, "interrupted by SIG%s", sigabbrev_np(res->interrupted))
-						: nlab_error_set(err, 0, "the lab supervisor died while starting");
+			return res->interrupted
+				       ? nlab_error_set(err, 0, "interrupted by SIG%s", sigabbrev_np(res->interrupted))
+				       : nlab_error_set(err, 0, "the lab supervisor died while starting");
 		switch (m.type) {
 		case PROTO_PROGRESS:
 			if (o->progress)

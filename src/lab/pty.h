@@ -31,11 +31,11 @@
 #include "util/error.h"
 
 struct pty_relay {
-	int master, slave;      /* -1 when none of the caller's stdio is a terminal */
-	bool tty[3];            /* which of the caller's fds 0, 1, 2 are terminals */
-	int term;               /* one of them, for attributes and window size */
-	bool raw;               /* stdin is a terminal: relayed in raw mode */
-	struct termios saved;   /* the caller's terminal as it was */
+	int master, slave;    /* -1 when none of the caller's stdio is a terminal */
+	bool tty[3];	      /* which of the caller's fds 0, 1, 2 are terminals */
+	int term;	      /* one of them, for attributes and window size */
+	bool raw;	      /* stdin is a terminal: relayed in raw mode */
+	struct termios saved; /* the caller's terminal as it was */
 };
 
 /* Look at the caller's fds 0-2 and, if one is a terminal, open a pty

@@ -52,8 +52,8 @@ int state_root_open(bool create, nlab_error **err)
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOTDIR || e == ELOOP)
-			return nlab_error_set(err, ENOTDIR, "%s is not a directory (netlab keeps its labs' state there)",
-					      root);
+			return nlab_error_set(err, ENOTDIR,
+					      "%s is not a directory (netlab keeps its labs' state there)", root);
 		return nlab_error_set(err, e, "open %s", root);
 	}
 	if (check_dir(fd, root, err) < 0) {
@@ -242,8 +242,8 @@ static int index_write(const struct lab_state *s, int dir, nlab_error **err)
 		const struct state_node *n = &s->nodes[i];
 		ok = index_safe(n->name);
 		fprintf(f, "N\t%s\t%d\t%llu\t%d\t%u\t%u\t%d\t%u\t%u\t%zu", n->name, (int)n->init.pid,
-			(unsigned long long)n->init.starttime, n->userns, n->uid_base, n->gid_base, n->has_user,
-			n->uid, n->gid, n->ncgroups);
+			(unsigned long long)n->init.starttime, n->userns, n->uid_base, n->gid_base, n->has_user, n->uid,
+			n->gid, n->ncgroups);
 		for (size_t k = 0; ok && k < n->ncgroups; k++) {
 			ok = index_safe(n->cgroups[k]);
 			fprintf(f, "\t%s", n->cgroups[k]);
@@ -304,8 +304,8 @@ static int index_find(int dir, const char *name, struct state_node *out, struct 
 {
 	size_t len = 0;
 	unsigned long long v[8];
-	static const unsigned long long max[8] = { INT32_MAX, UINT64_MAX, 1, UINT32_MAX, UINT32_MAX, 1, UINT32_MAX,
-						   UINT32_MAX };
+	static const unsigned long long max[8] = { INT32_MAX,  UINT64_MAX, 1,	       UINT32_MAX,
+						   UINT32_MAX, 1,	   UINT32_MAX, UINT32_MAX };
 	cleanup_free char *buf = read_file_at(dir, "nodes.idx", STATE_FILE_MAX, &len, NULL);
 
 	if (!buf || strlen(buf) != len || !index_header(buf, sup))
@@ -354,8 +354,7 @@ static int index_find(int dir, const char *name, struct state_node *out, struct 
 	return 0;
 }
 
-int state_read_node(const char *lab, const char *name, struct state_node *out, struct proc_id *sup,
-		    nlab_error **err)
+int state_read_node(const char *lab, const char *name, struct state_node *out, struct proc_id *sup, nlab_error **err)
 {
 	struct lab_state st;
 
@@ -515,7 +514,7 @@ static int64_t jint(json_object *o, const char *key)
 {
 	json_object *v;
 	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_int) ? json_object_get_int64(v)
-											     : 0;
+											      : 0;
 }
 
 static void proc_from_json(json_object *o, struct proc_id *p)
@@ -654,7 +653,7 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 	if (!root || je != json_tokener_success || !json_object_is_type(root, json_type_object)) {
 		json_object_put(root);
 		nlab_error_set(err, 0, "lab '%s': state.json is damaged: %s", lab,
-			       len == 0 ? "it is empty"
+			       len == 0			    ? "it is empty"
 			       : je != json_tokener_success ? json_tokener_error_desc(je)
 							    : "it is not a JSON object");
 		if (err && *err)

@@ -21,9 +21,9 @@
 
 /* How to wait when the lock is taken. */
 struct lock_wait {
-	const char *what;       /* for messages: "the lock of lab web" */
-	int timeout_ms;         /* give up after this long (ETIMEDOUT); 0: do not wait at all */
-	int notice_ms;          /* call notice() once after waiting this long */
+	const char *what; /* for messages: "the lock of lab web" */
+	int timeout_ms;	  /* give up after this long (ETIMEDOUT); 0: do not wait at all */
+	int notice_ms;	  /* call notice() once after waiting this long */
 	/* Told once what is being waited for ("waiting for the lock of lab
 	 * web, held by pid 42 (netlab up)"). */
 	void (*notice)(const char *msg, void *arg);
