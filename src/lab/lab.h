@@ -2,9 +2,11 @@
  * verbs in src/cli/ only parse arguments and print):
  *   lab.c      is a lab up, which labs are up, take one down
  *   launch.c   bring one up: fork its supervisor, follow its setup
- *   exec.c     run a command inside a node
+ *   exec.c     run a command inside a node (pty.c: its own terminal)
  *   inspect.c  what `status` shows
- *   undo.c     undo what a lab did outside its namespaces (journal) */
+ *   undo.c     undo what a lab did outside its namespaces
+ *   beacon.c   find a lab's supervisor from the kernel
+ *   hostshare.c host settings labs share, reference counted */
 #ifndef NETLAB_LAB_LAB_H
 #define NETLAB_LAB_LAB_H
 
