@@ -78,8 +78,11 @@ int cmd_down(int argc, char **argv)
 		char **labs;
 		size_t n;
 		int rc = EXIT_OK;
-		if (state_list(&labs, &n, NULL) < 0)
+		nlab_error *err = NULL;
+		if (lab_list_all(&labs, &n, &err) < 0) {
+			nlab_error_print("down", &err);
 			return EXIT_RUNTIME;
+		}
 		if (n == 0)
 			printf("no labs\n");
 		for (size_t i = 0; i < n; i++) {

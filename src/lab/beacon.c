@@ -1,6 +1,8 @@
 #include "lab/beacon.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "lab/state.h"
+#include "topo/model.h"
 #include "util/cleanup.h"
 
 #ifndef SO_PEERPIDFD
@@ -112,4 +115,50 @@ int beacon_find(const char *lab, pid_t *pid)
 	fcntl(pidfd, F_SETFD, FD_CLOEXEC);
 	*pid = cred.pid;
 	return pidfd;
+}
+
+int beacon_list(char ***labs, size_t *n)
+{
+	struct sockaddr_un a;
+	socklen_t len;
+	char prefix[108], line[512];
+	char **v = NULL;
+	size_t cnt = 0;
+
+	*labs = NULL;
+	*n = 0;
+	/* The prefix of every beacon name of this state root: "@netlab/DEV:INO/". */
+	if (beacon_addr("x", &a, &len, NULL) < 0)
+		return -1;
+	snprintf(prefix, sizeof(prefix), "@%s", a.sun_path + 1);
+	prefix[strlen(prefix) - 1] = '\0';
+	cleanup_fclose FILE *f = fopen("/proc/net/unix", "re");
+	if (!f)
+		return -1;
+	/* "Num RefCount Protocol Flags Type St Inode Path": a listening
+	 * socket's path is the last field. */
+	while (fgets(line, sizeof(line), f)) {
+		char *path = strrchr(line, ' ');
+		if (!path)
+			continue;
+		path++;
+		path[strcspn(path, "\n")] = '\0';
+		if (strncmp(path, prefix, strlen(prefix)) != 0)
+			continue;
+		const char *lab = path + strlen(prefix);
+		bool dup = false;
+		for (size_t i = 0; i < cnt; i++)
+			dup |= strcmp(v[i], lab) == 0;
+		if (dup || !topo_lab_name_valid(lab))
+			continue;
+		char **nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (!nv)
+			break;
+		v = nv;
+		if ((v[cnt] = strdup(lab)))
+			cnt++;
+	}
+	*labs = v;
+	*n = cnt;
+	return 0;
 }

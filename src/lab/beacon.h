@@ -30,4 +30,9 @@ void beacon_drain(int fd);
  * process of this euid counts: anyone may bind an abstract name. */
 int beacon_find(const char *lab, pid_t *pid);
 
+/* Names of the labs of this state root whose supervisor has a beacon
+ * (from /proc/net/unix: the kernel's list, whatever the state files
+ * say); caller frees each and the array. */
+int beacon_list(char ***labs, size_t *n);
+
 #endif

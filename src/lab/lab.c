@@ -79,6 +79,37 @@ int lab_list_up(char ***up, size_t *nup, nlab_error **err)
 	return 0;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int lab_list_all(char ***labs, size_t *n, nlab_error **err)
+{
+	char **b = NULL;
+	size_t nb = 0;
+
+	if (state_list(labs, n, err) < 0)
+		return -1;
+	beacon_list(&b, &nb);
+	for (size_t i = 0; i < nb; i++) {
+		bool have = false;
+		for (size_t k = 0; k < *n && !have; k++)
+			have = strcmp((*labs)[k], b[i]) == 0;
+		char **v = have ? NULL : realloc(*labs, (*n + 1) * sizeof(**labs));
+		if (v) {
+			*labs = v;
+			(*labs)[(*n)++] = b[i];
+		} else {
+			free(b[i]);
+		}
+	}
+	free(b);
+	if (*n)
+		qsort(*labs, *n, sizeof(**labs), cmp_name);
+	return 0;
+}
+
 void lab_list_free(char **labs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -23,6 +23,9 @@ int lab_is_up(const char *lab);
 /* Names of the labs that are up, sorted; caller frees each and the array. */
 int lab_list_up(char ***labs, size_t *n, nlab_error **err);
 void lab_list_free(char **labs, size_t n);
+/* Every lab that has anything: a state directory or a supervisor (found
+ * by its beacon even when its state directory is gone), sorted. */
+int lab_list_all(char ***labs, size_t *n, nlab_error **err);
 
 struct lab_down_result {
 	bool existed;                   /* something of the lab was there */

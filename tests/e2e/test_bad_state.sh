@@ -68,6 +68,10 @@ for how in empty garbage braces other-lab bad-node-name symlink foreign-owner mi
 	check_eq "[$how] the sandbox is as before" "$before" "$(host_snapshot notmp)"
 	check "[$how] down took under 5 s ($t ms)" test $t -lt 5000
 done
+check "up" "$NETLAB" up $T/h.topo
+rm -rf /run/netlab/badstate
+check_contains "down --all finds a lab whose state directory is gone" "lab badstate is down" "$("$NETLAB" down --all 2>&1)"
+check_eq "... and leaves nothing" "0 0 0 0 " "$(leftovers)"
 check "after all that, up works" "$NETLAB" up $T/h.topo
 check "and down" "$NETLAB" down badstate
 check_eq "nothing left" "$before" "$(host_snapshot notmp)"
