@@ -62,6 +62,20 @@ for sig in INT TERM HUP; do
 	check "SIG$sig of up: ... at once" test $(($(ms) - t0)) -lt 1000
 done
 
+# An impatient second ^C: the supervisor is killed outright, and `up`
+# still leaves nothing.
+env --default-signal=INT,TERM,HUP "$NETLAB" up $T/slow.topo >$T/out 2>&1 &
+pid=$!
+sleep 0.7
+kill -INT $pid
+sleep 0.01
+kill -INT $pid
+wait $pid
+check_eq "two ^C: up exits 130" 130 $?
+check_contains "two ^C: rolled back" "rolled back: nothing of lab 'slow' is left" "$(cat $T/out)"
+check_eq "two ^C: nothing left" "$before" "$(host_snapshot notmp)"
+check_eq "two ^C: no forwarding, no host rule" "0 0" "$(fw)"
+
 # down while up is in its setup: it says what it waits for, stops it.
 "$NETLAB" up $T/slow.topo >$T/out 2>&1 &
 pid=$!
