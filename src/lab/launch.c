@@ -96,6 +96,10 @@ static int follow(int fd, int sigfd, int supfd, const struct lab_up_options *o, 
 				o->notice(m.text, o->notice_arg);
 			break;
 		case PROTO_UP:
+			/* Stopped as it finished: the supervisor got our SIGTERM
+			 * and takes the lab down; so do we. */
+			if (res->interrupted)
+				return nlab_error_set(err, 0, "interrupted by SIG%s", sigabbrev_np(res->interrupted));
 			res->nodes = (size_t)m.a[0];
 			res->links = (size_t)m.a[1];
 			snprintf(res->phases, sizeof(res->phases), "%.*s", (int)sizeof(res->phases) - 1, m.text);
