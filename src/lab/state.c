@@ -1,6 +1,7 @@
 #include "lab/state.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -63,21 +64,33 @@ int state_root_open(bool create, nlab_error **err)
 	return fd;
 }
 
+/* EINVAL, without strerror's "Invalid argument" after a message that
+ * already says what is wrong. */
+static int __attribute__((format(printf, 2, 3))) invalid(nlab_error **err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	nlab_error_vset(err, 0, fmt, ap);
+	va_end(ap);
+	if (err && *err)
+		(*err)->errnum = EINVAL;
+	return -1;
+}
+
 int state_check_lab_name(const char *lab, nlab_error **err)
 {
 	if (!lab || !topo_lab_name_valid(lab))
-		return nlab_error_set(err, EINVAL,
-				      "'%s' is not a lab name (lowercase letters, digits and '-', not first; at most %d)",
-				      lab ? lab : "", NLAB_NAME_MAX);
+		return invalid(err, "'%s' is not a lab name (lowercase letters, digits and '-', not first; at most %d)",
+			       lab ? lab : "", NLAB_NAME_MAX);
 	return 0;
 }
 
 int state_check_node_name(const char *node, nlab_error **err)
 {
 	if (!node || !topo_object_name_valid(node))
-		return nlab_error_set(err, EINVAL,
-				      "'%s' is not a node name (a letter, then letters, digits, '-' or '_'; at most %d)",
-				      node ? node : "", NLAB_NAME_MAX);
+		return invalid(err, "'%s' is not a node name (a letter, then letters, digits, '-' or '_'; at most %d)",
+			       node ? node : "", NLAB_NAME_MAX);
 	return 0;
 }
 
