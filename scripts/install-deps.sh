@@ -18,6 +18,9 @@ packages=(
 	traceroute psmisc ca-certificates
 	# scripts/make-busybox-rootfs.sh (rootfs example and its test)
 	busybox-static
+	# the fault-injection suite: strace's syscall fault injection, and nft
+	# to show that no nftables rule was touched
+	strace nftables
 )
 
 missing=()
