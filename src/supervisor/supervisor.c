@@ -67,6 +67,13 @@ int sup_check_abort(struct sup *s, nlab_error **err)
 {
 	struct signalfd_siginfo si;
 
+	/* The common case in one system call: nothing happened. */
+	if (!s->stop_signal && !s->up_gone && s->abort_fd >= 0) {
+		struct pollfd a = { .fd = s->abort_fd, .events = POLLIN };
+		if (poll(&a, 1, 0) == 0)
+			return 0;
+	}
+
 	if (!s->stop_signal && s->sigfd >= 0 && TEMP_FAILURE_RETRY(read(s->sigfd, &si, sizeof(si))) == sizeof(si))
 		s->stop_signal = (int)si.ssi_signo;
 	if (!s->up_gone && s->o->status_fd >= 0) {
