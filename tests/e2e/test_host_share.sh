@@ -37,7 +37,13 @@ TOPO
 done
 
 fwd() { echo "$(sysctl -n net.ipv4.ip_forward)$(sysctl -n net.ipv6.conf.all.forwarding)$(sysctl -n net.ipv4.conf.up0.forwarding)$(sysctl -n net.ipv6.conf.up0.forwarding)"; }
-reaches() { "$NETLAB" exec "$1" n1 ping -c 1 -W 2 172.31.0.2 >/dev/null 2>&1; }
+# Three tries: a loaded machine may lose the very first packet (ARP).
+reaches() {
+	for _ in 1 2 3; do
+		"$NETLAB" exec "$1" n1 ping -c 1 -W 2 172.31.0.2 >/dev/null 2>&1 && return 0
+	done
+	return 1
+}
 up_labs=""
 step() {
 	local what=$1 lab=$2
