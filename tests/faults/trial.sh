@@ -29,12 +29,15 @@ sysctl -qw net.ipv6.conf.up0.accept_dad=0 net.ipv6.conf.up0.disable_ipv6=1
 ip link set up0 up
 ip -n outside addr add 172.31.0.2/24 dev eth0
 ip -n outside link set eth0 up
+# The baseline only once the uplink has its carrier (routes lose "linkdown").
+for _ in $(seq 100); do ip route show dev up0 | grep -q linkdown || break; sleep 0.02; done
 sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0 net.ipv4.conf.up0.forwarding=1
 # Rules that predate the lab: they must stay as they are.
 iptables-legacy -A FORWARD -s 198.51.100.0/24 -j DROP
 iptables-legacy -t nat -A POSTROUTING -s 198.51.100.0/24 -o up0 -j RETURN
 
-LAB=faults$$
+# Unique on the machine: the cgroup tree is shared with every other sandbox.
+LAB=faults$RANDOM$RANDOM
 cat >$T/lab.topo <<TOPO
 lab $LAB
 switch s
