@@ -106,7 +106,9 @@ kill-sup)
 inject)
 	# Every process strace follows counts its own calls: the Nth of each
 	# fails (`up`, the supervisor, stage 1s, inits and their commands).
-	strace -f -qq -o /dev/null -e trace=none -e inject=$a:error=$b:when=$c "$NETLAB" up $T/lab.topo >$T/up.out 2>&1 &
+	# strace injects only into system calls it traces (-e trace=none would
+	# silently inject nothing); their lines go to /dev/null.
+	strace -f -qq -o /dev/null -e trace=$a -e inject=$a:error=$b:when=$c "$NETLAB" up $T/lab.topo >$T/up.out 2>&1 &
 	st=$!
 	for _ in $(seq 300); do
 		up=$(pgrep -P $st | head -1)
