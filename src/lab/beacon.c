@@ -52,7 +52,7 @@ int beacon_bind(const char *lab, nlab_error **err)
 		return -1;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return nlab_error_set(err, errno, "socket");
+		return nlab_error_set(err, errno, "the lab's beacon socket");
 	if (bind(fd, (struct sockaddr *)&a, len) < 0 || listen(fd, 64) < 0) {
 		int e = errno;
 		close(fd);

@@ -72,7 +72,7 @@ static int take(int fd, const struct lock_wait *w, nlab_error **err)
 		if (errno == EINTR)
 			continue;
 		if (errno != EWOULDBLOCK)
-			return nlab_error_set(err, errno, "lock %s", w && w->what ? w->what : "");
+			return nlab_error_set(err, errno, "flock %s", w && w->what ? w->what : "");
 		int64_t now = now_ms();
 		if (!start)
 			start = now;
