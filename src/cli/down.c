@@ -54,9 +54,7 @@ static char *lab_of_arg(const char *arg)
 int cmd_down(int argc, char **argv)
 {
 	const char *arg = NULL;
-	bool all = false;
-
-	bool opts = true;
+	bool all = false, opts = true;
 
 	for (int i = 1; i < argc; i++) {
 		if (opts && !strcmp(argv[i], "--"))
