@@ -51,16 +51,17 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 INTEG_SRCS := $(wildcard tests/integration/test_*.c)
 INTEG_BINS := $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean install uninstall man docs deb check-deb cli test unit unit-asan integration e2e corpus fuzz bench deps help format
+.PHONY: all clean install uninstall man docs deb check-deb cli test unit unit-asan integration e2e corpus e2e-asan fuzz fuzz-corpus fuzz-test faults faults-quick bench deps help format
 
 all: netlab
 
 help:
 	@echo "make            build ./netlab"
-	@echo "make test       install deps if missing, build, run cli (help, man, completion, install), the package check, unit (plain + ASan/UBSan), corpus, integration and end-to-end tests"
+	@echo "make test       install deps if missing, build, run cli (help, man, completion, install), the package check, unit (plain + ASan/UBSan), corpus, fuzz (bounded), integration, end-to-end and quick fault-injection tests"
 	@echo "make unit       cmocka unit tests only"
 	@echo "make bench      benchmark against ip scripts, ip -batch, Mininet and the kernel floor (root; writes docs/performance.md)"
-	@echo "make fuzz       libFuzzer run of the topology parser (FUZZ_SECONDS, default 60)"
+	@echo "make fuzz       libFuzzer run of the topology parser and planner (FUZZ_SECONDS, default 60)"
+	@echo "make faults     the fault-injection suite: kills and failing system calls during up (root)"
 	@echo "make man        manual pages netlab(1) and netlab.topo(5) into $(BUILD)/man (pandoc)"
 	@echo "make docs       regenerate the parts of docs/cli.md and README.md made from src/cli/verbs.c"
 	@echo "make install    binary, manual pages, completions, examples, docs under \$$DESTDIR\$$PREFIX (/usr/local)"
@@ -126,6 +127,15 @@ corpus: netlab
 e2e: netlab
 	@tests/e2e/run.sh ./netlab
 
+# The lifecycle, bad-state and host-sharing tests again with an ASan/UBSan
+# netlab (supervisor and inits included).  Leak checking is off: LeakSanitizer
+# cannot stop the world of a process that joined a node's namespaces.
+E2E_ASAN_TESTS := test_lifecycle test_bad_state test_host_share
+e2e-asan:
+	$(MAKE) BUILD=build-asan SANITIZE=1 CFLAGS="-O1 -g" build-asan/netlab
+	@ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		tests/e2e/run.sh build-asan/netlab $(E2E_ASAN_TESTS)
+
 test: deps
 	$(MAKE) all
 	$(MAKE) cli
@@ -133,18 +143,49 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) unit-asan
 	$(MAKE) corpus
+	$(MAKE) fuzz-test
 	$(MAKE) integration
 	$(MAKE) e2e
+	$(MAKE) e2e-asan
+	$(MAKE) faults-quick
 
 FUZZ_SECONDS ?= 60
-fuzz:
+FUZZ_SRCS := tests/fuzz/fuzz_parser.c $(wildcard src/topo/*.c src/plan/*.c) src/net/iptc.c \
+	src/util/error.c src/util/strutil.c src/util/vec.c src/util/fsutil.c
+build-fuzz/fuzz_parser: $(FUZZ_SRCS)
 	@mkdir -p build-fuzz
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
-		-o build-fuzz/fuzz_parser tests/fuzz/fuzz_parser.c \
-		$(wildcard src/topo/*.c) src/util/error.c src/util/strutil.c src/util/vec.c
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o $@ $(FUZZ_SRCS) $(PKG_LIBS)
+
+# The corpus: what is checked in (tests/fuzz/regress: inputs that found
+# bugs, and a corpus that covers the language), the examples and the bad
+# topologies; what a run learns stays in build-fuzz/corpus.
+fuzz-corpus:
 	@mkdir -p build-fuzz/corpus
-	cp topologies/*.topo tests/corpus/bad/*.topo build-fuzz/corpus/ 2>/dev/null || true
-	build-fuzz/fuzz_parser -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus
+	@cp tests/fuzz/regress/* topologies/*.topo tests/corpus/bad/*.topo tests/corpus/good/*.topo build-fuzz/corpus/ 2>/dev/null || true
+
+fuzz: build-fuzz/fuzz_parser fuzz-corpus
+	build-fuzz/fuzz_parser -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -rss_limit_mb=1024 \
+		-artifact_prefix=build-fuzz/ build-fuzz/corpus
+
+# `make test`: every checked-in input once, then a bounded run.
+FUZZ_TEST_SECONDS ?= 20
+fuzz-test: build-fuzz/fuzz_parser fuzz-corpus
+	@build-fuzz/fuzz_parser -runs=0 -timeout=10 -rss_limit_mb=1024 tests/fuzz/regress >build-fuzz/regress.log 2>&1 \
+		|| { tail -30 build-fuzz/regress.log; echo "fuzz: a checked-in input fails again"; exit 1; }
+	@echo "fuzz: $$(ls tests/fuzz/regress | wc -l) checked-in inputs replayed"
+	@build-fuzz/fuzz_parser -max_total_time=$(FUZZ_TEST_SECONDS) -max_len=8192 -timeout=10 -rss_limit_mb=1024 \
+		-artifact_prefix=build-fuzz/ build-fuzz/corpus >build-fuzz/fuzz.log 2>&1 \
+		|| { tail -30 build-fuzz/fuzz.log; echo "fuzz: a new crash: build-fuzz/crash-* (add it to tests/fuzz/regress once fixed)"; exit 1; }
+	@echo "fuzz: $$(grep -o 'Done [0-9]* runs' build-fuzz/fuzz.log) in $(FUZZ_TEST_SECONDS) s, no crash"
+
+# The fault-injection suite (tests/faults/run.sh): `make faults` runs it
+# all (about 400 trials, a few minutes), `make test` its quick form.
+faults: netlab
+	@tests/faults/run.sh ./netlab full
+
+faults-quick: netlab
+	@tests/faults/run.sh ./netlab quick
 
 # The kernel floor for `make bench`: netlink with libmnl only, no netlab code.
 $(BUILD)/bench-floor: bench/floor.c

@@ -29,6 +29,9 @@ packages=(
 	bash-completion zsh
 	# make deb / make check-deb: build the package, lintian it
 	dpkg-dev debhelper lintian
+	# the fault-injection suite: strace's syscall fault injection, and nft
+	# to show that no nftables rule was touched
+	strace nftables
 )
 
 missing=()

@@ -8,26 +8,26 @@
 #include "lab/lab.h"
 #include "lab/state.h"
 
+static void down_notice(const char *msg, void *arg)
+{
+	nlab_report("down", "%s: %s", (const char *)arg, msg);
+}
+
 static int down_one(const char *lab)
 {
 	nlab_error *err = NULL;
-	char dir[4096];
-	int lock = state_lock(lab, &err);
+	struct lab_down_result res;
+	struct lab_lock_options lo = { .notice = down_notice, .arg = (void *)lab, .interrupt_setup = true };
+	int r = lab_take_down(lab, &lo, &res, &err);
 
-	if (lock < 0) {
-		nlab_error_print("down", &err);
-		return EXIT_RUNTIME;
-	}
-	state_lab_dir(lab, dir, sizeof(dir), NULL);
-	bool existed = access(dir, F_OK) == 0;
-	int r = lab_down(lab, &err);
-	close(lock);
+	if (res.state_damaged)
+		nlab_report("down", "%s; what the lab left was found from the kernel", res.state_problem);
 	if (r < 0) {
 		nlab_error_wrap(&err, "lab %s", lab);
 		nlab_error_print("down", &err);
 		return EXIT_RUNTIME;
 	}
-	printf(existed ? "lab %s is down\n" : "lab %s is not up; nothing to do\n", lab);
+	printf(res.existed ? "lab %s is down\n" : "lab %s is not up; nothing to do\n", lab);
 	return EXIT_OK;
 }
 
@@ -111,7 +111,7 @@ int cmd_down(int argc, char **argv)
 		size_t n;
 		int rc = EXIT_OK;
 		nlab_error *err = NULL;
-		if (state_list(&labs, &n, &err) < 0) {
+		if (lab_list_all(&labs, &n, &err) < 0) {
 			nlab_error_print("down", &err);
 			return EXIT_RUNTIME;
 		}

@@ -61,11 +61,10 @@ int cmd_logs(int argc, char **argv)
 		cli_args_free(&a);
 		return rc;
 	}
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/%s/logs/%s.log", state_root(), lab, node);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	nlab_error *err = NULL;
+	int fd = state_open_log(lab, node, &err);
 	if (fd < 0) {
-		nlab_report("logs", "no log for node '%s' of lab '%s' (%s)", node, lab, strerror(errno));
+		nlab_error_print("logs", &err);
 		free(lab);
 		cli_args_free(&a);
 		return EXIT_RUNTIME;

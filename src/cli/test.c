@@ -243,12 +243,11 @@ static int bring_up(const struct topology *t, const char *lab, char **why)
 static void take_down(const char *lab)
 {
 	nlab_error *err = NULL;
-	int lock = state_lock(lab, &err);
+	struct lab_lock_options lo = { 0 };
+	struct lab_down_result res;
 
-	if (lock < 0 || lab_down(lab, &err) < 0)
+	if (lab_take_down(lab, &lo, &res, &err) < 0)
 		nlab_error_print("test", &err);
-	if (lock >= 0)
-		close(lock);
 }
 
 int cmd_test(int argc, char **argv)

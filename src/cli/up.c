@@ -8,6 +8,13 @@
 #include "plan/plan.h"
 #include "util/time.h"
 
+/* What `up` waits for (a lock someone holds), as it waits. */
+static void up_notice(const char *msg, void *arg)
+{
+	(void)arg;
+	nlab_report("up", "%s", msg);
+}
+
 /* One line on stderr, redrawn in place: "nodes [#####     ] 512/1000".
  * Each redraw ends by clearing to the end of the line (EL, "\033[K"), so
  * a shorter line leaves nothing of the one before ("61/3011"). */
@@ -104,7 +111,7 @@ int cmd_up(int argc, char **argv)
 	}
 	const char *lab = name ? name : t->name;
 	if (!topo_lab_name_valid(lab)) {
-		cli_usage_error("up", "invalid lab name '%s': use lowercase letters, digits and '-', at most 32", lab);
+		cli_usage_error("up", "invalid lab name '%s': use lowercase letters, digits and '-' (not first), at most 32", lab);
 		topo_free(t);
 		topo_source_free(src);
 		return EXIT_USAGE;
@@ -139,7 +146,7 @@ int cmd_up(int argc, char **argv)
 	bool bar = false;
 	struct lab_up_options o = {
 		.lab = lab, .grace_ms = grace_ms, .line_timeout_s = line_timeout_s, .progress_arg = &bar,
-		.netns_names = netns_names,
+		.netns_names = netns_names, .notice = up_notice,
 	};
 	if (isatty(STDERR_FILENO) && topo_count_nodes(t) > 50)
 		o.progress = progress_bar;
@@ -165,5 +172,6 @@ int cmd_up(int argc, char **argv)
 			nlab_error_print("up", &res.rollback_err);
 	}
 	topo_free(t);
-	return r == 0 ? EXIT_OK : EXIT_RUNTIME;
+	/* Stopped by a signal: the shell's way of saying so (130 for ^C). */
+	return r == 0 ? EXIT_OK : res.interrupted ? 128 + res.interrupted : EXIT_RUNTIME;
 }

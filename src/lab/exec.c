@@ -13,13 +13,15 @@
 #include <unistd.h>
 
 #include "lab/lab.h"
+#include "lab/pty.h"
 #include "node/cgroup.h"
 #include "node/command.h"
 #include "node/creds.h"
 #include "util/cleanup.h"
+#include "util/sig.h"
 #include "util/fsutil.h"
 
-int lab_join_node(const struct state_node *sn, nlab_error **err)
+int lab_join_node(const char *lab, const struct state_node *sn, nlab_error **err)
 {
 	/* While it holds host resources (state, cgroup fds, the host's
 	 * credentials) this process must not be ptrace-able or its /proc
@@ -30,7 +32,12 @@ int lab_join_node(const struct state_node *sn, nlab_error **err)
 	if (fd < 0)
 		return nlab_error_set(err, errno, "node init (pid %d) is gone", (int)sn->init.pid);
 	/* Into its cgroup first, while the host's cgroup tree is still the
-	 * one we see: no way into a node escapes its limits. */
+	 * one we see: no way into a node escapes its limits.  The paths come
+	 * from a state file: only a cgroup of this very node is written to. */
+	for (size_t i = 0; i < sn->ncgroups; i++)
+		if (!cgroup_path_ok(sn->cgroups[i], lab, sn->name))
+			return nlab_error_set(err, EPERM, "the state names %s as a cgroup of node %s, which it is not",
+					      sn->cgroups[i], sn->name);
 	if (sn->ncgroups && cgroup_attach(sn->cgroups, sn->ncgroups, getpid(), err) < 0)
 		return -1;
 	/* Host groups would still count for host files inside the node:
@@ -86,14 +93,150 @@ static int not_found(const char *lab, const char *node_name, nlab_error **err)
 	return -1;
 }
 
+/* What the command's process does between fork and execve: system calls
+ * only (it may be a vfork child). */
+struct child_args {
+	const struct lab_exec_options *o;
+	const char *lab, *node;
+	char **cmd;
+	const struct pty_relay *pty;
+	bool has_user;
+	uint32_t uid, gid;
+	const sigset_t *mask;
+};
+
+static __attribute__((noreturn)) void run_child(const struct child_args *a)
+{
+	char m[600];
+	int l;
+
+	/* A session of its own, never the caller's terminal (lab/pty.h). */
+	if (pty_child(a->pty) < 0) {
+		l = snprintf(m, sizeof(m), "netlab %s: %s/%s: cannot give the command a terminal of its own: %s\n",
+			     a->o->verb, a->lab, a->node, strerror(errno));
+		write_all(STDERR_FILENO, m, (size_t)l < sizeof(m) ? (size_t)l : sizeof(m) - 1);
+		_exit(1);
+	}
+	/* Only the terminal's stdio goes in: no state, cgroup or namespace
+	 * fd (runc CVE-2024-21626). */
+	close_range(3, ~0U, 0);
+	if ((a->has_user && creds_become(a->uid, a->gid, NULL) < 0) || creds_clear_inheritable(NULL) < 0) {
+		l = snprintf(m, sizeof(m), "netlab %s: %s/%s: cannot take the node's user or drop capabilities: %s\n",
+			     a->o->verb, a->lab, a->node, strerror(errno));
+		write_all(STDERR_FILENO, m, (size_t)l < sizeof(m) ? (size_t)l : sizeof(m) - 1);
+		_exit(1);
+	}
+	sigprocmask(SIG_SETMASK, a->mask, NULL);
+	int e;
+	const char *shown = a->o->shell ? "sh" : a->cmd[0];
+	if (a->o->shell) {
+		/* The node's shell, looked up inside the node: the caller's
+		 * $SHELL if the node has it, then bash, then sh (a busybox
+		 * rootfs has only sh). */
+		char *user[] = { a->o->shell, "-i", NULL };
+		char *bash[] = { "bash", "--norc", "--noprofile", "-i", NULL };
+		char *sh[] = { "sh", "-i", NULL };
+		e = a->o->shell[0] == '/' && access(a->o->shell, X_OK) == 0 ? command_exec_argv(user) : ENOENT;
+		if (e == ENOENT)
+			e = command_exec_argv(bash);
+		if (e == ENOENT)
+			e = command_exec_argv(sh);
+	} else {
+		e = command_exec_argv(a->cmd);
+	}
+	l = snprintf(m, sizeof(m), "netlab %s: %s: %s\n", a->o->verb, shown,
+		     e == ENOENT ? "command not found" : strerror(e));
+	write_all(STDERR_FILENO, m, (size_t)l < sizeof(m) ? (size_t)l : sizeof(m) - 1);
+	_exit(command_exit_status(e));
+}
+
+static int shell_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+/* Join the node and run the command in a child there; wait for it,
+ * passing on SIGINT, SIGQUIT, SIGTERM and SIGHUP (it has a session of
+ * its own, so a terminal's ^C no longer reaches it by itself).  Returns
+ * its status as a shell reports it, or -1 with *err. */
+static int join_and_run(struct child_args *a, const struct state_node *node, nlab_error **err)
+{
+	char cwd[PATH_MAX];
+	sigset_t set, old;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		strcpy(cwd, "/");
+	if (lab_join_node(a->lab, node, err) < 0)
+		return nlab_error_wrap(err, "%s/%s", a->lab, a->node);
+	/* Same directory as the caller when the node has it, else the
+	 * lab's (/lab); the environment is set here, for the child to
+	 * inherit. */
+	if (chdir(cwd) < 0 && chdir("/lab") < 0 && chdir("/") < 0)
+		return nlab_error_set(err, errno, "chdir /");
+	setenv("NETLAB_LAB", a->lab, 1);
+	setenv("NETLAB_NODE", a->node, 1);
+	if (a->o->prompt)
+		setenv("PS1", a->o->prompt, 1);
+	/* A SIGCHLD ignored by whoever started us would reap the child
+	 * behind our back. */
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&set);
+	sig_add_unless_ignored(&set, SIGINT);
+	sig_add_unless_ignored(&set, SIGQUIT);
+	sig_add_unless_ignored(&set, SIGTERM);
+	sig_add_unless_ignored(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	a->mask = &old;
+	fflush(NULL);
+	/* vfork: no copy of this process's memory only to exec over it
+	 * (part of what `netlab exec NODE true` costs).  The child only
+	 * makes system calls until it execs, as vfork children must. */
+	pid_t pid = vfork();
+	if (pid < 0) {
+		int e = errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return nlab_error_set(err, e, "vfork");
+	}
+	if (pid == 0)
+		run_child(a);
+	int status = 0;
+	for (;;) {
+		siginfo_t si;
+		if (sigwaitinfo(&set, &si) < 0)
+			continue;
+		if (si.si_signo != SIGCHLD) {
+			kill(pid, si.si_signo);
+			continue;
+		}
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			return nlab_error_set(err, errno, "waitpid");
+		}
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return shell_status(status);
+}
+
 int lab_exec(const char *lab, const char *node_name, char **cmd, const struct lab_exec_options *o, nlab_error **err)
 {
 	struct state_node node;
 	struct proc_id sup;
-	char cwd[PATH_MAX];
+	struct pty_relay pty;
 
+	/* Names are never paths (a lab "../../tmp/x" would be a directory
+	 * anyone may have written). */
+	if (state_check_lab_name(lab, err) < 0 || state_check_node_name(node_name, err) < 0)
+		return -1;
 	/* The fast way (nodes.idx); the whole state only to explain why not. */
 	if (state_read_node(lab, node_name, &node, &sup, err) < 0) {
+		if (err && *err && (*err)->errnum != ENOENT && (*err)->errnum != EBADMSG)
+			return nlab_error_wrap(err, "lab %s", lab);
 		nlab_error_free(err);
 		return not_found(lab, node_name, err);
 	}
@@ -101,71 +244,55 @@ int lab_exec(const char *lab, const char *node_name, char **cmd, const struct la
 		state_node_clear(&node);
 		return not_found(lab, node_name, err);
 	}
-	if (!getcwd(cwd, sizeof(cwd)))
-		strcpy(cwd, "/");
-	if (lab_join_node(&node, err) < 0) {
+	struct child_args a = { .o = o,
+				.lab = lab,
+				.node = node_name,
+				.cmd = cmd,
+				.pty = &pty,
+				.has_user = node.has_user,
+				.uid = node.uid,
+				.gid = node.gid };
+	if (pty_open(&pty, err) < 0) {
 		state_node_clear(&node);
-		return nlab_error_wrap(err, "%s/%s", lab, node_name);
+		return nlab_error_wrap(err, "%s %s/%s", o->verb, lab, node_name);
 	}
-	bool has_user = node.has_user;
-	uint32_t uid = node.uid, gid = node.gid;
-	state_node_clear(&node);
-	/* Same directory as the caller when the node has it; the
-	 * environment is set here, for the child to inherit. */
-	if (chdir(cwd) < 0 && chdir("/") < 0)
-		return nlab_error_set(err, errno, "chdir /");
-	setenv("NETLAB_LAB", lab, 1);
-	setenv("NETLAB_NODE", node_name, 1);
-	if (o->prompt)
-		setenv("PS1", o->prompt, 1);
+	if (pty.master < 0) {
+		int r = join_and_run(&a, &node, err);
+		state_node_clear(&node);
+		return r;
+	}
+	/* With a terminal: the relay stays here, in the host, with the
+	 * caller's terminal; a child joins the node and runs the command on
+	 * the pty's slave. */
 	fflush(NULL);
-	/* vfork: no copy of this process's memory only to exec over it
-	 * (part of what `netlab exec NODE true` costs).  The child only
-	 * makes system calls until it execs, as vfork children must. */
-	pid_t pid = vfork();
-	if (pid < 0)
-		return nlab_error_set(err, errno, "vfork");
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		state_node_clear(&node);
+		pty_close(&pty);
+		return nlab_error_set(err, e, "fork");
+	}
 	if (pid == 0) {
-		/* Only the terminal's stdio goes in: no state, cgroup or
-		 * namespace fd (runc CVE-2024-21626). */
-		close_range(3, ~0U, 0);
-		char m[600];
-		if ((has_user && creds_become(uid, gid, NULL) < 0) || creds_clear_inheritable(NULL) < 0) {
-			int l = snprintf(m, sizeof(m), "netlab %s: %s/%s: cannot take the node's user or drop capabilities: %s\n",
-					 o->verb, lab, node_name, strerror(errno));
-			write_all(STDERR_FILENO, m, (size_t)l < sizeof(m) ? (size_t)l : sizeof(m) - 1);
+		nlab_error *e = NULL;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(pty.master);
+		/* Nothing of the caller's terminal goes into the node, not
+		 * even into this process: the slave takes its fds' places. */
+		for (int fd = 0; fd < 3; fd++)
+			if (pty.tty[fd])
+				dup2(pty.slave, fd);
+		pty.master = -1;
+		int r = join_and_run(&a, &node, &e);
+		if (r < 0) {
+			nlab_error_print(o->verb, &e);
 			_exit(1);
 		}
-		int e;
-		const char *shown = o->shell ? "sh" : cmd[0];
-		if (o->shell) {
-			/* The node's shell, looked up inside the node: the
-			 * caller's $SHELL if the node has it, then bash, then
-			 * sh (a busybox rootfs has only sh). */
-			char *user[] = { o->shell, "-i", NULL };
-			char *bash[] = { "bash", "--norc", "--noprofile", "-i", NULL };
-			char *sh[] = { "sh", "-i", NULL };
-			e = o->shell[0] == '/' && access(o->shell, X_OK) == 0 ? command_exec_argv(user) : ENOENT;
-			if (e == ENOENT)
-				e = command_exec_argv(bash);
-			if (e == ENOENT)
-				e = command_exec_argv(sh);
-		} else {
-			e = command_exec_argv(cmd);
-		}
-		int l = snprintf(m, sizeof(m), "netlab %s: %s: %s\n", o->verb, shown,
-				 e == ENOENT ? "command not found" : strerror(e));
-		write_all(STDERR_FILENO, m, (size_t)l < sizeof(m) ? (size_t)l : sizeof(m) - 1);
-		_exit(command_exit_status(e));
+		_exit(r);
 	}
-	/* The terminal's ^C belongs to the command; netlab only waits. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return nlab_error_set(err, errno, "waitpid");
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
+	state_node_clear(&node);
+	int status = pty_relay_run(&pty, pid, err);
+	pty_close(&pty);
+	if (status < 0)
+		return -1;
+	return shell_status(status);
 }

@@ -2,9 +2,11 @@
  * verbs in src/cli/ only parse arguments and print):
  *   lab.c      is a lab up, which labs are up, take one down
  *   launch.c   bring one up: fork its supervisor, follow its setup
- *   exec.c     run a command inside a node
+ *   exec.c     run a command inside a node (pty.c: its own terminal)
  *   inspect.c  what `status` shows
- *   undo.c     undo what a lab did outside its namespaces (journal) */
+ *   undo.c     undo what a lab did outside its namespaces
+ *   beacon.c   find a lab's supervisor from the kernel
+ *   hostshare.c host settings labs share, reference counted */
 #ifndef NETLAB_LAB_LAB_H
 #define NETLAB_LAB_LAB_H
 
@@ -15,17 +17,46 @@
 #include "topo/model.h"
 #include "util/error.h"
 
-/* 1 when the lab's supervisor is alive, 0 when not (stale or absent). */
+/* 1 when the lab's supervisor is alive (by its state, or by its beacon
+ * when the state is damaged), 0 when not (stale or absent). */
 int lab_is_up(const char *lab);
 /* Names of the labs that are up, sorted; caller frees each and the array. */
 int lab_list_up(char ***labs, size_t *n, nlab_error **err);
 void lab_list_free(char **labs, size_t n);
+/* Every lab that has anything: a state directory or a supervisor (found
+ * by its beacon even when its state directory is gone), sorted. */
+int lab_list_all(char ***labs, size_t *n, nlab_error **err);
+
+struct lab_down_result {
+	bool existed;                   /* something of the lab was there */
+	bool state_damaged;             /* its state.json was unusable: found from the kernel */
+	char state_problem[400];        /* why */
+};
 
 /* Stop the supervisor (SIGTERM, then SIGKILL), make sure every init is
- * gone, remove what the lab left in the host namespace, restore host
- * sysctls, delete the state directory.  Succeeds when already gone.
- * Call with the lab lock held. */
-int lab_down(const char *lab, nlab_error **err);
+ * gone, remove what the lab left in the host namespace, leave its shares
+ * of host settings, remove its cgroups and state directory.  Everything
+ * is found from the kernel by the lab's name too (lab/undo.h,
+ * lab/beacon.h), so a damaged state.json loses nothing; what cannot be
+ * removed is named in *err and the state directory then stays.
+ * Succeeds when already gone.  Call with the lab lock held. */
+int lab_down(const char *lab, struct lab_down_result *res, nlab_error **err);
+
+struct lab_lock_options {
+	int timeout_ms;                 /* 0: 120 s */
+	/* Told once, after a second, what the wait is for. */
+	void (*notice)(const char *msg, void *arg);
+	void *arg;
+	/* `down`: a lab whose lock is held is being set up or taken down;
+	 * tell its supervisor to stop (a setup then rolls back). */
+	bool interrupt_setup;
+};
+
+/* The lab's lock (state_lock), waiting as o says. */
+int lab_lock(const char *lab, const struct lab_lock_options *o, nlab_error **err);
+
+/* `netlab down LAB`: lock, lab_down(), remove the lock file. */
+int lab_take_down(const char *lab, const struct lab_lock_options *o, struct lab_down_result *res, nlab_error **err);
 
 /* ---- launch.c ---- */
 
@@ -38,6 +69,10 @@ struct lab_up_options {
 	 * are asked for). */
 	void (*progress)(const char *phase, size_t done, size_t total, void *arg);
 	void *progress_arg;
+	/* Told what `up` waits for (a lock held by someone else), once per
+	 * wait; NULL: not told. */
+	void (*notice)(const char *msg, void *arg);
+	void *notice_arg;
 };
 
 struct lab_up_result {
@@ -46,12 +81,18 @@ struct lab_up_result {
 	bool cleaned_stale;             /* a crashed run's leftovers were removed first */
 	bool rolled_back;               /* after a failure: nothing of the lab is left */
 	nlab_error *rollback_err;       /* or why not (the caller prints and frees it) */
+	int interrupted;                /* the signal (SIGINT, SIGTERM, SIGHUP) that stopped it, or 0 */
 };
 
 /* Bring the lab up: lock it, refuse if it is up, clear a crashed run's
  * leftovers, fork the supervisor and follow its setup.  On failure the
  * lab is taken down again (res->rolled_back tells whether that worked,
- * res->rollback_err why not). */
+ * res->rollback_err why not).  SIGINT, SIGTERM and SIGHUP while the
+ * supervisor sets up stop the setup, which then rolls back like a failed
+ * one (res->interrupted); a second one kills the supervisor outright
+ * before the roll back.  The supervisor holds the lab lock until its
+ * setup is over, so if `up` itself is killed the lab is either up or,
+ * once the supervisor notices, gone, before anyone else gets the lock. */
 int lab_up(const struct topology *t, const struct lab_up_options *o, struct lab_up_result *res, nlab_error **err);
 
 /* ---- exec.c ---- */
@@ -67,11 +108,15 @@ struct lab_exec_options {
  * pidfd, all at once, user namespace included), as the node's root, not
  * dumpable.  The caller must fork afterwards to be inside the PID
  * namespace, and switch to the node's `user` (creds_become) there. */
-int lab_join_node(const struct state_node *node, nlab_error **err);
+int lab_join_node(const char *lab, const struct state_node *node, nlab_error **err);
 
-/* Run argv in the node, with the caller's stdio; returns the command's
- * exit status as a shell reports it, or -1 with *err when the node
- * cannot be entered (errnum ENOENT: no such lab or node). */
+/* Run argv in the node; returns the command's exit status as a shell
+ * reports it, or -1 with *err when the node cannot be entered (errnum
+ * ENOENT: no such lab or node, EINVAL: not a lab or node name).  The
+ * command never gets the caller's terminal (lab/pty.h): it runs in a
+ * session of its own, and when one of the caller's stdin, stdout or
+ * stderr is a terminal, on a pseudo-terminal netlab relays (stdin a
+ * terminal: in raw mode, with window size changes passed on). */
 int lab_exec(const char *lab, const char *node, char **argv, const struct lab_exec_options *o, nlab_error **err);
 
 #endif

@@ -1,6 +1,7 @@
 #include "lab/state.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,9 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lab/state_int.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/lock.h"
+#include "topo/model.h"
 
 const char *state_root(void)
 {
@@ -24,33 +27,163 @@ const char *state_root(void)
 	return r && *r ? r : "/run/netlab";
 }
 
+/* Only a directory of ours that no one else may write holds state: a lab
+ * name must never lead a root process into someone else's files. */
+static int check_dir(int fd, const char *what, nlab_error **err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return nlab_error_set(err, errno, "stat %s", what);
+	if (!S_ISDIR(st.st_mode))
+		return nlab_error_set(err, ENOTDIR, "%s is not a directory", what);
+	if (st.st_uid != geteuid() || (st.st_mode & 0022))
+		return nlab_error_set(err, EPERM,
+				      "%s is not netlab's (owned by uid %u, mode %04o; it must belong to uid %u and be "
+				      "writable by it alone)",
+				      what, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+	return 0;
+}
+
+int state_root_open(bool create, nlab_error **err)
+{
+	const char *root = state_root();
+
+	if (create && mkdir_p(root, 0755, err) < 0)
+		return -1;
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOTDIR || e == ELOOP)
+			return nlab_error_set(err, ENOTDIR,
+					      "%s is not a directory (netlab keeps its labs' state there)", root);
+		return nlab_error_set(err, e, "open %s", root);
+	}
+	if (check_dir(fd, root, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* EINVAL, without strerror's "Invalid argument" after a message that
+ * already says what is wrong. */
+static int __attribute__((format(printf, 2, 3))) invalid(nlab_error **err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	nlab_error_vset(err, 0, fmt, ap);
+	va_end(ap);
+	if (err && *err)
+		(*err)->errnum = EINVAL;
+	return -1;
+}
+
+int state_check_lab_name(const char *lab, nlab_error **err)
+{
+	if (!lab || !topo_lab_name_valid(lab))
+		return invalid(err, "'%s' is not a lab name (lowercase letters, digits and '-', not first; at most %d)",
+			       lab ? lab : "", NLAB_NAME_MAX);
+	return 0;
+}
+
+int state_check_node_name(const char *node, nlab_error **err)
+{
+	if (!node || !topo_object_name_valid(node))
+		return invalid(err, "'%s' is not a node name (a letter, then letters, digits, '-' or '_'; at most %d)",
+			       node ? node : "", NLAB_NAME_MAX);
+	return 0;
+}
+
 int state_lab_dir(const char *lab, char *buf, size_t len, nlab_error **err)
 {
+	if (state_check_lab_name(lab, err) < 0)
+		return -1;
 	int n = snprintf(buf, len, "%s/%s", state_root(), lab);
-
 	if (n < 0 || (size_t)n >= len)
 		return nlab_error_set(err, ENAMETOOLONG, "state directory for lab '%s'", lab);
 	return 0;
 }
 
-int state_lock(const char *lab, nlab_error **err)
+int state_dir_open(const char *lab, nlab_error **err)
 {
-	char path[4096];
-
-	if (mkdir_p(state_root(), 0755, err) < 0)
+	if (state_check_lab_name(lab, err) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/.%s.lock", state_root(), lab);
-	/* `down` unlinks this file while holding it: lock_file() re-checks
+	cleanup_close int root = state_root_open(false, err);
+	if (root < 0)
+		return -1;
+	int fd = openat(root, lab, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOENT)
+			return nlab_error_set(err, ENOENT, "lab '%s' has no state (%s/%s)", lab, state_root(), lab);
+		if (e == ENOTDIR || e == ELOOP)
+			return nlab_error_set(err, EPERM, "%s/%s is not a directory", state_root(), lab);
+		return nlab_error_set(err, e, "open %s/%s", state_root(), lab);
+	}
+	char what[4200];
+	snprintf(what, sizeof(what), "%s/%s", state_root(), lab);
+	if (check_dir(fd, what, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+bool state_dir_exists(const char *lab)
+{
+	cleanup_close int root = state_root_open(false, NULL);
+	struct stat st;
+
+	return root >= 0 && topo_lab_name_valid(lab) && fstatat(root, lab, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int state_lock(const char *lab, const struct lock_wait *w, nlab_error **err)
+{
+	char name[NLAB_NAME_MAX + 8];
+
+	if (state_check_lab_name(lab, err) < 0)
+		return -1;
+	cleanup_close int root = state_root_open(true, err);
+	if (root < 0)
+		return -1;
+	snprintf(name, sizeof(name), ".%s.lock", lab);
+	/* `down` unlinks this file while holding it: lock_at() re-checks
 	 * the inode, so a waiter never locks the orphan. */
-	return lock_file(path, err);
+	return lock_at(root, name, w, err);
 }
 
 void state_unlink_lock(const char *lab)
 {
-	char path[4096];
+	char name[NLAB_NAME_MAX + 8];
+	cleanup_close int root = state_root_open(false, NULL);
 
-	snprintf(path, sizeof(path), "%s/.%s.lock", state_root(), lab);
-	unlink(path);
+	if (root < 0 || !topo_lab_name_valid(lab))
+		return;
+	snprintf(name, sizeof(name), ".%s.lock", lab);
+	unlinkat(root, name, 0);
+}
+
+int state_open_log(const char *lab, const char *node, nlab_error **err)
+{
+	char name[NLAB_NAME_MAX + 16];
+
+	if (state_check_node_name(node, err) < 0)
+		return -1;
+	cleanup_close int dir = state_dir_open(lab, err);
+	if (dir < 0)
+		return -1;
+	snprintf(name, sizeof(name), "logs/%s.log", node);
+	int fd = openat_beneath(dir, name, O_RDONLY | O_NONBLOCK, 0, err);
+	struct stat st;
+	if (fd < 0)
+		return nlab_error_wrap(err, "no log for node '%s' of lab '%s'", node, lab);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return nlab_error_set(err, EPERM, "the log of node '%s' of lab '%s' is not a regular file", node, lab);
+	}
+	return fd;
 }
 
 static json_object *proc_json(const struct proc_id *p)
@@ -70,22 +203,6 @@ static json_object *str_array(char *const *v, size_t n)
 	return a;
 }
 
-static void str_array_from(json_object *o, const char *key, char ***v, size_t *n)
-{
-	json_object *arr;
-
-	*v = NULL;
-	*n = 0;
-	if (!json_object_object_get_ex(o, key, &arr) || !json_object_is_type(arr, json_type_array))
-		return;
-	size_t len = json_object_array_length(arr);
-	*v = calloc(len ? len : 1, sizeof(**v));
-	for (size_t i = 0; *v && i < len; i++) {
-		const char *str = json_object_get_string(json_object_array_get_idx(arr, i));
-		if (str && ((*v)[*n] = strdup(str)))
-			(*n)++;
-	}
-}
 
 /* ---- nodes.idx ------------------------------------------------------- */
 
@@ -107,16 +224,15 @@ static bool index_safe(const char *v)
 	return !strpbrk(v, "\t\n");
 }
 
-static int index_write(const struct lab_state *s, const char *dir, nlab_error **err)
+/* State files are at most this big (a 1000-node state.json is ~300 KB). */
+
+static int index_write(const struct lab_state *s, int dir, nlab_error **err)
 {
-	char path[4200], tmp[4200];
 	cleanup_free char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	bool ok = f != NULL;
 
-	snprintf(path, sizeof(path), "%s/nodes.idx", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.nodes.idx.tmp", dir);
 	if (ok)
 		fprintf(f, INDEX_MAGIC "S\t%d\t%llu\n", (int)s->supervisor.pid,
 			(unsigned long long)s->supervisor.starttime);
@@ -124,8 +240,8 @@ static int index_write(const struct lab_state *s, const char *dir, nlab_error **
 		const struct state_node *n = &s->nodes[i];
 		ok = index_safe(n->name);
 		fprintf(f, "N\t%s\t%d\t%llu\t%d\t%u\t%u\t%d\t%u\t%u\t%zu", n->name, (int)n->init.pid,
-			(unsigned long long)n->init.starttime, n->userns, n->uid_base, n->gid_base, n->has_user,
-			n->uid, n->gid, n->ncgroups);
+			(unsigned long long)n->init.starttime, n->userns, n->uid_base, n->gid_base, n->has_user, n->uid,
+			n->gid, n->ncgroups);
 		for (size_t k = 0; ok && k < n->ncgroups; k++) {
 			ok = index_safe(n->cgroups[k]);
 			fprintf(f, "\t%s", n->cgroups[k]);
@@ -135,10 +251,10 @@ static int index_write(const struct lab_state *s, const char *dir, nlab_error **
 	if (f && fclose(f) != 0)
 		ok = false;
 	if (!ok) {
-		unlink(path);
+		unlinkat(dir, "nodes.idx", 0);
 		return 0;
 	}
-	return write_file_atomic(path, tmp, buf, len, err);
+	return write_file_atomic_at(dir, "nodes.idx", ".nodes.idx.tmp", buf, len, err);
 }
 
 /* The supervisor line after the magic; NULL unless buf is an index. */
@@ -147,7 +263,7 @@ static const char *index_header(const char *buf, struct proc_id *sup)
 	const char *line = buf + strlen(INDEX_MAGIC);
 
 	if (strncmp(buf, INDEX_MAGIC, strlen(INDEX_MAGIC)) != 0 ||
-	    sscanf(line, "S\t%d\t%" SCNu64, &sup->pid, &sup->starttime) != 2)
+	    sscanf(line, "S\t%d\t%" SCNu64, &sup->pid, &sup->starttime) != 2 || sup->pid <= 0)
 		return NULL;
 	return line;
 }
@@ -169,30 +285,28 @@ static char *index_field(char **p)
 	return f;
 }
 
-static bool index_uint(char **p, unsigned long long *v)
+static bool index_uint(char **p, unsigned long long *v, unsigned long long max)
 {
 	char *f = index_field(p), *end;
 
-	if (!f || !*f)
+	if (!f || !*f || *f == '-')
 		return false;
 	errno = 0;
 	*v = strtoull(f, &end, 10);
-	return !*end && errno == 0;
+	return !*end && errno == 0 && *v <= max;
 }
 
-/* 1 found, 0 no such node, -1 no usable index. */
-static int index_find(const char *dir, const char *name, struct state_node *out, struct proc_id *sup)
+/* 1 found, 0 no such node, -1 no usable index.  Every field is checked:
+ * the index is read by root processes that enter the pid it names. */
+static int index_find(int dir, const char *name, struct state_node *out, struct proc_id *sup)
 {
-	char path[4200];
-	cleanup_free char *buf = NULL;
 	size_t len = 0;
 	unsigned long long v[8];
+	static const unsigned long long max[8] = { INT32_MAX,  UINT64_MAX, 1,	       UINT32_MAX,
+						   UINT32_MAX, 1,	   UINT32_MAX, UINT32_MAX };
+	cleanup_free char *buf = read_file_at(dir, "nodes.idx", STATE_FILE_MAX, &len, NULL);
 
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/nodes.idx", dir);
-	if (stat(path, &st) < 0 || !(buf = read_file(path, (size_t)st.st_size, &len)) || len != (size_t)st.st_size ||
-	    !index_header(buf, sup))
+	if (!buf || strlen(buf) != len || !index_header(buf, sup))
 		return -1;
 	char *line = buf + strlen(INDEX_MAGIC), *next;
 	for (; line && *line; line = next) {
@@ -205,10 +319,10 @@ static int index_find(const char *dir, const char *name, struct state_node *out,
 		if (strcmp(index_field(&p), name) != 0)
 			continue;
 		for (int i = 0; i < 8; i++)
-			if (!index_uint(&p, &v[i]))
+			if (!index_uint(&p, &v[i], max[i]))
 				return -1;
 		unsigned long long ncg;
-		if (!index_uint(&p, &ncg) || ncg > 64)
+		if (!index_uint(&p, &ncg, 64) || v[0] == 0)
 			return -1;
 		memset(out, 0, sizeof(*out));
 		out->name = strdup(name);
@@ -229,7 +343,7 @@ static int index_find(const char *dir, const char *name, struct state_node *out,
 			}
 			out->ncgroups++;
 		}
-		if (!out->name || !out->cgroups) {
+		if (!out->name || !out->cgroups || p) {
 			state_node_clear(out);
 			return -1;
 		}
@@ -238,13 +352,15 @@ static int index_find(const char *dir, const char *name, struct state_node *out,
 	return 0;
 }
 
-int state_read_node(const char *lab, const char *name, struct state_node *out, struct proc_id *sup,
-		    nlab_error **err)
+int state_read_node(const char *lab, const char *name, struct state_node *out, struct proc_id *sup, nlab_error **err)
 {
-	char dir[4096];
 	struct lab_state st;
 
-	if (state_lab_dir(lab, dir, sizeof(dir), err) < 0)
+	memset(out, 0, sizeof(*out));
+	if (state_check_node_name(name, err) < 0)
+		return -1;
+	cleanup_close int dir = state_dir_open(lab, err);
+	if (dir < 0)
 		return -1;
 	int r = index_find(dir, name, out, sup);
 	if (r == 1)
@@ -271,14 +387,17 @@ int state_read_node(const char *lab, const char *name, struct state_node *out, s
 
 int state_read_supervisor(const char *lab, struct proc_id *sup)
 {
-	char dir[4096], path[4200], buf[256];
+	char buf[256];
 	struct lab_state st;
+	cleanup_close int dir = state_dir_open(lab, NULL);
 
-	if (state_lab_dir(lab, dir, sizeof(dir), NULL) < 0)
+	if (dir < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/nodes.idx", dir);
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? TEMP_FAILURE_RETRY(read(fd, buf, sizeof(buf) - 1)) : -1;
+	cleanup_close int fd = openat(dir, "nodes.idx", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat fst;
+	ssize_t n = fd >= 0 && fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) && fst.st_uid == geteuid()
+			    ? TEMP_FAILURE_RETRY(read(fd, buf, sizeof(buf) - 1))
+			    : -1;
 	if (n > 0) {
 		buf[n] = '\0';
 		if (index_header(buf, sup))
@@ -301,7 +420,6 @@ void state_node_clear(struct state_node *n)
 	memset(n, 0, sizeof(*n));
 }
 
-static int64_t jint(json_object *o, const char *key);
 
 /* ---- exited.json ------------------------------------------------------ */
 
@@ -311,11 +429,11 @@ static int64_t jint(json_object *o, const char *key);
  * (netns names) and `down` reads. */
 int state_write_exited(const struct lab_state *s, nlab_error **err)
 {
-	char dir[4096], tmp[4200], path[4200];
 	json_object *root = json_object_new_object();
 	int r = -1;
+	cleanup_close int dir = state_dir_open(s->lab, err);
 
-	if (state_lab_dir(s->lab, dir, sizeof(dir), err) < 0)
+	if (dir < 0)
 		goto out;
 	for (size_t i = 0; i < s->nnodes; i++) {
 		const struct state_node *sn = &s->nodes[i];
@@ -330,56 +448,24 @@ int state_write_exited(const struct lab_state *s, nlab_error **err)
 		}
 		json_object_object_add(root, sn->name, ex);
 	}
-	snprintf(path, sizeof(path), "%s/exited.json", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.exited.json.tmp", dir);
 	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-	r = write_file_atomic(path, tmp, text, strlen(text), err);
+	r = text ? write_file_atomic_at(dir, "exited.json", ".exited.json.tmp", text, strlen(text), err)
+		 : nlab_error_set(err, ENOMEM, "exited.json");
 out:
 	json_object_put(root);
 	return r;
 }
 
-static void read_exited(struct lab_state *s, const char *dir)
-{
-	char path[4200];
-
-	snprintf(path, sizeof(path), "%s/exited.json", dir);
-	if (access(path, F_OK) < 0)
-		return;
-	json_object *root = json_object_from_file(path);
-	if (!root || !json_object_is_type(root, json_type_object)) {
-		json_object_put(root);
-		return;
-	}
-	for (size_t i = 0; i < s->nnodes; i++) {
-		struct state_node *sn = &s->nodes[i];
-		json_object *ex;
-		if (!json_object_object_get_ex(root, sn->name, &ex) || !json_object_is_type(ex, json_type_array))
-			continue;
-		size_t ne = json_object_array_length(ex);
-		free(sn->exited);
-		sn->nexited = 0;
-		sn->exited = calloc(ne ? ne : 1, sizeof(*sn->exited));
-		for (size_t k = 0; sn->exited && k < ne; k++) {
-			json_object *e = json_object_array_get_idx(ex, k);
-			sn->exited[k].line = (int)jint(e, "line");
-			sn->exited[k].wstatus = (int)jint(e, "wstatus");
-			sn->nexited++;
-		}
-	}
-	json_object_put(root);
-}
-
 int state_write(const struct lab_state *s, nlab_error **err)
 {
-	char dir[4096], tmp[4200], path[4200];
 	json_object *root = json_object_new_object();
 	json_object *nodes = json_object_new_array();
 	json_object *links = json_object_new_array();
 	json_object *sysctls = json_object_new_array();
 	int r = -1;
 
-	if (state_lab_dir(s->lab, dir, sizeof(dir), err) < 0)
+	cleanup_close int dir = state_dir_open(s->lab, err);
+	if (dir < 0)
 		goto out;
 	json_object_object_add(root, "lab", json_object_new_string(s->lab));
 	json_object_object_add(root, "topology", json_object_new_string(s->topology ? s->topology : ""));
@@ -415,7 +501,7 @@ int state_write(const struct lab_state *s, nlab_error **err)
 	for (size_t i = 0; i < s->nhost_sysctls; i++) {
 		json_object *l = json_object_new_object();
 		json_object_object_add(l, "key", json_object_new_string(s->host_sysctls[i].key));
-		json_object_object_add(l, "old", json_object_new_string(s->host_sysctls[i].old));
+		json_object_object_add(l, "value", json_object_new_string(s->host_sysctls[i].value));
 		json_object_array_add(sysctls, l);
 	}
 	json_object_object_add(root, "host_sysctls", sysctls);
@@ -450,11 +536,16 @@ int state_write(const struct lab_state *s, nlab_error **err)
 	if (s->nnetns_names)
 		json_object_object_add(root, "netns_names", str_array(s->netns_names, s->nnetns_names));
 
-	snprintf(path, sizeof(path), "%s/state.json", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.state.json.tmp", dir);
 	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
-	if (write_file_atomic(path, tmp, text, strlen(text), err) < 0 || index_write(s, dir, err) < 0)
+	if (!text) {
+		nlab_error_set(err, ENOMEM, "state.json");
 		goto out;
+	}
+	if (write_file_atomic_at(dir, "state.json", ".state.json.tmp", text, strlen(text), err) < 0 ||
+	    index_write(s, dir, err) < 0) {
+		nlab_error_wrap(err, "lab %s: state", s->lab);
+		goto out;
+	}
 	r = 0;
 out:
 	json_object_put(root);
@@ -462,124 +553,6 @@ out:
 	json_object_put(links);
 	json_object_put(sysctls);
 	return r;
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
-}
-
-static int64_t jint(json_object *o, const char *key)
-{
-	json_object *v;
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
-}
-
-static void proc_from_json(json_object *o, struct proc_id *p)
-{
-	json_object *v;
-	p->pid = (pid_t)jint(o, "pid");
-	p->starttime = json_object_object_get_ex(o, "starttime", &v) ? json_object_get_uint64(v) : 0;
-}
-
-int state_read(const char *lab, struct lab_state *s, nlab_error **err)
-{
-	char path[4200], dir[4096];
-	json_object *root, *arr, *sup;
-
-	memset(s, 0, sizeof(*s));
-	if (state_lab_dir(lab, dir, sizeof(dir), err) < 0)
-		return -1;
-	snprintf(path, sizeof(path), "%s/state.json", dir);
-	if (access(path, F_OK) < 0)
-		return nlab_error_set(err, errno, "lab '%s' has no state (%s)", lab, path);
-	root = json_object_from_file(path);
-	if (!root)
-		return nlab_error_set(err, EINVAL, "lab '%s': cannot parse %s: %s", lab, path,
-				      json_util_get_last_err());
-	s->lab = strdup(jstr(root, "lab") ? jstr(root, "lab") : lab);
-	s->topology = strdup(jstr(root, "topology") ? jstr(root, "topology") : "");
-	s->created = jint(root, "created");
-	s->grace_ms = (int)jint(root, "grace_ms");
-	if (json_object_object_get_ex(root, "supervisor", &sup))
-		proc_from_json(sup, &s->supervisor);
-	if (json_object_object_get_ex(root, "nodes", &arr) && json_object_is_type(arr, json_type_array)) {
-		size_t n = json_object_array_length(arr);
-		s->nodes = calloc(n ? n : 1, sizeof(*s->nodes));
-		for (size_t i = 0; s->nodes && i < n; i++) {
-			json_object *o = json_object_array_get_idx(arr, i);
-			s->nodes[i].name = strdup(jstr(o, "name") ? jstr(o, "name") : "?");
-			struct state_node *sn = &s->nodes[i];
-			json_object *v;
-			proc_from_json(o, &sn->init);
-			sn->userns = json_object_object_get_ex(o, "userns", &v) && json_object_get_boolean(v);
-			sn->uid_base = (uint32_t)jint(o, "uid_base");
-			sn->gid_base = (uint32_t)jint(o, "gid_base");
-			sn->has_user = json_object_object_get_ex(o, "uid", &v);
-			sn->uid = (uint32_t)jint(o, "uid");
-			sn->gid = (uint32_t)jint(o, "gid");
-			str_array_from(o, "cgroups", &sn->cgroups, &sn->ncgroups);
-			s->nnodes++;
-		}
-	}
-	if (json_object_object_get_ex(root, "host_links", &arr) && json_object_is_type(arr, json_type_array)) {
-		size_t n = json_object_array_length(arr);
-		s->host_links = calloc(n ? n : 1, sizeof(*s->host_links));
-		for (size_t i = 0; s->host_links && i < n; i++) {
-			json_object *o = json_object_array_get_idx(arr, i);
-			snprintf(s->host_links[i].name, sizeof(s->host_links[i].name), "%s",
-				 jstr(o, "name") ? jstr(o, "name") : "");
-			s->host_links[i].ifindex = (int)jint(o, "ifindex");
-			s->nhost_links++;
-		}
-	}
-	if (json_object_object_get_ex(root, "host_sysctls", &arr) && json_object_is_type(arr, json_type_array)) {
-		size_t n = json_object_array_length(arr);
-		s->host_sysctls = calloc(n ? n : 1, sizeof(*s->host_sysctls));
-		for (size_t i = 0; s->host_sysctls && i < n; i++) {
-			json_object *o = json_object_array_get_idx(arr, i);
-			s->host_sysctls[i].key = strdup(jstr(o, "key") ? jstr(o, "key") : "");
-			s->host_sysctls[i].old = strdup(jstr(o, "old") ? jstr(o, "old") : "");
-			s->nhost_sysctls++;
-		}
-	}
-	if (json_object_object_get_ex(root, "host_rules", &arr) && json_object_is_type(arr, json_type_array)) {
-		size_t n = json_object_array_length(arr);
-		s->host_rules = calloc(n ? n : 1, sizeof(*s->host_rules));
-		for (size_t i = 0; s->host_rules && i < n; i++) {
-			json_object *o = json_object_array_get_idx(arr, i);
-			struct state_host_rule *r = &s->host_rules[i];
-			r->family = (int)jint(o, "family");
-			snprintf(r->table, sizeof(r->table), "%s", jstr(o, "table") ? jstr(o, "table") : "");
-			snprintf(r->chain, sizeof(r->chain), "%s", jstr(o, "chain") ? jstr(o, "chain") : "");
-			r->comment = strdup(jstr(o, "comment") ? jstr(o, "comment") : "");
-			s->nhost_rules++;
-		}
-	}
-	if (json_object_object_get_ex(root, "host_ifaces", &arr) && json_object_is_type(arr, json_type_array)) {
-		size_t n = json_object_array_length(arr);
-		s->host_ifaces = calloc(n ? n : 1, sizeof(*s->host_ifaces));
-		for (size_t i = 0; s->host_ifaces && i < n; i++) {
-			json_object *o = json_object_array_get_idx(arr, i), *v;
-			struct state_host_iface *h = &s->host_ifaces[i];
-			snprintf(h->name, sizeof(h->name), "%s", jstr(o, "name") ? jstr(o, "name") : "");
-			h->ifindex = (int)jint(o, "ifindex");
-			snprintf(h->where, sizeof(h->where), "%s", jstr(o, "where") ? jstr(o, "where") : "");
-			snprintf(h->inside, sizeof(h->inside), "%s", jstr(o, "inside") ? jstr(o, "inside") : "");
-			h->inside_ifindex = (int)jint(o, "inside_ifindex");
-			h->up = json_object_object_get_ex(o, "up", &v) && json_object_get_boolean(v);
-			h->mtu = (int)jint(o, "mtu");
-			str_array_from(o, "addresses", &h->addrs, &h->naddrs);
-			h->pin = jstr(o, "pin") && *jstr(o, "pin") ? strdup(jstr(o, "pin")) : NULL;
-			s->nhost_ifaces++;
-		}
-	}
-	str_array_from(root, "cgroups", &s->cgroups, &s->ncgroups);
-	str_array_from(root, "netns_names", &s->netns_names, &s->nnetns_names);
-	read_exited(s, dir);
-	json_object_put(root);
-	return 0;
 }
 
 void state_clear(struct lab_state *s)
@@ -598,7 +571,7 @@ void state_clear(struct lab_state *s)
 	free(s->host_links);
 	for (size_t i = 0; i < s->nhost_sysctls; i++) {
 		free(s->host_sysctls[i].key);
-		free(s->host_sysctls[i].old);
+		free(s->host_sysctls[i].value);
 	}
 	free(s->host_sysctls);
 	for (size_t i = 0; i < s->nhost_rules; i++)
@@ -616,11 +589,14 @@ void state_clear(struct lab_state *s)
 
 int state_remove(const char *lab, nlab_error **err)
 {
-	char dir[4096];
-
-	if (state_lab_dir(lab, dir, sizeof(dir), err) < 0)
+	if (state_check_lab_name(lab, err) < 0)
 		return -1;
-	return rm_rf(dir, err);
+	cleanup_close int root = state_root_open(false, err);
+	if (root < 0)
+		return err && *err && (*err)->errnum == ENOENT ? (nlab_error_free(err), 0) : -1;
+	if (rm_rf_at(root, lab, err) < 0)
+		return nlab_error_wrap(err, "remove %s/%s", state_root(), lab);
+	return 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -630,20 +606,35 @@ static int cmp_str(const void *a, const void *b)
 
 int state_list(char ***labs, size_t *n, nlab_error **err)
 {
-	DIR *d = opendir(state_root());
-	struct dirent *e;
 	char **v = NULL;
 	size_t cnt = 0, cap = 0;
+	nlab_error *e = NULL;
 
 	*labs = NULL;
 	*n = 0;
-	if (!d) {
-		if (errno == ENOENT)
+	int fd = state_root_open(false, &e);
+	if (fd < 0) {
+		if (e->errnum == ENOENT) {
+			nlab_error_free(&e);
 			return 0;
+		}
+		if (err) {
+			nlab_error_free(err);
+			*err = e;
+		} else {
+			nlab_error_free(&e);
+		}
+		return -1;
+	}
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
 		return nlab_error_set(err, errno, "open %s", state_root());
 	}
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.' || e->d_type != DT_DIR)
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		/* Only what could be a lab: a file named like one is not. */
+		if (de->d_type != DT_DIR || !topo_lab_name_valid(de->d_name))
 			continue;
 		if (cnt == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -652,7 +643,8 @@ int state_list(char ***labs, size_t *n, nlab_error **err)
 				break;
 			v = nv;
 		}
-		v[cnt++] = strdup(e->d_name);
+		if ((v[cnt] = strdup(de->d_name)))
+			cnt++;
 	}
 	closedir(d);
 	if (cnt)
@@ -660,60 +652,6 @@ int state_list(char ***labs, size_t *n, nlab_error **err)
 	*labs = v;
 	*n = cnt;
 	return 0;
-}
-
-int proc_id_of(pid_t pid, struct proc_id *out)
-{
-	char path[64], buf[1024];
-	cleanup_close int fd = -1;
-	ssize_t n;
-
-	out->pid = pid;
-	out->starttime = 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = TEMP_FAILURE_RETRY(read(fd, buf, sizeof(buf) - 1));
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* comm may contain spaces and ')': fields resume after the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return -1;
-	p++;
-	for (int field = 3; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return -1;
-	out->starttime = strtoull(p + 1, NULL, 10);
-	return 0;
-}
-
-bool proc_id_alive(const struct proc_id *id)
-{
-	struct proc_id now;
-
-	if (id->pid <= 0 || proc_id_of(id->pid, &now) < 0)
-		return false;
-	return now.starttime == id->starttime;
-}
-
-int proc_id_pidfd(const struct proc_id *id)
-{
-	int fd = (int)syscall(SYS_pidfd_open, id->pid, 0);
-
-	if (fd < 0)
-		return -1;
-	/* The pid may have been reused between reading the state and here:
-	 * check it is still the process we started. */
-	if (!proc_id_alive(id)) {
-		close(fd);
-		errno = ESRCH;
-		return -1;
-	}
-	return fd;
 }
 
 struct state_node *state_find_node(const struct lab_state *s, const char *name)

@@ -55,9 +55,11 @@ struct state_host_iface {
 	char *pin;                      /* a bind mount keeping that namespace alive */
 };
 
+/* A host sysctl the lab holds a share of (lab/hostshare.h keeps the
+ * original value and the other holders). */
 struct state_sysctl {
 	char *key;
-	char *old;
+	char *value;
 };
 
 /* A rule netlab added to a table of the starting namespace: found again
@@ -95,11 +97,32 @@ struct lab_state {
 
 /* Root of all lab state; NETLAB_RUN_DIR overrides /run/netlab (tests). */
 const char *state_root(void);
-/* "<root>/<lab>" into buf. */
-int state_lab_dir(const char *lab, char *buf, size_t len, nlab_error **err);
 
-/* Exclusive lock on <root>/<lab>.lock, held while the fd stays open. */
-int state_lock(const char *lab, nlab_error **err);
+/* Names are never paths: a lab or node name from a command line or a
+ * state file is checked with these (topo_lab_name_valid(),
+ * topo_object_name_valid()) before it is joined into any path.  0, or -1
+ * with errnum EINVAL. */
+int state_check_lab_name(const char *lab, nlab_error **err);
+int state_check_node_name(const char *node, nlab_error **err);
+
+/* The state root, opened O_NOFOLLOW and checked to be a directory of
+ * this euid that no one else may write (create: made first if missing).
+ * Every state file is opened relative to it. */
+int state_root_open(bool create, nlab_error **err);
+/* <root>/<lab>, opened and checked the same way; errnum ENOENT ("lab 'x'
+ * has no state") when there is none. */
+int state_dir_open(const char *lab, nlab_error **err);
+bool state_dir_exists(const char *lab);
+/* "<root>/<lab>" into buf, for the supervisor's own files; the name is
+ * checked. */
+int state_lab_dir(const char *lab, char *buf, size_t len, nlab_error **err);
+/* The log of a node, opened for reading (no symlink followed). */
+int state_open_log(const char *lab, const char *node, nlab_error **err);
+
+struct lock_wait;
+/* Exclusive lock on <root>/.<lab>.lock, held while the fd stays open;
+ * w says how long to wait and whom to tell (util/lock.h). */
+int state_lock(const char *lab, const struct lock_wait *w, nlab_error **err);
 
 /* Remove the lock file once the lab is gone (called with the lock held:
  * nothing of a lab may stay behind). */
@@ -109,7 +132,9 @@ int state_write(const struct lab_state *s, nlab_error **err);
 /* The nodes' exited run lines alone, into exited.json (what the
  * supervisor writes after UP; state_read() merges it). */
 int state_write_exited(const struct lab_state *s, nlab_error **err);
-/* 0 and *out filled; -1 with errnum ENOENT when the lab has no state. */
+/* 0 and *out filled; -1 with errnum ENOENT when the lab has no state,
+ * EBADMSG when state.json is damaged (empty, not JSON, another lab's, a
+ * name that is not one...), EPERM when it is not a file netlab wrote. */
 int state_read(const char *lab, struct lab_state *out, nlab_error **err);
 void state_clear(struct lab_state *s);
 /* Remove the lab directory and everything in it. */
@@ -119,7 +144,8 @@ int state_remove(const char *lab, nlab_error **err);
  * array. */
 int state_list(char ***labs, size_t *n, nlab_error **err);
 
-/* Identity of a live process, and whether it is still that process. */
+/* Identity of a live process (0), or -1 with errno (ESRCH: no such
+ * process); and whether it is still that process. */
 int proc_id_of(pid_t pid, struct proc_id *out);
 bool proc_id_alive(const struct proc_id *id);
 /* A pidfd of that process, or -1 (errno ESRCH when the pid is now someone

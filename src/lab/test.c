@@ -180,7 +180,7 @@ static int start_job(const char *lab, const struct topology *t, const struct sta
 		nlab_error *e = NULL;
 		close(p[0]);
 		signal(SIGINT, SIG_DFL);
-		if (lab_join_node(sn, &e) < 0) {
+		if (lab_join_node(lab, sn, &e) < 0) {
 			struct wire w = { 0 };
 			snprintf(w.detail, sizeof(w.detail), "cannot enter node %s: %s", sn->name, e->msg);
 			(void)!write(p[1], &w, sizeof(w));

@@ -26,6 +26,10 @@ void nlab_fw_close(struct nlab_fw_tables *ts);
  * tables that do not exist are not read (reading would create them). */
 int nlab_fw_remove_tagged(const char *lock_path, const char *tag, const bool used[2][2], nlab_error **err);
 
+/* The same for every table of both families that exists (as listed in
+ * /proc/net/ip{,6}_tables_names); *n counts the rules removed. */
+int nlab_fw_remove_tagged_all(const char *lock_path, const char *tag, unsigned *n, nlab_error **err);
+
 /* The host's xtables lock: $XTABLES_LOCKFILE or /run/xtables.lock. */
 const char *nlab_fw_host_lock_path(void);
 

@@ -409,35 +409,51 @@ static bool tag_matches(const char *comment, const char *tag)
 int nlab_ipt_delete_tagged(struct nlab_ipt_table *t, const char *tag, unsigned *count, nlab_error **err)
 {
 	bool v4 = t->family == AF_INET;
+	unsigned *del = NULL;
+	size_t cap = 0;
+	int r = 0;
 
 	*count = 0;
-	for (const char *cn = v4 ? iptc_first_chain(t->h) : ip6tc_first_chain(t->h); cn;
+	for (const char *cn = v4 ? iptc_first_chain(t->h) : ip6tc_first_chain(t->h); cn && r == 0;
 	     cn = v4 ? iptc_next_chain(t->h) : ip6tc_next_chain(t->h)) {
-		unsigned idx = 0, del[512], ndel = 0;
+		unsigned idx = 0;
+		size_t ndel = 0;
 		xt_chainlabel c;
 		snprintf(c, sizeof(c), "%s", cn);
-		if (v4) {
-			for (const struct ipt_entry *e = iptc_first_rule(c, t->h); e; e = iptc_next_rule(e, t->h), idx++)
-				if (tag_matches(nlab_ipt_entry_comment(AF_INET, e), tag) && ndel < 512)
-					del[ndel++] = idx;
-		} else {
-			for (const struct ip6t_entry *e = ip6tc_first_rule(c, t->h); e;
-			     e = ip6tc_next_rule(e, t->h), idx++)
-				if (tag_matches(nlab_ipt_entry_comment(AF_INET6, e), tag) && ndel < 512)
-					del[ndel++] = idx;
+		/* Every tagged rule, however many: the numbers are collected
+		 * first, since deleting moves the ones after. */
+		for (const void *e = v4 ? (const void *)iptc_first_rule(c, t->h) : (const void *)ip6tc_first_rule(c, t->h);
+		     e; e = v4 ? (const void *)iptc_next_rule(e, t->h) : (const void *)ip6tc_next_rule(e, t->h), idx++) {
+			if (!tag_matches(nlab_ipt_entry_comment(t->family, e), tag))
+				continue;
+			if (ndel == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				unsigned *v = realloc(del, nc * sizeof(*v));
+				if (!v) {
+					free(del);
+					return nlab_error_set(err, ENOMEM, "%s -t %s: tagged rules", tool(t->family),
+							      t->name);
+				}
+				del = v;
+				cap = nc;
+			}
+			del[ndel++] = idx;
 		}
 		/* Deleting from the end keeps the earlier numbers valid; the
 		 * chain iterator is not disturbed by deleting rules. */
 		while (ndel > 0) {
 			unsigned n = del[--ndel];
 			int ok = v4 ? iptc_delete_num_entry(c, n, t->h) : ip6tc_delete_num_entry(c, n, t->h);
-			if (!ok)
-				return nlab_error_set(err, 0, "%s -t %s -D %s %u: %s", tool(t->family), t->name, c,
-						      n + 1, tc_strerror(t->family));
+			if (!ok) {
+				r = nlab_error_set(err, 0, "%s -t %s -D %s %u: %s", tool(t->family), t->name, c, n + 1,
+						   tc_strerror(t->family));
+				break;
+			}
 			(*count)++;
 		}
 	}
-	return 0;
+	free(del);
+	return r;
 }
 
 int nlab_ipt_commit(struct nlab_ipt_table *t, nlab_error **err)
@@ -509,13 +525,10 @@ bool nlab_ipt_table_exists(int family, const char *table)
 	return found;
 }
 
-int nlab_ipt_lock(const char *path, int timeout_ms, nlab_error **err)
+static int lock_fd(int fd, const char *path, int timeout_ms, nlab_error **err)
 {
-	int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
 	struct timespec start, now;
 
-	if (fd < 0)
-		return nlab_error_set(err, errno, "open the xtables lock %s", path);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
@@ -533,4 +546,22 @@ int nlab_ipt_lock(const char *path, int timeout_ms, nlab_error **err)
 		usleep(20000);
 	}
 	return fd;
+}
+
+int nlab_ipt_lock(const char *path, int timeout_ms, nlab_error **err)
+{
+	int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return nlab_error_set(err, errno, "open the xtables lock %s", path);
+	return lock_fd(fd, path, timeout_ms, err);
+}
+
+int nlab_ipt_lock_at(int rootfd, const char *path, int timeout_ms, nlab_error **err)
+{
+	int fd = open_in_root(rootfd, path, O_CREAT | O_RDWR | O_NOFOLLOW, 0600, err);
+
+	if (fd < 0)
+		return nlab_error_wrap(err, "open the xtables lock");
+	return lock_fd(fd, path, timeout_ms, err);
 }

@@ -88,5 +88,9 @@ bool nlab_ipt_table_exists(int family, const char *table);
  * iptables command cannot interleave its read-modify-replace with ours.
  * Returns the fd holding the lock; close it to release. */
 int nlab_ipt_lock(const char *path, int timeout_ms, nlab_error **err);
+/* The same for the lock at PATH inside the root directory rootfd (a
+ * node's /proc/PID/root): resolved inside it (openat2 RESOLVE_IN_ROOT),
+ * so that a rootfs's `run -> /etc` never makes it land in the host's /etc. */
+int nlab_ipt_lock_at(int rootfd, const char *path, int timeout_ms, nlab_error **err);
 
 #endif

@@ -1,10 +1,11 @@
 #include "net/link.h"
 
 #include <ctype.h>
-#include <stdbool.h>
 #include <errno.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <linux/if_link.h>
@@ -129,6 +130,111 @@ int nlab_link_queue_del(struct nlab_nl *nl, int ifindex, const char *name,
 	if (!nlh)
 		return -1;
 	return nlab_nl_msg_commit(nl, nlh, ctx, err);
+}
+
+int nlab_link_queue_alias(struct nlab_nl *nl, int ifindex, const char *name,
+			  const char *alias, const char *ctx, nlab_error **err)
+{
+	struct nlmsghdr *nlh;
+
+	if (!alias || strlen(alias) >= 256)
+		return nlab_error_set(err, EINVAL, "%s: alias too long", ctx ? ctx : "link");
+	nlh = link_begin(nl, RTM_SETLINK, ifindex, name, ctx, err);
+	if (!nlh)
+		return -1;
+	mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+	return nlab_nl_msg_commit(nl, nlh, ctx, err);
+}
+
+int nlab_link_queue_move_marked(struct nlab_nl *nl, int ifindex, int netns_fd, const char *new_name,
+				const char *alias, const char *ctx, nlab_error **err)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	if (ifindex <= 0 || netns_fd < 0 || nlab_ifname_check(new_name, err) < 0 || !alias || strlen(alias) >= 256)
+		return nlab_error_set(err, EINVAL, "%s: move of ifindex %d", ctx ? ctx : "link", ifindex);
+	nlh = nlab_nl_msg_begin(nl, RTM_SETLINK, 0, err);
+	if (!nlh)
+		return -1;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	/* do_setlink() moves the device first, under IFLA_IFNAME as its
+	 * name there, then sets the alias on it. */
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, new_name);
+	mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+	return nlab_nl_msg_commit_after(nl, nlh, ctx, err);
+}
+
+struct alias_match {
+	const char *alias;
+	int *idx;
+	size_t n, cap;
+	bool oom;
+};
+
+static int alias_attr_cb(const struct nlattr *a, void *data)
+{
+	const char **alias = data;
+
+	if (mnl_attr_get_type(a) == IFLA_IFALIAS && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
+		*alias = mnl_attr_get_str(a);
+	return MNL_CB_OK;
+}
+
+static int alias_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct alias_match *m = data;
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	const char *alias = NULL;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifm)))
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifm), alias_attr_cb, &alias);
+	if (!alias || strcmp(alias, m->alias) != 0)
+		return MNL_CB_OK;
+	if (m->n == m->cap) {
+		size_t nc = m->cap ? m->cap * 2 : 8;
+		int *v = realloc(m->idx, nc * sizeof(*v));
+		if (!v) {
+			m->oom = true;
+			return MNL_CB_OK;
+		}
+		m->idx = v;
+		m->cap = nc;
+	}
+	m->idx[m->n++] = ifm->ifi_index;
+	return MNL_CB_OK;
+}
+
+int nlab_link_find_alias(struct nlab_nl *nl, const char *alias, int **idx,
+			 size_t *n, nlab_error **err)
+{
+	char buf[512];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+	struct alias_match m = { .alias = alias };
+
+	*idx = NULL;
+	*n = 0;
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_DUMP;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	if (nlab_nl_request(nl, nlh, alias_cb, &m, err) < 0) {
+		free(m.idx);
+		return nlab_error_wrap(err, "list interfaces");
+	}
+	if (m.oom) {
+		free(m.idx);
+		return nlab_error_set(err, ENOMEM, "list interfaces");
+	}
+	*idx = m.idx;
+	*n = m.n;
+	return 0;
 }
 
 static int link_index_cb(const struct nlmsghdr *nlh, void *data)

@@ -28,6 +28,23 @@ int nlab_link_queue_master(struct nlab_nl *nl, int ifindex, const char *name,
 int nlab_link_queue_del(struct nlab_nl *nl, int ifindex, const char *name,
 			const char *ctx, nlab_error **err);
 
+/* Set the interface's alias (IFLA_IFALIAS, at most 255 bytes): netlab
+ * marks the host ends of its labs' links with "netlab:LAB". */
+int nlab_link_queue_alias(struct nlab_nl *nl, int ifindex, const char *name,
+			  const char *alias, const char *ctx, nlab_error **err);
+
+/* A follow-up (nlab_nl_msg_commit_after) of the request queued just
+ * before: move the interface ifindex to the namespace netns_fd, renamed
+ * to new_name, with the alias `alias`, all in one request (one system
+ * call: it is never there without its name and alias). */
+int nlab_link_queue_move_marked(struct nlab_nl *nl, int ifindex, int netns_fd, const char *new_name,
+				const char *alias, const char *ctx, nlab_error **err);
+
+/* Every interface of nl's netns whose alias is exactly `alias`: their
+ * ifindexes into *idx (caller frees) and their count into *n. */
+int nlab_link_find_alias(struct nlab_nl *nl, const char *alias, int **idx,
+			 size_t *n, nlab_error **err);
+
 /* Synchronous (one round trip, independent of the queue: a link that is
  * only queued is not found yet).  Returns the ifindex, or -1 with *err;
  * errnum is ENODEV when there is no such interface in nl's netns. */

@@ -11,6 +11,7 @@
 #include <linux/magic.h>
 
 #include "util/cleanup.h"
+#include "util/fsutil.h"
 
 #define SYSCTL_READ_MAX 4096
 
@@ -40,7 +41,7 @@ static int sysctl_path(const char *proc, const char *key, char *path, size_t len
 
 /* A bind mount or a FUSE file over /proc/sys would silently take our
  * writes (runc CVE-2019-16884); insist on the real procfs. */
-static int sysctl_open(const char *proc, const char *key, int flags, nlab_error **err)
+static int sysctl_open(int rootfd, const char *proc, const char *key, int flags, nlab_error **err)
 {
 	char path[PATH_MAX];
 	cleanup_close int fd = -1;
@@ -48,7 +49,13 @@ static int sysctl_open(const char *proc, const char *key, int flags, nlab_error 
 
 	if (sysctl_path(proc, key, path, sizeof(path), err) < 0)
 		return -1;
-	fd = TEMP_FAILURE_RETRY(open(path, flags | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
+	if (rootfd >= 0) {
+		fd = open_in_root(rootfd, path, flags | O_NOFOLLOW | O_NOCTTY, 0, err);
+		if (fd < 0)
+			return nlab_error_wrap(err, "sysctl %s", key);
+	} else {
+		fd = TEMP_FAILURE_RETRY(open(path, flags | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
+	}
 	if (fd < 0)
 		return nlab_error_set(err, errno, "sysctl %s: open %s", key, path);
 	if (TEMP_FAILURE_RETRY(fstatfs(fd, &st)) < 0)
@@ -63,7 +70,7 @@ int nlab_sysctl_write(const char *key, const char *value, nlab_error **err)
 	return nlab_sysctl_write_in("/proc", key, value, err);
 }
 
-int nlab_sysctl_write_in(const char *proc, const char *key, const char *value, nlab_error **err)
+static int sysctl_write(int rootfd, const char *proc, const char *key, const char *value, nlab_error **err)
 {
 	cleanup_close int fd = -1;
 	size_t len;
@@ -71,7 +78,7 @@ int nlab_sysctl_write_in(const char *proc, const char *key, const char *value, n
 
 	if (!value)
 		return nlab_error_set(err, EINVAL, "sysctl %s: no value", key ? key : "(null)");
-	fd = sysctl_open(proc, key, O_WRONLY, err);
+	fd = sysctl_open(rootfd, proc, key, O_WRONLY, err);
 	if (fd < 0)
 		return -1;
 	len = strlen(value);
@@ -85,6 +92,16 @@ int nlab_sysctl_write_in(const char *proc, const char *key, const char *value, n
 	return 0;
 }
 
+int nlab_sysctl_write_in(const char *proc, const char *key, const char *value, nlab_error **err)
+{
+	return sysctl_write(-1, proc, key, value, err);
+}
+
+int nlab_sysctl_write_at(int rootfd, const char *key, const char *value, nlab_error **err)
+{
+	return sysctl_write(rootfd, "/proc", key, value, err);
+}
+
 int nlab_sysctl_read(const char *key, char *buf, size_t len, nlab_error **err)
 {
 	cleanup_close int fd = -1;
@@ -93,7 +110,7 @@ int nlab_sysctl_read(const char *key, char *buf, size_t len, nlab_error **err)
 
 	if (!buf || len == 0)
 		return nlab_error_set(err, EINVAL, "sysctl %s: no buffer", key ? key : "(null)");
-	fd = sysctl_open("/proc", key, O_RDONLY, err);
+	fd = sysctl_open(-1, "/proc", key, O_RDONLY, err);
 	if (fd < 0)
 		return -1;
 	/* One read() from offset 0: the proc_do*vec() handlers format the

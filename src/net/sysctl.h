@@ -22,6 +22,13 @@ int nlab_sysctl_write(const char *key, const char *value, nlab_error **err);
  * mount walks a thousand of them.  A node's own procfs has one. */
 int nlab_sysctl_write_in(const char *proc, const char *key, const char *value, nlab_error **err);
 
+/* The same through the procfs mounted at /proc inside the root directory
+ * rootfd (a node's /proc/PID/root, opened O_PATH): the path is resolved
+ * inside that root (openat2 RESOLVE_IN_ROOT), so a rootfs whose /proc is
+ * a symlink cannot send the write anywhere else; and what is opened
+ * must still be procfs. */
+int nlab_sysctl_write_at(int rootfd, const char *key, const char *value, nlab_error **err);
+
 /* Read into buf (NUL-terminated, trailing newline removed).  ENOBUFS if the
  * value does not fit. */
 int nlab_sysctl_read(const char *key, char *buf, size_t len, nlab_error **err);

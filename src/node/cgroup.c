@@ -5,12 +5,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "lab/hostshare.h"
 #include "util/fsutil.h"
+
+/* Lab and node names are at most this long (topo/model.h NLAB_NAME_MAX). */
+#define NLAB_NAME_MAX_CG 32
 
 static int write_str(const char *dir, const char *file, const char *val, nlab_error **err)
 {
@@ -147,6 +155,49 @@ static int make_dir(const char *path, nlab_error **err)
 	return 0;
 }
 
+/* The root cgroup is the machine's: a controller netlab enables there is
+ * a shared host setting (lab/hostshare.h), recorded before it is enabled
+ * and disabled again by the last lab that needed it. */
+static bool has_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = text; p && *p;) {
+		p += strspn(p, " \n");
+		size_t len = strcspn(p, " \n");
+		if (len == n && strncmp(p, word, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+static int enable_root_controllers(const char *mnt, const char *labname, nlab_error **err)
+{
+	static const char *const ctrls[] = { "cpu", "memory", "pids" };
+	char path[4200];
+	int r = 0;
+
+	int lock = hostshare_lock(NULL, err);
+	if (lock < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", mnt);
+	cleanup_free char *now = read_file(path, 4096, NULL);
+	for (size_t k = 0; r == 0 && k < sizeof(ctrls) / sizeof(ctrls[0]); k++) {
+		bool was = has_word(now, ctrls[k]);
+		char val[16];
+		if (hostshare_cgroup_controller(lock, labname, mnt, ctrls[k], was, err) < 0) {
+			r = -1;
+			break;
+		}
+		snprintf(val, sizeof(val), "+%s", ctrls[k]);
+		if (!was && write_str(mnt, "cgroup.subtree_control", val, err) < 0)
+			r = -1;
+	}
+	hostshare_unlock(lock);
+	return r;
+}
+
 int cgroup_lab_create(struct cgroup_lab *lab, const char *labname, nlab_error **err)
 {
 	memset(lab, 0, sizeof(*lab));
@@ -161,7 +212,7 @@ int cgroup_lab_create(struct cgroup_lab *lab, const char *labname, nlab_error **
 			/* Controllers must be enabled on every level above a
 			 * group that uses them. */
 			const char *ctl = "+cpu +memory +pids";
-			if (write_str(lab->hier[i], "cgroup.subtree_control", ctl, err) < 0 ||
+			if (enable_root_controllers(lab->hier[i], labname, err) < 0 ||
 			    write_str(path, "cgroup.subtree_control", ctl, err) < 0)
 				return -1;
 		}
@@ -299,6 +350,20 @@ void cgroup_remove(char *const *dirs, size_t n)
 	}
 }
 
+int cgroup_remove_checked(char *const *dirs, size_t n, nlab_error **err)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!dirs[i][0])
+			continue;
+		cgroup_remove(&dirs[i], 1);
+		if (access(dirs[i], F_OK) == 0 && r == 0)
+			r = nlab_error_set(err, EBUSY, "cgroup %s still holds processes", dirs[i]);
+	}
+	return r;
+}
+
 void cgroup_dirs_free(char **dirs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -312,4 +377,86 @@ void cgroup_lab_free(struct cgroup_lab *lab)
 	free(lab->ctrls);
 	cgroup_dirs_free(lab->dirs, lab->ndirs);
 	memset(lab, 0, sizeof(*lab));
+}
+
+bool cgroup_path_ok(const char *path, const char *lab, const char *node)
+{
+	char tail[2 * NLAB_NAME_MAX_CG + 16], real[PATH_MAX];
+	struct statfs fs;
+	size_t plen, tlen;
+
+	if (!path || path[0] != '/' || strstr(path, "/./") || strstr(path, "/../") || strstr(path, "//"))
+		return false;
+	if (node)
+		snprintf(tail, sizeof(tail), "/netlab/%s/%s", lab, node);
+	else
+		snprintf(tail, sizeof(tail), "/netlab/%s", lab);
+	plen = strlen(path);
+	tlen = strlen(tail);
+	if (plen <= tlen || strcmp(path + plen - tlen, tail) != 0)
+		return false;
+	/* No symlink anywhere: the resolved path is the path itself. */
+	if (!realpath(path, real) || strcmp(real, path) != 0)
+		return false;
+	return statfs(path, &fs) == 0 && (fs.f_type == CGROUP_SUPER_MAGIC || fs.f_type == CGROUP2_SUPER_MAGIC);
+}
+
+/* Remove one group, retrying as cgroup_remove() while its last
+ * processes exit.  Nothing is killed on the strength of a path alone:
+ * the lab's processes die with its supervisor and node inits. */
+static int sweep_dir(const char *dir, nlab_error **err)
+{
+	char path[4200];
+
+	for (int tries = 0; tries < 200 && rmdir(dir) < 0 && errno == EBUSY; tries++)
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	if (access(dir, F_OK) != 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	cleanup_free char *procs = read_file(path, 200, NULL);
+	for (char *p = procs; p && *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	return nlab_error_set(err, EBUSY, "cgroup %s still holds processes%s%s", dir, procs && *procs ? ": " : "",
+			      procs ? procs : "");
+}
+
+int cgroup_lab_sweep(const char *lab, bool *found, nlab_error **err)
+{
+	cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int r = 0;
+
+	*found = false;
+	if (!f)
+		return nlab_error_set(err, errno, "open /proc/self/mountinfo");
+	while (fgets(line, sizeof(line), f)) {
+		char root[1024], mnt[1024], fstype[64], dir[1200], netlab[1100];
+		char *dash = strstr(line, " - ");
+		if (!dash || sscanf(line, "%*s %*s %*s %1023s %1023s", root, mnt) != 2 ||
+		    sscanf(dash + 3, "%63s", fstype) != 1 || strcmp(root, "/") != 0 ||
+		    (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0))
+			continue;
+		snprintf(netlab, sizeof(netlab), "%s/netlab", mnt);
+		snprintf(dir, sizeof(dir), "%s/%s", netlab, lab);
+		DIR *d = opendir(dir);
+		if (!d)
+			continue;
+		*found = true;
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			char sub[1500];
+			if (e->d_type != DT_DIR || e->d_name[0] == '.')
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+			if (sweep_dir(sub, r < 0 ? NULL : err) < 0)
+				r = -1;
+		}
+		closedir(d);
+		if (sweep_dir(dir, r < 0 ? NULL : err) < 0)
+			r = -1;
+		/* The shared parent goes when this was its last lab. */
+		rmdir(netlab);
+	}
+	return r;
 }

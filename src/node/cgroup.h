@@ -45,6 +45,21 @@ int cgroup_attach(char *const *dirs, size_t n, pid_t pid, nlab_error **err);
  * parents go after their nodes, and `netlab` above them when empty. */
 void cgroup_remove(char *const *dirs, size_t n);
 void cgroup_dirs_free(char **dirs, size_t n);
+/* cgroup_remove(), skipping empty strings, and -1 with *err naming a
+ * group that is still there (its processes would not go). */
+int cgroup_remove_checked(char *const *dirs, size_t n, nlab_error **err);
+
+/* Is path a node's cgroup of this lab, <a cgroup mount>/netlab/LAB/NODE
+ * (NODE NULL: the lab's parent), with no symlink, "." or ".." on the way
+ * and on a cgroup file system?  Paths read from state files are checked
+ * with it before a process is moved there or a directory removed. */
+bool cgroup_path_ok(const char *path, const char *lab, const char *node);
+
+/* `down`, with or without (usable) state: every <cgroup mount>/netlab/LAB,
+ * found from the mounts, and its nodes' groups removed (once their
+ * processes are gone: nothing is killed on the strength of a path).  *found tells whether there was any.  -1 with *err when one
+ * could not be removed. */
+int cgroup_lab_sweep(const char *lab, bool *found, nlab_error **err);
 void cgroup_lab_free(struct cgroup_lab *lab);
 
 #endif

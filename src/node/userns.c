@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lab/hostshare.h"
 #include "lab/state.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
@@ -42,29 +43,16 @@ int userns_read_subid(const char *path, struct id_range **out, size_t *n)
 	return 0;
 }
 
-static void lock_path(char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/.userns.lock", state_root());
-}
-
-/* The lock file goes away on unlock so that no trace stays in the state
- * root (util/lock.h says why that is safe). */
+/* The host lock (lab/hostshare.h): a flock on the state root itself, so
+ * a supervisor killed while choosing slots leaves no lock file behind. */
 int userns_lock(nlab_error **err)
 {
-	char path[4200];
-
-	if (mkdir_p(state_root(), 0755, err) < 0)
-		return -1;
-	lock_path(path, sizeof(path));
-	return lock_file(path, err);
+	return hostshare_lock(NULL, err);
 }
 
 void userns_unlock(int fd)
 {
-	char path[4200];
-
-	lock_path(path, sizeof(path));
-	lock_release(fd, path);
+	hostshare_unlock(fd);
 }
 
 struct used {
@@ -94,7 +82,7 @@ static int cmp_u32(const void *a, const void *b)
 
 static bool is_used(const struct used *u, uint32_t base)
 {
-	return bsearch(&base, u->v, u->n, sizeof(*u->v), cmp_u32) != NULL;
+	return u->n && bsearch(&base, u->v, u->n, sizeof(*u->v), cmp_u32) != NULL;
 }
 
 /* Fill bases[0..n) with free slot starts from the ranges. */
@@ -143,8 +131,11 @@ int userns_allocate(const char *self, size_t n, uint32_t *uid_base, uint32_t *gi
 			}
 		state_clear(&st);
 	}
-	qsort(uu.v, uu.n, sizeof(*uu.v), cmp_u32);
-	qsort(ug.v, ug.n, sizeof(*ug.v), cmp_u32);
+	/* qsort and bsearch take no NULL array, even of no elements. */
+	if (uu.n)
+		qsort(uu.v, uu.n, sizeof(*uu.v), cmp_u32);
+	if (ug.n)
+		qsort(ug.v, ug.n, sizeof(*ug.v), cmp_u32);
 	size_t ku = pick(nru ? ru : &def, nru ? nru : 1, &uu, n, uid_base);
 	size_t kg = pick(nrg ? rg : &def, nrg ? nrg : 1, &ug, n, gid_base);
 	if (ku < n || kg < n) {

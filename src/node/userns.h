@@ -28,8 +28,9 @@ struct id_range {
  * "0:START:COUNT" lines); 0 ranges when the file is absent or has none. */
 int userns_read_subid(const char *path, struct id_range **out, size_t *n);
 
-/* Take the allocation lock; userns_unlock() releases it and removes the
- * lock file. */
+/* Take the allocation lock (the host lock, lab/hostshare.h: a flock on
+ * the state root, which leaves no file behind); userns_unlock() releases
+ * it. */
 int userns_lock(nlab_error **err);
 void userns_unlock(int fd);
 

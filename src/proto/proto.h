@@ -3,8 +3,8 @@
  * SOCK_SEQPACKET socket pairs, one message per packet:
  *
  *   netlab up  <- supervisor   how setup goes: PROGRESS lines for the bar,
- *                              then UP or FAILED, then the supervisor
- *                              closes its end
+ *                              NOTICEs of what it waits for, then UP or
+ *                              FAILED, then the supervisor closes its end
  *   supervisor <-> stage 1     GO once the maps are written; SPAWNED with
  *                              the init's pid, or SPAWN_FAILED
  *   supervisor <-> node init   READY/SETUP_FAILED once the node is made;
@@ -37,19 +37,21 @@ enum proto_type {
 	PROTO_SPAWNED,          /* a[0] the init's pid */
 	PROTO_SPAWN_FAILED,     /* text: "what: reason" */
 	/* node init -> supervisor */
-	PROTO_READY,            /* made: a[0] 1 when the node has a `user`: a[1] uid, a[2] gid */
+	PROTO_READY,            /* made: a[0] 1 when the node has a `user`: a[1] uid, a[2] gid;
+				 * fds[0], if any: the user namespace /lab is idmapped through */
 	PROTO_SETUP_FAILED,     /* text: why */
 	PROTO_NODE_READY,       /* every line of the node is done */
 	PROTO_LINE_FAILED,      /* a[0] plan op index, a[1] wait status (-1: none), a[2] log offset;
 				 * text: why, when the status does not say it */
 	PROTO_LINE_EXITED,      /* after NODE_READY: a run line's process ended; a[0] op, a[1] wait status */
-	PROTO_LAB_USERNS,       /* with READY: fds[0] the user namespace /lab is idmapped through */
 	/* supervisor -> node init */
 	PROTO_TREES,            /* first thing: a[0] n, fds: the host's /, the mask, `files` dirs,
 				 * idmapped for the node (supervisor/labfs.c) */
 	PROTO_LAB_TREE,         /* fds[0]: the topology directory, idmapped, for /lab (or none) */
 	PROTO_START,            /* run the node's lines */
 	PROTO_STOP,             /* stop every process of the node and exit */
+	/* supervisor -> netlab up (added last: the numbers above stay) */
+	PROTO_NOTICE,           /* text: what setup waits for ("waiting for the host lock, held by ...") */
 	PROTO_TYPE_MAX
 };
 

@@ -6,10 +6,13 @@
  * IPv6 settings in between).  Sysctls and rules of a node are written
  * from inside its network namespace, through its own /proc. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lab/undo.h"
 #include "net/address.h"
 #include "net/bridge.h"
 #include "net/firewall.h"
@@ -33,6 +36,7 @@ struct cursor {
 	struct nlab_nl *nl;
 	bool own_nl;            /* a node's socket, closed with its group */
 	int saved;              /* our own netns while inside a node's, else -1 */
+	int rootfd;             /* the node's /proc/PID/root (O_PATH), or -1 */
 	enum plan_section sec;
 	size_t nodes_done;      /* for the progress bar of the configure phase */
 	/* Loss programs (net/bpf.h) loaded for this section, one per loss
@@ -83,6 +87,9 @@ static int group_end(struct cursor *c, nlab_error **err)
 	c->own_nl = false;
 	if (leave_netns(c, r < 0 ? NULL : err) < 0)
 		r = -1;
+	if (c->rootfd >= 0)
+		close(c->rootfd);
+	c->rootfd = -1;
 	c->active = false;
 	if (r == 0 && c->sec == PLAN_SEC_CONFIGURE && c->ns >= 0)
 		sup_progress(c->s, "configure", ++c->nodes_done, c->s->nnodes);
@@ -109,13 +116,24 @@ static int socket_for(struct cursor *c, nlab_error **err)
 	return 0;
 }
 
-/* Sysctls and rules of a node are written from inside its netns. */
+/* Sysctls and rules of a node are written from inside its netns, and
+ * through its own root: every path below /proc/PID/root is resolved
+ * inside it (RESOLVE_IN_ROOT), or a rootfs's symlink (`run -> /etc`,
+ * `proc -> /`) would lead the supervisor, as host root, into the host's
+ * files. */
 static int enter_node(struct cursor *c, nlab_error **err)
 {
 	if (c->saved >= 0)
 		return 0;
 	if (flush(c, err) < 0)
 		return -1;
+	if (c->rootfd < 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/root", (int)c->s->by_index[c->ns]->pid);
+		c->rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (c->rootfd < 0)
+			return nlab_error_set(err, errno, "open %s", path);
+	}
 	return nlab_netns_enter(c->s->by_index[c->ns]->netns_fd, &c->saved, err);
 }
 
@@ -139,21 +157,58 @@ static int ns_fd_of(const struct sup *s, int ns)
 	return s->by_index[ns]->netns_fd;
 }
 
+/* A host end is made in the lab namespace under a name and ifindex of its
+ * own there ("t<link><side>", far above the plan's numbers), and moved to
+ * the host by a follow-up request that renames it and marks it with the
+ * alias "netlab:LAB" in the same system call.  So no host end ever exists
+ * unmarked: if the supervisor dies before the move, it goes with the lab
+ * namespace; after it, `down` finds it by its alias (lab/undo.h). */
+#define HOST_END_TMP_IFINDEX 0x40000000
+
+static void host_end_tmp(const struct plan_op *op, char side, char *name, size_t len, int *ifindex)
+{
+	snprintf(name, len, "t%zu%c", op->veth.link % 10000000, side);
+	*ifindex = HOST_END_TMP_IFINDEX + (int)(op->veth.link * 2 + (side == 'b'));
+}
+
+static int queue_host_end_move(struct cursor *c, const struct plan_op *op, const struct plan_end *e, char side,
+			       const char *ctx, nlab_error **err)
+{
+	char tmp[NLAB_IFNAMSIZ], mark[64];
+	int idx;
+
+	host_end_tmp(op, side, tmp, sizeof(tmp), &idx);
+	undo_link_mark(c->s->o->lab, mark, sizeof(mark));
+	return nlab_link_queue_move_marked(c->nl, idx, c->s->host_netns, e->name, mark, ctx, err);
+}
+
 static int queue_veth(struct cursor *c, const struct plan_op *op, nlab_error **err)
 {
 	const struct sup *s = c->s;
-	char ctx[160], da[48], db[48];
+	char ctx[160], da[48], db[48], ta[NLAB_IFNAMSIZ], tb[NLAB_IFNAMSIZ];
+	bool ha = op->veth.a.ns == PLAN_NS_HOST, hb = op->veth.b.ns == PLAN_NS_HOST;
+	int ia = op->veth.a.ifindex, ib = op->veth.b.ifindex;
 
 	end_desc(s, &op->veth.a, da, sizeof(da));
 	end_desc(s, &op->veth.b, db, sizeof(db));
 	snprintf(ctx, sizeof(ctx), "link %s -> %s (%s:%d)", da, db, s->t->file, op->line);
+	if (ha)
+		host_end_tmp(op, 'a', ta, sizeof(ta), &ia);
+	if (hb)
+		host_end_tmp(op, 'b', tb, sizeof(tb), &ib);
 	struct nlab_veth_spec v = {
-		.name = op->veth.a.name, .ifindex = op->veth.a.ifindex, .netns_fd = ns_fd_of(s, op->veth.a.ns),
-		.peer = op->veth.b.name, .peer_ifindex = op->veth.b.ifindex, .peer_netns_fd = ns_fd_of(s, op->veth.b.ns),
+		.name = ha ? ta : op->veth.a.name, .ifindex = ia, .netns_fd = ha ? -1 : ns_fd_of(s, op->veth.a.ns),
+		.peer = hb ? tb : op->veth.b.name, .peer_ifindex = ib, .peer_netns_fd = hb ? -1 : ns_fd_of(s, op->veth.b.ns),
 		.mtu = op->veth.mtu, .master_ifindex = op->veth.a.master, .peer_master_ifindex = op->veth.b.master,
 		.up = op->veth.up,
 	};
-	return nlab_veth_queue_add(c->nl, &v, ctx, err);
+	if (nlab_veth_queue_add(c->nl, &v, ctx, err) < 0)
+		return -1;
+	if (ha && queue_host_end_move(c, op, &op->veth.a, 'a', ctx, err) < 0)
+		return -1;
+	if (hb && queue_host_end_move(c, op, &op->veth.b, 'b', ctx, err) < 0)
+		return -1;
+	return 0;
 }
 
 /* "node r1: " / "host: " / "lab ": the prefix of a message. */
@@ -277,11 +332,9 @@ static int do_sysctl(struct cursor *c, const struct plan_op *op, nlab_error **er
 	} else {
 		/* Through the node's own procfs: one shared /proc makes
 		 * every lookup walk a dentry per node (net/sysctl.h). */
-		char proc[64];
-		snprintf(proc, sizeof(proc), "/proc/%d/root/proc", (int)s->by_index[c->ns]->pid);
 		if (enter_node(c, err) < 0)
 			return -1;
-		r = nlab_sysctl_write_in(proc, op->sysctl.key, op->sysctl.value, err);
+		r = nlab_sysctl_write_at(c->rootfd, op->sysctl.key, op->sysctl.value, err);
 	}
 	if (r == 0)
 		return 0;
@@ -302,13 +355,11 @@ static int node_rules(struct cursor *c, const struct plan_op *ops, size_t n, nla
 {
 	struct sup *s = c->s;
 	struct nlab_fw_tables ts = { 0 };
-	char lock_path[64];
 	int r = -1;
 
 	if (enter_node(c, err) < 0)
 		return -1;
-	snprintf(lock_path, sizeof(lock_path), "/proc/%d/root/run/xtables.lock", (int)s->by_index[c->ns]->pid);
-	cleanup_close int lock = nlab_ipt_lock(lock_path, 10000, err);
+	cleanup_close int lock = nlab_ipt_lock_at(c->rootfd, "/run/xtables.lock", 10000, err);
 	if (lock < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -343,7 +394,7 @@ static bool is_rule(enum plan_op_kind k)
 
 int apply_section(struct sup *s, enum plan_section sec, nlab_error **err)
 {
-	struct cursor c = { .s = s, .saved = -1, .sec = sec };
+	struct cursor c = { .s = s, .saved = -1, .rootfd = -1, .sec = sec };
 	const struct plan_op *ops = s->plan.ops;
 	size_t end = s->plan.sec[sec + 1];
 	int r = 0;
@@ -351,7 +402,8 @@ int apply_section(struct sup *s, enum plan_section sec, nlab_error **err)
 	for (size_t i = s->plan.sec[sec]; r == 0 && i < end;) {
 		const struct plan_op *op = &ops[i];
 		if (!c.active || op->ns != c.ns) {
-			if (group_end(&c, err) < 0) {
+			/* Between groups: a signal or `up` leaving stops setup. */
+			if (group_end(&c, err) < 0 || sup_check_abort(s, err) < 0) {
 				r = -1;
 				break;
 			}

@@ -172,7 +172,10 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 static int node_started(struct sup_node *sn, pid_t pid, nlab_error **err)
 {
 	sn->pid = pid;
-	proc_id_of(sn->pid, &sn->init_id);
+	/* issue 13: without its start time the init would read as "not
+	 * running" to every later verb. */
+	if (proc_id_of(sn->pid, &sn->init_id) < 0)
+		return nlab_error_set(err, errno, "read /proc/%d/stat of the init", (int)sn->pid);
 	/* The init is our child (CLONE_PARENT): its pid cannot be reused
 	 * before we reap it, so this pidfd is the right process. */
 	sn->pidfd = (int)syscall(SYS_pidfd_open, sn->pid, 0);
@@ -205,11 +208,10 @@ static __attribute__((noinline)) int start_below_fence(struct sup *s, struct spa
 fail:
 	/* The inits already made are recorded, so that teardown stops them. */
 	while (spawner_pending(sp)) {
-		nlab_error *e = NULL;
 		struct sup_node *other = NULL;
-		if (spawner_collect(sp, (void **)&other, &pid, &e) == 0)
-			node_started(other, pid, &e);
-		nlab_error_free(&e);
+		/* issue 13: no error objects (malloc) while stage 1s run. */
+		if (spawner_collect(sp, (void **)&other, &pid, NULL) == 0)
+			node_started(other, pid, NULL);
 	}
 	if (sn)
 		nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, s->t->file, sn->tn->pos.line);
@@ -247,7 +249,7 @@ typedef int (*reply_fn)(struct sup *s, struct sup_node *sn, const struct proto_m
 static int collect(struct sup *s, bool (*want)(const struct sup *, const struct sup_node *), reply_fn fn,
 		   int timeout_ms, nlab_error **err)
 {
-	struct pollfd *p = calloc(s->nnodes + 1, sizeof(*p));
+	struct pollfd *p = calloc(s->nnodes + 2, sizeof(*p));
 	size_t *map = calloc(s->nnodes + 1, sizeof(*map));
 	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 	int r = 0;
@@ -278,9 +280,15 @@ static int collect(struct sup *s, bool (*want)(const struct sup *, const struct 
 			}
 			wait = (int)left;
 		}
-		int k = poll(p, n, wait);
+		/* issue 13: a signal or `up` leaving stops the wait (s->abort_fd). */
+		p[n] = (struct pollfd){ .fd = s->abort_fd, .events = POLLIN };
+		int k = poll(p, n + 1, wait);
 		if (k < 0 && errno != EINTR) {
 			r = nlab_error_set(err, errno, "poll");
+			break;
+		}
+		if (k > 0 && p[n].revents && sup_check_abort(s, err) < 0) {
+			r = -1;
 			break;
 		}
 		for (size_t j = 0; j < n && r == 0; j++) {
@@ -477,7 +485,7 @@ int nodes_run_lines(struct sup *s, nlab_error **err)
 {
 	cleanup_free bool *ready = calloc(s->nnodes + 1, sizeof(*ready));
 	cleanup_free bool *started = calloc(s->nnodes + 1, sizeof(*started));
-	cleanup_free struct pollfd *p = calloc(s->nnodes + 1, sizeof(*p));
+	cleanup_free struct pollfd *p = calloc(s->nnodes + 2, sizeof(*p));
 	size_t nready = 0;
 
 	if (!ready || !started || !p)
@@ -491,11 +499,16 @@ int nodes_run_lines(struct sup *s, nlab_error **err)
 			}
 		for (size_t i = 0; i < s->nnodes; i++)
 			p[i] = (struct pollfd){ .fd = s->nodes[i].ctl, .events = POLLIN };
-		if (poll(p, s->nnodes, -1) < 0) {
+		/* A signal or `up` leaving stops the wait (s->abort_fd); the
+		 * lines' own bounds are the inits'. */
+		p[s->nnodes] = (struct pollfd){ .fd = s->abort_fd, .events = POLLIN };
+		if (poll(p, s->nnodes + 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return nlab_error_set(err, errno, "poll");
 		}
+		if (p[s->nnodes].revents && sup_check_abort(s, err) < 0)
+			return -1;
 		for (size_t i = 0; i < s->nnodes; i++) {
 			struct sup_node *sn = &s->nodes[i];
 			struct proto_msg m;

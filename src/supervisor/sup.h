@@ -60,12 +60,21 @@ struct sup {
 	char mask_dir[4200];            /* supervisor/labfs.c */
 	int labfs_root;                 /* the topology's directory (O_PATH), or -1 */
 	uint32_t lab_uid, lab_gid;      /* its owner */
+	int beacon;                     /* lab/beacon.h: listening while the supervisor lives */
+	int sigfd;                      /* SIGTERM, SIGINT, SIGHUP during setup */
+	int abort_fd;                   /* epoll: readable on a signal or when `up` goes away */
+	int stop_signal;                /* the signal that stopped setup, or 0 */
+	bool up_gone;                   /* `netlab up` closed its end of the status channel */
 };
 
 #define LABFS_FILES_MAX 6               /* `files` statements per node */
 
 /* supervisor.c */
 void sup_progress(struct sup *s, const char *phase, size_t done, size_t total);
+/* 0 while setup is to go on; -1 with *err once a signal asked it to stop
+ * or `netlab up` went away.  Cheap (no blocking): call it between steps,
+ * and when s->abort_fd polls readable. */
+int sup_check_abort(struct sup *s, nlab_error **err);
 void sup_phase_done(struct sup *s, const char *name);
 
 /* nodes.c */
@@ -95,7 +104,10 @@ void hostif_give_back_all(struct sup *s);
 int capture_start(struct sup *s, nlab_error **err);
 void capture_stop(struct sup *s);
 
-/* host.c: journal first, then do (called by apply.c for PLAN_NS_HOST) */
+/* host.c: journal first, then do (called by apply.c for PLAN_NS_HOST;
+ * host_verify before anything, host_links_mark after the links section) */
+int host_verify(struct sup *s, nlab_error **err);
+int host_links_mark(struct sup *s, nlab_error **err);
 int host_link_up(struct sup *s, const struct plan_op *op, nlab_error **err);
 int host_sysctl(struct sup *s, const struct plan_op *op, nlab_error **err);
 int host_rules(struct sup *s, const struct plan_op *ops, size_t n, nlab_error **err);

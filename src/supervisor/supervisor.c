@@ -13,11 +13,15 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lab/beacon.h"
+#include "lab/hostshare.h"
 #include "lab/undo.h"
 #include "lab/wiring.h"
 #include "net/netns.h"
@@ -51,6 +55,65 @@ void sup_progress(struct sup *s, const char *phase, size_t done, size_t total)
 	proto_send(s->o->status_fd, PROTO_PROGRESS, (int64_t)done, (int64_t)total, 0, phase);
 }
 
+/* What setup waits for (the host lock, say), for `netlab up` to print. */
+static void sup_notice(const char *msg, void *arg)
+{
+	struct sup *s = arg;
+
+	nlab_report(NULL, "%s", msg);
+	if (s->o->status_fd >= 0 && !s->up_gone)
+		proto_send(s->o->status_fd, PROTO_NOTICE, 0, 0, 0, msg);
+}
+
+int sup_check_abort(struct sup *s, nlab_error **err)
+{
+	struct signalfd_siginfo si;
+
+	/* The common case in one system call: nothing happened. */
+	if (!s->stop_signal && !s->up_gone && s->abort_fd >= 0) {
+		struct pollfd a = { .fd = s->abort_fd, .events = POLLIN };
+		if (poll(&a, 1, 0) == 0)
+			return 0;
+	}
+
+	if (!s->stop_signal && s->sigfd >= 0 && TEMP_FAILURE_RETRY(read(s->sigfd, &si, sizeof(si))) == sizeof(si))
+		s->stop_signal = (int)si.ssi_signo;
+	if (!s->up_gone && s->o->status_fd >= 0) {
+		struct pollfd p = { .fd = s->o->status_fd, .events = POLLRDHUP };
+		if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			s->up_gone = true;
+	}
+	if (s->stop_signal)
+		return nlab_error_set(err, 0, "setup stopped by SIG%s", sigabbrev_np(s->stop_signal));
+	if (s->up_gone)
+		return nlab_error_set(err, 0, "setup stopped: netlab up went away");
+	return 0;
+}
+
+/* The signals that stop setup, and `up` leaving, in one pollable fd. */
+static int abort_channel(struct sup *s, nlab_error **err)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (s->sigfd < 0)
+		return nlab_error_set(err, errno, "signalfd");
+	s->abort_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->abort_fd < 0)
+		return nlab_error_set(err, errno, "epoll_create1");
+	struct epoll_event ev = { .events = EPOLLIN };
+	if (epoll_ctl(s->abort_fd, EPOLL_CTL_ADD, s->sigfd, &ev) < 0)
+		return nlab_error_set(err, errno, "epoll_ctl");
+	ev.events = EPOLLRDHUP;
+	if (s->o->status_fd >= 0 && epoll_ctl(s->abort_fd, EPOLL_CTL_ADD, s->o->status_fd, &ev) < 0)
+		return nlab_error_set(err, errno, "epoll_ctl");
+	return 0;
+}
+
 /* ---- setup ---------------------------------------------------------- */
 
 static int lab_files(struct sup *s, nlab_error **err)
@@ -82,8 +145,6 @@ static int lab_namespace(struct sup *s, nlab_error **err)
 	s->host_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	if (s->host_mntns < 0)
 		return nlab_error_set(err, errno, "open /proc/self/ns/mnt");
-	if (topo_host_node(s->t) && nlab_nl_open(&s->host_nl, err) < 0)
-		return -1;
 	if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
 		return nlab_error_set(err, errno, "unshare lab network and mount namespaces");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -125,39 +186,46 @@ static int node_table(struct sup *s, nlab_error **err)
 	return 0;
 }
 
+/* Each phase starts only if no one asked setup to stop. */
 static int setup(struct sup *s, nlab_error **err)
 {
 	s->phase_t0 = now_ms();
-	if (plan_build(s->t, s->o->lab, &s->plan, err) < 0 || lab_files(s, err) < 0)
+	if (plan_build(s->t, s->o->lab, &s->plan, err) < 0)
+		return -1;
+	/* What the host must already have, checked before anything is made. */
+	if (topo_host_node(s->t) && (nlab_nl_open(&s->host_nl, err) < 0 || host_verify(s, err) < 0))
+		return -1;
+	if (sup_check_abort(s, err) < 0 || lab_files(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "files");
-	if (lab_namespace(s, err) < 0 || labfs_prepare(s, err) < 0 || node_table(s, err) < 0)
+	if (sup_check_abort(s, err) < 0 || lab_namespace(s, err) < 0 || labfs_prepare(s, err) < 0 ||
+	    node_table(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "namespace");
-	if (nodes_prepare(s, err) < 0)
+	if (sup_check_abort(s, err) < 0 || nodes_prepare(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "ids");
-	if (nodes_start(s, err) < 0)
+	if (sup_check_abort(s, err) < 0 || nodes_start(s, err) < 0)
 		return -1;
 	for (size_t i = 0; i < s->nnodes; i++)
 		s->st.nodes[i].init = s->nodes[i].init_id;
 	sup_phase_done(s, "spawn");
-	if (state_write(&s->st, err) < 0 || nodes_wait_ready(s, err) < 0)
+	if (state_write(&s->st, err) < 0 || sup_check_abort(s, err) < 0 || nodes_wait_ready(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "ready");
-	if (apply_section(s, PLAN_SEC_LINKS, err) < 0)
+	if (sup_check_abort(s, err) < 0 || apply_section(s, PLAN_SEC_LINKS, err) < 0 || host_links_mark(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "links");
 	/* `capture` links start recording once every interface is up and
 	 * before any command runs (libpcap refuses a down interface). */
-	if (apply_section(s, PLAN_SEC_CONFIGURE, err) < 0 || apply_section(s, PLAN_SEC_HOST, err) < 0 ||
-	    capture_start(s, err) < 0)
+	if (sup_check_abort(s, err) < 0 || apply_section(s, PLAN_SEC_CONFIGURE, err) < 0 ||
+	    sup_check_abort(s, err) < 0 || apply_section(s, PLAN_SEC_HOST, err) < 0 || capture_start(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "configure");
-	if (nodes_run_lines(s, err) < 0)
+	if (sup_check_abort(s, err) < 0 || nodes_run_lines(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "commands");
-	return 0;
+	return sup_check_abort(s, err);
 }
 
 /* ---- teardown ------------------------------------------------------- */
@@ -183,12 +251,12 @@ static void undo_host(struct sup *s, bool links)
 		 * a host interface the lab took goes back while its
 		 * namespace is still ours to reach. */
 		hostif_give_back_all(s);
-		if (undo_host_links(&s->st, &err) < 0)
+		if ((s->st.nhost_links || topo_host_node(s->t)) && undo_host_links(s->o->lab, &s->st, NULL, &err) < 0)
 			nlab_error_print(NULL, &err);
 	} else {
-		if (undo_host_rules(&s->st, &err) < 0)
+		if (s->st.nhost_rules && undo_host_rules(s->o->lab, NULL, &err) < 0)
 			nlab_error_print(NULL, &err);
-		if (undo_host_sysctls(&s->st, &err) < 0)
+		if (undo_host_shares(s->o->lab, &err) < 0)
 			nlab_error_print(NULL, &err);
 	}
 	nlab_netns_leave(&saved, NULL);
@@ -225,23 +293,24 @@ static void wait_loop(struct sup *s)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	struct pollfd *p = calloc(s->nnodes + 1, sizeof(*p));
+	struct pollfd *p = calloc(s->nnodes + 2, sizeof(*p));
 	if (sfd < 0 || !p) {
 		free(p);
 		return;
 	}
 	for (;;) {
 		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = s->beacon, .events = POLLIN };
 		for (size_t i = 0; i < s->nnodes; i++)
-			p[i + 1] = (struct pollfd){ .fd = s->nodes[i].muted ? -1 : s->nodes[i].ctl, .events = POLLIN };
-		if (poll(p, s->nnodes + 1, -1) < 0) {
+			p[i + 2] = (struct pollfd){ .fd = s->nodes[i].muted ? -1 : s->nodes[i].ctl, .events = POLLIN };
+		if (poll(p, s->nnodes + 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		for (size_t i = 0; i < s->nnodes; i++) {
 			nlab_error *err = NULL;
-			if (p[i + 1].revents && nodes_message(s, &s->nodes[i], &err) <= 0) {
+			if (p[i + 2].revents && nodes_message(s, &s->nodes[i], &err) <= 0) {
 				/* Its init is gone (reaped below) or misbehaves:
 				 * stop listening to it. */
 				if (err)
@@ -249,6 +318,9 @@ static void wait_loop(struct sup *s)
 				s->nodes[i].muted = true;
 			}
 		}
+		/* Someone looked for this lab (lab/beacon.h). */
+		if (s->beacon >= 0 && p[1].revents)
+			beacon_drain(s->beacon);
 		if (!(p[0].revents & POLLIN))
 			continue;
 		struct signalfd_siginfo si;
@@ -279,10 +351,29 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* Setup failed or was stopped and everything is torn down: tell `up`,
+ * or, when `up` is gone, finish its roll back (nobody else will). */
+static void failed(struct sup *s, nlab_error **err)
+{
+	if (!s->up_gone && proto_send(s->o->status_fd, PROTO_FAILED, 0, 0, 0, *err ? (*err)->msg : "unknown error") == 0)
+		return;
+	nlab_report(NULL, "netlab up went away during setup: the lab is rolled back");
+	/* Still holding the lab lock: no one else can be using its files.
+	 * They are removed as the host sees them: in the lab's mount
+	 * namespace the mask and /dev are mounted on two of them. */
+	nlab_error *e = NULL;
+	if (s->host_mntns >= 0 && setns(s->host_mntns, CLONE_NEWNS) < 0)
+		nlab_report(NULL, "back to the host's mount namespace: %s", strerror(errno));
+	if (state_remove(s->o->lab, &e) < 0)
+		nlab_error_print(NULL, &e);
+	else
+		state_unlink_lock(s->o->lab);
+}
+
 int supervisor_main(const struct topology *t, const struct sup_options *o)
 {
 	struct sup s = { .t = t, .o = o, .host_netns = -1, .lab_netns = -1, .host_mntns = -1, .lab_mntns = -1,
-			 .capture_pidfd = -1 };
+			 .capture_pidfd = -1, .beacon = -1, .sigfd = -1, .abort_fd = -1 };
 	nlab_error *err = NULL;
 	sigset_t set;
 	int64_t t0 = now_ms();
@@ -294,6 +385,13 @@ int supervisor_main(const struct topology *t, const struct sup_options *o)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	raise_fd_limit();
+	hostshare_set_notice(sup_notice, &s);
+	/* First of all, in the namespace `up` runs in: from now on `down`
+	 * finds this process by the lab's name, whatever becomes of the
+	 * state files. */
+	s.beacon = beacon_bind(o->lab, &err);
+	if (s.beacon < 0 || abort_channel(&s, &err) < 0)
+		goto fail;
 	/* Nodes must not inherit root's supplementary groups: they would
 	 * still count for host files, and this is what makes `setgroups
 	 * allow` in the nodes' user namespaces safe (node/userns.c). */
@@ -307,20 +405,37 @@ int supervisor_main(const struct topology *t, const struct sup_options *o)
 	s.st.topology = realpath(t->file, NULL);
 	s.st.created = (int64_t)time(NULL);
 	s.st.grace_ms = o->grace_ms;
-	proc_id_of(getpid(), &s.st.supervisor);
+	if (proc_id_of(getpid(), &s.st.supervisor) < 0) {
+		nlab_error_set(&err, errno, "read /proc/self/stat");
+		goto fail;
+	}
 	if (setup(&s, &err) < 0)
 		goto fail;
 	if (state_write(&s.st, &err) < 0)
 		goto fail;
 	sup_phase_done(&s, "state");
-	proto_send(o->status_fd, PROTO_UP, (int64_t)s.nnodes, (int64_t)t->links.n, now_ms() - t0, s.phases);
+	/* The lab is up only if `up` hears so. */
+	if (proto_send(o->status_fd, PROTO_UP, (int64_t)s.nnodes, (int64_t)t->links.n, now_ms() - t0, s.phases) < 0) {
+		s.up_gone = true;
+		nlab_error_set(&err, errno, "tell netlab up");
+		goto fail;
+	}
 	close(o->status_fd);
+	close(o->lock_fd);
+	close(s.abort_fd);
+	close(s.sigfd);
 	wait_loop(&s);
 	teardown(&s);
 	return 0;
 fail:
+	nlab_report(NULL, "setup failed: %s", err ? err->msg : "unknown error");
 	teardown(&s);
-	proto_send(o->status_fd, PROTO_FAILED, 0, 0, 0, err ? err->msg : "unknown error");
+	failed(&s, &err);
 	nlab_error_free(&err);
+	/* The beacon first: once the lock is free, the next `up` must not
+	 * find this dying supervisor and think the lab is up. */
+	if (s.beacon >= 0)
+		close(s.beacon);
+	close(o->lock_fd);
 	return 1;
 }

@@ -16,9 +16,16 @@ struct sup_options {
 	int line_timeout_s;     /* the bound of each exec line */
 	int status_fd;          /* to `netlab up` (proto/proto.h): PROGRESS, then UP or FAILED */
 	bool progress;          /* send PROGRESS messages */
+	int lock_fd;            /* the lab lock, shared with `netlab up`: closed once setup is over */
 };
 
-/* Runs in the forked supervisor process; returns its exit code. */
+/* Runs in the forked supervisor process; returns its exit code.
+ *
+ * SIGTERM, SIGINT or SIGHUP during setup stop it: setup rolls back as
+ * after a failure, and FAILED says so.  If `netlab up` goes away before
+ * it was told UP (its end of the status channel closes), setup rolls
+ * back too and the supervisor also removes the lab's state directory:
+ * no one is left to do it.  So a lab is up only if `up` was told. */
 int supervisor_main(const struct topology *t, const struct sup_options *o);
 
 #endif

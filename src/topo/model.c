@@ -265,14 +265,27 @@ bool topo_node_userns(const struct topology *t, const struct topo_node *n)
 
 int topo_lab_name_valid(const char *name)
 {
-	size_t len = strlen(name);
+	size_t len = name ? strlen(name) : 0;
 
-	if (len == 0 || len > NLAB_NAME_MAX)
+	/* A leading '-' would read as an option on every command line. */
+	if (len == 0 || len > NLAB_NAME_MAX || name[0] == '-')
 		return 0;
 	for (size_t i = 0; i < len; i++)
 		if (!(islower((unsigned char)name[i]) || isdigit((unsigned char)name[i]) || name[i] == '-'))
 			return 0;
 	return 1;
+}
+
+bool topo_object_name_valid(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (len == 0 || len > NLAB_NAME_MAX || !isalpha((unsigned char)name[0]))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '_')
+			return false;
+	return true;
 }
 
 void topo_default_lab_name(const char *path, char *buf, size_t len)
@@ -287,6 +300,8 @@ void topo_default_lab_name(const char *path, char *buf, size_t len)
 		unsigned char c = (unsigned char)*s;
 		if ((c & 0xC0) == 0x80)
 			continue; /* rest of a multibyte character: one '-' for it */
+		if (o == 0 && !(isalnum(c) && c < 0x80))
+			continue; /* no leading '-' (topo_lab_name_valid) */
 		buf[o++] = isalnum(c) && c < 0x80 ? (char)tolower(c) : '-';
 	}
 	/* No '-' at either end: "<stdin>" gives "stdin", and a lab name

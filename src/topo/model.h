@@ -14,6 +14,14 @@
 
 #define NLAB_IFNAMSIZ 16        /* IFNAMSIZ: 15 bytes + NUL */
 #define NLAB_NAME_MAX 32        /* node, switch and lab names */
+/* Most objects a topology may have: a few lines with ranges can ask for
+ * millions (20 lines of `node x[1..100000]` took 1 GB to check), far
+ * beyond what a machine can run (a node needs a user namespace slot of
+ * 65536 IDs, and the supervisor four fds).  Over these, `check` says so
+ * instead of trying. */
+#define NLAB_MAX_NODES 65536
+#define NLAB_MAX_SWITCHES 65536
+#define NLAB_MAX_LINKS 262144
 
 struct topo_cidr {
 	int family;             /* AF_INET or AF_INET6 */
@@ -275,8 +283,14 @@ const char *topo_chain_name(enum topo_chain c);
 /* Whether the node runs a DHCP client on ifname (any interface: NULL). */
 bool topo_node_dhcp(const struct topo_node *n, const char *ifname);
 
-/* Lab names: lowercase letters, digits and '-', 1..32 characters. */
+/* Lab names: lowercase letters, digits and '-', 1..32 characters, not
+ * starting with '-'. */
 int topo_lab_name_valid(const char *name);
+/* A node or switch name as the parser accepts it: an ASCII letter, then
+ * letters, digits, '-' or '_', at most NLAB_NAME_MAX.  Names read back
+ * from state files and command lines are checked with it before they
+ * become part of a path. */
+bool topo_object_name_valid(const char *name);
 /* A valid lab name derived from a file name ("My_Lab.topo" -> "my-lab"). */
 void topo_default_lab_name(const char *path, char *buf, size_t len);
 

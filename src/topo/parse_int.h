@@ -44,6 +44,10 @@ struct parser {
 	bool over_budget;
 };
 
+/* False (after reporting it, once) when the model already has `max`
+ * objects of this kind (NLAB_MAX_NODES...); ranges stop expanding then. */
+bool parse_under_cap(struct parser *p, size_t have, size_t max, const char *what, const struct tok *at);
+
 /* Statements inside a block whose `node` line was rejected are skipped:
  * reporting each as "outside a node block" would bury the real error. */
 #define NODE_BROKEN (-2)

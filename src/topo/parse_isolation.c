@@ -86,6 +86,15 @@ static bool abs_path_ok(struct parser *p, const struct tok *t, const char *what)
 	return true;
 }
 
+/* "/", "//", "/.", "/./" ...: the root itself, however it is spelled. */
+static bool is_root_path(const char *s)
+{
+	for (const char *c = s; *c; c++)
+		if (*c != '/' && !(c[0] == '.' && (c == s || c[-1] == '/') && (c[1] == '/' || c[1] == '\0')))
+			return false;
+	return s[0] == '/';
+}
+
 void st_rootfs(struct parser *p)
 {
 	struct topo_node *n = cur_node(p);
@@ -96,8 +105,9 @@ void st_rootfs(struct parser *p)
 	}
 	if (!abs_path_ok(p, TOK(1), "rootfs directory"))
 		return;
-	if (strcmp(TOK(1)->text, "/") == 0) {
-		diag_error(p->d, TOK(1)->pos, "rootfs '/' is the host's own root; leave 'rootfs' out instead");
+	if (is_root_path(TOK(1)->text)) {
+		diag_error(p->d, TOK(1)->pos, "rootfs '%s' is the host's own root; leave 'rootfs' out instead",
+			   TOK(1)->text);
 		return;
 	}
 	n->rootfs = strdup(TOK(1)->text);
@@ -129,6 +139,11 @@ void st_mount(struct parser *p)
 
 	if (!host_path_ok(p, TOK(1), "mount source") || !abs_path_ok(p, TOK(2), "mount target"))
 		return;
+	if (is_root_path(TOK(2)->text)) {
+		diag_error(p->d, TOK(2)->pos, "cannot mount over the node's '%s': use 'rootfs DIR' for a root of its own",
+			   TOK(2)->text);
+		return;
+	}
 	if (NARGS == 3) {
 		static const char *const opts[] = { "ro", "rw" };
 		int i = parse_choice(p->d, TOK(3)->pos, "mount option", "options", TOK(3)->text, opts, 2);
@@ -156,6 +171,13 @@ void st_tmpfs(struct parser *p)
 
 	if (!abs_path_ok(p, TOK(1), "tmpfs target"))
 		return;
+	if (is_root_path(TOK(1)->text)) {
+		diag_error(p->d, TOK(1)->pos,
+			   "cannot mount a tmpfs over the node's '%s': it would leave the node nothing to run; use a "
+			   "directory below it",
+			   TOK(1)->text);
+		return;
+	}
 	if (NARGS == 2 && !parse_size(p->d, TOK(2), "tmpfs size", 4096, UINT64_MAX / 2, &m.size))
 		return;
 	m.dst = strdup(TOK(1)->text);

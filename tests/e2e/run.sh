@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Run every tests/e2e/test_*.sh, each in its own throwaway sandbox
-# (new network and mount namespace), and sum up.
+# Run every tests/e2e/test_*.sh (or the ones named after NETLAB), each in
+# its own throwaway sandbox (new network and mount namespace), and sum up.
+#   tests/e2e/run.sh NETLAB [test_x ...]
 set -u
 NETLAB=$(realpath "${1:-./netlab}")
+shift
+only="$*"
 cd "$(dirname "$0")/../.."
 export NETLAB TOPO=$(pwd)/topologies
 if [ "$(id -u)" != 0 ]; then
@@ -12,6 +15,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 pass=0 fail=0
 for t in tests/e2e/test_*.sh; do
+	if [ -n "$only" ] && ! echo " $only " | grep -q " $(basename $t .sh) "; then
+		continue
+	fi
 	# A PID namespace too: whatever a test leaves running dies with it.
 	out=$(timeout 300 unshare --net --mount --pid --fork --mount-proc -- bash "$t" 2>&1)
 	rc=$?

@@ -1,10 +1,16 @@
-/* libFuzzer target for the topology language: lexer, parser, validator and
- * the DOT writer (the one consumer that walks every validated string).
- * Build and run with `make fuzz`; crashes found go to tests/fuzz/regress/.
+/* libFuzzer target for the topology language: lexer, parser (ranges
+ * expanded), validator, the DOT writer, and the expanded model's plan:
+ * every operation `up` would perform, printed as text and JSON (`up
+ * --dry-run`), and each firewall rule built into the x_tables entry the
+ * kernel would get.  Build and run with `make fuzz`; `make test` replays
+ * tests/fuzz/regress/ (inputs that once found a bug, and a corpus that
+ * covers the language) and fuzzes for a bounded time.  A crash found
+ * goes to tests/fuzz/regress/ once fixed.
  *
- * Beyond the parser it drives what `netlab check` and `netlab graph` do
- * with a file: validation (also after parse errors, as topo_load does),
- * the sorted diagnostics with their source excerpt, and DOT output.
+ * Beyond the parser it drives what `netlab check`, `netlab graph` and
+ * `netlab up --dry-run` do with a file: validation (also after parse
+ * errors, as topo_load does), the sorted diagnostics with their source
+ * excerpt, DOT output, and the plan.
  *
  * The input is handed over as-is, not NUL-terminated: topo_parse_buffer
  * takes a length, and reading past it is exactly the kind of bug this is
@@ -13,10 +19,30 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "net/iptc.h"
+#include "plan/plan.h"
 #include "topo/dot.h"
 #include "topo/topo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The plan of a valid model, as `up --dry-run` shows it, and its rules as
+ * the kernel would get them. */
+static void plan_it(const struct topology *t, FILE *out)
+{
+	struct plan p;
+
+	if (plan_build(t, t->name ? t->name : "fuzz", &p, NULL) < 0)
+		return;
+	if (out)
+		plan_print(&p, out);
+	json_object_put(plan_json(&p));
+	for (size_t i = 0; i < p.fw.n; i++) {
+		_Alignas(8) unsigned char buf[1024];
+		nlab_ipt_build(&p.fw.rules[i].r, buf, sizeof(buf), NULL);
+	}
+	plan_free(&p);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -39,6 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			r = -1;
 		if (r == 0 && devnull)
 			topo_write_dot(t, devnull);
+		if (r == 0)
+			plan_it(t, devnull);
 	}
 	/* What `netlab check` prints: sorting and the caret under a column
 	 * computed from the fuzzed line. */

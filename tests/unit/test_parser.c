@@ -530,9 +530,10 @@ static void test_default_lab_name_from_file(void **state)
 static void test_lab_name_valid(void **state)
 {
 	(void)state;
-	static const char *const good[] = { "a", "two-webservers", "lab-1", "1", "-", "abcdefghijabcdefghijabcdefghijab" };
-	static const char *const bad[] = { "",     "Two",   "a_b", "a.b", "a b", "caf\xc3\xa9",
-					   "a/b",  "abcdefghijabcdefghijabcdefghijabc" };
+	static const char *const good[] = { "a", "two-webservers", "lab-1", "1", "a-", "abcdefghijabcdefghijabcdefghijab" };
+	/* A leading '-' would read as an option ("netlab down -x"). */
+	static const char *const bad[] = { "",     "Two",   "a_b", "a.b", "a b", "caf\xc3\xa9", "-", "-x", "--all",
+					   "a/b",  "..", "../../tmp/x", "abcdefghijabcdefghijabcdefghijabc" };
 
 	for (size_t i = 0; i < N_ELEMS(good); i++)
 		if (!topo_lab_name_valid(good[i]))
@@ -566,6 +567,10 @@ static void test_default_lab_name(void **state)
 		{ "<stdin>", "stdin" },
 		{ "--x_.topo", "x" },
 		{ "-.topo", "lab" },
+		/* no leading '-': the name must not read as an option */
+		{ "-x.topo", "x" },
+		{ "__init.topo", "init" },
+		{ "---.topo", "lab" },
 	};
 	char buf[NLAB_NAME_MAX + 1];
 

@@ -115,7 +115,9 @@ static void test_lock_after_unlink(void **state)
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/x.lock", dir);
-	int fd = lock_file(path, &err);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	int fd = lock_at(dfd, "x.lock", NULL, &err);
 	assert_true(fd >= 0);
 	assert_int_equal(pipe(go), 0);
 	pid_t pid = fork();
@@ -124,7 +126,7 @@ static void test_lock_after_unlink(void **state)
 		/* The parent's lock is shared by a copy of its fd: drop it. */
 		close(fd);
 		/* Blocks in flock() on the inode the parent holds. */
-		int mine = lock_file(path, NULL);
+		int mine = lock_at(dfd, "x.lock", NULL, NULL);
 		struct stat a, b;
 		char c = (mine >= 0 && fstat(mine, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino) ? 'y' : 'n';
 		/* And it really holds the lock of that file. */
@@ -139,7 +141,7 @@ static void test_lock_after_unlink(void **state)
 	usleep(100 * 1000);
 	struct stat held;
 	assert_int_equal(fstat(fd, &held), 0);
-	lock_release(fd, path);
+	lock_release_at(fd, dfd, "x.lock", true);
 	char c = 0;
 	assert_int_equal(read(go[0], &c, 1), 1);
 	assert_int_equal(c, 'y');
@@ -150,8 +152,76 @@ static void test_lock_after_unlink(void **state)
 	struct stat now;
 	assert_int_equal(stat(path, &now), 0);
 	close(go[0]);
+	close(dfd);
 	unlink(path);
 	rmdir(dir);
+}
+
+struct heard {
+	char msg[512];
+	int times;
+};
+
+static void hear(const char *msg, void *arg)
+{
+	struct heard *h = arg;
+	snprintf(h->msg, sizeof(h->msg), "%s", msg);
+	h->times++;
+}
+
+/* A held lock: the waiter is told once who holds it, and gives up after
+ * its timeout with that holder named. */
+static void test_lock_wait_is_bounded_and_told(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/netlab-lock-test.XXXXXX", buf[64];
+	int go[2];
+
+	assert_non_null(mkdtemp(dir));
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(pipe(go), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int mine = lock_at(dfd, "z.lock", NULL, NULL);
+		char c = mine >= 0 ? 'y' : 'n';
+		if (write(go[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	char c = 0;
+	assert_int_equal(read(go[0], &c, 1), 1);
+	assert_int_equal(c, 'y');
+	struct heard h = { .times = 0 };
+	struct lock_wait w = { .what = "the test lock", .timeout_ms = 400, .notice_ms = 100, .notice = hear, .arg = &h };
+	nlab_error *err = NULL;
+	assert_int_equal(lock_at(dfd, "z.lock", &w, &err), -1);
+	assert_int_equal(err->errnum, ETIMEDOUT);
+	snprintf(buf, sizeof(buf), "pid %d", (int)pid);
+	assert_non_null(strstr(err->msg, buf));
+	assert_non_null(strstr(err->msg, "the test lock"));
+	nlab_error_free(&err);
+	assert_int_equal(h.times, 1);
+	assert_non_null(strstr(h.msg, buf));
+	/* A directory lock is the same, and leaves no file. */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	int a = lock_dir(dfd, &w, NULL);
+	assert_true(a >= 0);
+	assert_int_equal(lock_dir(dfd, &(struct lock_wait){ .what = "d", .timeout_ms = 0 }, &err), -1);
+	assert_int_equal(err->errnum, ETIMEDOUT);
+	nlab_error_free(&err);
+	close(a);
+	int b = lock_dir(dfd, &(struct lock_wait){ .what = "d", .timeout_ms = 0 }, NULL);
+	assert_true(b >= 0);
+	close(b);
+	unlinkat(dfd, "z.lock", 0);
+	close(dfd);
+	close(go[0]);
+	close(go[1]);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_lock_excludes(void **state)
@@ -161,22 +231,25 @@ static void test_lock_excludes(void **state)
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/y.lock", dir);
-	int fd = lock_file(path, NULL);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	int fd = lock_at(dfd, "y.lock", NULL, NULL);
 	assert_true(fd >= 0);
 	int other = open(path, O_RDWR | O_CLOEXEC);
 	assert_true(other >= 0);
 	assert_int_equal(flock(other, LOCK_EX | LOCK_NB), -1);
 	assert_int_equal(errno, EWOULDBLOCK);
-	lock_release(fd, NULL);
+	lock_release_at(fd, dfd, "y.lock", false);
 	assert_int_equal(flock(other, LOCK_EX | LOCK_NB), 0);
 	close(other);
 	/* A symlink is never followed (O_NOFOLLOW). */
 	unlink(path);
 	assert_int_equal(symlink("/etc/passwd", path), 0);
 	nlab_error *err = NULL;
-	assert_int_equal(lock_file(path, &err), -1);
+	assert_int_equal(lock_at(dfd, "y.lock", NULL, &err), -1);
 	assert_int_equal(err->errnum, ELOOP);
 	nlab_error_free(&err);
+	close(dfd);
 	unlink(path);
 	rmdir(dir);
 }
@@ -187,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip), cmocka_unit_test(test_long_text_is_cut),
 		cmocka_unit_test(test_malformed),  cmocka_unit_test(test_names),
 		cmocka_unit_test(test_lock_after_unlink), cmocka_unit_test(test_lock_excludes),
+		cmocka_unit_test(test_lock_wait_is_bounded_and_told),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -403,15 +403,40 @@ static void test_expansion_budget(void **state)
 	FILE *f = open_memstream(&src, &len);
 
 	(void)state;
-	fputs("node h[1..100000]\n", f);
+	fputs("node h[1..50000]\n", f);
 	for (int k = 0; k < 20; k++)
 		fprintf(f, "    env V%d={i}\n", k);
 	fclose(f);
 	check_text(src, &c);
 	const struct diag *e = first_of_level(&c.d, DIAG_ERROR);
 	assert_non_null(e);
-	assert_non_null(strstr(e->msg, "expand to more than 2000000 statements"));
+	assert_non_null(strstr(e->msg, "expand to more than 1000000 statements"));
 	assert_int_equal(c.d.nerrors, 1);
+	checked_free(&c);
+	free(src);
+}
+
+/* A tiny file asking for two million nodes: one error, at the first
+ * node over the cap, and the rest is not even expanded. */
+static void test_node_cap(void **state)
+{
+	struct checked c;
+	char *src = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&src, &len);
+
+	(void)state;
+	for (int k = 0; k < 20; k++)
+		fprintf(f, "node %c[1..100000]\n", 'a' + k);
+	fclose(f);
+	assert_true(len < 512);
+	check_text(src, &c);
+	const struct diag *e = first_of_level(&c.d, DIAG_ERROR);
+	assert_non_null(e);
+	assert_non_null(strstr(e->msg, "more than 65536 nodes"));
+	assert_int_equal(e->pos.line, 1);
+	assert_int_equal(c.d.nerrors, 1);
+	assert_int_equal(c.t->nodes.n, 65536);
 	checked_free(&c);
 	free(src);
 }
@@ -420,6 +445,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expr_values),
+		cmocka_unit_test(test_node_cap),
 		cmocka_unit_test(test_expr_errors),
 		cmocka_unit_test(test_expr_candidate),
 		cmocka_unit_test(test_range_find),

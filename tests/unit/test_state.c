@@ -207,6 +207,103 @@ static void test_netns_names_round_trip(void **state)
 	nlab_error_free(&err);
 }
 
+/* What netlab did not write is refused by name, never half read. */
+static void write_state_text(const char *text)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/t/state.json", root);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void expect_damaged(const char *text, const char *why)
+{
+	struct lab_state st;
+	nlab_error *err = NULL;
+
+	write_state_text(text);
+	assert_int_equal(state_read("t", &st, &err), -1);
+	assert_non_null(err);
+	if (!strstr(err->msg, why))
+		fail_msg("state '%s': want '%s' in '%s'", text, why, err->msg);
+	assert_int_equal(err->errnum, EBADMSG);
+	nlab_error_free(&err);
+}
+
+static void test_damaged_state(void **state)
+{
+	(void)state;
+	expect_damaged("", "it is empty");
+	expect_damaged("\x01\x02garbage", "state.json is damaged");
+	expect_damaged("[1, 2]", "not a JSON object");
+	expect_damaged("{}", "it names no lab");
+	expect_damaged("{\"lab\": \"x\", \"supervisor\": {\"pid\": 1}}", "the state of another lab: 'x'");
+	expect_damaged("{\"lab\": \"t\"}", "it names no supervisor");
+	expect_damaged("{\"lab\": \"t\", \"supervisor\": {\"pid\": 1}, \"nodes\": [{\"name\": \"../../etc\"}]}",
+		       "a node name that is not one: '../../etc'");
+	expect_damaged("{\"lab\": \"t\", \"supervisor\": {\"pid\": 1}, \"host_rules\": [{\"family\": 4, "
+		       "\"table\": \"mangle\", \"chain\": \"X\"}]}",
+		       "a host rule in a table netlab does not use");
+	expect_damaged("{\"lab\": \"t\", \"supervisor\": {\"pid\": 1}, \"host_sysctls\": [{\"key\": "
+		       "\"kernel.core_pattern\"}]}",
+		       "a host sysctl that netlab does not set");
+}
+
+/* Not a file netlab wrote: a symlink, someone else's, writable by others. */
+static void test_foreign_state(void **state)
+{
+	(void)state;
+	struct lab_state st;
+	nlab_error *err = NULL;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/t/state.json", root);
+	write_state_text("{\"lab\": \"t\", \"supervisor\": {\"pid\": 1}}");
+	assert_int_equal(state_read("t", &st, &err), 0);
+	state_clear(&st);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(state_read("t", &st, &err), -1);
+	assert_non_null(strstr(err->msg, "not a file netlab wrote"));
+	nlab_error_free(&err);
+	unlink(path);
+	assert_int_equal(symlink("/etc/hostname", path), 0);
+	assert_int_equal(state_read("t", &st, &err), -1);
+	assert_non_null(strstr(err->msg, "symlink"));
+	nlab_error_free(&err);
+	unlink(path);
+}
+
+/* Names are never paths, wherever they come from. */
+static void test_names_are_not_paths(void **state)
+{
+	(void)state;
+	struct state_node n;
+	struct proc_id sup;
+	nlab_error *err = NULL;
+	char dir[256];
+
+	assert_int_equal(state_read_node("../t", "a", &n, &sup, &err), -1);
+	assert_int_equal(err->errnum, EINVAL);
+	nlab_error_free(&err);
+	assert_int_equal(state_read_node("t", "../../etc/passwd", &n, &sup, &err), -1);
+	assert_int_equal(err->errnum, EINVAL);
+	nlab_error_free(&err);
+	assert_int_equal(state_open_log("t", "../state", &err), -1);
+	assert_int_equal(err->errnum, EINVAL);
+	nlab_error_free(&err);
+	assert_int_equal(state_lab_dir("-x", dir, sizeof(dir), &err), -1);
+	nlab_error_free(&err);
+	/* A lab directory that is a symlink is not the lab's. */
+	snprintf(dir, sizeof(dir), "%s/s", root);
+	assert_int_equal(symlink("/tmp", dir), 0);
+	assert_int_equal(state_dir_open("s", &err), -1);
+	nlab_error_free(&err);
+	unlink(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +312,9 @@ int main(void)
 		cmocka_unit_test(test_read_node_without_index),
 		cmocka_unit_test(test_unindexable_value),
 		cmocka_unit_test(test_no_state),
+		cmocka_unit_test(test_damaged_state),
+		cmocka_unit_test(test_foreign_state),
+		cmocka_unit_test(test_names_are_not_paths),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
