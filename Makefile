@@ -150,7 +150,7 @@ test: deps
 	$(MAKE) faults-quick
 
 FUZZ_SECONDS ?= 60
-FUZZ_SRCS := tests/fuzz/fuzz_parser.c $(wildcard src/topo/*.c src/plan/*.c) src/net/iptc.c \
+FUZZ_SRCS := tests/fuzz/fuzz_parser.c $(wildcard src/topo/*.c src/plan/*.c) src/net/iptc.c src/net/qdisc.c src/net/nlsock.c src/net/bpf.c src/net/netns.c \
 	src/util/error.c src/util/strutil.c src/util/vec.c src/util/fsutil.c
 build-fuzz/fuzz_parser: $(FUZZ_SRCS)
 	@mkdir -p build-fuzz
