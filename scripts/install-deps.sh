@@ -32,6 +32,11 @@ packages=(
 	# the fault-injection suite: strace's syscall fault injection, and nft
 	# to show that no nftables rule was touched
 	strace nftables
+	# real software in nodes (examples and tests/e2e/test_software.sh):
+	# routing daemons, DHCP server and clients, captures.  Their services
+	# are never started on the machine (policy-rc.d below); dnsmasq-base is
+	# dnsmasq without its service.
+	frr bird2 dnsmasq-base isc-dhcp-client udhcpc tcpdump
 )
 
 missing=()
@@ -55,6 +60,14 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
+# Daemons installed for labs must not start on the machine itself: Debian's
+# maintainer scripts ask /usr/sbin/policy-rc.d first (101: not allowed).
+# One that is already there is the administrator's and stays as it is.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -q >/dev/null
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 	"${missing[@]}" >/dev/null

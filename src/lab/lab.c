@@ -14,6 +14,7 @@
 #include "lab/netns_names.h"
 #include "lab/beacon.h"
 #include "lab/hostshare.h"
+#include "lab/labdir.h"
 #include "lab/undo.h"
 #include "node/cgroup.h"
 #include "util/cleanup.h"
@@ -245,6 +246,11 @@ int lab_down(const char *lab, struct lab_down_result *res, nlab_error **err)
 			left(&l, &e);
 		res->existed |= found;
 	}
+	/* The lab's processes are gone: what they wrote in host directories
+	 * is made the directories' owners' (lab/labdir.h). */
+	size_t tidied = 0;
+	if (have_state && labdir_tidy(&st, &tidied, &e) < 0)
+		left(&l, &e);
 	char *held = hostshare_held(lab);
 	res->existed |= held != NULL;
 	free(held);

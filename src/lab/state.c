@@ -535,6 +535,7 @@ int state_write(const struct lab_state *s, nlab_error **err)
 	json_object_object_add(root, "cgroups", str_array(s->cgroups, s->ncgroups));
 	if (s->nnetns_names)
 		json_object_object_add(root, "netns_names", str_array(s->netns_names, s->nnetns_names));
+	json_object_object_add(root, "write_dirs", str_array(s->write_dirs, s->nwrite_dirs));
 
 	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
 	if (!text) {
@@ -568,6 +569,9 @@ void state_clear(struct lab_state *s)
 	for (size_t k = 0; k < s->nnetns_names; k++)
 		free(s->netns_names[k]);
 	free(s->netns_names);
+	for (size_t k = 0; k < s->nwrite_dirs; k++)
+		free(s->write_dirs[k]);
+	free(s->write_dirs);
 	free(s->host_links);
 	for (size_t i = 0; i < s->nhost_sysctls; i++) {
 		free(s->host_sysctls[i].key);

@@ -93,6 +93,11 @@ struct lab_state {
 	 * recorded before they are made; written by `netlab up` after UP. */
 	char **netns_names;
 	size_t nnetns_names;
+	/* Host directories the nodes' roots can write to (the topology's
+	 * directory as /lab, writable bind mounts): tidied by `down`
+	 * (lab/labdir.h). */
+	char **write_dirs;
+	size_t nwrite_dirs;
 };
 
 /* Root of all lab state; NETLAB_RUN_DIR overrides /run/netlab (tests). */

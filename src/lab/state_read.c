@@ -294,6 +294,12 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 			damaged(lab, err, "a namespace name that is not one:", s->netns_names[i]);
 			goto out;
 		}
+	str_array_from(root, "write_dirs", &s->write_dirs, &s->nwrite_dirs);
+	for (size_t i = 0; i < s->nwrite_dirs; i++)
+		if (s->write_dirs[i][0] != '/' || strstr(s->write_dirs[i], "/..")) {
+			damaged(lab, err, "a directory that is not an absolute path:", s->write_dirs[i]);
+			goto out;
+		}
 	read_exited(s, dir);
 	r = 0;
 out:

@@ -10,6 +10,9 @@
  *            legacy iptables links of /etc/alternatives, /lab, and at the
  *            topology directory's host path (when the mask hides it) a
  *            link to /lab
+ *     files/ a copy of each `files` directory (an overlay cannot stack a
+ *            directory of the host's tree over that tree itself), made
+ *            as host root, owners and modes kept
  *     dev/   null, zero, full, random, urandom, tty made by host root
  *            (device nodes of a file system mounted in a user namespace
  *            cannot be opened), read-only; each node gets a clone
@@ -38,7 +41,12 @@
 #include "proto/proto.h"
 #include "supervisor/sup.h"
 #include "util/cleanup.h"
+#include "util/copytree.h"
 #include "util/fsutil.h"
+
+/* What one `files` directory may hold (a copy of each is made per lab,
+ * in memory: the lab's files tmpfs, of the same size, bounds them all). */
+#define FILES_MAX_BYTES (512ull << 20)
 
 /* Host files no node may read through its idmapped view of the host
  * (node root owns every host file it sees; docs/isolation.md). */
@@ -244,6 +252,47 @@ static int tmpfs_at(const char *dir, nlab_error **err)
 	return 0;
 }
 
+static ssize_t files_index(const struct sup *s, const char *dir)
+{
+	for (size_t k = 0; k < s->nfiles_src; k++)
+		if (!strcmp(s->files_src[k], dir))
+			return (ssize_t)k;
+	return -1;
+}
+
+/* Each distinct `files` directory, once per lab, to DIR/files/K. */
+static int copy_files(struct sup *s, nlab_error **err)
+{
+	char path[4200];
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->t->nodes.n; i++)
+		n += s->t->nodes.v[i].files.n;
+	if (n == 0)
+		return 0;
+	s->files_src = calloc(n, sizeof(*s->files_src));
+	if (!s->files_src)
+		return nlab_error_set(err, ENOMEM, "files");
+	snprintf(path, sizeof(path), "%s/files", s->dir);
+	if (mkdir(path, 0755) < 0)
+		return nlab_error_set(err, errno, "mkdir %s", path);
+	if (mount("netlab", path, "tmpfs", MS_NOSUID, "mode=755,size=512m") < 0)
+		return nlab_error_set(err, errno, "mount a tmpfs on %s", path);
+	for (size_t i = 0; i < s->t->nodes.n; i++) {
+		const struct topo_node *tn = &s->t->nodes.v[i];
+		for (size_t f = 0; f < tn->files.n; f++) {
+			const char *dir = tn->files.v[f].dir;
+			if (files_index(s, dir) >= 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/files/%zu", s->dir, s->nfiles_src);
+			if (copy_tree(dir, path, FILES_MAX_BYTES, err) < 0)
+				return nlab_error_wrap(err, "files %s (%s:%d)", dir, s->t->file, tn->files.v[f].pos.line);
+			s->files_src[s->nfiles_src++] = dir;
+		}
+	}
+	return 0;
+}
+
 int labfs_prepare(struct sup *s, nlab_error **err)
 {
 	char path[4200];
@@ -258,6 +307,8 @@ int labfs_prepare(struct sup *s, nlab_error **err)
 		return nlab_error_wrap(err, "the nodes' /dev");
 	if (mount(NULL, path, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL) < 0)
 		return nlab_error_set(err, errno, "make %s read-only", path);
+	if (copy_files(s, err) < 0)
+		return -1;
 	/* Where each init attaches the trees it gets (in its own mount
 	 * namespace): directories of the state directory, reachable by
 	 * node root. */
@@ -323,7 +374,9 @@ int labfs_send_trees(struct sup *s, const struct sup_node *sn, int userns, int c
 	}
 	nfds++;
 	for (size_t i = 0; i < n->files.n && i < LABFS_FILES_MAX; i++) {
-		fds[nfds] = clone_tree(AT_FDCWD, n->files.v[i].dir, userns, 0, &what);
+		char copy[4200];
+		snprintf(copy, sizeof(copy), "%s/files/%zd", s->dir, files_index(s, n->files.v[i].dir));
+		fds[nfds] = clone_tree(AT_FDCWD, copy, userns, 0, &what);
 		if (fds[nfds] < 0) {
 			r = nlab_error_set(err, errno, "%s of files %s (%s:%d)", what, n->files.v[i].dir, s->t->file,
 					   n->files.v[i].pos.line);

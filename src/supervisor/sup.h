@@ -59,6 +59,8 @@ struct sup {
 	int capture_pidfd;              /* the `capture` links' process, or -1 */
 	char mask_dir[4200];            /* supervisor/labfs.c */
 	int labfs_root;                 /* the topology's directory (O_PATH), or -1 */
+	const char **files_src;         /* `files` directories copied to DIR/files/K (K their index) */
+	size_t nfiles_src;
 	uint32_t lab_uid, lab_gid;      /* its owner */
 	int beacon;                     /* lab/beacon.h: listening while the supervisor lives */
 	int sigfd;                      /* SIGTERM, SIGINT, SIGHUP during setup */

@@ -351,6 +351,40 @@ static void raise_fd_limit(void)
 	}
 }
 
+static int add_dir(struct lab_state *st, const char *dir)
+{
+	for (size_t i = 0; i < st->nwrite_dirs; i++)
+		if (!strcmp(st->write_dirs[i], dir))
+			return 0;
+	char **v = realloc(st->write_dirs, (st->nwrite_dirs + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	st->write_dirs = v;
+	v[st->nwrite_dirs] = strdup(dir);
+	if (!v[st->nwrite_dirs])
+		return -1;
+	st->nwrite_dirs++;
+	return 0;
+}
+
+/* The host directories node code can write to, for `down` to tidy
+ * (lab/labdir.h): the topology's (each default node's /lab) and the
+ * sources of writable bind mounts. */
+static int write_dirs(const struct topology *t, struct lab_state *st)
+{
+	for (size_t i = 0; i < t->nodes.n; i++) {
+		const struct topo_node *n = &t->nodes.v[i];
+		if (!n->rootfs && t->dir && t->dir[0] == '/' && add_dir(st, t->dir) < 0)
+			return -1;
+		for (size_t k = 0; k < n->mounts.n; k++) {
+			const struct topo_mount *m = &n->mounts.v[k];
+			if (!m->tmpfs && !m->ro && m->src && m->src[0] == '/' && add_dir(st, m->src) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* Setup failed or was stopped and everything is torn down: tell `up`,
  * or, when `up` is gone, finish its roll back (nobody else will). */
 static void failed(struct sup *s, nlab_error **err)
@@ -404,6 +438,10 @@ int supervisor_main(const struct topology *t, const struct sup_options *o)
 	s.st.lab = strdup(o->lab);
 	s.st.topology = realpath(t->file, NULL);
 	s.st.created = (int64_t)time(NULL);
+	if (write_dirs(t, &s.st) < 0) {
+		nlab_error_set(&err, ENOMEM, "write_dirs");
+		goto fail;
+	}
 	s.st.grace_ms = o->grace_ms;
 	if (proc_id_of(getpid(), &s.st.supervisor) < 0) {
 		nlab_error_set(&err, errno, "read /proc/self/stat");
