@@ -133,6 +133,27 @@ for n in a off; do
 done
 wait
 
+# What hides the host cannot be taken away: a default node's /tmp, /run,
+# /var/tmp are directories of its own overlay (nothing to unmount), and
+# unmounting /proc, /sys or /dev shows the lab's empty mask directories;
+# the host's tree is detached (pivot_root), so no path leads back to it.
+echo host-tmp-marker >/tmp/netlab-escape-marker.$$
+unmount_all='for m in /run /tmp /var/tmp /proc /sys /dev/pts /dev /lab /etc/hosts; do umount -l $m 2>/dev/null; done
+umount -l / 2>/dev/null; cd / 2>/dev/null
+ls -A /run; ls -A /run/netlab 2>/dev/null; ls -A /tmp; ls -A /proc
+cat /etc/shadow 2>/dev/null && echo shadow-readable
+echo node >/tmp/from-node && echo wrote-tmp'
+out=$("$NETLAB" exec escape a sh -c "$unmount_all" 2>&1)
+echo "$out" | sed 's/^/# a after umounts: /'
+check_fails "a: after unmounting everything it can, no lab state (/run/netlab) is in sight" \
+	grep -q -e state.json -e nodes.idx -e supervisor.log -e '^escape$' <<<"$out"
+check_fails "a: ... nor the host's /tmp" grep -q netlab-escape-marker <<<"$out"
+check_fails "a: ... nor any process (an empty /proc)" grep -qx '[0-9][0-9]*' <<<"$out"
+check_fails "a: ... nor the host's /etc/shadow" grep -q shadow-readable <<<"$out"
+check_contains "a: its /tmp stays its own: a file written there" wrote-tmp "$out"
+check_eq "a: ... is not in the host's /tmp" "" "$(ls /tmp/from-node 2>/dev/null)"
+rm -f /tmp/netlab-escape-marker.$$
+
 check "down" "$NETLAB" down escape
 check_eq "nothing left" "$before" "$(host_snapshot notmp)"
 
