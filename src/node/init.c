@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -117,7 +118,16 @@ void node_init_main(const struct node_spec *s)
 	prctl(PR_SET_NAME, "netlab-init");
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		init_fail(s->ctl_fd, "sethostname %s", hostname);
-	if (nodefs_setup(s, &err) < 0) {
+	/* One node of the lab at a time builds its root: the kernel takes
+	 * one lock for every mount change on the machine, and a thousand
+	 * inits spinning on it waste more than they wait. */
+	int serial = open(s->lab_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (serial >= 0)
+		TEMP_FAILURE_RETRY(flock(serial, LOCK_EX));
+	int fsr = nodefs_setup(s, &err);
+	if (serial >= 0)
+		close(serial);
+	if (fsr < 0) {
 		proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, err->msg);
 		_exit(1);
 	}

@@ -284,8 +284,9 @@ int nodefs_pivot(int rootfd, nlab_error **err)
 		return nlab_error_set(err, errno, "chdir into the node's root");
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		return nlab_error_set(err, errno, "pivot_root");
-	if (mount(NULL, ".", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return nlab_error_set(err, errno, "make the old root private");
+	/* The old root is private already (nodefs_setup() made the whole
+	 * tree so before anything else): its detaching reaches no other
+	 * namespace. */
 	if (umount2(".", MNT_DETACH) < 0)
 		return nlab_error_set(err, errno, "detach the old root");
 	if (chdir("/") < 0)

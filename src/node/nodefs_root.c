@@ -91,26 +91,6 @@ static int receive_trees(int ctl, struct proto_msg *m, nlab_error **err)
 	return 0;
 }
 
-/* Where the original path of the topology's directory was, a link to
- * /lab: scripts that name their directory by its host path keep
- * working.  Best effort: a path the host's tree already has stays. */
-static void link_lab(int root, const char *dir)
-{
-	char path[4096];
-
-	if (!dir || dir[0] != '/' || !dir[1] || strlen(dir) >= sizeof(path))
-		return;
-	snprintf(path, sizeof(path), "%s", dir + 1);
-	for (char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdirat(root, path, 0755) < 0 && errno != EEXIST)
-			return;
-		*p = '/';
-	}
-	if (symlinkat("/lab", root, path) < 0)
-		return; /* the host's tree has that path: it stays */
-}
-
 /* The overlay (detached) over the attached trees: top to bottom the
  * `files` directories (the last on top), the mask, the host's /. */
 static int make_overlay(const struct proto_msg *m, int layer, nlab_error **err)
@@ -199,11 +179,12 @@ int nodefs_overlay_root(const struct node_spec *s, nlab_error **err)
 	return r;
 }
 
-/* What every node's root gets (proc, sysfs, /dev, /run/shm, the lab's
- * hosts file, `mount` and `tmpfs` statements), then the pivot. */
+/* What a default node's root gets besides its layers (proc, sysfs,
+ * /dev, `mount` and `tmpfs` statements), then the pivot.  /run/shm and
+ * the lab's /etc/hosts come with the mask. */
 int nodefs_finish_root(const struct node_spec *s, int root, nlab_error **err)
 {
-	char b[64], path[4200];
+	char path[4200];
 
 	if (nodefs_mount_at(root, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
 	    nodefs_mount_at(root, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
@@ -225,15 +206,6 @@ int nodefs_finish_root(const struct node_spec *s, int root, nlab_error **err)
 			    "newinstance,ptmxmode=0666,mode=620", err) < 0 ||
 	    nodefs_mount_at(root, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
 		return -1;
-	/* /dev/shm is a link to /run/shm (a default node's comes with the
-	 * lab's mask, as does the link at the topology's path). */
-	if (s->node->rootfs && nodefs_mkdir_in_root(root, "/run/shm", 01777, err) < 0)
-		return -1;
-	cleanup_close int hosts = nodefs_open_in_root(root, "/etc/hosts", NULL);
-	if (hosts >= 0 && s->hosts_path && mount(s->hosts_path, FDP(b, hosts), NULL, MS_BIND, NULL) < 0)
-		return nlab_error_set(err, errno, "bind %s on /etc/hosts", s->hosts_path);
-	if (s->node->rootfs)
-		link_lab(root, s->t->dir);
 	if (nodefs_user_mounts(s, root, true, err) < 0)
 		return -1;
 	return nodefs_pivot(root, err);

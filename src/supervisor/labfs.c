@@ -120,7 +120,31 @@ static int mask_link_lab(int m, const char *dir, nlab_error **err)
 	return 0;
 }
 
-static int make_mask(const char *dir, const char *alternatives, const char *topo_dir, nlab_error **err)
+/* A copy of the file `from` at `rel` in the mask, mode 0644. */
+static int mask_copy(int m, const char *from, const char *rel, nlab_error **err)
+{
+	size_t len = 0;
+	nlab_error *e = NULL;
+	cleanup_free char *text = read_file(from, 1 << 20, &len);
+
+	if (!text)
+		return nlab_error_set(err, errno, "mask: read %s", from);
+	if (mkdirs_like_host(m, rel, err) < 0)
+		return -1;
+	int f = openat(m, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (f < 0 || write_all(f, text, len) < 0) {
+		int en = errno;
+		if (f >= 0)
+			close(f);
+		nlab_error_free(&e);
+		return nlab_error_set(err, en, "mask: %s", rel);
+	}
+	close(f);
+	return 0;
+}
+
+static int make_mask(const char *dir, const char *alternatives, const char *hosts, const char *topo_dir,
+		     nlab_error **err)
 {
 	cleanup_close int m = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -158,6 +182,10 @@ static int make_mask(const char *dir, const char *alternatives, const char *topo
 		if (mknodat(m, secrets[i], S_IFCHR | 0, makedev(0, 0)) < 0)
 			return nlab_error_set(err, errno, "mask: hide %s", secrets[i]);
 	}
+	/* The lab's /etc/hosts (supervisor/hosts.c): every node's, its own
+	 * to edit (copied up), with no mount per node. */
+	if (mask_copy(m, hosts, "etc/hosts", err) < 0)
+		return -1;
 	/* A resolv.conf that points into the host's /run would dangle in a
 	 * node (its /run is its own): give the node a copy to own. */
 	char target[256];
@@ -295,11 +323,12 @@ static int copy_files(struct sup *s, nlab_error **err)
 
 int labfs_prepare(struct sup *s, nlab_error **err)
 {
-	char path[4200];
+	char path[4200], hosts[4200];
 
 	s->labfs_root = -1;
+	snprintf(hosts, sizeof(hosts), "%s/hosts", s->dir);
 	snprintf(path, sizeof(path), "%s/mask", s->dir);
-	if (tmpfs_at(path, err) < 0 || make_mask(path, s->alternatives, s->t->dir, err) < 0)
+	if (tmpfs_at(path, err) < 0 || make_mask(path, s->alternatives, hosts, s->t->dir, err) < 0)
 		return nlab_error_wrap(err, "the nodes' mask layer");
 	snprintf(s->mask_dir, sizeof(s->mask_dir), "%s", path);
 	snprintf(path, sizeof(path), "%s/dev", s->dir);
