@@ -102,6 +102,11 @@ int nlab_sysctl_write_at(int rootfd, const char *key, const char *value, nlab_er
 	return sysctl_write(rootfd, "/proc", key, value, err);
 }
 
+int nlab_sysctl_write_proc(int procfd, const char *key, const char *value, nlab_error **err)
+{
+	return sysctl_write(procfd, "", key, value, err);
+}
+
 int nlab_sysctl_read(const char *key, char *buf, size_t len, nlab_error **err)
 {
 	cleanup_close int fd = -1;

@@ -28,6 +28,8 @@ int nlab_sysctl_write_in(const char *proc, const char *key, const char *value, n
  * a symlink cannot send the write anywhere else; and what is opened
  * must still be procfs. */
 int nlab_sysctl_write_at(int rootfd, const char *key, const char *value, nlab_error **err);
+/* The same through a procfs mount's root (a detached one, say). */
+int nlab_sysctl_write_proc(int procfd, const char *key, const char *value, nlab_error **err);
 
 /* Read into buf (NUL-terminated, trailing newline removed).  ENOBUFS if the
  * value does not fit. */

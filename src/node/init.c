@@ -118,25 +118,31 @@ void node_init_main(const struct node_spec *s)
 	prctl(PR_SET_NAME, "netlab-init");
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		init_fail(s->ctl_fd, "sethostname %s", hostname);
+	/* IPv6 addresses must be usable the moment `up` returns: no
+	 * duplicate address detection on interfaces created from now on
+	 * (they are created after READY).  Through the node's own procfs,
+	 * made now and attached as its /proc below: see
+	 * nlab_sysctl_write_in() for why that matters. */
+	int proc = nodefs_proc_mount(&err);
+	if (proc < 0 || nlab_sysctl_write_proc(proc, "net.ipv6.conf.default.accept_dad", "0", &err) < 0 ||
+	    nlab_sysctl_write_proc(proc, "net.ipv6.conf.all.accept_dad", "0", &err) < 0) {
+		proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, err->msg);
+		_exit(1);
+	}
+	/* READY: the namespaces are there, the supervisor makes the links
+	 * while this init builds the node's root (ROOT_READY). */
+	if (proto_send(s->ctl_fd, PROTO_READY, 0, 0, 0, NULL) < 0)
+		_exit(1);
 	/* One node of the lab at a time builds its root: the kernel takes
 	 * one lock for every mount change on the machine, and a thousand
 	 * inits spinning on it waste more than they wait. */
 	int serial = open(s->lab_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (serial >= 0)
 		TEMP_FAILURE_RETRY(flock(serial, LOCK_EX));
-	int fsr = nodefs_setup(s, &err);
+	int fsr = nodefs_setup(s, proc, &err);
 	if (serial >= 0)
 		close(serial);
 	if (fsr < 0) {
-		proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, err->msg);
-		_exit(1);
-	}
-	/* IPv6 addresses must be usable the moment `up` returns: no
-	 * duplicate address detection on interfaces created from now on
-	 * (they are created after "I").  Through the node's own /proc, just
-	 * mounted: see nlab_sysctl_write_in() for why that matters. */
-	if (nlab_sysctl_write("net.ipv6.conf.default.accept_dad", "0", &err) < 0 ||
-	    nlab_sysctl_write("net.ipv6.conf.all.accept_dad", "0", &err) < 0) {
 		proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, err->msg);
 		_exit(1);
 	}
@@ -147,14 +153,15 @@ void node_init_main(const struct node_spec *s)
 			_exit(1);
 		}
 	}
-	/* READY, with the user namespace /lab is to be idmapped through
-	 * (node/nodefs_root.c); the supervisor answers with the tree. */
+	/* ROOT_READY, with the user namespace /lab is to be idmapped
+	 * through (node/nodefs_root.c); the supervisor answers with the
+	 * tree. */
 	int labns = nodefs_lab_userns(s, &err);
 	if (labns == -2) {
 		proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, err->msg);
 		_exit(1);
 	}
-	if (proto_send_fds(s->ctl_fd, PROTO_READY, s->node->has_user, st.uid, st.gid, NULL, &labns, labns >= 0) < 0)
+	if (proto_send_fds(s->ctl_fd, PROTO_ROOT_READY, s->node->has_user, st.uid, st.gid, NULL, &labns, labns >= 0) < 0)
 		_exit(1);
 	if (labns >= 0)
 		close(labns);

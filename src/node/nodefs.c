@@ -1,4 +1,5 @@
 #include "node/nodefs.h"
+#include "proto/proto.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -243,25 +244,31 @@ int nodefs_prepare_alternatives(const char *dst, bool *made, nlab_error **err)
 	return r;
 }
 
-static int setup_rootfs(const struct node_spec *s, nlab_error **err)
+static int setup_rootfs(const struct node_spec *s, int proc, nlab_error **err)
 {
 	const char *dir = s->node->rootfs;
 	static const char *const need[] = { "/proc", "/sys", "/dev", "/tmp", "/run" };
 
 	/* pivot_root wants the new root to be a mount point. */
-	if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		close(proc);
 		return nlab_error_set(err, errno, "bind rootfs %s", dir);
+	}
 	cleanup_close int rootfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
+	if (rootfd < 0) {
+		close(proc);
 		return nlab_error_set(err, errno, "open rootfs %s", dir);
+	}
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		cleanup_close int fd = nodefs_open_in_root(rootfd, need[i], NULL);
 		struct stat st;
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			close(proc);
 			return nlab_error_set(err, ENOENT, "rootfs %s has no directory %s (scripts/make-busybox-rootfs.sh creates them)",
 					      dir, need[i]);
+		}
 	}
-	if (nodefs_mount_at(rootfd, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
+	if (nodefs_attach_at(rootfd, "/proc", proc, err) < 0 ||
 	    nodefs_mount_at(rootfd, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
 	    setup_dev(rootfd, err) < 0 ||
 	    nodefs_mount_at(rootfd, "/tmp", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0 ||
@@ -308,14 +315,25 @@ static int make_xtables_lock(nlab_error **err)
 	return 0;
 }
 
-int nodefs_setup(const struct node_spec *s, nlab_error **err)
+int nodefs_setup(const struct node_spec *s, int proc, nlab_error **err)
 {
-	/* Before anything is mounted: without this a mount below would
+	/* Before anything is attached: without this a mount below would
 	 * propagate back to the host's namespace (a new /proc there would
 	 * hide the host's own). */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		close(proc);
 		return nlab_error_set(err, errno, "make / private");
-	if ((s->node->rootfs ? setup_rootfs(s, err) : nodefs_overlay_root(s, err)) < 0)
+	}
+	if (s->node->rootfs) {
+		/* Built when the supervisor says (its TREES, empty here). */
+		struct proto_msg m;
+		if (nodefs_receive_trees(s->ctl_fd, &m, 0, err) < 0) {
+			close(proc);
+			return nlab_error_wrap(err, "node's root");
+		}
+		if (setup_rootfs(s, proc, err) < 0)
+			return -1;
+	} else if (nodefs_overlay_root(s, proc, err) < 0)
 		return -1;
 	return make_xtables_lock(err);
 }

@@ -15,12 +15,22 @@
 #include "node/init.h"
 #include "util/error.h"
 
-int nodefs_setup(const struct node_spec *s, nlab_error **err);
+/* The node's procfs, made detached first thing (the node's own sysctls
+ * are written through it before its root exists), then attached by
+ * nodefs_setup(), which takes it over. */
+int nodefs_proc_mount(nlab_error **err);
+int nodefs_setup(const struct node_spec *s, int proc, nlab_error **err);
 
 /* nodefs_root.c: a default node's root (an overlay over the idmapped
  * host; the file's top comment says how), and what every root gets. */
-int nodefs_overlay_root(const struct node_spec *s, nlab_error **err);
-int nodefs_finish_root(const struct node_spec *s, int rootfd, nlab_error **err);
+int nodefs_overlay_root(const struct node_spec *s, int proc, nlab_error **err);
+int nodefs_finish_root(const struct node_spec *s, int rootfd, int proc, nlab_error **err);
+/* The supervisor's TREES (the first message it sends a node's init, when
+ * the init is to build its root): at least min fds. */
+struct proto_msg;
+int nodefs_receive_trees(int ctl, struct proto_msg *m, int min, nlab_error **err);
+/* Attach the detached mount fd (consumed) on DST inside rootfd. */
+int nodefs_attach_at(int rootfd, const char *dst, int fd, nlab_error **err);
 /* /lab: the user namespace its idmapping goes through (a child of the
  * node's: the topology directory's owner <-> node root, the slot's IDs
  * <-> the node's), made by the init; -1 when there is none to make (no

@@ -64,6 +64,15 @@ static int fs_mount(const char *type, const char *const *kv, unsigned attrs, nla
 	return m;
 }
 
+int nodefs_proc_mount(nlab_error **err)
+{
+	/* Of the PID namespace the init is PID 1 of, for the netns it is in
+	 * (its net sysctls); mountable here, where the host's procfs is
+	 * still fully visible. */
+	int fd = fs_mount("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
+	return fd < 0 ? nlab_error_wrap(err, "the node's /proc") : fd;
+}
+
 /* Attach the detached mount fd on `path` (relative to dirfd); fd is
  * consumed. */
 static int attach(int fd, int dirfd, const char *path, nlab_error **err)
@@ -78,13 +87,13 @@ static int attach(int fd, int dirfd, const char *path, nlab_error **err)
 
 /* The trees the supervisor sent: the first message on the control
  * socket (PROTO_TREES). */
-static int receive_trees(int ctl, struct proto_msg *m, nlab_error **err)
+int nodefs_receive_trees(int ctl, struct proto_msg *m, int min, nlab_error **err)
 {
 	int r = proto_recv(ctl, m, err);
 
 	if (r <= 0)
 		return r < 0 ? -1 : nlab_error_set(err, 0, "the supervisor went away");
-	if (m->type != PROTO_TREES || m->nfds < 2 || m->nfds != m->a[0]) {
+	if (m->type != PROTO_TREES || m->nfds < min || m->nfds != m->a[0]) {
 		proto_close_fds(m);
 		return nlab_error_set(err, EPROTO, "expected the node's trees, got %s", proto_type_name(m->type));
 	}
@@ -144,37 +153,54 @@ static int attach_trees(const struct node_spec *s, struct proto_msg *m, nlab_err
 	return 0;
 }
 
-static int overlay_root(const struct node_spec *s, struct proto_msg *m, nlab_error **err)
+int nodefs_attach_at(int rootfd, const char *dst, int fd, nlab_error **err)
+{
+	int dir = nodefs_open_in_root(rootfd, dst, err);
+
+	if (dir < 0) {
+		close(fd);
+		return nlab_error_wrap(err, "mount target");
+	}
+	int r = attach(fd, dir, "", err);
+	close(dir);
+	return r;
+}
+
+static int overlay_root(const struct node_spec *s, int proc, struct proto_msg *m, nlab_error **err)
 {
 	char stage[4200];
 
-	if (attach_trees(s, m, err) < 0)
+	if (attach_trees(s, m, err) < 0) {
+		close(proc);
 		return -1;
+	}
 	/* Kept open until the overlay exists: a detached mount dissolves
 	 * with its last fd. */
 	const char *tkv[] = { "size", LAYER_SIZE, "mode", "0755", NULL, NULL };
 	cleanup_close int layer = fs_mount("tmpfs", tkv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
-	if (layer < 0)
-		return -1;
-	int ovl = make_overlay(m, layer, err);
-	if (ovl < 0)
-		return -1;
+	int ovl = layer < 0 ? -1 : make_overlay(m, layer, err);
 	snprintf(stage, sizeof(stage), "%s/mnt0", s->lab_dir);
-	if (attach(ovl, AT_FDCWD, stage, err) < 0)
+	if (ovl < 0 || attach(ovl, AT_FDCWD, stage, err) < 0) {
+		close(proc);
 		return -1;
+	}
 	cleanup_close int root = open(stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
+	if (root < 0) {
+		close(proc);
 		return nlab_error_set(err, errno, "open the node's root");
-	return nodefs_finish_root(s, root, err);
+	}
+	return nodefs_finish_root(s, root, proc, err);
 }
 
-int nodefs_overlay_root(const struct node_spec *s, nlab_error **err)
+int nodefs_overlay_root(const struct node_spec *s, int proc, nlab_error **err)
 {
 	struct proto_msg m;
 
-	if (receive_trees(s->ctl_fd, &m, err) < 0)
+	if (nodefs_receive_trees(s->ctl_fd, &m, 2, err) < 0) {
+		close(proc);
 		return nlab_error_wrap(err, "node's root");
-	int r = overlay_root(s, &m, err);
+	}
+	int r = overlay_root(s, proc, &m, err);
 	proto_close_fds(&m);
 	return r;
 }
@@ -182,11 +208,11 @@ int nodefs_overlay_root(const struct node_spec *s, nlab_error **err)
 /* What a default node's root gets besides its layers (proc, sysfs,
  * /dev, `mount` and `tmpfs` statements), then the pivot.  /run/shm and
  * the lab's /etc/hosts come with the mask. */
-int nodefs_finish_root(const struct node_spec *s, int root, nlab_error **err)
+int nodefs_finish_root(const struct node_spec *s, int root, int proc, nlab_error **err)
 {
 	char path[4200];
 
-	if (nodefs_mount_at(root, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
+	if (nodefs_attach_at(root, "/proc", proc, err) < 0 ||
 	    nodefs_mount_at(root, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
 		return -1;
 	/* The lab's /dev (device nodes made by host root) and the node's own

@@ -404,23 +404,6 @@ static void slot_reap(struct slot *sl)
 	sl->busy = false;
 }
 
-static int call_mapped(const struct spawn_node_args *a, pid_t p1, void *tag, nlab_error **err)
-{
-	char path[64];
-	int uns = -1;
-
-	if (a->userns) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)p1);
-		uns = open(path, O_RDONLY | O_CLOEXEC);
-		if (uns < 0)
-			return nlab_error_set(err, errno, "open %s", path);
-	}
-	int r = a->mapped(tag, uns, err);
-	if (uns >= 0)
-		close(uns);
-	return r;
-}
-
 int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *tag, nlab_error **err)
 {
 	struct slot *sl = NULL;
@@ -452,8 +435,7 @@ int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *ta
 	sl->p1 = p1;
 	if ((a->userns && userns_write_maps(p1, a->uid_base, a->gid_base, err) < 0 &&
 	     nlab_error_wrap(err, "user namespace of stage 1 (pid %d)", (int)p1) < 0) ||
-	    (a->ncgroups && cgroup_attach(a->cgroups, a->ncgroups, p1, err) < 0) ||
-	    (a->mapped && call_mapped(a, p1, tag, err) < 0)) {
+	    (a->ncgroups && cgroup_attach(a->cgroups, a->ncgroups, p1, err) < 0)) {
 		kill(p1, SIGKILL);
 		slot_reap(sl);
 		return -1;

@@ -38,10 +38,6 @@ struct spawn_node_args {
 	int ctl, log;                   /* become the init's fds 3 and 4 */
 	spawn_init_fn init;
 	void *init_arg;                 /* in memory the init inherits */
-	/* Called once the node's user namespace is mapped, before stage 1
-	 * goes on, with an fd of that user namespace (-1 without one): only
-	 * system calls, it runs below the fence.  NULL: nothing. */
-	int (*mapped)(void *tag, int userns_fd, nlab_error **err);
 };
 
 /* Map the stacks and stop the stack below `fence` from being inherited.

@@ -111,7 +111,7 @@ const char *proto_type_name(enum proto_type t)
 		[PROTO_READY] = "READY", [PROTO_SETUP_FAILED] = "SETUP_FAILED", [PROTO_NODE_READY] = "NODE_READY",
 		[PROTO_LINE_FAILED] = "LINE_FAILED", [PROTO_LINE_EXITED] = "LINE_EXITED", [PROTO_START] = "START",
 		[PROTO_STOP] = "STOP", [PROTO_LAB_TREE] = "LAB_TREE", [PROTO_TREES] = "TREES",
-		[PROTO_NOTICE] = "NOTICE",
+		[PROTO_NOTICE] = "NOTICE", [PROTO_ROOT_READY] = "ROOT_READY",
 	};
 
 	return t > 0 && t < PROTO_TYPE_MAX ? names[t] : "?";

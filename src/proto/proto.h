@@ -37,8 +37,7 @@ enum proto_type {
 	PROTO_SPAWNED,          /* a[0] the init's pid */
 	PROTO_SPAWN_FAILED,     /* text: "what: reason" */
 	/* node init -> supervisor */
-	PROTO_READY,            /* made: a[0] 1 when the node has a `user`: a[1] uid, a[2] gid;
-				 * fds[0], if any: the user namespace /lab is idmapped through */
+	PROTO_READY,            /* the namespaces are made (the node's links can be) */
 	PROTO_SETUP_FAILED,     /* text: why */
 	PROTO_NODE_READY,       /* every line of the node is done */
 	PROTO_LINE_FAILED,      /* a[0] plan op index, a[1] wait status (-1: none), a[2] log offset;
@@ -52,6 +51,9 @@ enum proto_type {
 	PROTO_STOP,             /* stop every process of the node and exit */
 	/* supervisor -> netlab up (added last: the numbers above stay) */
 	PROTO_NOTICE,           /* text: what setup waits for ("waiting for the host lock, held by ...") */
+	/* node init -> supervisor */
+	PROTO_ROOT_READY,       /* the root is built: a[0] 1 when the node has a `user`: a[1] uid,
+				 * a[2] gid; fds[0], if any: the user namespace /lab is idmapped through */
 	PROTO_TYPE_MAX
 };
 

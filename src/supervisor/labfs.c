@@ -388,8 +388,8 @@ int labfs_send_trees(struct sup *s, const struct sup_node *sn, int userns, int c
 	int fds[2 + LABFS_FILES_MAX], nfds = 0, r = 0;
 	const char *what = NULL;
 
-	if (n->rootfs)
-		return 0; /* a root of its own (node/nodefs.c) */
+	if (n->rootfs) /* a root of its own (node/nodefs.c): only the go */
+		return proto_send(ctl, PROTO_TREES, 0, 0, 0, NULL) < 0 ? nlab_error_set(err, errno, "send") : 0;
 	fds[nfds] = clone_tree(AT_FDCWD, "/", userns, 0, &what);
 	if (fds[nfds] < 0) {
 		r = nlab_error_set(err, errno, "%s of the host's /", what);

@@ -130,14 +130,6 @@ static void node_init_entry(void *p)
 	node_init_main(&spec);
 }
 
-/* The node's user namespace is mapped: its trees (supervisor/labfs.c). */
-static int node_mapped(void *tag, int userns, nlab_error **err)
-{
-	struct sup_node *sn = tag;
-
-	return labfs_send_trees(sn->sup, sn, userns, sn->ctl, err);
-}
-
 /* Start making one node (node/spawn.c). */
 static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, nlab_error **err)
 {
@@ -163,7 +155,6 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 		.log = log_fd,
 		.init = node_init_entry,
 		.init_arg = &s->init_args[sn - s->nodes],
-		.mapped = node_mapped,
 	};
 	return spawner_submit(sp, &a, sn, err);
 }
@@ -187,6 +178,26 @@ static int node_started(struct sup_node *sn, pid_t pid, nlab_error **err)
 	return 0;
 }
 
+/* The init's trees (TREES, supervisor/labfs.c), as soon as it exists:
+ * the inits build their roots one at a time (node/init.c) while the
+ * supervisor makes the other nodes and the links. */
+static int send_trees(struct sup *s, struct sup_node *sn, nlab_error **err)
+{
+	char path[64];
+	int uns = -1;
+
+	if (!sn->tn->rootfs && topo_node_userns(s->t, sn->tn)) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)sn->pid);
+		uns = open(path, O_RDONLY | O_CLOEXEC);
+		if (uns < 0)
+			return nlab_error_set(err, errno, "open %s", path);
+	}
+	int r = labfs_send_trees(s, sn, uns, sn->ctl, err);
+	if (uns >= 0)
+		close(uns);
+	return r;
+}
+
 static __attribute__((noinline)) int start_below_fence(struct sup *s, struct spawner *sp, nlab_error **err)
 {
 	size_t next = 0, done = 0;
@@ -200,7 +211,8 @@ static __attribute__((noinline)) int start_below_fence(struct sup *s, struct spa
 				goto fail;
 			continue;
 		}
-		if (spawner_collect(sp, (void **)&sn, &pid, err) < 0 || node_started(sn, pid, err) < 0)
+		if (spawner_collect(sp, (void **)&sn, &pid, err) < 0 || node_started(sn, pid, err) < 0 ||
+		    send_trees(s, sn, err) < 0)
 			goto fail;
 		sup_progress(s, "nodes", ++done, s->nnodes);
 	}
@@ -337,18 +349,25 @@ static int bad_message(const struct sup_node *sn, const struct proto_msg *m, nla
 
 static int init_ready(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err)
 {
+	if (m->type != PROTO_READY)
+		return bad_message(sn, m, err);
+	sn->netns_fd = nlab_netns_open_pid(sn->pid, err);
+	if (sn->netns_fd < 0)
+		return nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, topo_file(s), sn->tn->pos.line);
+	return 0;
+}
+
+static int init_root(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err)
+{
 	struct state_node *stn = &s->st.nodes[sn - s->nodes];
 
-	if (m->type != PROTO_READY)
+	if (m->type != PROTO_ROOT_READY)
 		return bad_message(sn, m, err);
 	if (m->a[0]) {
 		stn->has_user = true;
 		stn->uid = (uint32_t)m->a[1];
 		stn->gid = (uint32_t)m->a[2];
 	}
-	sn->netns_fd = nlab_netns_open_pid(sn->pid, err);
-	if (sn->netns_fd < 0)
-		return nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, topo_file(s), sn->tn->pos.line);
 	/* Its /lab: the topology's directory idmapped through the user
 	 * namespace that came with READY (none: as it is). */
 	if (!sn->tn->rootfs && labfs_send_lab(s, sn, m->nfds ? m->fds[0] : -1, err) < 0)
@@ -359,6 +378,11 @@ static int init_ready(struct sup *s, struct sup_node *sn, const struct proto_msg
 int nodes_wait_ready(struct sup *s, nlab_error **err)
 {
 	return collect(s, want_all, init_ready, 30000, err);
+}
+
+int nodes_wait_root(struct sup *s, nlab_error **err)
+{
+	return collect(s, want_all, init_root, 30000, err);
 }
 
 /* The plan's line of node sn at op index `idx`, or NULL. */

@@ -83,6 +83,8 @@ void sup_phase_done(struct sup *s, const char *name);
 int nodes_prepare(struct sup *s, nlab_error **err);    /* ID slots, cgroups */
 int nodes_start(struct sup *s, nlab_error **err);      /* PLAN_SEC_NODES */
 int nodes_wait_ready(struct sup *s, nlab_error **err);
+/* Every init's root built (ROOT_READY), answered with its /lab. */
+int nodes_wait_root(struct sup *s, nlab_error **err);
 int nodes_run_lines(struct sup *s, nlab_error **err);  /* PLAN_SEC_COMMANDS */
 /* A message from a node's init after `up` (LINE_EXITED): 1 handled, 0 its
  * init is gone, -1 with *err. */

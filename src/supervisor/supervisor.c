@@ -213,9 +213,14 @@ static int setup(struct sup *s, nlab_error **err)
 	if (state_write(&s->st, err) < 0 || sup_check_abort(s, err) < 0 || nodes_wait_ready(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "ready");
+	/* The inits build their roots while the links are made. */
 	if (sup_check_abort(s, err) < 0 || apply_section(s, PLAN_SEC_LINKS, err) < 0 || host_links_mark(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "links");
+	/* The inits built their roots meanwhile. */
+	if (sup_check_abort(s, err) < 0 || nodes_wait_root(s, err) < 0)
+		return -1;
+	sup_phase_done(s, "root");
 	/* `capture` links start recording once every interface is up and
 	 * before any command runs (libpcap refuses a down interface). */
 	if (sup_check_abort(s, err) < 0 || apply_section(s, PLAN_SEC_CONFIGURE, err) < 0 ||
