@@ -398,6 +398,8 @@ static void advance(struct lines *l)
 	}
 	if (!l->failed && l->cur >= l->end && !l->ready) {
 		l->ready = true;
+		/* What the lines wrote is in the log when `up` returns. */
+		node_log_relay(l->log, 0);
 		proto_send(l->s->ctl_fd, PROTO_NODE_READY, 0, 0, 0, NULL);
 	}
 }

@@ -19,6 +19,12 @@
 
 #define FDPATH(buf, fd) (snprintf((buf), sizeof(buf), "/proc/self/fd/%d", (fd)), (buf))
 
+/* A rootfs node's /tmp, /run and /dev/shm: bounded as a default node's
+ * whole layer is (nodefs_root.c LAYER_SIZE), not half the machine's
+ * memory each, tmpfs's default; their pages are charged to the node's
+ * memory cgroup, as the node writes them (docs/isolation.md). */
+#define ROOTFS_TMPFS_SIZE "512m"
+
 int nodefs_open_in_root(int rootfd, const char *path, nlab_error **err)
 {
 	struct open_how how = {
@@ -82,7 +88,8 @@ static int setup_dev(int rootfd, nlab_error **err)
 		return nlab_error_set(err, errno, "mkdir in the node's /dev");
 	if (nodefs_mount_at(rootfd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620",
 		     err) < 0 ||
-	    nodefs_mount_at(rootfd, "/dev/shm", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0 ||
+	    nodefs_mount_at(rootfd, "/dev/shm", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=" ROOTFS_TMPFS_SIZE,
+			    err) < 0 ||
 	    nodefs_mount_at(rootfd, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
 		return -1;
 	if (symlinkat("pts/ptmx", devdir, "ptmx") < 0 || symlinkat("/proc/self/fd", devdir, "fd") < 0 ||
@@ -264,8 +271,10 @@ static int setup_rootfs(const struct node_spec *s, nlab_error **err)
 	if (nodefs_mount_at(rootfd, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
 	    nodefs_mount_at(rootfd, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
 	    setup_dev(rootfd, err) < 0 ||
-	    nodefs_mount_at(rootfd, "/tmp", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0 ||
-	    nodefs_mount_at(rootfd, "/run", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755", err) < 0)
+	    nodefs_mount_at(rootfd, "/tmp", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=" ROOTFS_TMPFS_SIZE,
+			    err) < 0 ||
+	    nodefs_mount_at(rootfd, "/run", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=" ROOTFS_TMPFS_SIZE,
+			    err) < 0)
 		return -1;
 	cleanup_close int hosts = nodefs_open_in_root(rootfd, "/etc/hosts", NULL);
 	if (hosts >= 0 && s->hosts_path && nodefs_mount_at(rootfd, "/etc/hosts", s->hosts_path, NULL, MS_BIND, NULL, err) < 0)

@@ -456,6 +456,8 @@ static void how_it_ended(int wstatus, char *buf, size_t len)
 
 /* The line as the topology says it: "exec 'false'", "wait tcp 8080",
  * "ip eth0 dhcp". */
+#define CMD_SHOWN 300  /* of a long command, in a message: the line says which */
+
 static void line_text(const struct plan_op *op, char *buf, size_t len)
 {
 	const struct topo_cmd *c = op->cmd;
@@ -471,10 +473,11 @@ static void line_text(const struct plan_op *op, char *buf, size_t len)
 		else if (c->wait == TOPO_WAIT_FILE)
 			snprintf(buf, len, "wait file %s", c->text);
 		else
-			snprintf(buf, len, "wait exec '%s'", c->text);
+			snprintf(buf, len, "wait exec '%.*s%s'", CMD_SHOWN, c->text, strlen(c->text) > CMD_SHOWN ? "..." : "");
 		break;
 	default:
-		snprintf(buf, len, "%s '%s'", plan_op_name(op->kind), c->text);
+		snprintf(buf, len, "%s '%.*s%s'", plan_op_name(op->kind), CMD_SHOWN, c->text,
+			 strlen(c->text) > CMD_SHOWN ? "..." : "");
 		break;
 	}
 }
