@@ -81,6 +81,13 @@ static bool append(struct node_log *lg, const char *buf, size_t n)
 {
 	if (lg->size > 0 && (uint64_t)lg->size + n > NODE_LOG_MAX)
 		rotate(lg);
+	/* Short of room: the recent output is what counts, so older goes
+	 * first (a rotation early, then the previous log), and only when
+	 * that is not enough is this dropped. */
+	if (!room_for(lg, n) && lg->size > 0)
+		rotate(lg);
+	if (!room_for(lg, n) && lg->old_fd >= 0)
+		(void)!ftruncate(lg->old_fd, 0);
 	if (!room_for(lg, n))
 		return false;
 	while (n > 0) {
