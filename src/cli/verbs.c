@@ -112,7 +112,8 @@ static const struct cli_opt status_opts[] = {
 };
 
 static const struct cli_opt logs_opts[] = {
-	{ 'f', "follow", NULL, "keep printing what is appended, until the lab goes down", CV_NONE, NULL },
+	{ 'f', "follow", NULL, "keep printing what is appended (across the log's moves), until the lab goes down",
+	  CV_NONE, NULL },
 	END_OPTS,
 };
 
@@ -246,8 +247,10 @@ const struct cli_verb cli_verbs[] = {
 		.synopsis = "[LAB] NODE [-f]",
 		.summary = "output of a node's commands",
 		.description =
-			"What the node's `exec` and `run` lines wrote on their standard output and standard error, kept in "
-			"/run/netlab/LAB/logs/NODE.log until the lab goes down. Exits 3 when there is no such lab or node.",
+			"What the node's `exec` and `run` lines wrote on their standard output and standard error: the last 1 "
+			"to 2 MiB of it, kept in /run/netlab/LAB/logs/NODE.log and, before that, NODE.log.1 (the node's init "
+			"moves the log there when it reaches 1 MiB) until the lab goes down. Exits 3 when there is no such "
+			"lab or node.",
 		.opts = logs_opts,
 		.operands = OPERANDS_OPTLAB_NODE,
 		.min_operands = 1,
