@@ -104,7 +104,18 @@ static int connect_checked(const char *lab, struct ucred *cred)
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&a, len) < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &clen) < 0) {
+	int r = connect(fd, (struct sockaddr *)&a, len);
+	if (r < 0 && (errno == ECONNREFUSED || errno == EPROTOTYPE)) {
+		/* Refused, perhaps for the type: the supervisor of a netlab
+		 * before 0.10 (a stream beacon), still running after an
+		 * upgrade, is found all the same. */
+		close(fd);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		r = connect(fd, (struct sockaddr *)&a, len);
+	}
+	if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &clen) < 0) {
 		int e = errno == ECONNREFUSED || errno == ENOENT ? ESRCH : errno;
 		close(fd);
 		errno = e;

@@ -34,7 +34,7 @@
 #include "supervisor/sup.h"
 #include "util/time.h"
 
-#define CLIENT_REQUEST_MS 5000  /* a connection that says nothing this long is closed */
+#define CLIENT_REQUEST_MS 5000 /* a connection that says nothing this long is closed */
 
 static void record(struct sup *s)
 {
@@ -100,9 +100,11 @@ static int deps(struct sup *s, const struct sup_node *sn, char *why, size_t len)
 			continue;
 		}
 		const struct state_node *dst = &s->st.nodes[d - s->nodes];
-		snprintf(why, len, "node %s (%s:%d) is after node %s, which is not ready: %s", sn->tn->name,
-			 s->t->file, sn->tn->pos.line, d->tn->name,
-			 d->exited ? "its init is dead" : dst->restart_error ? "its last restart failed" : "its lines did not finish");
+		snprintf(why, len, "node %s (%s:%d) is after node %s, which is not ready: %s", sn->tn->name, s->t->file,
+			 sn->tn->pos.line, d->tn->name,
+			 d->exited	      ? "its init is dead"
+			 : dst->restart_error ? "its last restart failed"
+					      : "its lines did not finish");
 		return -1;
 	}
 	return r;
@@ -131,7 +133,8 @@ static void advance(struct sup *s)
 				continue;
 			}
 			if (proto_send(sn->ctl, PROTO_START, 0, 0, 0, NULL) < 0) {
-				snprintf(why, sizeof(why), "node %s: start its lines: %s", sn->tn->name, strerror(errno));
+				snprintf(why, sizeof(why), "node %s: start its lines: %s", sn->tn->name,
+					 strerror(errno));
 				finish(s, sn, why);
 				again = true;
 				continue;
@@ -154,8 +157,10 @@ static void begin(struct sup *s, int fd, const char *name)
 		return;
 	}
 	if (sn->exited || sn->muted) {
-		tell_failed(fd, 0, "node %s (%s:%d) is dead: its init exited (netlab status %s shows how); take the lab "
-			    "down and up again", sn->tn->name, s->t->file, sn->tn->pos.line, s->o->lab);
+		tell_failed(fd, 0,
+			    "node %s (%s:%d) is dead: its init exited (netlab status %s shows how); take the lab "
+			    "down and up again",
+			    sn->tn->name, s->t->file, sn->tn->pos.line, s->o->lab);
 		close(fd);
 		return;
 	}
