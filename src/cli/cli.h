@@ -77,6 +77,7 @@ int cmd_status(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_shell(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
 int cmd_link(int argc, char **argv);

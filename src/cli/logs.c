@@ -37,6 +37,21 @@ static int find_node(const char *lab, const char *node)
 	return EXIT_NOTFOUND;
 }
 
+/* Standard output gets fd from offset `from` on. */
+static void copy_from(int fd, off_t from)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = pread(fd, buf, sizeof(buf), from)) > 0 || (n < 0 && errno == EINTR)) {
+		if (n < 0)
+			continue;
+		if (write_all(1, buf, (size_t)n) < 0)
+			return;
+		from += n;
+	}
+}
+
 int cmd_logs(int argc, char **argv)
 {
 	struct cli_args a;
@@ -62,21 +77,28 @@ int cmd_logs(int argc, char **argv)
 		return rc;
 	}
 	nlab_error *err = NULL;
-	int fd = state_open_log(lab, node, &err);
+	int fd = state_open_log(lab, node, false, &err);
 	if (fd < 0) {
 		nlab_error_print("logs", &err);
 		free(lab);
 		cli_args_free(&a);
 		return EXIT_RUNTIME;
 	}
-	free(lab);
-	cli_args_free(&a);
+	/* The recent output is in two files (node/log.h): the previous one
+	 * first. */
+	int old = state_open_log(lab, node, true, NULL);
+	if (old >= 0) {
+		copy_from(old, 0);
+		close(old);
+	}
+	off_t pos = 0;
 	for (;;) {
 		char buf[65536];
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n > 0) {
 			if (write_all(1, buf, (size_t)n) < 0)
 				break;
+			pos += n;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -87,8 +109,21 @@ int cmd_logs(int argc, char **argv)
 		struct stat st;
 		if (fstat(fd, &st) < 0 || st.st_nlink == 0)
 			break;
+		if (st.st_size < pos) {
+			/* Rotated: what was not read yet moved to NODE.log.1. */
+			old = state_open_log(lab, node, true, NULL);
+			if (old >= 0) {
+				copy_from(old, pos);
+				close(old);
+			}
+			lseek(fd, 0, SEEK_SET);
+			pos = 0;
+			continue;
+		}
 		poll(NULL, 0, 200);
 	}
 	close(fd);
+	free(lab);
+	cli_args_free(&a);
 	return EXIT_OK;
 }

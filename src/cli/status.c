@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "lab/inspect.h"
@@ -61,6 +62,50 @@ static void print_ns_table(json_object *lab)
 	}
 }
 
+/* "its init was killed by signal 9 (Killed); the OOM killer killed 2 of
+ * its processes", from the node's `died`. */
+static void death_text(json_object *died, char *buf, size_t len)
+{
+	json_object *v;
+	int k = 0;
+
+	if (json_object_object_get_ex(died, "signal", &v))
+		k = snprintf(buf, len, "its init was killed by signal %d (%s)", json_object_get_int(v),
+			     strsignal(json_object_get_int(v)));
+	else if (json_object_object_get_ex(died, "code", &v))
+		k = snprintf(buf, len, "its init exited with code %d", json_object_get_int(v));
+	else
+		k = snprintf(buf, len, "its init is gone");
+	if (json_object_object_get_ex(died, "oom_kills", &v) && json_object_get_int64(v) > 0 && k > 0 && (size_t)k < len)
+		snprintf(buf + k, len - (size_t)k, "; the OOM killer killed %lld of its processes",
+			 (long long)json_object_get_int64(v));
+}
+
+/* "restarted 2 times, the last at 12:03:04: ok" */
+static void restarts_text(struct cli_table *t, json_object *n)
+{
+	json_object *v, *last;
+	char when[32] = "?";
+
+	if (!json_object_object_get_ex(n, "restarts", &v) || json_object_get_int(v) == 0 ||
+	    !json_object_object_get_ex(n, "last_restart", &last))
+		return;
+	int count = json_object_get_int(v);
+	json_object *tm;
+	if (json_object_object_get_ex(last, "time", &tm)) {
+		time_t at = (time_t)json_object_get_int64(tm);
+		struct tm lt;
+		if (localtime_r(&at, &lt))
+			strftime(when, sizeof(when), "%H:%M:%S", &lt);
+	}
+	const char *result = jget(last, "result");
+	/* The first line of why: the rest (the output's end) is long. */
+	const char *err = jget(last, "error");
+	int elen = (int)strcspn(err, "\n");
+	cli_table_add_text(t, 1, "restarted %d time%s, the last at %s: %s%s%.*s", count, count == 1 ? "" : "s", when,
+			   !strcmp(result, "running") ? "under way" : result, *err ? ": " : "", elen, err);
+}
+
 static void node_rows(struct cli_table *t, json_object *n)
 {
 	json_object *ifs, *ns, *cmds, *iso, *v;
@@ -69,8 +114,17 @@ static void node_rows(struct cli_table *t, json_object *n)
 	if (json_object_object_get_ex(n, "namespaces", &ns))
 		netns = jget(ns, "net");
 	if (!json_object_object_get_ex(n, "interfaces", &ifs) || json_object_array_length(ifs) == 0) {
-		const char *row[] = { jget(n, "name"), jget(n, "pid"), netns, "(not running)", NULL, NULL };
+		json_object *died;
+		char why[200];
+		bool dead = json_object_object_get_ex(n, "died", &died);
+		const char *row[] = { jget(n, "name"), jget(n, "pid"), netns, dead ? "DEAD" : "(not running)", NULL,
+				      NULL };
 		cli_table_add(t, row);
+		if (dead) {
+			death_text(died, why, sizeof(why));
+			cli_table_add_text(t, 1, "dead: %s (netlab test fails; down and up bring it back)", why);
+		}
+		restarts_text(t, n);
 		return;
 	}
 	for (size_t k = 0; k < json_object_array_length(ifs); k++) {
@@ -113,6 +167,7 @@ static void node_rows(struct cli_table *t, json_object *n)
 			else
 				cli_table_add_text(t, 1, "run [%s] %s", jget(cm, "pid"), jget(cm, "command"));
 		}
+	restarts_text(t, n);
 	json_object *ex;
 	if (json_object_object_get_ex(n, "exited", &ex))
 		for (size_t c = 0; c < json_object_array_length(ex); c++) {
@@ -131,7 +186,9 @@ static void print_lab_table(json_object *lab)
 	json_object *nodes;
 	static const char *const head[] = { "NODE", "PID", "NETNS", "IFACE", "STATE", "ADDRESSES" };
 
-	printf("lab %s  state %s  supervisor pid %s\ntopology %s\n\n", jget(lab, "lab"), jget(lab, "state"),
+	int dead = atoi(jget(lab, "dead_nodes"));
+	printf("lab %s  state %s%s%.0d%s  supervisor pid %s\ntopology %s\n\n", jget(lab, "lab"), jget(lab, "state"),
+	       dead ? " (" : "", dead, dead ? (dead == 1 ? " node dead)" : " nodes dead)") : "",
 	       jget(lab, "supervisor_pid"), jget(lab, "topology"));
 	struct cli_table *t = cli_table_new(6, head);
 	cli_table_right(t, 1);
@@ -340,8 +397,12 @@ static int print_labs(bool json)
 		cli_table_right(t, 3);
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
 			json_object *o = json_object_array_get_idx(arr, i);
-			const char *row[] = { jget(o, "lab"), jget(o, "state"), jget(o, "node_count"),
-					      jget(o, "supervisor_pid"), jget(o, "topology") };
+			char state[64];
+			int dead = atoi(jget(o, "dead_nodes"));
+			snprintf(state, sizeof(state), "%s%s%.0d%s", jget(o, "state"), dead ? " (" : "", dead,
+				 dead ? " dead)" : "");
+			const char *row[] = { jget(o, "lab"), state, jget(o, "node_count"), jget(o, "supervisor_pid"),
+					      jget(o, "topology") };
 			cli_table_add(t, row);
 		}
 		cli_table_print(t, stdout, "");

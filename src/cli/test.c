@@ -36,6 +36,18 @@ static const char *base_name(const char *f)
 
 /* ---- printing ---------------------------------------------------------- */
 
+/* An expectation's text and line, or those of a check of netlab's own
+ * (a dead node). */
+static const char *r_text(const struct lab_test_result *r)
+{
+	return r->e ? r->e->text : r->what;
+}
+
+static int r_line(const struct lab_test_result *r)
+{
+	return r->e ? r->e->pos.line : r->line;
+}
+
 static void xml_escaped(FILE *f, const char *s)
 {
 	for (; *s; s++) {
@@ -65,8 +77,8 @@ static void print_tap(const struct topology *t, const struct lab_test_result *r,
 {
 	printf("1..%zu\n", n);
 	for (size_t i = 0; i < n; i++) {
-		printf("%s %zu - %s (%s:%d)", r[i].ok ? "ok" : "not ok", i + 1, r[i].e->text, base_name(t->file),
-		       r[i].e->pos.line);
+		printf("%s %zu - %s (%s:%d)", r[i].ok ? "ok" : "not ok", i + 1, r_text(&r[i]), base_name(t->file),
+		       r_line(&r[i]));
 		if (!r[i].ok)
 			printf(" # %s", r[i].detail);
 		printf("\n");
@@ -99,20 +111,20 @@ static void print_junit(const char *lab, const struct topology *t, const struct 
 	}
 	for (size_t i = 0; !bail && i < n; i++) {
 		printf("    <testcase name=\"");
-		xml_escaped(stdout, r[i].e->text);
+		xml_escaped(stdout, r_text(&r[i]));
 		printf("\" classname=\"");
 		xml_escaped(stdout, base_name(t->file));
 		printf("\" file=\"");
 		xml_escaped(stdout, t->file);
-		printf("\" line=\"%d\" time=\"%.3f\"", r[i].e->pos.line, (double)r[i].ms / 1000);
+		printf("\" line=\"%d\" time=\"%.3f\"", r_line(&r[i]), (double)r[i].ms / 1000);
 		if (r[i].ok) {
 			printf("/>\n");
 			continue;
 		}
 		printf(">\n      <failure message=\"");
 		xml_escaped(stdout, r[i].detail);
-		printf("\">%s:%d: expect ", base_name(t->file), r[i].e->pos.line);
-		xml_escaped(stdout, r[i].e->text);
+		printf("\">%s:%d: %s", base_name(t->file), r_line(&r[i]), r[i].e ? "expect " : "");
+		xml_escaped(stdout, r_text(&r[i]));
 		printf(": ");
 		xml_escaped(stdout, r[i].detail);
 		printf("</failure>\n    </testcase>\n");
@@ -135,8 +147,8 @@ static void print_json(const char *lab, const struct topology *t, const struct l
 		failed += !r[i].ok;
 		json_object_object_add(j, "number", json_object_new_int64((int64_t)i + 1));
 		json_object_object_add(j, "ok", json_object_new_boolean(r[i].ok));
-		json_object_object_add(j, "expect", json_object_new_string(r[i].e->text));
-		json_object_object_add(j, "line", json_object_new_int(r[i].e->pos.line));
+		json_object_object_add(j, "expect", json_object_new_string(r_text(&r[i])));
+		json_object_object_add(j, "line", json_object_new_int(r_line(&r[i])));
 		json_object_object_add(j, "detail", json_object_new_string(r[i].detail));
 		json_object_object_add(j, "ms", json_object_new_int64(r[i].ms));
 		json_object_array_add(arr, j);
@@ -363,21 +375,23 @@ int cmd_test(int argc, char **argv)
 		}
 		lab_pairs_free(&p);
 	} else {
-		struct lab_test_result *res = calloc(t->expects.n + 1, sizeof(*res));
-		if (!res || lab_test(lab, t, res, &err) < 0) {
+		/* Room for a failure per dead node too (lab/test.h). */
+		struct lab_test_result *res = calloc(t->expects.n + t->nodes.n + 1, sizeof(*res));
+		size_t nres = 0;
+		if (!res || lab_test(lab, t, res, &nres, &err) < 0) {
 			print_bail(fmt, lab, t, err ? err->msg : "out of memory");
 			nlab_error_print("test", &err);
 			rc = EXIT_RUNTIME;
 		} else {
 			size_t failed = 0;
-			for (size_t i = 0; i < t->expects.n; i++)
+			for (size_t i = 0; i < nres; i++)
 				failed += !res[i].ok;
 			if (fmt == FMT_TAP)
-				print_tap(t, res, t->expects.n);
+				print_tap(t, res, nres);
 			else if (fmt == FMT_JUNIT)
-				print_junit(lab, t, res, t->expects.n, now_ms() - t0, NULL);
+				print_junit(lab, t, res, nres, now_ms() - t0, NULL);
 			else
-				print_json(lab, t, res, t->expects.n, NULL);
+				print_json(lab, t, res, nres, NULL);
 			rc = failed ? EXIT_RUNTIME : EXIT_OK;
 		}
 		free(res);

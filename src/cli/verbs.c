@@ -112,7 +112,8 @@ static const struct cli_opt status_opts[] = {
 };
 
 static const struct cli_opt logs_opts[] = {
-	{ 'f', "follow", NULL, "keep printing what is appended, until the lab goes down", CV_NONE, NULL },
+	{ 'f', "follow", NULL, "keep printing what is appended (across the log's moves), until the lab goes down",
+	  CV_NONE, NULL },
 	END_OPTS,
 };
 
@@ -246,9 +247,35 @@ const struct cli_verb cli_verbs[] = {
 		.synopsis = "[LAB] NODE [-f]",
 		.summary = "output of a node's commands",
 		.description =
-			"What the node's `exec` and `run` lines wrote on their standard output and standard error, kept in "
-			"/run/netlab/LAB/logs/NODE.log until the lab goes down. Exits 3 when there is no such lab or node.",
+			"What the node's `exec` and `run` lines wrote on their standard output and standard error: the last 1 "
+			"to 2 MiB of it, kept in /run/netlab/LAB/logs/NODE.log and, before that, NODE.log.1 (the node's init "
+			"moves the log there when it reaches 1 MiB) until the lab goes down. Exits 3 when there is no such "
+			"lab or node.",
 		.opts = logs_opts,
+		.operands = OPERANDS_OPTLAB_NODE,
+		.min_operands = 1,
+		.max_operands = 2,
+	},
+	{
+		.name = "restart",
+		.fn = cmd_restart,
+		.synopsis = "[LAB] NODE",
+		.summary = "run one node's lines again",
+		.description =
+			"Stop the processes of NODE's lines (`exec`, `run`, `wait`, `ip IFACE dhcp`: every process in a "
+			"session a line started, and every process carrying the `NETLAB_LINE` a line gave it, so a daemon "
+			"that forked away too) with SIGTERM, then SIGKILL after the lab's grace period (`up --grace`), and "
+			"run its lines again in file order, as `up` does: once every node it is `after` is ready, "
+			"`wait` lines holding, each `exec` bounded by `up --timeout`. Nothing else is touched: not the "
+			"other nodes, not the links, not the node's namespaces, files or addresses; processes started by "
+			"`netlab exec` stay. `restart` returns when the node is ready again. LAB may be left out when "
+			"exactly one lab is up.\n\n"
+			"A line that fails is reported as `up` reports it: the node, the line's `FILE:LINE`, why, and the end "
+			"of its output; the node's lines are then left as they are (what started keeps running). `netlab "
+			"status LAB` shows each node's restarts and how the last one ended; run lines that ended before a "
+			"restart are no longer listed.\n\n"
+			"Exits 0 when the node is ready again, 1 when a line failed or the node cannot be restarted (its init "
+			"is dead, a restart of it is under way), 2 for usage errors, 3 when there is no such lab or node.",
 		.operands = OPERANDS_OPTLAB_NODE,
 		.min_operands = 1,
 		.max_operands = 2,

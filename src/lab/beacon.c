@@ -50,7 +50,8 @@ int beacon_bind(const char *lab, nlab_error **err)
 
 	if (beacon_addr(lab, &a, &len, err) < 0)
 		return -1;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/* Messages (proto/proto.h) for `netlab restart`: one per packet. */
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return nlab_error_set(err, errno, "the lab's beacon socket");
 	if (bind(fd, (struct sockaddr *)&a, len) < 0 || listen(fd, 64) < 0) {
@@ -69,42 +70,86 @@ int beacon_bind(const char *lab, nlab_error **err)
 	return fd;
 }
 
-void beacon_drain(int fd)
+int beacon_accept(int fd)
 {
-	int c;
-
-	while ((c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+	for (;;) {
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
+		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (c < 0 && errno == EINTR)
+			continue;
+		if (c < 0)
+			return -1;
+		/* Anyone may connect to an abstract name: only a process of
+		 * our own euid may ask anything. */
+		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 && cred.uid == geteuid())
+			return c;
 		close(c);
+	}
 }
 
-int beacon_find(const char *lab, pid_t *pid)
+/* Connected to the lab's supervisor, checked to be a process of our euid
+ * (anyone may bind an abstract name); -1 with errno ESRCH when there is
+ * none. */
+static int connect_checked(const char *lab, struct ucred *cred)
 {
 	struct sockaddr_un a;
 	socklen_t len;
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
-	int pidfd = -1;
-	socklen_t plen = sizeof(pidfd);
+	socklen_t clen = sizeof(*cred);
 
-	*pid = 0;
 	if (beacon_addr(lab, &a, &len, NULL) < 0) {
 		errno = ESRCH;
 		return -1;
 	}
-	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&a, len) < 0) {
-		if (errno == ECONNREFUSED || errno == ENOENT)
-			errno = ESRCH;
+	int r = connect(fd, (struct sockaddr *)&a, len);
+	if (r < 0 && (errno == ECONNREFUSED || errno == EPROTOTYPE)) {
+		/* Refused, perhaps for the type: the supervisor of a netlab
+		 * before 0.10 (a stream beacon), still running after an
+		 * upgrade, is found all the same. */
+		close(fd);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		r = connect(fd, (struct sockaddr *)&a, len);
+	}
+	if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &clen) < 0) {
+		int e = errno == ECONNREFUSED || errno == ENOENT ? ESRCH : errno;
+		close(fd);
+		errno = e;
 		return -1;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0)
-		return -1;
-	if (cred.uid != geteuid()) {
+	if (cred->uid != geteuid()) {
+		close(fd);
 		errno = ESRCH;
 		return -1;
 	}
+	return fd;
+}
+
+int beacon_connect(const char *lab, nlab_error **err)
+{
+	struct ucred cred;
+	int fd = connect_checked(lab, &cred);
+
+	if (fd < 0)
+		return nlab_error_set(err, errno, errno == ESRCH ? "lab '%s' has no supervisor" : "connect to the supervisor of lab '%s'",
+				      lab);
+	return fd;
+}
+
+int beacon_find(const char *lab, pid_t *pid)
+{
+	struct ucred cred;
+	int pidfd = -1;
+	socklen_t plen = sizeof(pidfd);
+
+	*pid = 0;
+	cleanup_close int fd = connect_checked(lab, &cred);
+	if (fd < 0)
+		return -1;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &plen) < 0 || pidfd < 0) {
 		/* Before Linux 6.5: the pid, which cannot be reused while the
 		 * connection stands (the listener is alive). */

@@ -6,6 +6,10 @@
  * (SO_PEERPIDFD: a pidfd, no pid reuse race).  Binding it is also what
  * makes a second supervisor of one lab impossible.
  *
+ * It is also how the CLI asks a running lab for something (`netlab
+ * restart`): a SOCK_SEQPACKET socket, one proto/proto.h message per
+ * packet, from a process of the supervisor's own euid only.
+ *
  * Abstract sockets belong to a network namespace: the beacon is bound
  * in the namespace netlab was started from, before the supervisor moves
  * into the lab's own. */
@@ -21,9 +25,16 @@
  * has a supervisor. */
 int beacon_bind(const char *lab, nlab_error **err);
 
-/* Accept and close whatever connected (the supervisor's wait loop):
- * a finder only needs the connection to be made. */
-void beacon_drain(int fd);
+/* The next connection from a process of our own euid (the supervisor's
+ * wait loop; others are closed at once), non-blocking; -1 when none is
+ * waiting.  A finder connects and goes; `netlab restart` sends a
+ * request (supervisor/restart.c). */
+int beacon_accept(int fd);
+
+/* A connection to the lab's supervisor (SOCK_SEQPACKET, proto/proto.h
+ * messages), checked to be a process of our euid; -1 with *err (errnum
+ * ESRCH: the lab has no supervisor). */
+int beacon_connect(const char *lab, nlab_error **err);
 
 /* The lab's supervisor, if one is alive: its pidfd (O_CLOEXEC) and pid,
  * or -1 when there is none (errno ESRCH) or it cannot be asked.  Only a

@@ -63,9 +63,7 @@ int lab_join_node(const char *lab, const struct state_node *sn, nlab_error **err
 	return 0;
 }
 
-/* Why the node cannot be found: the lab is not up, or has no such node
- * (then the nodes it has).  errnum ENOENT either way. */
-static int not_found(const char *lab, const char *node_name, nlab_error **err)
+int lab_node_not_found(const char *lab, const char *node_name, nlab_error **err)
 {
 	struct lab_state st;
 	nlab_error *e = NULL;
@@ -238,12 +236,17 @@ int lab_exec(const char *lab, const char *node_name, char **cmd, const struct la
 		if (err && *err && (*err)->errnum != ENOENT && (*err)->errnum != EBADMSG)
 			return nlab_error_wrap(err, "lab %s", lab);
 		nlab_error_free(err);
-		return not_found(lab, node_name, err);
+		return lab_node_not_found(lab, node_name, err);
 	}
 	if (!proc_id_alive(&sup)) {
 		state_node_clear(&node);
-		return not_found(lab, node_name, err);
+		return lab_node_not_found(lab, node_name, err);
 	}
+	/* Like the node's own commands, the OOM killer's choice before the
+	 * node's init (node/command.h): raised here, as host root, since the
+	 * command's process may not write its own once in the node (it is
+	 * not dumpable there, and its /proc entries stay the host's). */
+	command_raise_oom_score();
 	struct child_args a = { .o = o,
 				.lab = lab,
 				.node = node_name,

@@ -143,6 +143,15 @@ static json_object *node_commands(pid_t pid)
 	return arr;
 }
 
+/* How a process ended, for JSON: "code" or "signal". */
+static void add_wstatus(json_object *o, int ws)
+{
+	if (WIFEXITED(ws))
+		json_object_object_add(o, "code", json_object_new_int(WEXITSTATUS(ws)));
+	else
+		json_object_object_add(o, "signal", json_object_new_int(WTERMSIG(ws)));
+}
+
 /* Run lines whose processes ended after the node was ready. */
 static json_object *node_exited(const struct state_node *sn)
 {
@@ -152,13 +161,38 @@ static json_object *node_exited(const struct state_node *sn)
 		json_object *e = json_object_new_object();
 		int ws = sn->exited[i].wstatus;
 		json_object_object_add(e, "line", json_object_new_int(sn->exited[i].line));
-		if (WIFEXITED(ws))
-			json_object_object_add(e, "code", json_object_new_int(WEXITSTATUS(ws)));
-		else
-			json_object_object_add(e, "signal", json_object_new_int(WTERMSIG(ws)));
+		add_wstatus(e, ws);
 		json_object_array_add(arr, e);
 	}
 	return arr;
+}
+
+/* `netlab restart`s of the node, and how its init died (runtime.json,
+ * recorded by the supervisor). */
+static void runtime_json_of(json_object *n, const struct state_node *sn, bool alive, bool lab_up)
+{
+	json_object_object_add(n, "restarts", json_object_new_int(sn->restarts));
+	if (sn->restarts) {
+		json_object *r = json_object_new_object();
+		json_object_object_add(r, "time", json_object_new_int64(sn->restarted));
+		json_object_object_add(r, "result", json_object_new_string(sn->restarting ? "running"
+									   : sn->restart_error ? "failed"
+											       : "ok"));
+		if (sn->restart_error)
+			json_object_object_add(r, "error", json_object_new_string(sn->restart_error));
+		json_object_object_add(n, "last_restart", r);
+	}
+	/* Dead: its init is gone while the lab's supervisor lives (with
+	 * how, when the supervisor could record it). */
+	if (alive || !lab_up)
+		return;
+	json_object *d = json_object_new_object();
+	if (sn->died) {
+		json_object_object_add(d, "time", json_object_new_int64(sn->died_at));
+		add_wstatus(d, sn->died_wstatus);
+		json_object_object_add(d, "oom_kills", json_object_new_uint64(sn->oom_kills));
+	}
+	json_object_object_add(n, "died", d);
 }
 
 /* Isolation facts from the state: whether the node has a user namespace
@@ -199,6 +233,10 @@ json_object *lab_inspect(const char *lab, bool detail, bool show_ns)
 	json_object_object_add(o, "created", json_object_new_int64(st.created));
 	json_object_object_add(o, "supervisor_pid", json_object_new_int(st.supervisor.pid));
 	json_object_object_add(o, "node_count", json_object_new_int((int)st.nnodes));
+	int dead = 0;
+	for (size_t i = 0; up && i < st.nnodes; i++)
+		dead += !proc_id_alive(&st.nodes[i].init);
+	json_object_object_add(o, "dead_nodes", json_object_new_int(dead));
 	if (detail) {
 		json_object *nodes = json_object_new_array();
 		for (size_t i = 0; i < st.nnodes; i++) {
@@ -209,6 +247,7 @@ json_object *lab_inspect(const char *lab, bool detail, bool show_ns)
 			json_object_object_add(n, "pid", json_object_new_int(pid));
 			json_object_object_add(n, "alive", json_object_new_boolean(alive));
 			json_object_object_add(n, "isolation", isolation_json(&st.nodes[i]));
+			runtime_json_of(n, &st.nodes[i], alive, up);
 			/* `up --netns-names`: the name `ip netns` knows it by. */
 			for (size_t k = 0; k < st.nnetns_names; k++)
 				if (!strncmp(st.netns_names[k], lab, strlen(lab)) && st.netns_names[k][strlen(lab)] == '-' &&

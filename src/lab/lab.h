@@ -3,6 +3,7 @@
  *   lab.c      is a lab up, which labs are up, take one down
  *   launch.c   bring one up: fork its supervisor, follow its setup
  *   exec.c     run a command inside a node (pty.c: its own terminal)
+ *   restart.c  run one node's lines again (`netlab restart`)
  *   inspect.c  what `status` shows
  *   undo.c     undo what a lab did outside its namespaces
  *   beacon.c   find a lab's supervisor from the kernel
@@ -97,6 +98,10 @@ int lab_up(const struct topology *t, const struct lab_up_options *o, struct lab_
 
 /* ---- exec.c ---- */
 
+/* Why a node cannot be found: the lab is not up, or has no such node
+ * (then the nodes it has).  Always -1, errnum ENOENT. */
+int lab_node_not_found(const char *lab, const char *node, nlab_error **err);
+
 struct lab_exec_options {
 	const char *verb;               /* for messages: "exec", "shell" */
 	const char *prompt;             /* PS1, or NULL */
@@ -118,5 +123,21 @@ int lab_join_node(const char *lab, const struct state_node *node, nlab_error **e
  * stderr is a terminal, on a pseudo-terminal netlab relays (stdin a
  * terminal: in raw mode, with window size changes passed on). */
 int lab_exec(const char *lab, const char *node, char **argv, const struct lab_exec_options *o, nlab_error **err);
+
+/* ---- restart.c ---- */
+
+struct lab_restart_result {
+	int64_t ms;                     /* from the request to the node ready */
+	int64_t stopped, killed;        /* processes of its lines stopped; of them killed by SIGKILL */
+};
+
+/* `netlab restart`: the node's lines again (supervisor/restart.c), asked
+ * over the lab's beacon once no `up` or `down` holds its lock; waits for
+ * the result.  -1 with *err: errnum ENOENT when there is no such lab or
+ * node (or the lab is not up); otherwise why, a failed line as `up`
+ * reports it (the node, FILE:LINE, the end of its output).  notice: told
+ * once what the wait for the lab lock is for (NULL: not told). */
+int lab_restart(const char *lab, const char *node, struct lab_restart_result *res,
+		void (*notice)(const char *msg, void *arg), void *arg, nlab_error **err);
 
 #endif

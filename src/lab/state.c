@@ -165,7 +165,7 @@ void state_unlink_lock(const char *lab)
 	unlinkat(root, name, 0);
 }
 
-int state_open_log(const char *lab, const char *node, nlab_error **err)
+int state_open_log(const char *lab, const char *node, bool previous, nlab_error **err)
 {
 	char name[NLAB_NAME_MAX + 16];
 
@@ -174,7 +174,7 @@ int state_open_log(const char *lab, const char *node, nlab_error **err)
 	cleanup_close int dir = state_dir_open(lab, err);
 	if (dir < 0)
 		return -1;
-	snprintf(name, sizeof(name), "logs/%s.log", node);
+	snprintf(name, sizeof(name), "logs/%s.log%s", node, previous ? ".1" : "");
 	int fd = openat_beneath(dir, name, O_RDONLY | O_NONBLOCK, 0, err);
 	struct stat st;
 	if (fd < 0)
@@ -417,17 +417,49 @@ void state_node_clear(struct state_node *n)
 		free(n->cgroups[k]);
 	free(n->cgroups);
 	free(n->exited);
+	free(n->restart_error);
 	memset(n, 0, sizeof(*n));
 }
 
 
-/* ---- exited.json ------------------------------------------------------ */
+/* ---- runtime.json ---------------------------------------------------- */
 
-/* The run lines that ended after `up`: a file of the supervisor's own
- * beside state.json ({"NODE": [{"line": N, "wstatus": W}, ...]}), so that
- * after UP the supervisor never rewrites state.json, which `up` extends
- * (netns names) and `down` reads. */
-int state_write_exited(const struct lab_state *s, nlab_error **err)
+/* What happened after `up`: a file of the supervisor's own beside
+ * state.json, so that after UP the supervisor never rewrites state.json,
+ * which `up` extends (netns names) and `down` reads:
+ *   {"NODE": {"exited": [{"line": N, "wstatus": W}, ...],
+ *             "restarts": N, "restarted": T, "restarting": B, "restart_error": "...",
+ *             "died": {"wstatus": W, "oom_kills": K, "time": T}}, ...} */
+static json_object *runtime_json(const struct state_node *sn)
+{
+	json_object *o = json_object_new_object();
+	json_object *ex = json_object_new_array();
+
+	for (size_t k = 0; k < sn->nexited; k++) {
+		json_object *e = json_object_new_object();
+		json_object_object_add(e, "line", json_object_new_int(sn->exited[k].line));
+		json_object_object_add(e, "wstatus", json_object_new_int(sn->exited[k].wstatus));
+		json_object_array_add(ex, e);
+	}
+	json_object_object_add(o, "exited", ex);
+	if (sn->restarts) {
+		json_object_object_add(o, "restarts", json_object_new_int(sn->restarts));
+		json_object_object_add(o, "restarted", json_object_new_int64(sn->restarted));
+		json_object_object_add(o, "restarting", json_object_new_boolean(sn->restarting));
+		if (sn->restart_error)
+			json_object_object_add(o, "restart_error", json_object_new_string(sn->restart_error));
+	}
+	if (sn->died) {
+		json_object *d = json_object_new_object();
+		json_object_object_add(d, "wstatus", json_object_new_int(sn->died_wstatus));
+		json_object_object_add(d, "oom_kills", json_object_new_uint64(sn->oom_kills));
+		json_object_object_add(d, "time", json_object_new_int64(sn->died_at));
+		json_object_object_add(o, "died", d);
+	}
+	return o;
+}
+
+int state_write_runtime(const struct lab_state *s, nlab_error **err)
 {
 	json_object *root = json_object_new_object();
 	int r = -1;
@@ -437,20 +469,12 @@ int state_write_exited(const struct lab_state *s, nlab_error **err)
 		goto out;
 	for (size_t i = 0; i < s->nnodes; i++) {
 		const struct state_node *sn = &s->nodes[i];
-		if (!sn->nexited)
-			continue;
-		json_object *ex = json_object_new_array();
-		for (size_t k = 0; k < sn->nexited; k++) {
-			json_object *e = json_object_new_object();
-			json_object_object_add(e, "line", json_object_new_int(sn->exited[k].line));
-			json_object_object_add(e, "wstatus", json_object_new_int(sn->exited[k].wstatus));
-			json_object_array_add(ex, e);
-		}
-		json_object_object_add(root, sn->name, ex);
+		if (sn->nexited || sn->restarts || sn->died)
+			json_object_object_add(root, sn->name, runtime_json(sn));
 	}
 	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-	r = text ? write_file_atomic_at(dir, "exited.json", ".exited.json.tmp", text, strlen(text), err)
-		 : nlab_error_set(err, ENOMEM, "exited.json");
+	r = text ? write_file_atomic_at(dir, "runtime.json", ".runtime.json.tmp", text, strlen(text), err)
+		 : nlab_error_set(err, ENOMEM, "runtime.json");
 out:
 	json_object_put(root);
 	return r;

@@ -31,8 +31,18 @@ struct state_node {
 	uint32_t uid, gid;
 	char **cgroups;         /* the node's cgroup directories */
 	size_t ncgroups;
+	/* What happened after `up` (runtime.json, written by the
+	 * supervisor): run lines that ended, restarts, the init's death. */
 	struct state_exited *exited;
 	size_t nexited;
+	int restarts;           /* `netlab restart`s of the node */
+	int64_t restarted;      /* when the last began (unix time), 0: never */
+	bool restarting;        /* that one is under way */
+	char *restart_error;    /* why it failed, NULL when it did not */
+	bool died;              /* its init ended while the lab was up */
+	int died_wstatus;       /* as waitpid() gave it */
+	uint64_t oom_kills;     /* processes of the node the OOM killer killed */
+	int64_t died_at;        /* unix time */
 };
 
 struct state_host_link {
@@ -121,8 +131,10 @@ bool state_dir_exists(const char *lab);
 /* "<root>/<lab>" into buf, for the supervisor's own files; the name is
  * checked. */
 int state_lab_dir(const char *lab, char *buf, size_t len, nlab_error **err);
-/* The log of a node, opened for reading (no symlink followed). */
-int state_open_log(const char *lab, const char *node, nlab_error **err);
+/* The log of a node, opened for reading (no symlink followed); previous:
+ * the one before it, NODE.log.1 (node/log.h), errnum ENOENT when there is
+ * none. */
+int state_open_log(const char *lab, const char *node, bool previous, nlab_error **err);
 
 struct lock_wait;
 /* Exclusive lock on <root>/.<lab>.lock, held while the fd stays open;
@@ -134,9 +146,10 @@ int state_lock(const char *lab, const struct lock_wait *w, nlab_error **err);
 void state_unlink_lock(const char *lab);
 
 int state_write(const struct lab_state *s, nlab_error **err);
-/* The nodes' exited run lines alone, into exited.json (what the
- * supervisor writes after UP; state_read() merges it). */
-int state_write_exited(const struct lab_state *s, nlab_error **err);
+/* What the supervisor records after UP, into runtime.json: each node's
+ * exited run lines, restarts and death (state_read() merges it; after UP
+ * the supervisor never rewrites state.json, which `up` extends). */
+int state_write_runtime(const struct lab_state *s, nlab_error **err);
 /* 0 and *out filled; -1 with errnum ENOENT when the lab has no state,
  * EBADMSG when state.json is damaged (empty, not JSON, another lab's, a
  * name that is not one...), EPERM when it is not a file netlab wrote. */

@@ -1,4 +1,4 @@
-/* state_read(): state.json (and exited.json) back into a struct
+/* state_read(): state.json (and runtime.json) back into a struct
  * lab_state, every name and path checked before anything uses it: a
  * damaged or foreign state is refused by name, never half read. */
 #include "lab/state.h"
@@ -193,11 +193,12 @@ static int read_ifaces(const char *lab, json_object *root, struct lab_state *s, 
 	return 0;
 }
 
-/* exited.json: the run lines that ended after `up` (state_write_exited). */
-static void read_exited(struct lab_state *s, int dir)
+/* runtime.json: what happened after `up` (state_write_runtime()).  Only
+ * ever informative: a damaged one reads as nothing. */
+static void read_runtime(struct lab_state *s, int dir)
 {
 	size_t len = 0;
-	cleanup_free char *text = read_file_at(dir, "exited.json", STATE_FILE_MAX, &len, NULL);
+	cleanup_free char *text = read_file_at(dir, "runtime.json", STATE_FILE_MAX, &len, NULL);
 
 	if (!text)
 		return;
@@ -208,18 +209,31 @@ static void read_exited(struct lab_state *s, int dir)
 	}
 	for (size_t i = 0; i < s->nnodes; i++) {
 		struct state_node *sn = &s->nodes[i];
-		json_object *ex;
-		if (!json_object_object_get_ex(root, sn->name, &ex) || !json_object_is_type(ex, json_type_array))
+		json_object *o, *ex, *v, *d;
+		if (!json_object_object_get_ex(root, sn->name, &o) || !json_object_is_type(o, json_type_object))
 			continue;
-		size_t ne = json_object_array_length(ex);
-		free(sn->exited);
-		sn->nexited = 0;
-		sn->exited = calloc(ne ? ne : 1, sizeof(*sn->exited));
-		for (size_t k = 0; sn->exited && k < ne; k++) {
-			json_object *e = json_object_array_get_idx(ex, k);
-			sn->exited[k].line = (int)jint(e, "line");
-			sn->exited[k].wstatus = (int)jint(e, "wstatus");
-			sn->nexited++;
+		if (json_object_object_get_ex(o, "exited", &ex) && json_object_is_type(ex, json_type_array)) {
+			size_t ne = json_object_array_length(ex);
+			free(sn->exited);
+			sn->nexited = 0;
+			sn->exited = calloc(ne ? ne : 1, sizeof(*sn->exited));
+			for (size_t k = 0; sn->exited && k < ne; k++) {
+				json_object *e = json_object_array_get_idx(ex, k);
+				sn->exited[k].line = (int)jint(e, "line");
+				sn->exited[k].wstatus = (int)jint(e, "wstatus");
+				sn->nexited++;
+			}
+		}
+		sn->restarts = (int)jint(o, "restarts");
+		sn->restarted = jint(o, "restarted");
+		sn->restarting = json_object_object_get_ex(o, "restarting", &v) && json_object_get_boolean(v);
+		if (json_object_object_get_ex(o, "restart_error", &v) && json_object_is_type(v, json_type_string))
+			sn->restart_error = strdup(json_object_get_string(v));
+		if (json_object_object_get_ex(o, "died", &d) && json_object_is_type(d, json_type_object)) {
+			sn->died = true;
+			sn->died_wstatus = (int)jint(d, "wstatus");
+			sn->oom_kills = (uint64_t)jint(d, "oom_kills");
+			sn->died_at = jint(d, "time");
 		}
 	}
 	json_object_put(root);
@@ -300,7 +314,7 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 			damaged(lab, err, "a directory that is not an absolute path:", s->write_dirs[i]);
 			goto out;
 		}
-	read_exited(s, dir);
+	read_runtime(s, dir);
 	r = 0;
 out:
 	json_object_put(root);

@@ -268,13 +268,31 @@ static void expect_msg(const struct job *j, const struct wire *w, void *arg)
 	snprintf(r->detail, sizeof(r->detail), "%s", w->detail);
 }
 
-int lab_test(const char *lab, const struct topology *t, struct lab_test_result *res, nlab_error **err)
+/* "its init was killed by signal 9 (Killed)..." */
+static void death(const struct state_node *sn, char *buf, size_t len)
+{
+	int k;
+
+	if (!sn->died)
+		k = snprintf(buf, len, "its init is gone");
+	else if (WIFSIGNALED(sn->died_wstatus))
+		k = snprintf(buf, len, "its init was killed by signal %d (%s)", WTERMSIG(sn->died_wstatus),
+			     strsignal(WTERMSIG(sn->died_wstatus)));
+	else
+		k = snprintf(buf, len, "its init exited with code %d", WEXITSTATUS(sn->died_wstatus));
+	if (sn->oom_kills && k > 0 && (size_t)k < len)
+		snprintf(buf + k, len - (size_t)k, "; the OOM killer killed %llu of its processes",
+			 (unsigned long long)sn->oom_kills);
+}
+
+int lab_test(const char *lab, const struct topology *t, struct lab_test_result *res, size_t *n, nlab_error **err)
 {
 	struct lab_state st;
 	struct job jobs[MAX_JOBS];
 	size_t running = 0;
 	int rc = 0;
 
+	*n = 0;
 	if (state_read(lab, &st, err) < 0)
 		return nlab_error_wrap(err, "lab '%s'", lab);
 	if (!proc_id_alive(&st.supervisor)) {
@@ -285,8 +303,14 @@ int lab_test(const char *lab, const struct topology *t, struct lab_test_result *
 		const struct topo_expect *e = &t->expects.v[i];
 		res[i] = (struct lab_test_result){ .e = e };
 		const struct state_node *sn = state_find_node(&st, e->node);
+		char why[200];
 		if (!sn) {
 			snprintf(res[i].detail, sizeof(res[i].detail), "lab '%s' has no node '%s'", lab, e->node);
+			continue;
+		}
+		if (!proc_id_alive(&sn->init)) {
+			death(sn, why, sizeof(why));
+			snprintf(res[i].detail, sizeof(res[i].detail), "node %s is dead: %s", e->node, why);
 			continue;
 		}
 		/* An exec expectation runs alone, after what comes before. */
@@ -309,6 +333,19 @@ int lab_test(const char *lab, const struct topology *t, struct lab_test_result *
 	while (running) {
 		size_t k = reap_one(jobs, running, expect_msg, res);
 		jobs[k] = jobs[--running];
+	}
+	*n = t->expects.n;
+	/* A dead node fails the lab, whatever the expectations look at. */
+	for (size_t i = 0; rc == 0 && i < st.nnodes && *n < t->expects.n + t->nodes.n; i++) {
+		const struct topo_node *tn = topo_find_node(t, st.nodes[i].name);
+		if (proc_id_alive(&st.nodes[i].init))
+			continue;
+		struct lab_test_result *r = &res[(*n)++];
+		char why[200];
+		*r = (struct lab_test_result){ .line = tn ? tn->pos.line : 0 };
+		snprintf(r->what, sizeof(r->what), "node %s is running", st.nodes[i].name);
+		death(&st.nodes[i], why, sizeof(why));
+		snprintf(r->detail, sizeof(r->detail), "%s", why);
 	}
 	state_clear(&st);
 	return rc;

@@ -16,16 +16,22 @@
 #include "util/error.h"
 
 struct lab_test_result {
-	const struct topo_expect *e;
+	const struct topo_expect *e; /* NULL: a check of netlab's own (below) */
 	bool ok;
 	char detail[480]; /* why it failed, or what was seen when it held */
 	int64_t ms;	  /* how long it took */
+	char what[96];	  /* with e NULL: "node web1 is running" */
+	int line;	  /* with e NULL: the node's line */
 };
 
-/* Run every expectation of t against the running lab; res has
- * t->expects.n entries, in file order.  -1 only when the lab cannot be
- * tested at all (not up). */
-int lab_test(const char *lab, const struct topology *t, struct lab_test_result *res, nlab_error **err);
+/* Run every expectation of t against the running lab: res gets
+ * t->expects.n entries, in file order, then one failed entry per dead
+ * node (its init gone while the lab is up: it makes the lab fail its
+ * test whatever the expectations say), so it must have room for
+ * t->expects.n + t->nodes.n; *n the number filled.  An expectation from
+ * a dead node fails saying so.  -1 only when the lab cannot be tested at
+ * all (not up). */
+int lab_test(const char *lab, const struct topology *t, struct lab_test_result *res, size_t *n, nlab_error **err);
 
 /* The ping matrix: from every node to every address of every other node
  * (that has one), one second. */

@@ -198,6 +198,16 @@ static int enable_root_controllers(const char *mnt, const char *labname, nlab_er
 	return r;
 }
 
+uint64_t cgroup_nodes_tasks_max(void)
+{
+	cleanup_free char *pm = read_file("/proc/sys/kernel/pid_max", 64, NULL);
+	cleanup_free char *tm = read_file("/proc/sys/kernel/threads-max", 64, NULL);
+	uint64_t a = pm ? strtoull(pm, NULL, 10) : 0, b = tm ? strtoull(tm, NULL, 10) : 0;
+	uint64_t m = a && b ? (a < b ? a : b) : a ? a : b;
+
+	return m ? m / 2 : 16384;
+}
+
 int cgroup_lab_create(struct cgroup_lab *lab, const char *labname, nlab_error **err)
 {
 	memset(lab, 0, sizeof(*lab));
@@ -214,6 +224,16 @@ int cgroup_lab_create(struct cgroup_lab *lab, const char *labname, nlab_error **
 			const char *ctl = "+cpu +memory +pids";
 			if (enable_root_controllers(lab->hier[i], labname, err) < 0 ||
 			    write_str(path, "cgroup.subtree_control", ctl, err) < 0)
+				return -1;
+		}
+		/* Hierarchical: whatever the nodes of every lab do (a fork
+		 * bomb in a node with `pids max`), the rest of the machine,
+		 * `netlab down` included, can still fork.  netlab's own
+		 * directory, written with the same value by every lab. */
+		if (lab->ctrls[i] & CG_PIDS) {
+			char val[32];
+			snprintf(val, sizeof(val), "%llu", (unsigned long long)cgroup_nodes_tasks_max());
+			if (write_str(path, "pids.max", val, err) < 0)
 				return -1;
 		}
 		snprintf(path, sizeof(path), "%s/netlab/%s", lab->hier[i], labname);
@@ -288,14 +308,20 @@ int cgroup_node_create(const struct cgroup_lab *lab, const char *node, const str
 		{ CG_MEMORY, "memory", "CONFIG_MEMCG" },
 		{ CG_PIDS, "pids", "CONFIG_CGROUP_PIDS" },
 	};
-	bool want[3] = { lim->cpu_millis != 0, lim->memory_bytes != 0, lim->pids_max != 0 };
+	bool want[3] = { lim->cpu_millis != 0, lim->memory_bytes != 0, lim->pids_max != 0 && !lim->pids_default };
 	for (size_t k = 0; k < 3; k++)
 		if (want[k] && !(all & need[k].ctrl))
 			return nlab_error_set(err, ENOTSUP,
 					      "%s limit: no cgroup '%s' controller is mounted (neither cgroup v2 nor v1; kernel option %s)",
 					      need[k].what, need[k].what, need[k].option);
+	/* Always the pids and memory groups (accounting, the default
+	 * limit); cpu and cpuacct only for a `cpu` limit: each hierarchy a
+	 * process joins costs the kernel some work per node. */
+	unsigned use = CG_PIDS | CG_MEMORY | (lim->cpu_millis ? CG_CPU | CG_CPUACCT : 0);
 	for (size_t i = 0; i < lab->ndirs; i++) {
 		char path[4200];
+		if (!(lab->ctrls[i] & use))
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", lab->dirs[i], node);
 		if (mkdir(path, 0755) < 0) {
 			int e = errno;
@@ -329,6 +355,27 @@ int cgroup_attach(char *const *dirs, size_t n, pid_t pid, nlab_error **err)
 		if (write_str(dirs[i], "cgroup.procs", val, err) < 0)
 			return nlab_error_wrap(err, "join the node's cgroup");
 	return 0;
+}
+
+uint64_t cgroup_oom_kills(char *const *dirs, size_t n)
+{
+	uint64_t kills = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		/* v2 memory.events, v1 memory.oom_control: "oom_kill N"
+		 * (Linux 4.13), counted in the victim's group whether its
+		 * own limit or the whole machine ran out. */
+		static const char *const files[] = { "memory.events", "memory.oom_control" };
+		for (size_t f = 0; f < 2; f++) {
+			char path[4200];
+			snprintf(path, sizeof(path), "%s/%s", dirs[i], files[f]);
+			cleanup_free char *text = read_file(path, 4096, NULL);
+			const char *k = text ? strstr(text, "oom_kill ") : NULL;
+			if (k && (k == text || k[-1] == '\n'))
+				kills += strtoull(k + 9, NULL, 10);
+		}
+	}
+	return kills;
 }
 
 void cgroup_remove(char *const *dirs, size_t n)

@@ -2,7 +2,15 @@
  * cgroup v2 when its unified hierarchy has the cpu, memory and pids
  * controllers, else the v1 hierarchies of those controllers (plus cpuacct,
  * for accounting).  A requested limit that no mounted controller can
- * enforce is an error, never silently dropped. */
+ * enforce is an error, never silently dropped.
+ *
+ * Every node has a group in the pids and memory hierarchies, limits or
+ * not: its default pids limit lives there, and what it uses (its
+ * processes' memory, the pages of its tmpfs layer and of its log) is
+ * charged to it rather than to whoever ran `netlab up`.  The shared
+ * parent <hierarchy>/netlab caps the tasks of all nodes of all labs
+ * (cgroup_lab_create), so netlab itself and the machine keep room to
+ * fork whatever the nodes do. */
 #ifndef NETLAB_NODE_CGROUP_H
 #define NETLAB_NODE_CGROUP_H
 
@@ -14,8 +22,10 @@
 
 struct cgroup_limits {
 	uint32_t cpu_millis;    /* thousandths of a CPU, 0 = none */
-	uint64_t memory_bytes;  /* 0 = none */
+	uint64_t memory_bytes;  /* 0 = none (still accounted) */
 	uint32_t pids_max;      /* 0 = none */
+	bool pids_default;      /* pids_max is netlab's default, not asked for:
+				 * applied where a pids controller exists */
 };
 
 struct cgroup_lab {
@@ -39,6 +49,12 @@ int cgroup_lab_create(struct cgroup_lab *lab, const char *labname, nlab_error **
  * directories (caller frees with cgroup_dirs_free). */
 int cgroup_node_create(const struct cgroup_lab *lab, const char *node, const struct cgroup_limits *lim,
 		       char ***dirs, size_t *ndirs, nlab_error **err);
+/* The share of the machine's tasks all nodes together may use: half of
+ * the smaller of kernel.pid_max and kernel.threads-max. */
+uint64_t cgroup_nodes_tasks_max(void);
+/* How many processes of the group the kernel's OOM killer killed (its
+ * memory.events or memory.oom_control), 0 when none or unknown. */
+uint64_t cgroup_oom_kills(char *const *dirs, size_t n);
 /* Move pid into every directory of dirs. */
 int cgroup_attach(char *const *dirs, size_t n, pid_t pid, nlab_error **err);
 /* rmdir, retrying while the last processes exit (up to ~2 s); the lab's

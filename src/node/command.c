@@ -1,6 +1,7 @@
 #include "node/command.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,4 +87,29 @@ int command_exec_line(const char *text, const char **what)
 int command_exit_status(int errnum)
 {
 	return errnum == ENOENT ? 127 : 126;
+}
+
+void command_raise_oom_score(void)
+{
+	char buf[16];
+	int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	int now = 0;
+	/* A small atoi: no library call that could allocate. */
+	for (ssize_t i = n > 0 && buf[0] == '-' ? 1 : 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+		now = now * 10 + (buf[i] - '0');
+	if (n > 0 && buf[0] == '-')
+		now = -now;
+	_Static_assert(NODE_OOM_SCORE_ADJ >= 100 && NODE_OOM_SCORE_ADJ <= 999, "three digits");
+	if (n > 0 && now < NODE_OOM_SCORE_ADJ) {
+		static const char val[] = { '0' + NODE_OOM_SCORE_ADJ / 100, '0' + NODE_OOM_SCORE_ADJ / 10 % 10,
+					    '0' + NODE_OOM_SCORE_ADJ % 10 };
+		if (pwrite(fd, val, sizeof(val), 0) < 0) {
+			/* best effort: the node runs without it */
+		}
+	}
+	close(fd);
 }

@@ -22,6 +22,17 @@ int command_exec_argv(char **argv);
  * tried in *what. */
 int command_exec_line(const char *text, const char **what);
 
+/* Every process of a node but its init is the OOM killer's choice before
+ * the init, in the node's memory limit and on the whole machine: the
+ * command raises its own oom_score_adj by this much before it runs
+ * (docs/isolation.md).  Lowering the init's instead would need
+ * CAP_SYS_RESOURCE, and would let node code lower its own as far. */
+#define NODE_OOM_SCORE_ADJ 500
+
+/* Raise the calling process's oom_score_adj to NODE_OOM_SCORE_ADJ (never
+ * lower it); best effort.  Only system calls: safe in a vfork child. */
+void command_raise_oom_score(void);
+
 /* The exit status a shell gives a command that could not be run. */
 int command_exit_status(int errnum);
 

@@ -20,6 +20,7 @@
 
 #include "net/sysctl.h"
 #include "node/lines.h"
+#include "node/log.h"
 #include "proto/proto.h"
 #include "util/time.h"
 #include "node/creds.h"
@@ -32,6 +33,7 @@ struct init_state {
 	const struct node_spec *spec;
 	int sfd;
 	struct lines *lines;
+	struct node_log log;    /* the commands' output (node/log.h) */
 	uint32_t uid, gid;      /* `user`, resolved in the node */
 };
 
@@ -70,18 +72,23 @@ __attribute__((noreturn)) static void stop_node(struct init_state *st)
 	for (;;) {
 		int status;
 		pid_t pid = waitpid(-1, &status, WNOHANG);
-		if (pid < 0 && errno == ECHILD)
+		if (pid < 0 && errno == ECHILD) {
+			node_log_relay(&st->log, 0);
 			_exit(0);
+		}
 		if (pid > 0)
 			continue;
 		int64_t left = deadline - now_ms();
 		if (left <= 0)
 			break;
-		struct pollfd p = { .fd = st->sfd, .events = POLLIN };
-		if (poll(&p, 1, (int)(left > 50 ? 50 : left)) > 0) {
+		/* Their last words still reach the log (and a writer
+		 * blocked on a full pipe can end). */
+		struct pollfd p[2] = { { .fd = st->sfd, .events = POLLIN }, { .fd = st->log.pipe_r, .events = POLLIN } };
+		if (poll(p, 2, (int)(left > 50 ? 50 : left)) > 0 && (p[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 			TEMP_FAILURE_RETRY(read(st->sfd, &si, sizeof(si)));
 		}
+		node_log_relay(&st->log, 1 << 20);
 	}
 	kill(-1, SIGKILL);
 	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
@@ -153,6 +160,8 @@ void node_init_main(const struct node_spec *s)
 			_exit(1);
 		}
 	}
+	if (node_log_open(&st.log, s->log_fd) < 0)
+		init_fail(s->ctl_fd, "the pipe of the node's log");
 	/* ROOT_READY, with the user namespace /lab is to be idmapped
 	 * through (node/nodefs_root.c); the supervisor answers with the
 	 * tree. */
@@ -166,18 +175,24 @@ void node_init_main(const struct node_spec *s)
 	if (labns >= 0)
 		close(labns);
 
-	st.lines = lines_new(s, st.uid, st.gid);
+	st.lines = lines_new(s, &st.log, st.uid, st.gid);
 	if (!st.lines) {
 		proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, "out of memory");
 		_exit(1);
 	}
 	for (;;) {
-		struct pollfd p[2] = { { .fd = s->ctl_fd, .events = POLLIN }, { .fd = st.sfd, .events = POLLIN } };
-		if (poll(p, 2, lines_tick(st.lines)) < 0) {
+		struct pollfd p[3] = { { .fd = s->ctl_fd, .events = POLLIN },
+				       { .fd = st.sfd, .events = POLLIN },
+				       { .fd = st.log.pipe_r, .events = POLLIN } };
+		if (poll(p, 3, lines_tick(st.lines)) < 0) {
 			if (errno == EINTR)
 				continue;
 			stop_node(&st);
 		}
+		/* A bounded share each turn: a node writing without end
+		 * still gets its signals and messages handled. */
+		if (p[2].revents)
+			node_log_relay(&st.log, 1 << 20);
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (TEMP_FAILURE_RETRY(read(st.sfd, &si, sizeof(si))) == sizeof(si)) {
@@ -193,12 +208,18 @@ void node_init_main(const struct node_spec *s)
 				stop_node(&st);
 			if (m.type == PROTO_LAB_TREE && nodefs_attach_lab(&m, &err) < 0) {
 				/* Without /lab the lines run in /: said in the log. */
-				dprintf(s->log_fd, "netlab: node %s: /lab: %s\n", s->node->name, err->msg);
+				node_log_printf(&st.log, "netlab: node %s: /lab: %s\n", s->node->name, err->msg);
 				nlab_error_free(&err);
+			}
+			if (m.type == PROTO_LOG_OLD && m.nfds > 0) {
+				node_log_set_old(&st.log, m.fds[0]);
+				m.fds[0] = -1;
 			}
 			proto_close_fds(&m);
 			if (m.type == PROTO_START)
 				lines_start(st.lines);
+			else if (m.type == PROTO_STOP_LINES)
+				lines_stop(st.lines);
 		}
 	}
 }

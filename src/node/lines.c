@@ -1,6 +1,7 @@
 /* A node's lines, run by its init (lines.h). */
 #include "node/lines.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -9,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "node/command.h"
 #include "node/creds.h"
+#include "node/log.h"
 #include "proto/proto.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
@@ -22,6 +26,8 @@
 
 #define WAIT_POLL_MS 100        /* how often a wait looks again */
 #define WAIT_EXEC_PAUSE_MS 200  /* between two tries of `wait exec` */
+#define STOP_POLL_MS 50         /* how often a stop looks for what is left */
+#define STOP_KILL_WAIT_MS 5000  /* after SIGKILL: a process stuck in the kernel */
 
 struct run_proc {
 	pid_t pid;
@@ -38,9 +44,18 @@ struct lines {
 	int cur_status;         /* the last try's wait status */
 	int64_t deadline;       /* of the current line */
 	int64_t next_try;       /* `wait exec`: when to try again */
-	off_t cur_off;          /* the log's end when the current line began */
+	uint64_t cur_off;       /* the log's position when the current line began */
 	struct run_proc *runs;  /* run and dhcp lines still running */
 	size_t nruns, capruns;
+	struct node_log *log;
+	/* The sessions the lines started (each line's process calls
+	 * setsid): what a stop looks for, with NETLAB_LINE. */
+	pid_t *sessions;
+	size_t nsessions, capsessions;
+	/* STOP_LINES: SIGTERM, the grace period, SIGKILL (lines_stop()). */
+	bool stopping, killing;
+	int64_t stop_deadline;
+	int64_t stopped, killed;
 };
 
 static const struct plan_op *op_at(const struct lines *l, size_t i)
@@ -48,7 +63,7 @@ static const struct plan_op *op_at(const struct lines *l, size_t i)
 	return &l->s->plan->ops[i];
 }
 
-struct lines *lines_new(const struct node_spec *s, uint32_t uid, uint32_t gid)
+struct lines *lines_new(const struct node_spec *s, struct node_log *log, uint32_t uid, uint32_t gid)
 {
 	struct lines *l = calloc(1, sizeof(*l));
 	const struct plan_node_ops *no = &s->plan->nodes[s->index];
@@ -56,6 +71,7 @@ struct lines *lines_new(const struct node_spec *s, uint32_t uid, uint32_t gid)
 	if (!l)
 		return NULL;
 	l->s = s;
+	l->log = log;
 	l->uid = uid;
 	l->gid = gid;
 	l->first = l->cur = no->cmds;
@@ -83,14 +99,20 @@ static __attribute__((noreturn)) void child(struct lines *l, const struct plan_o
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null >= 0)
 		dup2(null, 0);
-	dup2(s->log_fd, 1);
-	dup2(s->log_fd, 2);
+	dup2(l->log->pipe_w, 1);
+	dup2(l->log->pipe_w, 2);
 	/* Only stdin, stdout and stderr (and the report pipe, close-on-exec)
 	 * reach the command: no control socket, log or namespace fd. */
 	if (report != 3 && dup3(report, 3, O_CLOEXEC) < 0)
 		_exit(126);
 	close_range(4, ~0U, 0);
 	report = 3;
+	/* The OOM killer's choice before the init (node/command.h).  A copy
+	 * of the init, which is not dumpable, so that its /proc files are
+	 * the host's, not node root's: dumpable again first (execve would
+	 * make it so anyway, and only stdio and the report pipe are left). */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	command_raise_oom_score();
 	nlab_error *err = NULL;
 	int e = 0;
 	if ((s->node->has_user && creds_become(l->uid, l->gid, &err) < 0) || creds_clear_inheritable(&err) < 0) {
@@ -169,6 +191,20 @@ static int add_run(struct lines *l, pid_t pid, size_t op)
 	return 0;
 }
 
+/* A session a line started: a stop looks for its processes. */
+static void add_session(struct lines *l, pid_t pid)
+{
+	if (l->nsessions == l->capsessions) {
+		size_t cap = l->capsessions ? 2 * l->capsessions : 8;
+		pid_t *v = realloc(l->sessions, cap * sizeof(*v));
+		if (!v)
+			return; /* NETLAB_LINE still finds them */
+		l->sessions = v;
+		l->capsessions = cap;
+	}
+	l->sessions[l->nsessions++] = pid;
+}
+
 /* ---- reporting -------------------------------------------------------- */
 
 static void fail(struct lines *l, size_t op, int wstatus, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -183,7 +219,11 @@ static void fail(struct lines *l, size_t op, int wstatus, const char *fmt, ...)
 		va_end(ap);
 	}
 	l->failed = true;
-	proto_send(l->s->ctl_fd, PROTO_LINE_FAILED, (int64_t)op, wstatus, l->cur_off, why);
+	/* What the line wrote, all of it in the log before the supervisor
+	 * reads its end. */
+	node_log_relay(l->log, 0);
+	proto_send(l->s->ctl_fd, PROTO_LINE_FAILED, (int64_t)op, wstatus, (int64_t)(l->log->written - l->cur_off),
+		   why);
 }
 
 static void how_it_ended(int wstatus, char *buf, size_t len)
@@ -307,7 +347,8 @@ static void advance(struct lines *l)
 		const struct topo_cmd *c = op->cmd;
 		pid_t pid;
 
-		l->cur_off = lseek(l->s->log_fd, 0, SEEK_END);
+		node_log_relay(l->log, 0);
+		l->cur_off = l->log->written;
 		switch (op->kind) {
 		case OP_EXEC:
 			l->cur_pid = spawn(l, op, NULL, c->text, &e);
@@ -315,6 +356,7 @@ static void advance(struct lines *l)
 				fail(l, l->cur, -1, "cannot run it: %s", e == ENOENT ? "command not found" : strerror(e));
 				return;
 			}
+			add_session(l, l->cur_pid);
 			l->deadline = now_ms() + l->s->line_timeout_ms;
 			return;
 		case OP_RUN:
@@ -327,6 +369,7 @@ static void advance(struct lines *l)
 						 : strerror(e));
 				return;
 			}
+			add_session(l, pid);
 			if (add_run(l, pid, l->cur) < 0) {
 				fail(l, l->cur, -1, "out of memory");
 				return;
@@ -355,8 +398,114 @@ static void advance(struct lines *l)
 	}
 	if (!l->failed && l->cur >= l->end && !l->ready) {
 		l->ready = true;
+		/* What the lines wrote is in the log when `up` returns. */
+		node_log_relay(l->log, 0);
 		proto_send(l->s->ctl_fd, PROTO_NODE_READY, 0, 0, 0, NULL);
 	}
+}
+
+/* ---- stopping the lines (STOP_LINES: `netlab restart`) ------------------ */
+
+/* A process of the node's lines: in a session a line started, or with
+ * NETLAB_LINE in its environment (what a daemon that made a session of
+ * its own still carries); not a zombie.  Read from the node's own /proc. */
+static bool of_lines(const struct lines *l, pid_t pid)
+{
+	char path[64], state;
+	int ppid, pgrp, session;
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	cleanup_free char *stat = read_file(path, 4096, NULL);
+	/* "PID (COMM) STATE PPID PGRP SESSION ...": COMM may hold anything. */
+	const char *p = stat ? strrchr(stat, ')') : NULL;
+	if (!p || sscanf(p + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4 || state == 'Z' || state == 'X')
+		return false;
+	for (size_t i = 0; i < l->nsessions; i++)
+		if (session == l->sessions[i])
+			return true;
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	cleanup_free char *env = read_file(path, 1 << 20, &len);
+	for (size_t i = 0; env && i < len; i += strlen(env + i) + 1)
+		if (!strncmp(env + i, "NETLAB_LINE=", 12))
+			return true;
+	return false;
+}
+
+/* Signal every process of the lines (0: only count them); how many. */
+static int64_t signal_lines(const struct lines *l, int sig)
+{
+	DIR *d = opendir("/proc");
+	int64_t n = 0;
+
+	if (!d)
+		return 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || end == e->d_name || pid <= 1)
+			continue; /* not a process, or the init itself */
+		if (!sig) {
+			n += of_lines(l, (pid_t)pid);
+			continue;
+		}
+		/* The pidfd first, then the check: should the pid go to
+		 * another process in between, the check reads that one, and
+		 * the signal goes either to it, rightly, or nowhere. */
+		int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+		if (fd < 0)
+			continue;
+		if (of_lines(l, (pid_t)pid) && syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) == 0)
+			n++;
+		close(fd);
+	}
+	closedir(d);
+	return n;
+}
+
+void lines_stop(struct lines *l)
+{
+	l->stopping = true;
+	l->killing = false;
+	l->killed = 0;
+	l->stopped = signal_lines(l, SIGTERM);
+	l->stop_deadline = now_ms() + l->s->grace_ms;
+}
+
+/* Every line's process is gone (or SIGKILL could not end the last ones):
+ * say so, and be as before START, so that the next one runs every line
+ * from the first. */
+static void stop_done(struct lines *l, int64_t left)
+{
+	node_log_relay(l->log, 0);
+	proto_send(l->s->ctl_fd, PROTO_LINES_STOPPED, l->stopped, l->killed, left, NULL);
+	l->stopping = l->killing = false;
+	l->started = l->ready = l->failed = false;
+	l->cur = l->first;
+	l->cur_pid = 0;
+	l->nruns = 0;
+	l->nsessions = 0;
+}
+
+static int stop_tick(struct lines *l)
+{
+	int64_t left = signal_lines(l, 0), now = now_ms();
+
+	if (!left) {
+		stop_done(l, 0);
+		return -1;
+	}
+	if (now >= l->stop_deadline) {
+		if (l->killing) {
+			stop_done(l, left);
+			return -1;
+		}
+		l->killed = signal_lines(l, SIGKILL);
+		l->killing = true;
+		l->stop_deadline = now + STOP_KILL_WAIT_MS;
+	}
+	int64_t until = l->stop_deadline - now;
+	return (int)(until < STOP_POLL_MS ? until : STOP_POLL_MS);
 }
 
 void lines_start(struct lines *l)
@@ -370,6 +519,16 @@ void lines_start(struct lines *l)
 void lines_child_exited(struct lines *l, pid_t pid, int wstatus)
 {
 	char how[64];
+
+	/* Being stopped: ends are expected, and not reported. */
+	if (l->stopping) {
+		if (pid == l->cur_pid)
+			l->cur_pid = 0;
+		for (size_t i = 0; i < l->nruns; i++)
+			if (l->runs[i].pid == pid)
+				l->runs[i--] = l->runs[--l->nruns];
+		return;
+	}
 
 	if (pid == l->cur_pid && pid > 0) {
 		const struct plan_op *op = op_at(l, l->cur);
@@ -425,6 +584,8 @@ void lines_child_exited(struct lines *l, pid_t pid, int wstatus)
 
 int lines_tick(struct lines *l)
 {
+	if (l->stopping)
+		return stop_tick(l);
 	if (!l->started || l->failed || l->ready || l->cur >= l->end)
 		return -1;
 	const struct plan_op *op = op_at(l, l->cur);

@@ -20,6 +20,17 @@
 
 #define FDPATH(buf, fd) (snprintf((buf), sizeof(buf), "/proc/self/fd/%d", (fd)), (buf))
 
+#define TMPFS_SIZE_MAX (512ULL << 20)
+
+void nodefs_tmpfs_size(const struct topo_node *n, unsigned share, char *buf, size_t len)
+{
+	unsigned long long size = TMPFS_SIZE_MAX;
+
+	if (n->memory_bytes && n->memory_bytes / 2 / share < size)
+		size = n->memory_bytes / 2 / share;
+	snprintf(buf, len, "%llu", size);
+}
+
 int nodefs_open_in_root(int rootfd, const char *path, nlab_error **err)
 {
 	struct open_how how = {
@@ -55,7 +66,7 @@ int nodefs_mount_at(int rootfd, const char *dst, const char *src, const char *ty
 /* A minimal /dev: a fresh tmpfs with the harmless character devices bound
  * from the host (mknod is not allowed in a user namespace), a private
  * devpts, shm and mqueue. */
-static int setup_dev(int rootfd, nlab_error **err)
+static int setup_dev(int rootfd, const char *opts, nlab_error **err)
 {
 	static const char *const devs[] = { "null", "zero", "full", "random", "urandom", "tty" };
 	char b[64];
@@ -83,7 +94,7 @@ static int setup_dev(int rootfd, nlab_error **err)
 		return nlab_error_set(err, errno, "mkdir in the node's /dev");
 	if (nodefs_mount_at(rootfd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620",
 		     err) < 0 ||
-	    nodefs_mount_at(rootfd, "/dev/shm", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0 ||
+	    nodefs_mount_at(rootfd, "/dev/shm", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, opts, err) < 0 ||
 	    nodefs_mount_at(rootfd, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
 		return -1;
 	if (symlinkat("pts/ptmx", devdir, "ptmx") < 0 || symlinkat("/proc/self/fd", devdir, "fd") < 0 ||
@@ -248,6 +259,13 @@ static int setup_rootfs(const struct node_spec *s, int proc, nlab_error **err)
 {
 	const char *dir = s->node->rootfs;
 	static const char *const need[] = { "/proc", "/sys", "/dev", "/tmp", "/run" };
+	char size[32], tmp_opts[64], run_opts[64], shm_opts[64];
+
+	/* Bounded, not half the machine's memory each (tmpfs's default). */
+	nodefs_tmpfs_size(s->node, 3, size, sizeof(size));
+	snprintf(tmp_opts, sizeof(tmp_opts), "mode=1777,size=%s", size);
+	snprintf(run_opts, sizeof(run_opts), "mode=755,size=%s", size);
+	snprintf(shm_opts, sizeof(shm_opts), "mode=1777,size=%s", size);
 
 	/* pivot_root wants the new root to be a mount point. */
 	if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0) {
@@ -270,9 +288,9 @@ static int setup_rootfs(const struct node_spec *s, int proc, nlab_error **err)
 	}
 	if (nodefs_attach_at(rootfd, "/proc", proc, err) < 0 ||
 	    nodefs_mount_at(rootfd, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
-	    setup_dev(rootfd, err) < 0 ||
-	    nodefs_mount_at(rootfd, "/tmp", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0 ||
-	    nodefs_mount_at(rootfd, "/run", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755", err) < 0)
+	    setup_dev(rootfd, shm_opts, err) < 0 ||
+	    nodefs_mount_at(rootfd, "/tmp", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, tmp_opts, err) < 0 ||
+	    nodefs_mount_at(rootfd, "/run", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, run_opts, err) < 0)
 		return -1;
 	cleanup_close int hosts = nodefs_open_in_root(rootfd, "/etc/hosts", NULL);
 	if (hosts >= 0 && s->hosts_path && nodefs_mount_at(rootfd, "/etc/hosts", s->hosts_path, NULL, MS_BIND, NULL, err) < 0)

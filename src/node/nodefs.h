@@ -21,6 +21,15 @@
 int nodefs_proc_mount(nlab_error **err);
 int nodefs_setup(const struct node_spec *s, int proc, nlab_error **err);
 
+/* The size of the tmpfs the node writes into: a default node's layer
+ * (share 1), each of a rootfs node's /tmp, /run and /dev/shm (share 3).
+ * 512 MiB, and with a `memory` limit at most half of it in all: a node
+ * that fills its files gets ENOSPC, not an OOM killer that has nothing
+ * left to kill but its init (tmpfs pages cannot be reclaimed without
+ * swap).  The pages are charged to the node's memory cgroup as it writes
+ * them (docs/isolation.md).  Into buf as a tmpfs size= value. */
+void nodefs_tmpfs_size(const struct topo_node *n, unsigned share, char *buf, size_t len);
+
 /* nodefs_root.c: a default node's root (an overlay over the idmapped
  * host; the file's top comment says how), and what every root gets. */
 int nodefs_overlay_root(const struct node_spec *s, int proc, nlab_error **err);

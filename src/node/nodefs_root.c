@@ -42,9 +42,6 @@
 
 #define FDP(buf, fd) (snprintf((buf), sizeof(buf), "/proc/self/fd/%d", (fd)), (buf))
 
-/* The size of a node's layer (its /tmp, /run and every file it writes),
- * charged to the memory of whoever writes (docs/isolation.md). */
-#define LAYER_SIZE "512m"
 
 static int fs_mount(const char *type, const char *const *kv, unsigned attrs, nlab_error **err)
 {
@@ -176,7 +173,11 @@ static int overlay_root(const struct node_spec *s, int proc, struct proto_msg *m
 	}
 	/* Kept open until the overlay exists: a detached mount dissolves
 	 * with its last fd. */
-	const char *tkv[] = { "size", LAYER_SIZE, "mode", "0755", NULL, NULL };
+	/* The node's layer: its /tmp, /run and every file it writes,
+	 * bounded (nodefs_tmpfs_size()) and charged to the node's memory. */
+	char size[32];
+	nodefs_tmpfs_size(s->node, 1, size, sizeof(size));
+	const char *tkv[] = { "size", size, "mode", "0755", NULL, NULL };
 	cleanup_close int layer = fs_mount("tmpfs", tkv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
 	int ovl = layer < 0 ? -1 : make_overlay(m, layer, err);
 	snprintf(stage, sizeof(stage), "%s/mnt0", s->lab_dir);

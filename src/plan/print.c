@@ -49,7 +49,9 @@ static void node_text(const struct topology *t, const struct topo_node *n, char 
 		k += snprintf(buf + k, len - (size_t)k, "; cpu %u.%03u", n->cpu_millis / 1000, n->cpu_millis % 1000);
 	if (n->memory_bytes && (size_t)k < len)
 		k += snprintf(buf + k, len - (size_t)k, "; memory %llu bytes", (unsigned long long)n->memory_bytes);
-	if (n->pids_max && (size_t)k < len)
+	if (n->pids_max == TOPO_PIDS_UNLIMITED && (size_t)k < len)
+		k += snprintf(buf + k, len - (size_t)k, "; pids max");
+	else if (n->pids_max && (size_t)k < len)
 		k += snprintf(buf + k, len - (size_t)k, "; pids %u", n->pids_max);
 	if (n->has_boottime && (size_t)k < len)
 		k += snprintf(buf + k, len - (size_t)k, "; boottime %llds", (long long)n->boottime_s);

@@ -1,16 +1,22 @@
 /* The messages netlab's processes exchange, encoded and decoded in this
- * one place (docs/architecture.md lists them).  Two channels, both
- * SOCK_SEQPACKET socket pairs, one message per packet:
+ * one place (docs/architecture.md lists them).  The channels, all
+ * SOCK_SEQPACKET (socket pairs; the beacon a listening socket), one
+ * message per packet:
  *
  *   netlab up  <- supervisor   how setup goes: PROGRESS lines for the bar,
  *                              NOTICEs of what it waits for, then UP or
  *                              FAILED, then the supervisor closes its end
  *   supervisor <-> stage 1     GO once the maps are written; SPAWNED with
  *                              the init's pid, or SPAWN_FAILED
- *   supervisor <-> node init   READY/SETUP_FAILED once the node is made;
- *                              START -> NODE_READY | LINE_FAILED, then
- *                              LINE_EXITED as run lines end;
+ *   supervisor <-> node init   READY once the namespaces are made, ROOT_READY
+ *                              once its root is (or SETUP_FAILED);
+ *                              LOG_OLD; START -> NODE_READY | LINE_FAILED,
+ *                              then LINE_EXITED as run lines end;
+ *                              STOP_LINES -> LINES_STOPPED, then START
+ *                              again (`netlab restart`);
  *                              STOP (or the supervisor's end closing)
+ *   netlab restart <-> supervisor  over the beacon: RESTART -> RESTARTING,
+ *                              then RESTARTED or FAILED
  *
  * A packet is a fixed header (type, three integers, text length) and the
  * text.  Both ends are the same netlab binary, so the header is a plain
@@ -40,7 +46,8 @@ enum proto_type {
 	PROTO_READY,            /* the namespaces are made (the node's links can be) */
 	PROTO_SETUP_FAILED,     /* text: why */
 	PROTO_NODE_READY,       /* every line of the node is done */
-	PROTO_LINE_FAILED,      /* a[0] plan op index, a[1] wait status (-1: none), a[2] log offset;
+	PROTO_LINE_FAILED,      /* a[0] plan op index, a[1] wait status (-1: none), a[2] bytes of log
+				 * output since the line began;
 				 * text: why, when the status does not say it */
 	PROTO_LINE_EXITED,      /* after NODE_READY: a run line's process ended; a[0] op, a[1] wait status */
 	/* supervisor -> node init */
@@ -54,6 +61,16 @@ enum proto_type {
 	/* node init -> supervisor */
 	PROTO_ROOT_READY,       /* the root is built: a[0] 1 when the node has a `user`: a[1] uid,
 				 * a[2] gid; fds[0], if any: the user namespace /lab is idmapped through */
+	/* supervisor -> node init */
+	PROTO_LOG_OLD,          /* fds[0]: the node's previous log, NODE.log.1 (node/log.h) */
+	PROTO_STOP_LINES,       /* stop the processes of the node's lines (grace, then SIGKILL) */
+	/* node init -> supervisor */
+	PROTO_LINES_STOPPED,    /* a[0] processes stopped, a[1] of them killed by SIGKILL, a[2] still there */
+	/* netlab restart <-> supervisor, over the lab's beacon (lab/beacon.h) */
+	PROTO_RESTART,          /* text: the node whose lines to restart */
+	PROTO_RESTARTING,       /* the request is taken: the lab lock may go */
+	PROTO_RESTARTED,        /* a[0] ms, a[1] processes stopped, a[2] of them killed by SIGKILL */
+	/* (and PROTO_FAILED: a[0] errno, ENOENT for no such node; text: why) */
 	PROTO_TYPE_MAX
 };
 

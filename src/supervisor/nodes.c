@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/netns.h"
@@ -41,7 +42,22 @@ static char **dup_strv(char *const *v, size_t n)
 
 static bool node_has_limits(const struct topo_node *n)
 {
-	return n->cpu_millis || n->memory_bytes || n->pids_max;
+	return n->cpu_millis || n->memory_bytes || (n->pids_max && n->pids_max != TOPO_PIDS_UNLIMITED);
+}
+
+/* What the node's cgroups enforce: its statements, and the default pids
+ * limit when it has no `pids` (docs/isolation.md). */
+static struct cgroup_limits node_limits(const struct topo_node *n)
+{
+	struct cgroup_limits lim = { .cpu_millis = n->cpu_millis, .memory_bytes = n->memory_bytes };
+
+	if (n->pids_max == 0) {
+		lim.pids_max = TOPO_PIDS_DEFAULT;
+		lim.pids_default = true;
+	} else if (n->pids_max != TOPO_PIDS_UNLIMITED) {
+		lim.pids_max = n->pids_max;
+	}
+	return lim;
 }
 
 /* User namespace slots and cgroups of every node, recorded in the state
@@ -51,27 +67,32 @@ int nodes_prepare(struct sup *s, nlab_error **err)
 {
 	size_t nuser = 0;
 
-	/* Only nodes with a limit get a cgroup of their own: moving a process
-	 * between cgroups costs the kernel an RCU grace period per hierarchy,
-	 * which a 1000-node lab would pay thousands of times for nothing.
-	 * The others stay in netlab's cgroup (their cgroup namespace is
-	 * rooted there, so they still see their cgroup as "/"). */
+	/* Every node gets groups in the pids and memory hierarchies (its
+	 * default pids limit, its memory charged to it: node/cgroup.h).  A
+	 * machine that has no cgroups for netlab to make (none mounted, or
+	 * not writable) keeps only the limits a topology asks for, which are
+	 * then errors: nothing asked for is silently dropped. */
 	bool limits = false;
 	for (size_t i = 0; i < s->nnodes; i++)
 		limits |= node_has_limits(s->nodes[i].tn);
-	if (limits) {
-		if (cgroup_lab_create(&s->cg, s->o->lab, err) < 0)
+	if (cgroup_lab_create(&s->cg, s->o->lab, err) < 0) {
+		if (limits)
 			return nlab_error_wrap(err, "cgroups of lab %s", s->o->lab);
-		s->st.cgroups = dup_strv(s->cg.dirs, s->cg.ndirs);
-		s->st.ncgroups = s->st.cgroups ? s->cg.ndirs : 0;
+		nlab_report(NULL, "no cgroups of its own for lab %s (default limits not applied): %s", s->o->lab,
+			    (*err)->msg);
+		nlab_error_free(err);
+		cgroup_remove(s->cg.dirs, s->cg.ndirs);
+		cgroup_lab_free(&s->cg);
 	}
+	s->st.cgroups = dup_strv(s->cg.dirs, s->cg.ndirs);
+	s->st.ncgroups = s->st.cgroups ? s->cg.ndirs : 0;
 	for (size_t i = 0; i < s->nnodes; i++) {
 		struct sup_node *sn = &s->nodes[i];
 		const struct topo_node *n = sn->tn;
 		nuser += s->st.nodes[i].userns;
-		if (!node_has_limits(n))
+		if (!s->cg.ndirs && !node_has_limits(n))
 			continue;
-		struct cgroup_limits lim = { n->cpu_millis, n->memory_bytes, n->pids_max };
+		struct cgroup_limits lim = node_limits(n);
 		if (cgroup_node_create(&s->cg, n->name, &lim, &sn->cgroups, &sn->ncgroups, err) < 0)
 			return nlab_error_wrap(err, "node %s (%s:%d)", n->name, s->t->file, n->pos.line);
 		s->st.nodes[i].cgroups = dup_strv(sn->cgroups, sn->ncgroups);
@@ -136,9 +157,14 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 	int pair[2];
 	char path[4200];
 
+	/* Read too: the init rotates it by copying (node/log.h). */
 	snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, sn->tn->name);
-	cleanup_close int log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+	cleanup_close int log_fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (log_fd < 0)
+		return nlab_error_set(err, errno, "open %s", path);
+	snprintf(path, sizeof(path), "%s/logs/%s.log.1", s->dir, sn->tn->name);
+	sn->log_old = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (sn->log_old < 0)
 		return nlab_error_set(err, errno, "open %s", path);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
 		return nlab_error_set(err, errno, "socketpair");
@@ -368,6 +394,13 @@ static int init_root(struct sup *s, struct sup_node *sn, const struct proto_msg 
 		stn->uid = (uint32_t)m->a[1];
 		stn->gid = (uint32_t)m->a[2];
 	}
+	/* Its previous log, for rotation: the init's root has no path to it. */
+	int lf = sn->log_old;
+	sn->log_old = -1;
+	int r = proto_send_fds(sn->ctl, PROTO_LOG_OLD, 0, 0, 0, NULL, &lf, 1);
+	close(lf);
+	if (r < 0)
+		return nlab_error_set(err, errno, "node %s: send its log", sn->tn->name);
 	/* Its /lab: the topology's directory idmapped through the user
 	 * namespace that came with READY (none: as it is). */
 	if (!sn->tn->rootfs && labfs_send_lab(s, sn, m->nfds ? m->fds[0] : -1, err) < 0)
@@ -395,28 +428,44 @@ static const struct plan_op *line_at(const struct sup *s, const struct sup_node 
 	return &s->plan.ops[idx];
 }
 
-/* The last lines a failed command wrote, for the error message. */
-static char *log_tail(struct sup *s, const struct sup_node *sn, off_t from)
+/* The last lines a failed command wrote (its last `nbytes` bytes of
+ * output at most), for the error message: from NODE.log, and from
+ * NODE.log.1 when it began before the last rotation (node/log.h). */
+static char *log_tail(struct sup *s, const struct sup_node *sn, int64_t nbytes)
 {
 	char path[4200];
-	size_t len;
+	size_t olen = 0, clen = 0;
 
 	snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, sn->tn->name);
-	cleanup_free char *all = read_file(path, 1 << 20, &len);
-	if (!all || (size_t)from > len)
+	cleanup_free char *cur = read_file(path, 2 << 20, &clen);
+	snprintf(path, sizeof(path), "%s/logs/%s.log.1", s->dir, sn->tn->name);
+	cleanup_free char *old = (int64_t)clen < nbytes ? read_file(path, 2 << 20, &olen) : NULL;
+	if (nbytes <= 0 || (!cur && !old))
 		return strdup("");
-	char *text = all + from;
-	size_t tl = len - (size_t)from;
+	size_t want = (size_t)nbytes, tl = 0;
+	cleanup_free char *text = malloc(olen + clen + 1);
+	if (!text)
+		return NULL;
+	if (old) {
+		memcpy(text, old, olen);
+		tl = olen;
+	}
+	if (cur) {
+		memcpy(text + tl, cur, clen);
+		tl += clen;
+	}
+	char *from = text + (tl > want ? tl - want : 0);
+	tl -= (size_t)(from - text);
 	/* Keep the last 10 lines, at most 2000 bytes. */
 	int lines = 0;
 	size_t start = tl;
 	while (start > 0 && tl - start < 2000) {
-		if (text[start - 1] == '\n' && start != tl && ++lines >= 10)
+		if (from[start - 1] == '\n' && start != tl && ++lines >= 10)
 			break;
 		start--;
 	}
 	char *out = NULL;
-	if (asprintf(&out, "%.*s", (int)(tl - start), text + start) < 0)
+	if (asprintf(&out, "%.*s", (int)(tl - start), from + start) < 0)
 		return NULL;
 	return out;
 }
@@ -431,6 +480,8 @@ static void how_it_ended(int wstatus, char *buf, size_t len)
 
 /* The line as the topology says it: "exec 'false'", "wait tcp 8080",
  * "ip eth0 dhcp". */
+#define CMD_SHOWN 300  /* of a long command, in a message: the line says which */
+
 static void line_text(const struct plan_op *op, char *buf, size_t len)
 {
 	const struct topo_cmd *c = op->cmd;
@@ -446,17 +497,18 @@ static void line_text(const struct plan_op *op, char *buf, size_t len)
 		else if (c->wait == TOPO_WAIT_FILE)
 			snprintf(buf, len, "wait file %s", c->text);
 		else
-			snprintf(buf, len, "wait exec '%s'", c->text);
+			snprintf(buf, len, "wait exec '%.*s%s'", CMD_SHOWN, c->text, strlen(c->text) > CMD_SHOWN ? "..." : "");
 		break;
 	default:
-		snprintf(buf, len, "%s '%s'", plan_op_name(op->kind), c->text);
+		snprintf(buf, len, "%s '%.*s%s'", plan_op_name(op->kind), CMD_SHOWN, c->text,
+			 strlen(c->text) > CMD_SHOWN ? "..." : "");
 		break;
 	}
 }
 
 /* "node a (lab.topo:4): exec 'false' failed with exit code 3; its output
  * ends with: ..." */
-static int line_failed(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err)
+int nodes_line_failed(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err)
 {
 	const struct plan_op *op = line_at(s, sn, m->a[0]);
 	char what[1200], how[96];
@@ -468,7 +520,7 @@ static int line_failed(struct sup *s, struct sup_node *sn, const struct proto_ms
 		how_it_ended((int)m->a[1], how, sizeof(how));
 		snprintf(what + strlen(what), sizeof(what) - strlen(what), " failed with %s", how);
 	}
-	cleanup_free char *tail = log_tail(s, sn, (off_t)m->a[2]);
+	cleanup_free char *tail = log_tail(s, sn, m->a[2]);
 	return nlab_error_set(err, 0, "node %s (%s:%d): %s%s%s%s%s", sn->tn->name, topo_file(s), op->line, what,
 			      m->text[0] ? " " : "", m->text, tail && *tail ? "; its output ends with:\n" : "",
 			      tail ? tail : "");
@@ -488,7 +540,7 @@ static int line_exited(struct sup *s, struct sup_node *sn, const struct proto_ms
 		return nlab_error_set(err, ENOMEM, "exited lines");
 	stn->exited = v;
 	v[stn->nexited++] = (struct state_exited){ .line = op->line, .wstatus = (int)m->a[1] };
-	return state_write_exited(&s->st, err);
+	return state_write_runtime(&s->st, err);
 }
 
 /* The nodes each node's lines wait for (OP_AFTER), as counts of nodes not
@@ -555,7 +607,7 @@ int nodes_run_lines(struct sup *s, nlab_error **err)
 				}
 				break;
 			case PROTO_LINE_FAILED:
-				return line_failed(s, sn, &m, err);
+				return nodes_line_failed(s, sn, &m, err);
 			case PROTO_LINE_EXITED:
 				if (line_exited(s, sn, &m, err) < 0)
 					return -1;
@@ -565,6 +617,9 @@ int nodes_run_lines(struct sup *s, nlab_error **err)
 			}
 		}
 	}
+	/* From now on `netlab restart` may stop and start them again. */
+	for (size_t i = 0; i < s->nnodes; i++)
+		s->nodes[i].ready = true;
 	return 0;
 }
 
@@ -577,6 +632,8 @@ int nodes_message(struct sup *s, struct sup_node *sn, nlab_error **err)
 		return got < 0 ? -1 : 0;
 	if (m.type == PROTO_LINE_EXITED)
 		return line_exited(s, sn, &m, err) < 0 ? -1 : 1;
+	if (sn->restart != RESTART_NONE)
+		return restart_message(s, sn, &m, err);
 	return bad_message(sn, &m, err);
 }
 
@@ -602,11 +659,27 @@ void nodes_stop(struct sup *s)
 	}
 }
 
+/* An init died while the lab was up (killed from outside, or by the OOM
+ * killer): the node is dead; `status` says how, `test` fails. */
 void nodes_reaped(struct sup *s, pid_t pid, int status)
 {
-	for (size_t i = 0; i < s->nnodes; i++)
-		if (s->nodes[i].pid == pid) {
-			s->nodes[i].exited = true;
-			nlab_report(NULL, "node %s: init exited (status %d)", s->nodes[i].tn->name, status);
-		}
+	for (size_t i = 0; i < s->nnodes; i++) {
+		struct sup_node *sn = &s->nodes[i];
+		struct state_node *stn = &s->st.nodes[i];
+		char how[96];
+		if (sn->pid != pid)
+			continue;
+		sn->exited = true;
+		stn->died = true;
+		stn->died_wstatus = status;
+		stn->died_at = (int64_t)time(NULL);
+		stn->oom_kills = cgroup_oom_kills(sn->cgroups, sn->ncgroups);
+		how_it_ended(status, how, sizeof(how));
+		nlab_report(NULL, "node %s: its init died (%s; the OOM killer killed %llu of the node's processes)",
+			    sn->tn->name, how, (unsigned long long)stn->oom_kills);
+		nlab_error *err = NULL;
+		if (state_write_runtime(&s->st, &err) < 0)
+			nlab_error_print(NULL, &err);
+		restart_node_died(s, sn);
+	}
 }

@@ -5,6 +5,7 @@
  *   apply.c       performing the plan's links/configure/host sections
  *   host.c        what is done in the starting namespace, journaled first
  *   hosts.c       the lab's /etc/hosts
+ *   restart.c     `netlab restart`: requests over the beacon, one node's lines again
  *   capture.c     the process that records `capture` links */
 #ifndef NETLAB_SUPERVISOR_SUP_H
 #define NETLAB_SUPERVISOR_SUP_H
@@ -20,6 +21,7 @@
 #include "supervisor/supervisor.h"
 
 struct init_arg;
+struct proto_msg;
 
 struct sup_node {
 	struct sup *sup;
@@ -29,13 +31,23 @@ struct sup_node {
 	int pidfd;
 	int netns_fd;
 	int ctl;                /* SOCK_SEQPACKET to its init (proto/proto.h) */
+	int log_old;            /* LAB/logs/NODE.log.1 until the init has it, or -1 */
 	bool exited, replied;
 	bool muted;             /* its channel closed: not listened to any more */
 	uint32_t uid_base, gid_base;    /* user namespace slot */
 	struct proc_id init_id;
 	char **cgroups;                 /* its cgroup directories */
 	size_t ncgroups;
+	bool ready;             /* its lines are done (from `up` on; not while restarting) */
+	/* `netlab restart` (supervisor/restart.c): its lines' processes being
+	 * stopped, waiting for the nodes it is `after`, or its lines running. */
+	enum { RESTART_NONE, RESTART_STOPPING, RESTART_WAITING, RESTART_RUNNING } restart;
+	int client;             /* the `netlab restart` told the result, or -1 */
+	int64_t restart_t0;
+	int64_t stopped, killed;        /* processes stopped (of them killed by SIGKILL) */
 };
+
+#define SUP_CLIENTS_MAX 16      /* beacon connections waiting for their request */
 
 struct sup {
 	const struct topology *t;
@@ -63,6 +75,9 @@ struct sup {
 	size_t nfiles_src;
 	uint32_t lab_uid, lab_gid;      /* its owner */
 	int beacon;                     /* lab/beacon.h: listening while the supervisor lives */
+	int clients[SUP_CLIENTS_MAX];   /* connected through it, request not read yet */
+	int64_t client_deadline[SUP_CLIENTS_MAX];
+	size_t nclients;
 	int sigfd;                      /* SIGTERM, SIGINT, SIGHUP during setup */
 	int abort_fd;                   /* epoll: readable on a signal or when `up` goes away */
 	int stop_signal;                /* the signal that stopped setup, or 0 */
@@ -89,8 +104,21 @@ int nodes_run_lines(struct sup *s, nlab_error **err);  /* PLAN_SEC_COMMANDS */
 /* A message from a node's init after `up` (LINE_EXITED): 1 handled, 0 its
  * init is gone, -1 with *err. */
 int nodes_message(struct sup *s, struct sup_node *sn, nlab_error **err);
+/* LINE_FAILED as the user reads it: the node, FILE:LINE, the line, why,
+ * the end of its output; always -1 with *err. */
+int nodes_line_failed(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err);
 void nodes_stop(struct sup *s);
 void nodes_reaped(struct sup *s, pid_t pid, int status);
+
+/* restart.c: `netlab restart` over the beacon (lab/beacon.h) */
+void restart_accept(struct sup *s);             /* the beacon is readable */
+void restart_client_input(struct sup *s, size_t i);     /* clients[i] is readable */
+int restart_timeout(struct sup *s);             /* ms until a client's deadline (closes late ones), -1 */
+/* A message of a node being restarted (LINES_STOPPED, NODE_READY,
+ * LINE_FAILED): 1 handled, -1 with *err. */
+int restart_message(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err);
+void restart_node_died(struct sup *s, struct sup_node *sn);
+void restart_abort_all(struct sup *s, const char *why);    /* the lab goes down */
 
 /* apply.c: ops[sec[from]] .. ops[sec[to]] */
 int apply_section(struct sup *s, enum plan_section sec, nlab_error **err);

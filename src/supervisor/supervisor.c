@@ -178,7 +178,7 @@ static int node_table(struct sup *s, nlab_error **err)
 		sn->tn = op->node;
 		sn->index = (size_t)op->ns;
 		s->by_index[op->ns] = sn;
-		sn->pidfd = sn->netns_fd = sn->ctl = -1;
+		sn->pidfd = sn->netns_fd = sn->ctl = sn->log_old = sn->client = -1;
 		struct state_node *stn = &s->st.nodes[s->st.nnodes++];
 		stn->name = strdup(sn->tn->name);
 		stn->userns = topo_node_userns(t, sn->tn);
@@ -286,8 +286,9 @@ static void teardown(struct sup *s)
 
 /* ---- running -------------------------------------------------------- */
 
-/* Until SIGTERM/SIGINT/SIGHUP (`down`): reap inits that die, and record
- * the run lines whose processes end (LINE_EXITED) for `status`. */
+/* Until SIGTERM/SIGINT/SIGHUP (`down`): reap inits that die, record the
+ * run lines whose processes end (LINE_EXITED) for `status`, and answer
+ * `netlab restart` (supervisor/restart.c). */
 static void wait_loop(struct sup *s)
 {
 	sigset_t set;
@@ -298,17 +299,22 @@ static void wait_loop(struct sup *s)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	struct pollfd *p = calloc(s->nnodes + 2, sizeof(*p));
+	struct pollfd *p = calloc(s->nnodes + 2 + SUP_CLIENTS_MAX, sizeof(*p));
 	if (sfd < 0 || !p) {
 		free(p);
 		return;
 	}
 	for (;;) {
+		/* First: it closes the requests that never came. */
+		int timeout = restart_timeout(s);
+		size_t first = s->nnodes + 2, nc = s->nclients;
 		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = s->beacon, .events = POLLIN };
 		for (size_t i = 0; i < s->nnodes; i++)
 			p[i + 2] = (struct pollfd){ .fd = s->nodes[i].muted ? -1 : s->nodes[i].ctl, .events = POLLIN };
-		if (poll(p, s->nnodes + 2, -1) < 0) {
+		for (size_t i = 0; i < nc; i++)
+			p[first + i] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
+		if (poll(p, first + nc, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -323,9 +329,14 @@ static void wait_loop(struct sup *s)
 				s->nodes[i].muted = true;
 			}
 		}
-		/* Someone looked for this lab (lab/beacon.h). */
+		/* Requests, from the last: taking one out moves the last
+		 * client into its place. */
+		for (size_t i = nc; i-- > 0;)
+			if (p[first + i].revents)
+				restart_client_input(s, i);
+		/* Someone looked for this lab, or asks it something (lab/beacon.h). */
 		if (s->beacon >= 0 && p[1].revents)
-			beacon_drain(s->beacon);
+			restart_accept(s);
 		if (!(p[0].revents & POLLIN))
 			continue;
 		struct signalfd_siginfo si;
@@ -342,6 +353,7 @@ static void wait_loop(struct sup *s)
 	}
 	free(p);
 	close(sfd);
+	restart_abort_all(s, "the lab is going down");
 }
 
 /* A node costs the supervisor four fds (control socket, pidfd, netns,

@@ -175,9 +175,17 @@ struct topo_node {
 	struct topo_pos boottime_pos, monotonic_pos;
 	uint32_t cpu_millis;            /* `cpu`: thousandths of one CPU, 0 = unlimited */
 	uint64_t memory_bytes;          /* 0 = unlimited */
-	uint32_t pids_max;              /* 0 = unlimited */
+	uint32_t pids_max;              /* 0 = the default, TOPO_PIDS_DEFAULT;
+					 * TOPO_PIDS_UNLIMITED: `pids max` */
 	struct topo_pos cpu_pos, memory_pos, pids_pos;
 };
+
+/* Processes and threads of a node without `pids` (docs/isolation.md):
+ * far above what a daemon, a router suite or a threaded server uses, far
+ * below what exhausts a machine's pid space (pid_max is 32768 by
+ * default).  `pids max` lifts it (the limit of all nodes together stays). */
+#define TOPO_PIDS_DEFAULT 1024
+#define TOPO_PIDS_UNLIMITED UINT32_MAX
 
 enum topo_end_kind { TOPO_END_NODE, TOPO_END_SWITCH, TOPO_END_HOST };
 

@@ -60,7 +60,7 @@ static const struct keyword keywords[] = {
 	{ "monotonic", SCOPE_NODE, 1, 1, "monotonic SECONDS", st_clock, false },
 	{ "cpu", SCOPE_NODE, 1, 1, "cpu FRACTION (of one CPU, e.g. 0.5)", st_limit, false },
 	{ "memory", SCOPE_NODE, 1, 1, "memory SIZE (e.g. 64M)", st_limit, false },
-	{ "pids", SCOPE_NODE, 1, 1, "pids N", st_limit, false },
+	{ "pids", SCOPE_NODE, 1, 1, "pids N|max", st_limit, false },
 	{ "wait", SCOPE_NODE, 2, -1,
 	  "wait tcp|udp PORT [timeout SECONDS] | wait file PATH [timeout SECONDS] | wait [timeout SECONDS] exec COMMAND...",
 	  st_wait, false },

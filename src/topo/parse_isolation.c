@@ -3,7 +3,7 @@
  *
  *   userns on|off        user NAME|UID[:GROUP|GID]    rootfs DIR
  *   mount SRC DST [ro]   tmpfs DST [SIZE]             boottime|monotonic SECONDS
- *   cpu FRACTION         memory SIZE                  pids N
+ *   cpu FRACTION         memory SIZE                  pids N|max
  *
  * A new statement about what a node sees of the host or may use of it
  * goes here.  Each is given at most once per node. */
@@ -232,6 +232,10 @@ void st_limit(struct parser *p)
 		/* Below a few MiB the node's own init and first command die. */
 		if (parse_size(p->d, TOK(1), "memory", 4ULL << 20, 1ULL << 50, &n->memory_bytes))
 			n->memory_pos = TOK(1)->pos;
+	} else if (!strcmp(TOK(1)->text, "max")) {
+		/* No limit of its own (all nodes together still have one). */
+		n->pids_max = TOPO_PIDS_UNLIMITED;
+		n->pids_pos = TOK(1)->pos;
 	} else if (parse_number(p->d, TOK(1), "pids", 2, 4194304, &v)) {
 		/* The node's init is one of them. */
 		n->pids_max = (uint32_t)v;

@@ -69,6 +69,33 @@ static void check_dhcp(const struct topo_node *n, struct diags *d)
 	}
 }
 
+/* The kernel takes at most MAX_ARG_STRLEN (32 pages: 131072 bytes with
+ * its NUL) in one argument or environment string of execve(2): a longer
+ * command, which `/bin/sh -c` gets as one argument, could never start
+ * (E2BIG), and neither could any command of a node with such an `env`. */
+#define NLAB_ARG_STRLEN_MAX 131071
+
+static void check_lengths(const struct topo_node *n, struct diags *d)
+{
+	for (size_t i = 0; i < n->cmds.n; i++) {
+		const struct topo_cmd *c = &n->cmds.v[i];
+		size_t len = c->text && c->kind != TOPO_CMD_DHCP ? strlen(c->text) : 0;
+		if (len > NLAB_ARG_STRLEN_MAX)
+			diag_error(d, c->pos,
+				   "the command is %zu bytes long; the kernel passes at most %d bytes as one argument "
+				   "(MAX_ARG_STRLEN), so it could never start: put it in a script",
+				   len, NLAB_ARG_STRLEN_MAX);
+	}
+	for (size_t i = 0; i < n->envs.n; i++) {
+		size_t len = strlen(n->envs.v[i].key) + 1 + strlen(n->envs.v[i].value);
+		if (len > NLAB_ARG_STRLEN_MAX)
+			diag_error(d, n->envs.v[i].pos,
+				   "env %s is %zu bytes long; the kernel passes at most %d bytes as one environment "
+				   "string (MAX_ARG_STRLEN), so no command of the node could start",
+				   n->envs.v[i].key, len, NLAB_ARG_STRLEN_MAX);
+	}
+}
+
 /* `after` names nodes of the lab, not itself, and no chain of them comes
  * back to where it started: that lab could never be ready. */
 static void resolve_afters(struct topology *t, struct diags *d)
@@ -149,6 +176,7 @@ void topo_validate_lines(struct topology *t, struct diags *d)
 	for (size_t i = 0; i < t->nodes.n; i++) {
 		check_files(t, &t->nodes.v[i], d);
 		check_dhcp(&t->nodes.v[i], d);
+		check_lengths(&t->nodes.v[i], d);
 		if (t->nodes.v[i].is_host && (t->nodes.v[i].afters.n || t->nodes.v[i].files.n))
 			diag_error(d, t->nodes.v[i].afters.n ? t->nodes.v[i].afters.v[0].pos : t->nodes.v[i].files.v[0].pos,
 				   "'node host' is the machine itself: it has no lines to order and no root to fill");

@@ -57,7 +57,11 @@ check_eq "exec'd processes see the node's cgroup as / (cgroup namespace)" "/" \
 	"$("$NETLAB" exec lim mem sh -c 'grep -E "(memory|::)" /proc/self/cgroup | head -1 | cut -d: -f3')"
 check_eq "a node without limits sees its cgroup as / too" "/" \
 	"$("$NETLAB" exec lim other sh -c 'grep -E "(memory|::)" /proc/self/cgroup | head -1 | cut -d: -f3')"
-check_eq "a node without limits gets no cgroup of its own" "" "$(cg other memory)"
+# Every node has its pids and memory groups: the default pids limit, its
+# memory charged to it (docs/isolation.md); cpu ones only with `cpu`.
+check_eq "a node without limits gets the default pids limit" 1024 "$(cat "$(cg other pids)/pids.max" 2>/dev/null)"
+check "... and a memory group of its own (accounting)" test -n "$(cg other memory)" -a -d "$(cg other memory)"
+check_eq "... but no cpu group" "" "$(cg other cpu)"
 "$NETLAB" exec lim mem sh -c 'sleep 30 >/dev/null 2>&1 &'
 ok_join=false
 for p in $(cat "$(cg mem memory)/cgroup.procs" 2>/dev/null); do

@@ -90,6 +90,18 @@ static void test_defaults(void **state)
 	checked_free(&c);
 }
 
+/* `pids max`: no limit of the node's own (0 would be the default). */
+static void test_pids_max(void **state)
+{
+	struct checked c;
+
+	(void)state;
+	check_valid("node a\n    pids max\nnode b\n    pids 4194304\n", &c);
+	assert_int_equal(topo_find_node(c.t, "a")->pids_max, TOPO_PIDS_UNLIMITED);
+	assert_int_equal(topo_find_node(c.t, "b")->pids_max, 4194304);
+	checked_free(&c);
+}
+
 static void test_big_uid_ok_without_userns(void **state)
 {
 	(void)state;
@@ -125,6 +137,8 @@ static const struct diag_case cases[] = {
 	{ "memory junk", "node a\n    memory lots\n", 2, 12, "bad memory 'lots'" },
 	{ "pids one", "node a\n    pids 1\n", 2, 10, "pids 1 is out of range" },
 	{ "pids twice", "node a\n    pids 10\n    pids 20\n", 3, 5, "pids limit given twice" },
+	{ "pids max twice", "node a\n    pids max\n    pids 20\n", 3, 5, "pids limit given twice" },
+	{ "pids junk", "node a\n    pids lots\n", 2, 10, "lots" },
 	{ "not in the host block", "node a\nnode host\n    memory 64M\nlink a:e0 host:h0\n", 3, 5, "'memory' is not allowed in 'node host'" },
 	{ "outside a node", "cpu 0.5\nnode a\n", 1, 1, "'cpu' is outside a node block" },
 };
@@ -158,6 +172,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_statements),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_pids_max),
 		cmocka_unit_test(test_big_uid_ok_without_userns),
 		cmocka_unit_test(test_subid_file),
 	};

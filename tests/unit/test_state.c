@@ -291,7 +291,7 @@ static void test_names_are_not_paths(void **state)
 	assert_int_equal(state_read_node("t", "../../etc/passwd", &n, &sup, &err), -1);
 	assert_int_equal(err->errnum, EINVAL);
 	nlab_error_free(&err);
-	assert_int_equal(state_open_log("t", "../state", &err), -1);
+	assert_int_equal(state_open_log("t", "../state", false, &err), -1);
 	assert_int_equal(err->errnum, EINVAL);
 	nlab_error_free(&err);
 	assert_int_equal(state_lab_dir("-x", dir, sizeof(dir), &err), -1);
