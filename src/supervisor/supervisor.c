@@ -82,7 +82,9 @@ static int lab_namespace(struct sup *s, nlab_error **err)
 	s->host_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	if (s->host_mntns < 0)
 		return nlab_error_set(err, errno, "open /proc/self/ns/mnt");
-	if (topo_host_node(s->t) && nlab_nl_open(&s->host_nl, err) < 0)
+	/* The host's socket also makes the ends of tunnels to other
+	 * machines (issue 18): their UDP sockets belong in this namespace. */
+	if ((topo_host_node(s->t) || s->plan.ntunnels) && nlab_nl_open(&s->host_nl, err) < 0)
 		return -1;
 	if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
 		return nlab_error_set(err, errno, "unshare lab network and mount namespaces");
