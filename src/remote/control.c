@@ -236,7 +236,8 @@ static json_object *part_message(struct upctx *c)
 	const struct topo_span *s = t->span;
 	json_object *p = json_object_new_object(), *ms = json_object_new_array(), *pl = json_object_new_array();
 
-	json_object_object_add(p, "file", json_object_new_string(c->rec.topology));
+	/* For messages: the file as the user named it here. */
+	json_object_object_add(p, "file", json_object_new_string(t->file));
 	if (t->dir)
 		json_object_object_add(p, "dir", json_object_new_string(t->dir));
 	json_object_object_add(p, "text", json_object_new_string(c->rec.text));

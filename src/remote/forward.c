@@ -293,7 +293,8 @@ json_object *mh_status(const char *lab, bool ns, nlab_error **err)
 	 * broken: one cannot be asked. */
 	const char *state = up == r.nmachines ? "up" : up + gone == r.nmachines ? "stale" : "broken";
 	json_object_object_add(o, "lab", json_object_new_string(lab));
-	json_object_object_add(o, "state", json_object_new_string(r.up ? state : "starting"));
+	/* A record `up` never finished: its controller died (down cleans). */
+	json_object_object_add(o, "state", json_object_new_string(r.up ? state : "stale"));
 	json_object_object_add(o, "topology", json_object_new_string(r.topology ? r.topology : ""));
 	json_object_object_add(o, "created", json_object_new_int64(r.created));
 	json_object_object_add(o, "supervisor_pid", json_object_new_int(0));
@@ -354,7 +355,7 @@ json_object *mh_list_entry(const char *lab)
 		json_object_array_add(ms, json_object_new_string(r.machines[m].m.name));
 		n += r.machines[m].nnodes;
 	}
-	json_object_object_add(o, "state", json_object_new_string(r.up ? "up" : "starting"));
+	json_object_object_add(o, "state", json_object_new_string(r.up ? "up" : "stale"));
 	json_object_object_add(o, "topology", json_object_new_string(r.topology ? r.topology : ""));
 	json_object_object_add(o, "created", json_object_new_int64(r.created));
 	json_object_object_add(o, "supervisor_pid", json_object_new_int(0));
