@@ -125,8 +125,7 @@ void st_place(struct parser *p)
 				diag_error(p->d, TOK(i + 2)->pos, "one machine after 'on': place NODE... on MACHINE");
 				return;
 			}
-		diag_error(p->d, n >= 2 ? TOK(n - 1)->pos : pos_after_last(p),
-			   "'place' needs 'on' before the machine: place NODE... on MACHINE");
+		diag_error(p->d, TOK(n)->pos, "'place' needs 'on' before the machine: place NODE... on MACHINE");
 		return;
 	}
 	if (n < 3) {

@@ -444,13 +444,16 @@ static void place_all(struct placer *pl)
 		return;
 	for (size_t i = 0; i < pl->nn; i++)
 		n += !t->nodes.v[i].is_host;
-	size_t cap = (n + pl->k - 1) / pl->k;
+	/* As even as can be: the first n % k machines one node more. */
+	size_t base = n / pl->k, extra = n % pl->k;
 	/* Placed groups first (they count towards their machine's load). */
 	for (size_t r = 0; r < pl->nn; r++)
 		if (uf_find(pl->parent, r) == r && pl->where[r] >= 0)
 			pl->load[pl->where[r]] += group_size(pl, r);
-	for (size_t m = 0; m < pl->k; m++)
+	for (size_t m = 0; m < pl->k; m++) {
+		size_t cap = base + (m < extra);
 		pl->cap[m] = pl->load[m] > cap ? pl->load[m] : cap;
+	}
 	memset(pl->load, 0, pl->k * sizeof(*pl->load));
 	for (size_t r = 0; r < pl->nn; r++)
 		if (uf_find(pl->parent, r) == r && pl->where[r] >= 0)

@@ -12,7 +12,8 @@
  * go in breadth-first order over the links to the machine that holds most
  * of their neighbours among those with room, so that a chain is cut in
  * as few places as machines allow and the node count stays balanced
- * (ceil(nodes / machines) each, more only where `place` says so). */
+ * (nodes / machines each, the first ones one more for the remainder;
+ * more only where `place` says so). */
 #ifndef NETLAB_TOPO_SPAN_H
 #define NETLAB_TOPO_SPAN_H
 

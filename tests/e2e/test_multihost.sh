@@ -192,6 +192,12 @@ check_contains "... naming m3, the node and the line" "machine m3 (10.77.0.3): n
 settle
 check_eq "... every machine is as before" "$before_m" "$(snapshots)"
 
+# The example across machines, its machine lines replaced.
+out=$("$NETLAB" up "$TOPO/across-machines.topo" --machines m1=10.77.0.1,m2=10.77.0.2,m3=10.77.0.3 2>&1)
+check_contains "the example across three machines" "10 nodes on 3 machines (m1 1, m2 4, m3 5), 2 tunnels" "$out"
+check_eq "... its expectations hold" 2 "$("$NETLAB" test across-machines 2>&1 | grep -c '^ok ')"
+check "down" "$NETLAB" down across-machines
+
 # --machines instead of machine lines: an example chain cut in two.
 out=$("$NETLAB" up "$TOPO/chain-ranges.topo" --machines m1=10.77.0.1,m2=root@10.77.0.2 --vni 100 --vxlan-port 4790 2>&1)
 check_contains "up --machines: the chain over two machines, cut once" "8 nodes on 2 machines (m1 4, m2 4), 1 tunnel" "$out"
