@@ -101,7 +101,7 @@ static void up_note(const char *msg, void *arg)
 
 /* `up` of a lab across machines: no root needed here, only ssh. */
 static int up_machines(struct topology *t, const char *lab, const char *remote, int grace_ms, int line_timeout_s,
-		       int64_t t0)
+		       bool timing, int64_t t0)
 {
 	struct mh_up_options o = {
 		.lab = lab, .remote_netlab = remote, .version = cli_version(), .grace_ms = grace_ms,
@@ -120,6 +120,8 @@ static int up_machines(struct topology *t, const char *lab, const char *remote, 
 	       res.nodes == 1 ? "" : "s", res.machines, res.machines == 1 ? "" : "s", res.per_machine,
 	       t->span->ntunnels + t->span->nspanning, t->span->ntunnels + t->span->nspanning == 1 ? "" : "s",
 	       (long long)(now_ms() - t0));
+	if (timing)
+		printf("phases (ms), each machine's: %s\n", res.phases);
 	return EXIT_OK;
 }
 
@@ -234,7 +236,7 @@ int cmd_up(int argc, char **argv)
 	}
 	if (t->span) {
 		topo_source_free(src);
-		int rc = up_machines(t, lab, remote, grace_ms, line_timeout_s, t0);
+		int rc = up_machines(t, lab, remote, grace_ms, line_timeout_s, timing, t0);
 		topo_free(t);
 		return rc;
 	}

@@ -313,6 +313,9 @@ static bool build(struct upctx *c, struct mh_up_result *res)
 				 c->t->machines.v[m].name, nodes);
 		if (w > 0 && (size_t)w < sizeof(res->per_machine) - o)
 			o += (size_t)w;
+		size_t pl = strlen(res->phases);
+		snprintf(res->phases + pl, sizeof(res->phases) - pl, "%s%s:%s", pl ? ";" : "", c->t->machines.v[m].name,
+			 jstr(up, "phases") ? jstr(up, "phases") : "");
 	}
 	if (rmt_interrupted)
 		add_why(c->why, sizeof(c->why), "interrupted");

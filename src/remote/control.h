@@ -42,6 +42,7 @@ struct mh_up_options {
 struct mh_up_result {
 	size_t nodes, machines;
 	char per_machine[1024];         /* "m1 334, m2 333, m3 333" */
+	char phases[2048];              /* "m1: files=1 ...; m2: ..." (`up --timing`) */
 	bool rolled_back;               /* after a failure: every machine's part is gone */
 };
 

@@ -310,8 +310,10 @@ void rmt_sessions_wait(struct rmt_session *s, size_t n, const bool *want, int ti
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	struct pollfd *p = calloc(2 * n + 1, sizeof(*p));
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		json_object_put(s[i].line);
 		s[i].line = NULL;
+	}
 	if (!p)
 		return;
 	for (;;) {

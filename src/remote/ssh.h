@@ -69,9 +69,9 @@ int rmt_session_start(struct rmt_session *s, const char *command, nlab_error **e
 int rmt_session_send(struct rmt_session *s, json_object *msg);
 /* No more input: the remote command sees end of file. */
 void rmt_session_close_input(struct rmt_session *s);
-/* Until each session i with want[i] has sent a line (s[i].line, which the
- * caller may take) or ended (s[i].line NULL), or timeout_ms (-1: none)
- * passed.  Stderr is kept in each tail meanwhile. */
+/* Until each session i with want[i] has sent a line (s[i].line, which
+ * lives until the next wait or the end) or ended (s[i].line NULL), or
+ * timeout_ms (-1: none) passed.  Stderr is kept in each tail meanwhile. */
 void rmt_sessions_wait(struct rmt_session *s, size_t n, const bool *want, int timeout_ms);
 /* Until every session has closed its output, keeping all of it in buf
  * (a command that prints one pretty JSON object), or timeout_ms. */
