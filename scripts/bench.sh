@@ -18,6 +18,10 @@
 #   BENCH_IMPAIR_LINKS=100  links of the impairment-cost star (issue 14)
 #   BENCH_ONLY=impair     only the impairment cost: print its table, write
 #                         no report, install nothing (a minute, not twenty)
+#   BENCH_MH_N=1000       nodes of the star spread over three machines
+#                         (issue 18; bench/multihost.sh; 30 with BENCH_QUICK)
+#   BENCH_ONLY=multihost  only that: print its table, write no report
+#                         (QUICK=1 for a smoke run of it)
 #
 # Every run first checks the lab works (ping across it) and, after the
 # teardown, that nothing is left; a failed check stops the benchmark with
@@ -43,7 +47,10 @@ if [ "${BENCH_INSIDE:-}" != 1 ]; then
 	[ -x "$FLOOR" ] || fail "$FLOOR missing: run 'make bench' (it builds build/bench-floor)"
 	[ -x "$TIMER" ] || fail "$TIMER missing: run 'make bench' (it builds build/bench-time)"
 	missing=()
-	[ "${BENCH_ONLY:-}" = impair ] && pkgs="iputils-ping" || pkgs="mininet bridge-utils gnuplot-nox iputils-ping time"
+	case ${BENCH_ONLY:-} in
+	impair | multihost) pkgs="iputils-ping" ;;
+	*) pkgs="mininet bridge-utils gnuplot-nox iputils-ping time" ;;
+	esac
 	for p in $pkgs; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 	done
@@ -65,7 +72,10 @@ MN_SIZES=${BENCH_MN_SIZES:-10 100 200}
 NEXEC=${BENCH_EXEC:-20}
 ALT_LARGE_RUNS=${BENCH_ALT_LARGE_RUNS:-1}
 OUT=${BENCH_OUT:-$REPO/docs}
+MH_N=${BENCH_MH_N:-1000}
+[ "${QUICK:-}" = 1 ] && BENCH_QUICK=1
 if [ "${BENCH_QUICK:-}" = 1 ]; then
+	MH_N=${BENCH_MH_N:-30}
 	RUNS=${BENCH_RUNS:-2}
 	SIZES=${BENCH_SIZES:-10 30}
 	MN_SIZES=${BENCH_MN_SIZES:-10}
@@ -303,6 +313,38 @@ impair_table() {
 	done
 }
 
+# ---- a lab across machines (issue 18) -----------------------------------------
+# bench/multihost.sh in a sandbox of its own (its machines' underlay and
+# sshds must not change this one's snapshot): the star of MH_N hosts on
+# this machine, on one machine over ssh, over three; alternating runs.
+MH_DONE=
+run_multihost() {
+	if [ ! -x /usr/sbin/sshd ]; then
+		say "multihost: skipped: no /usr/sbin/sshd (openssh-server; scripts/install-deps.sh installs it)"
+		return 0
+	fi
+	unshare --net --mount --pid --fork --mount-proc -- bash "$REPO/bench/multihost.sh" "$MH_N" "$RUNS" "$NETLAB" "$TIMER" \
+		>>"$RES" || fail "multihost"
+	MH_DONE=1
+	for k in local one three; do
+		say "multihost star $MH_N, $k: up $(get "mh-$k" star "$MH_N" up_ms) down $(get "mh-$k" star "$MH_N" down_ms) ms (median min max)"
+	done
+}
+multihost_table() {
+	local lu ld
+	[ -n "$MH_DONE" ] || {
+		echo "(not run: no /usr/sbin/sshd)"
+		return
+	}
+	lu=$(med mh-local star "$MH_N" up_ms)
+	ld=$(med mh-local star "$MH_N" down_ms)
+	echo "| star of $MH_N hosts | up ms | down ms | up ÷ on this machine | down ÷ on this machine |"
+	echo "|---|---|---|---:|---:|"
+	for k in local one three; do
+		echo "| $(case $k in local) echo "on this machine (no ssh)" ;; one) echo "on one machine, over ssh" ;; three) echo "over three machines (a switch spanning them)" ;; esac) | $(fmt "mh-$k" star "$MH_N" up_ms) | $(fmt "mh-$k" star "$MH_N" down_ms) | ×$(ratio "$(med "mh-$k" star "$MH_N" up_ms)" "$lu") | ×$(ratio "$(med "mh-$k" star "$MH_N" down_ms)" "$ld") |"
+	done
+}
+
 # ---- alternatives ------------------------------------------------------------
 # (1) one `ip` command per step, as the namespace tutorials do.
 gen_ipscript() { # TOPO N -> up script and down script
@@ -485,10 +527,17 @@ run_floor() { # MODE TOPO N [--userns]
 START=$(date -u '+%Y-%m-%d %H:%M UTC')
 T_ALL=$(now_us)
 fmt() { get "$@" | awk '{printf "%s (%s–%s)", $1, $2, $3}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b}'; }
 if [ "${BENCH_ONLY:-}" = impair ]; then
 	say "impairment cost only: runs $RUNS, $IMPAIR_N links"
 	run_impair
 	impair_table
+	exit 0
+fi
+if [ "${BENCH_ONLY:-}" = multihost ]; then
+	say "a lab across machines only: runs $RUNS (alternating), $MH_N hosts"
+	run_multihost
+	multihost_table
 	exit 0
 fi
 say "runs $RUNS; star sizes: $STAR_SIZES; chain sizes: $CHAIN_SIZES; Mininet: $MN_SIZES; work dir $W"
@@ -522,10 +571,10 @@ for n in $CHAIN_SIZES; do
 done
 for n in $MN_SIZES; do run_mininet "$n"; done
 run_impair
+run_multihost
 TOTAL_S=$(awk -v t="$(ms_since "$T_ALL")" 'BEGIN {printf "%.0f", t / 1000}')
 
 # ---- report ----------------------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b}'; }
 sum() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "" || b == "") print ""; else print a + b}'; }
 verdict() { awk -v c="$1" 'BEGIN {print (c == "" ? "n/a" : (c ? "PASS" : "MISS"))}'; }
 cmp_le() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "" || b == "") print ""; else print (a <= b) ? 1 : 0}'; }
@@ -594,6 +643,18 @@ MD=$OUT/performance.md
 	echo "interface and the switch port): \`up\` queues the qdiscs and filters in the batch of each end's"
 	echo "namespace, and loads the loss program once. Checked every run: a ping across (three tries:"
 	echo "1% loss on four egresses), and tbf on h1:eth0."
+	echo
+	echo "## A lab across machines (issue 18)"
+	echo
+	multihost_table
+	echo
+	echo "The same star three ways, runs alternating: built by netlab here; by netlab on one \"machine\""
+	echo "reached with ssh (\`up --machines m1=...\`); and spread over three, its switch a bridge on each"
+	echo "joined by VXLAN (bench/multihost.sh). The machines are sandboxes on this same box, each with its"
+	echo "own network, mount and PID namespaces and sshd, on an underlay bridge (tests/e2e/machines.sh),"
+	echo "so they share its CPUs: the ratios are the overhead of spreading a lab (ssh, the exchange, three"
+	echo "supervisors, the tunnels), not a speed-up. Checked every run: a ping from h1 to h$MH_N (over"
+	echo "three machines: across two of them), and after \`down\` every machine as before."
 	echo
 	echo "## Targets (issue 6), as ratios within this run"
 	echo

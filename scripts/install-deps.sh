@@ -37,6 +37,10 @@ packages=(
 	# are never started on the machine (policy-rc.d below); dnsmasq-base is
 	# dnsmasq without its service.
 	frr bird2 dnsmasq-base isc-dhcp-client udhcpc tcpdump
+	# labs across machines (tests/e2e/test_multihost.sh, make bench): ssh,
+	# and sshd run by the test inside its machine sandboxes (never as the
+	# machine's service: see the install below)
+	openssh-client openssh-server
 )
 
 missing=()
@@ -60,7 +64,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-# Daemons installed for labs must not start on the machine itself: Debian's
+# Daemons installed for labs (and sshd, for the tests' machine sandboxes)
+# must not start on the machine itself: Debian's
 # maintainer scripts ask /usr/sbin/policy-rc.d first (101: not allowed).
 # One that is already there is the administrator's and stays as it is.
 if [ ! -e /usr/sbin/policy-rc.d ]; then

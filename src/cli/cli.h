@@ -85,6 +85,7 @@ int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_complete(int argc, char **argv);
 int cmd_doc(int argc, char **argv);
+int cmd_remote(int argc, char **argv);
 
 /* ---- args.c: the options and operands of a verb, parsed by its row ---- */
 

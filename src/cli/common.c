@@ -9,6 +9,7 @@
 #include "lab/lab.h"
 #include "lab/state.h"
 #include "net/qdisc.h"
+#include "remote/control.h"
 #include "topo/features.h"
 #include "topo/untrusted.h"
 
@@ -104,6 +105,25 @@ int cli_resolve_lab(const char *verb, const char *arg, char **lab)
 		nlab_error_print(verb, &err);
 		return EXIT_RUNTIME;
 	}
+	/* And the labs across machines this machine controls (a name both
+	 * is one lab: this machine runs a part of it). */
+	char **mh = NULL;
+	size_t nmh = 0;
+	if (!mh_local_only && mh_list(&mh, &nmh, NULL) == 0 && nmh) {
+		char **all = realloc(up, (n + nmh + 1) * sizeof(*all));
+		for (size_t i = 0; all && i < nmh; i++) {
+			bool dup = false;
+			for (size_t k = 0; k < n; k++)
+				dup = dup || !strcmp(all[k], mh[i]);
+			if (dup)
+				free(mh[i]);
+			else
+				all[n++] = mh[i];
+		}
+		if (all)
+			up = all;
+		free(mh);
+	}
 	if (n == 1) {
 		*lab = strdup(up[0]);
 		lab_list_free(up, n);
@@ -134,7 +154,7 @@ int cli_resolve_lab_node(const char *verb, int argc, char **argv, int *i, char *
 		cli_usage_error(verb, "missing NODE");
 		return EXIT_USAGE;
 	}
-	if (*i + 1 < argc && strcmp(argv[*i + 1], "--") != 0 && lab_is_up(argv[*i])) {
+	if (*i + 1 < argc && strcmp(argv[*i + 1], "--") != 0 && (lab_is_up(argv[*i]) || mh_controls(argv[*i]))) {
 		*lab = strdup(argv[(*i)++]);
 		*node = argv[(*i)++];
 		return 0;

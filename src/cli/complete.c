@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "lab/lab.h"
 #include "lab/state.h"
+#include "remote/control.h"
 #include "util/strutil.h"
 
 static void offer(const char *cur, const char *word, const char *desc)
@@ -113,11 +114,24 @@ static void offer_labs(const char *cur, bool up_only)
 
 	if ((up_only ? lab_list_up(&labs, &n, NULL) : state_list(&labs, &n, NULL)) < 0)
 		return;
+	char **mh = NULL;
+	size_t nmh = 0;
+	if (mh_list(&mh, &nmh, NULL) < 0)
+		nmh = 0;
+	for (size_t i = 0; i < nmh; i++)
+		offer(cur, mh[i], "lab across machines");
 	for (size_t i = 0; i < n; i++) {
-		offer(cur, labs[i], up_only ? "lab" : lab_is_up(labs[i]) ? "lab (up)" : "lab (stale)");
+		bool across = false;
+		for (size_t k = 0; k < nmh; k++)
+			across = across || !strcmp(mh[k], labs[i]);
+		if (!across)
+			offer(cur, labs[i], up_only ? "lab" : lab_is_up(labs[i]) ? "lab (up)" : "lab (stale)");
 		free(labs[i]);
 	}
 	free(labs);
+	for (size_t i = 0; i < nmh; i++)
+		free(mh[i]);
+	free(mh);
 }
 
 static void offer_nodes(const char *lab, const char *cur)
@@ -125,9 +139,19 @@ static void offer_nodes(const char *lab, const char *cur)
 	struct lab_state st;
 	char desc[64];
 
-	if (!topo_lab_name_valid(lab) || state_read(lab, &st, NULL) < 0)
+	if (!topo_lab_name_valid(lab))
 		return;
 	snprintf(desc, sizeof(desc), "node of %s", lab);
+	struct mh_record r;
+	if (mh_record_read(lab, &r, NULL) == 0) {
+		for (size_t m = 0; m < r.nmachines; m++)
+			for (size_t k = 0; k < r.machines[m].nnodes; k++)
+				offer(cur, r.machines[m].nodes[k], desc);
+		mh_record_clear(&r);
+		return;
+	}
+	if (state_read(lab, &st, NULL) < 0)
+		return;
 	for (size_t i = 0; i < st.nnodes; i++)
 		offer(cur, st.nodes[i].name, desc);
 	state_clear(&st);

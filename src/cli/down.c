@@ -7,15 +7,29 @@
 #include "cli/cli.h"
 #include "lab/lab.h"
 #include "lab/state.h"
+#include "remote/control.h"
 
 static void down_notice(const char *msg, void *arg)
 {
-	nlab_report("down", "%s: %s", (const char *)arg, msg);
+	nlab_report("down", "lab %s: %s", (const char *)arg, msg);
 }
 
-static int down_one(const char *lab)
+static int down_one(const char *lab, int retry_s)
 {
 	nlab_error *err = NULL;
+
+	if (mh_controls(lab)) {
+		bool existed;
+		if (mh_down(lab, retry_s, down_notice, (void *)lab, &existed, &err) < 0) {
+			nlab_error_wrap(&err, "lab %s", lab);
+			nlab_error_print("down", &err);
+			return EXIT_RUNTIME;
+		}
+		printf(existed ? "lab %s is down on every machine\n" : "lab %s is not up; nothing to do\n", lab);
+		return EXIT_OK;
+	}
+	if (cli_require_root("down") < 0)
+		return EXIT_RUNTIME;
 	struct lab_down_result res;
 	struct lab_lock_options lo = { .notice = down_notice, .arg = (void *)lab, .interrupt_setup = true };
 	int r = lab_take_down(lab, &lo, &res, &err);
@@ -51,6 +65,36 @@ static char *lab_of_arg(const char *arg)
 	return strdup(arg);
 }
 
+/* The labs across machines this machine controls, added to labs[n]
+ * (once: this machine may run a part of one of them). */
+static int add_controlled(char ***labs, size_t *n)
+{
+	char **mh;
+	size_t nmh;
+
+	if (mh_local_only || mh_list(&mh, &nmh, NULL) < 0 || !nmh)
+		return 0;
+	char **all = realloc(*labs, (*n + nmh + 1) * sizeof(*all));
+	if (!all) {
+		for (size_t i = 0; i < nmh; i++)
+			free(mh[i]);
+		free(mh);
+		return -1;
+	}
+	for (size_t i = 0; i < nmh; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < *n; k++)
+			dup = dup || !strcmp(all[k], mh[i]);
+		if (dup)
+			free(mh[i]);
+		else
+			all[(*n)++] = mh[i];
+	}
+	free(mh);
+	*labs = all;
+	return 0;
+}
+
 /* Without a name: the one lab that has state, up or crashed (so that
  * `netlab down` after a crash cleans it).  Returns 0 with *lab, 1 when
  * there is none, or an exit code. */
@@ -60,7 +104,7 @@ static int only_lab(char **lab)
 	size_t n;
 	nlab_error *err = NULL;
 
-	if (state_list(&labs, &n, &err) < 0) {
+	if (state_list(&labs, &n, &err) < 0 || add_controlled(&labs, &n) < 0) {
 		nlab_error_print("down", &err);
 		return EXIT_RUNTIME;
 	}
@@ -97,31 +141,46 @@ int cmd_down(int argc, char **argv)
 		cli_args_free(&a);
 		return r > 0 ? EXIT_OK : EXIT_USAGE;
 	}
-	const char *arg = a.n ? a.operands[0] : NULL;
+	const char *arg = a.n ? a.operands[0] : NULL, *retry = cli_opt(&a, "retry");
 	bool all = cli_flag(&a, "all");
 	cli_args_free(&a);
 	if (all && arg) {
 		cli_usage_error("down", "a lab or --all, not both");
 		return EXIT_USAGE;
 	}
-	if (cli_require_root("down") < 0)
-		return EXIT_RUNTIME;
+	int retry_s = 60;
+	if (retry) {
+		char *end;
+		long v = strtol(retry, &end, 10);
+		if (!*retry || *end || v < 0 || v > 86400) {
+			cli_usage_error("down", "--retry takes seconds (0 to 86400), not '%s'", retry);
+			return EXIT_USAGE;
+		}
+		retry_s = (int)v;
+	}
 	if (all) {
 		char **labs;
 		size_t n;
 		int rc = EXIT_OK;
 		nlab_error *err = NULL;
-		if (lab_list_all(&labs, &n, &err) < 0) {
+		if (lab_list_all(&labs, &n, &err) < 0 || add_controlled(&labs, &n) < 0) {
 			nlab_error_print("down", &err);
 			return EXIT_RUNTIME;
 		}
 		if (n == 0)
 			printf("no lab is up; nothing to do\n");
+		/* Labs across machines first: one of them may have a part
+		 * here, which its own down then takes. */
+		bool *done = calloc(n + 1, sizeof(bool));
+		for (size_t i = 0; done && i < n; i++)
+			if ((done[i] = mh_controls(labs[i])) && down_one(labs[i], retry_s) != EXIT_OK)
+				rc = EXIT_RUNTIME;
 		for (size_t i = 0; i < n; i++) {
-			if (down_one(labs[i]) != EXIT_OK)
+			if (!(done && done[i]) && down_one(labs[i], retry_s) != EXIT_OK)
 				rc = EXIT_RUNTIME;
 			free(labs[i]);
 		}
+		free(done);
 		free(labs);
 		return rc;
 	}
@@ -142,7 +201,7 @@ int cmd_down(int argc, char **argv)
 		free(lab);
 		return EXIT_USAGE;
 	}
-	int rc = down_one(lab);
+	int rc = down_one(lab, retry_s);
 	free(lab);
 	return rc;
 }

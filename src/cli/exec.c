@@ -7,11 +7,46 @@
 
 #include "cli/cli.h"
 #include "lab/lab.h"
+#include "remote/control.h"
+
+/* A lab across machines: the same verb on the node's machine, over ssh
+ * (remote/control.h); returns only when it cannot. */
+static int forward(const char *verb, const char *lab, const char *node, char **cmd)
+{
+	size_t n = 0;
+	while (cmd && cmd[n])
+		n++;
+	char **args = calloc(n + 5, sizeof(*args));
+	nlab_error *err = NULL;
+
+	if (!args) {
+		nlab_report(verb, "out of memory");
+		return EXIT_RUNTIME;
+	}
+	args[0] = (char *)verb;
+	args[1] = (char *)lab;
+	args[2] = (char *)node;
+	if (cmd) {
+		args[3] = "--";
+		memcpy(args + 4, cmd, n * sizeof(*args));
+	}
+	mh_forward(lab, node, NULL, args, cmd ? n + 4 : 3, !cmd && isatty(STDIN_FILENO), &err);
+	free(args);
+	bool absent = err && err->errnum == ENOENT;
+	nlab_error_print(verb, &err);
+	return absent ? EXIT_NOTFOUND : EXIT_RUNTIME;
+}
 
 static int run(const char *verb, const char *lab, const char *node, char **cmd, const char *prompt, char *shell)
 {
 	struct lab_exec_options o = { .verb = verb, .prompt = prompt, .shell = shell };
 	nlab_error *err = NULL;
+
+	/* Across machines only ssh is needed here (root there). */
+	if (mh_controls(lab))
+		return forward(verb, lab, node, cmd);
+	if (cli_require_root(verb) < 0)
+		return EXIT_RUNTIME;
 	int rc = lab_exec(lab, node, cmd, &o, &err);
 
 	if (rc < 0) {
@@ -34,10 +69,6 @@ int cmd_exec(int argc, char **argv)
 	if (r != 0) {
 		cli_args_free(&a);
 		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	}
-	if (cli_require_root("exec") < 0) {
-		cli_args_free(&a);
-		return EXIT_RUNTIME;
 	}
 	int rc = cli_resolve_lab_node("exec", a.n, a.operands, &i, &lab, &node);
 	if (rc != 0) {
@@ -76,10 +107,6 @@ int cmd_shell(int argc, char **argv)
 	if (r != 0) {
 		cli_args_free(&a);
 		return r > 0 ? EXIT_OK : EXIT_USAGE;
-	}
-	if (cli_require_root("shell") < 0) {
-		cli_args_free(&a);
-		return EXIT_RUNTIME;
 	}
 	/* LAB NODE: no guessing, the lab is named (up or not). */
 	int rc = 0;

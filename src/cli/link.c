@@ -1,6 +1,7 @@
 /* netlab link [LAB] NODE:IFACE [--peer|--both] [down | up | flap SECONDS |
  *                                              set OPTION VALUE... | clear]
  * Faults and shaping on a running lab (lab/linkctl.h does the work). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "cli/cli.h"
 #include "lab/lab.h"
 #include "lab/linkctl.h"
+#include "remote/control.h"
 #include "topo/parse_util.h"
 
 #define USAGE                                                                                                        \
@@ -106,6 +108,51 @@ static void print_status(const struct link_status *s, const char *lab)
 	}
 }
 
+/* A lab across machines: `link` where the end is; a tunnel's far end
+ * (--peer, --both) where that end is. */
+static int link_across(const char *lab, const char *end, const char *node, const char *ifname, enum link_ends ends,
+		       char **act, int nact)
+{
+	char *peer = NULL, peer_if[NLAB_IFNAMSIZ], peer_end[NLAB_NAME_MAX + NLAB_IFNAMSIZ + 2];
+	nlab_error *err = NULL;
+
+	if (mh_link_peer(lab, node, ifname, &peer, peer_if, &err) < 0) {
+		bool absent = err && err->errnum == ENOENT;
+		nlab_error_print("link", &err);
+		return absent ? EXIT_NOTFOUND : EXIT_RUNTIME;
+	}
+	char **args = calloc((size_t)nact + 5, sizeof(*args));
+	if (!args) {
+		free(peer);
+		return EXIT_RUNTIME;
+	}
+	args[0] = "link";
+	args[1] = (char *)lab;
+	memcpy(args + 3, act, (size_t)nact * sizeof(*args));
+	int rc = 0;
+	if (!peer) {
+		/* Both ends on one machine: it does all. */
+		args[2] = (char *)end;
+		args[3 + nact] = ends == LINK_PEER ? "--peer" : ends == LINK_BOTH ? "--both" : NULL;
+		rc = mh_forward_wait(lab, node, args, (size_t)nact + 3 + (ends != LINK_THIS), &err);
+	} else {
+		snprintf(peer_end, sizeof(peer_end), "%s:%s", peer, peer_if);
+		if (ends & LINK_THIS) {
+			args[2] = (char *)end;
+			rc = mh_forward_wait(lab, node, args, (size_t)nact + 3, &err);
+		}
+		if (rc == 0 && (ends & LINK_PEER)) {
+			args[2] = peer_end;
+			rc = mh_forward_wait(lab, peer, args, (size_t)nact + 3, &err);
+		}
+	}
+	if (err)
+		nlab_error_print("link", &err);
+	free(peer);
+	free(args);
+	return rc == 255 ? EXIT_RUNTIME : rc;
+}
+
 int cmd_link(int argc, char **argv)
 {
 	struct link_request r = { .action = LINK_SHOW, .ends = LINK_THIS };
@@ -130,10 +177,6 @@ int cmd_link(int argc, char **argv)
 	/* The operands, without the options (they point into argv). */
 	argc = a.n;
 	argv = a.operands;
-	if (cli_require_root("link") < 0) {
-		cli_args_free(&a);
-		return EXIT_RUNTIME;
-	}
 	i = 0;
 	/* NODE:IFACE has a colon; anything before it is the lab. */
 	if (i < argc && !strchr(argv[i], ':'))
@@ -148,6 +191,7 @@ int cmd_link(int argc, char **argv)
 		goto out;
 	}
 	const char *end = argv[i++], *colon = strchr(end, ':');
+	int act0 = i;
 	if ((size_t)(colon - end) >= sizeof(node) || !colon[1]) {
 		cli_usage_error("link", "bad end '%s': write NODE:IFACE", end);
 		goto out;
@@ -198,6 +242,14 @@ int cmd_link(int argc, char **argv)
 	}
 	if (r.ends != LINK_THIS && r.action != LINK_SET && r.action != LINK_CLEAR) {
 		cli_usage_error("link", "--peer and --both go with set and clear (down, up and flap act on the link)");
+		goto out;
+	}
+	if (mh_controls(lab)) {
+		rc = link_across(lab, end, node, r.ifname, r.ends, argv + act0, argc - act0);
+		goto out;
+	}
+	if (cli_require_root("link") < 0) {
+		rc = EXIT_RUNTIME;
 		goto out;
 	}
 	struct link_status st;

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "lab/state.h"
+#include "remote/control.h"
 #include "util/fsutil.h"
 
 /* The lab and node exist (from the state, which also proves NODE is a
@@ -68,6 +69,17 @@ int cmd_logs(int argc, char **argv)
 	if (rc == 0 && !topo_lab_name_valid(lab)) {
 		cli_usage_error("logs", "invalid lab name '%s'", lab);
 		rc = EXIT_USAGE;
+	}
+	if (rc == 0 && mh_controls(lab)) {
+		/* The log is on the node's machine: read it there. */
+		char *args[] = { "logs", lab, (char *)node, "-f" };
+		nlab_error *err = NULL;
+		mh_forward(lab, node, NULL, args, follow ? 4 : 3, false, &err);
+		rc = err && err->errnum == ENOENT ? EXIT_NOTFOUND : EXIT_RUNTIME;
+		nlab_error_print("logs", &err);
+		free(lab);
+		cli_args_free(&a);
+		return rc;
 	}
 	if (rc == 0)
 		rc = find_node(lab, node);

@@ -12,6 +12,7 @@
 #include "lab/inspect.h"
 #include "lab/lab.h"
 #include "lab/state.h"
+#include "remote/control.h"
 #include "util/cleanup.h"
 
 static const char *jget(json_object *o, const char *k)
@@ -106,7 +107,21 @@ static void restarts_text(struct cli_table *t, json_object *n)
 			   !strcmp(result, "running") ? "under way" : result, *err ? ": " : "", elen, err);
 }
 
-static void node_rows(struct cli_table *t, json_object *n)
+/* A lab across machines has a MACHINE column after NODE: the row's
+ * cells shift by one (mc). */
+static void add_row(struct cli_table *t, const char *const *cells, json_object *n, bool mc)
+{
+	const char *row[7];
+
+	row[0] = cells[0];
+	if (mc)
+		row[1] = cells[0] && *cells[0] ? jget(n, "machine") : "";
+	for (int k = 1; k < 6; k++)
+		row[k + mc] = cells[k];
+	cli_table_add(t, row);
+}
+
+static void node_rows(struct cli_table *t, json_object *n, bool mc)
 {
 	json_object *ifs, *ns, *cmds, *iso, *v;
 	const char *netns = "-";
@@ -119,7 +134,7 @@ static void node_rows(struct cli_table *t, json_object *n)
 		bool dead = json_object_object_get_ex(n, "died", &died);
 		const char *row[] = { jget(n, "name"), jget(n, "pid"), netns, dead ? "DEAD" : "(not running)", NULL,
 				      NULL };
-		cli_table_add(t, row);
+		add_row(t, row, n, mc);
 		if (dead) {
 			death_text(died, why, sizeof(why));
 			cli_table_add_text(t, 1, "dead: %s (netlab test fails; down and up bring it back)", why);
@@ -142,7 +157,7 @@ static void node_rows(struct cli_table *t, json_object *n)
 			k ? "" : jget(n, "name"), k ? "" : jget(n, "pid"), k ? "" : netns,
 			jget(it, "name"),	  jget(it, "state"),	   list,
 		};
-		cli_table_add(t, row);
+		add_row(t, row, n, mc);
 		free(list);
 	}
 	if (*jget(n, "netns_name"))
@@ -183,18 +198,37 @@ static void node_rows(struct cli_table *t, json_object *n)
 
 static void print_lab_table(json_object *lab)
 {
-	json_object *nodes;
+	json_object *nodes, *machines;
 	static const char *const head[] = { "NODE", "PID", "NETNS", "IFACE", "STATE", "ADDRESSES" };
+	static const char *const mhead[] = { "NODE", "MACHINE", "PID", "NETNS", "IFACE", "STATE", "ADDRESSES" };
+	bool mc = json_object_object_get_ex(lab, "machines", &machines);
 
-	int dead = atoi(jget(lab, "dead_nodes"));
-	printf("lab %s  state %s%s%.0d%s  supervisor pid %s\ntopology %s\n\n", jget(lab, "lab"), jget(lab, "state"),
-	       dead ? " (" : "", dead, dead ? (dead == 1 ? " node dead)" : " nodes dead)") : "",
-	       jget(lab, "supervisor_pid"), jget(lab, "topology"));
-	struct cli_table *t = cli_table_new(6, head);
-	cli_table_right(t, 1);
+	if (mc) {
+		/* Each machine runs its part under its own supervisor. */
+		printf("lab %s  state %s  across %zu machines\ntopology %s\n", jget(lab, "lab"), jget(lab, "state"),
+		       json_object_array_length(machines), jget(lab, "topology"));
+		for (size_t i = 0; i < json_object_array_length(machines); i++) {
+			json_object *m = json_object_array_get_idx(machines, i);
+			const char *e = jget(m, "error");
+			printf("machine %s (%s, underlay %s): %s", jget(m, "name"), jget(m, "address"),
+			       *jget(m, "underlay") ? jget(m, "underlay") : "?", jget(m, "state"));
+			if (*jget(m, "supervisor_pid"))
+				printf(", supervisor pid %s, %s node%s", jget(m, "supervisor_pid"), jget(m, "node_count"),
+				       strcmp(jget(m, "node_count"), "1") ? "s" : "");
+			printf("%s%s\n", *e ? ": " : "", e);
+		}
+		printf("\n");
+	} else {
+		int dead = atoi(jget(lab, "dead_nodes"));
+		printf("lab %s  state %s%s%.0d%s  supervisor pid %s\ntopology %s\n\n", jget(lab, "lab"), jget(lab, "state"),
+		       dead ? " (" : "", dead, dead ? (dead == 1 ? " node dead)" : " nodes dead)") : "",
+		       jget(lab, "supervisor_pid"), jget(lab, "topology"));
+	}
+	struct cli_table *t = cli_table_new(mc ? 7 : 6, mc ? mhead : head);
+	cli_table_right(t, mc ? 2 : 1);
 	if (json_object_object_get_ex(lab, "nodes", &nodes))
 		for (size_t i = 0; i < json_object_array_length(nodes); i++)
-			node_rows(t, json_object_array_get_idx(nodes, i));
+			node_rows(t, json_object_array_get_idx(nodes, i), mc);
 	cli_table_print(t, stdout, "");
 }
 
@@ -366,22 +400,110 @@ static int print_firewall(const char *lab, const char *node, bool json)
 	return r;
 }
 
+/* `status LAB --firewall` of a lab across machines, as text: from the
+ * merged JSON (each machine read its own nodes). */
+static void print_firewall_json(json_object *o)
+{
+	json_object *nodes;
+	static const char *const head[] = { "WHERE", "IP", "TABLE", "CHAIN", "TARGET", "PACKETS", "BYTES", "STATEMENT" };
+	const char *base = strrchr(jget(o, "topology"), '/');
+
+	base = base ? base + 1 : jget(o, "topology");
+	if (!json_object_object_get_ex(o, "nodes", &nodes))
+		return;
+	for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+		json_object *n = json_object_array_get_idx(nodes, i), *rules, *v;
+		printf("%snode %s (machine %s)\n", i ? "\n" : "", jget(n, "name"), jget(n, "machine"));
+		if (json_object_object_get_ex(n, "running", &v) && !json_object_get_boolean(v)) {
+			printf("  (not running)\n");
+			continue;
+		}
+		if (!json_object_object_get_ex(n, "rules", &rules) || !json_object_array_length(rules)) {
+			printf("  (no rules)\n");
+			continue;
+		}
+		struct cli_table *t = cli_table_new(8, head);
+		cli_table_right(t, 5);
+		cli_table_right(t, 6);
+		for (size_t k = 0; k < json_object_array_length(rules); k++) {
+			json_object *r = json_object_array_get_idx(rules, k), *p;
+			char where[400], ip[4], target[64];
+			if (*jget(r, "line"))
+				snprintf(where, sizeof(where), "%s:%s", base, jget(r, "line"));
+			else
+				snprintf(where, sizeof(where), "-");
+			snprintf(ip, sizeof(ip), "v%s", jget(r, "family"));
+			bool pol = json_object_object_get_ex(r, "policy", &p) && json_object_get_boolean(p);
+			snprintf(target, sizeof(target), "%s%s", pol ? "policy " : "", jget(r, "target"));
+			const char *st = jget(r, "statement");
+			const char *row[] = { where, ip, jget(r, "table"), jget(r, "chain"), target, jget(r, "packets"),
+					      jget(r, "bytes"), *st ? st : "(not from the topology)" };
+			cli_table_add(t, row);
+		}
+		cli_table_print(t, stdout, "  ");
+	}
+}
+
+/* `status LAB ...` of a lab across machines: every machine asked. */
+static int status_across(const char *lab, const char *node, bool json, bool firewall, bool ns)
+{
+	nlab_error *err = NULL;
+	json_object *o = firewall ? mh_firewall(lab, node, &err) : mh_status(lab, ns, &err);
+
+	if (!o) {
+		bool absent = err && err->errnum == ENOENT;
+		nlab_error_print("status", &err);
+		return absent ? EXIT_NOTFOUND : EXIT_RUNTIME;
+	}
+	if (json) {
+		cli_json_print(cli_json_envelope(firewall ? "firewall" : "lab", o));
+		return EXIT_OK;
+	}
+	if (firewall)
+		print_firewall_json(o);
+	else if (ns)
+		print_ns_table(o);
+	else {
+		print_lab_table(o);
+		print_links(o);
+	}
+	json_object_put(o);
+	return EXIT_OK;
+}
+
+static int by_lab(const void *a, const void *b)
+{
+	return strcmp(jget(*(json_object *const *)a, "lab"), jget(*(json_object *const *)b, "lab"));
+}
+
 static int print_labs(bool json)
 {
-	char **labs;
-	size_t n;
+	char **labs, **mh = NULL;
+	size_t n, nmh = 0;
 	nlab_error *err = NULL;
 
-	if (state_list(&labs, &n, &err) < 0) {
+	if (state_list(&labs, &n, &err) < 0 || (!mh_local_only && mh_list(&mh, &nmh, &err) < 0)) {
 		nlab_error_print("status", &err);
 		return EXIT_RUNTIME;
 	}
 	json_object *arr = json_object_new_array();
+	/* The labs across machines this machine controls; this machine's
+	 * own part of one of them is shown as that lab. */
+	for (size_t i = 0; i < nmh; i++)
+		json_object_array_add(arr, mh_list_entry(mh[i]));
 	for (size_t i = 0; i < n; i++) {
-		json_object_array_add(arr, lab_inspect(labs[i], false, false));
+		bool controlled = false;
+		for (size_t k = 0; k < nmh; k++)
+			controlled = controlled || !strcmp(mh[k], labs[i]);
+		if (!controlled)
+			json_object_array_add(arr, lab_inspect(labs[i], false, false));
 		free(labs[i]);
 	}
 	free(labs);
+	for (size_t k = 0; k < nmh; k++)
+		free(mh[k]);
+	free(mh);
+	json_object_array_sort(arr, by_lab);
 	if (json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "labs", arr);
@@ -396,13 +518,16 @@ static int print_labs(bool json)
 		cli_table_right(t, 2);
 		cli_table_right(t, 3);
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
-			json_object *o = json_object_array_get_idx(arr, i);
-			char state[64];
+			json_object *o = json_object_array_get_idx(arr, i), *ms;
+			char state[64], across[64];
 			int dead = atoi(jget(o, "dead_nodes"));
 			snprintf(state, sizeof(state), "%s%s%.0d%s", jget(o, "state"), dead ? " (" : "", dead,
 				 dead ? " dead)" : "");
-			const char *row[] = { jget(o, "lab"), state, jget(o, "node_count"), jget(o, "supervisor_pid"),
-					      jget(o, "topology") };
+			bool mc = json_object_object_get_ex(o, "machines", &ms);
+			if (mc)
+				snprintf(across, sizeof(across), "(%zu machines)", json_object_array_length(ms));
+			const char *row[] = { jget(o, "lab"), state, jget(o, "node_count"),
+					      mc ? across : jget(o, "supervisor_pid"), jget(o, "topology") };
 			cli_table_add(t, row);
 		}
 		cli_table_print(t, stdout, "");
@@ -441,6 +566,8 @@ int cmd_status(int argc, char **argv)
 		cli_usage_error("status", "invalid lab name '%s'", lab);
 		return EXIT_USAGE;
 	}
+	if (mh_controls(lab))
+		return status_across(lab, node, json, firewall, ns);
 	if (cli_require_root("status") < 0)
 		return EXIT_RUNTIME;
 	if (firewall)

@@ -6,6 +6,8 @@
 #include "cli/cli.h"
 #include "lab/lab.h"
 #include "plan/plan.h"
+#include "remote/control.h"
+#include "topo/span.h"
 #include "util/time.h"
 
 /* What `up` waits for (a lock someone holds), as it waits. */
@@ -50,6 +52,86 @@ static int dry_run(const struct topology *t, const char *lab, bool json)
 	return EXIT_OK;
 }
 
+/* --machines, --vxlan-port, --vni: the lab's span, placed again when
+ * the machines change (diagnostics with the `place` lines). */
+static int span_options(struct topology *t, const struct topo_source *src, const char *machines, const char *port,
+			const char *vni)
+{
+	char why[300];
+
+	if (machines) {
+		if (topo_machines_from_spec(t, machines, why, sizeof(why)) < 0) {
+			cli_usage_error("up", "--machines: %s", why);
+			return EXIT_USAGE;
+		}
+		struct diags d = { 0 };
+		if (topo_span_build(t, &d) < 0 || d.nwarnings) {
+			diag_sort(&d);
+			diag_print(stderr, &d, src);
+		}
+		bool bad = d.nerrors;
+		diag_free(&d);
+		if (bad)
+			return EXIT_USAGE;
+	}
+	if (!t->span) {
+		if (port || vni) {
+			cli_usage_error("up", "%s goes with machines (--machines or `machine` lines)",
+					port ? "--vxlan-port" : "--vni");
+			return EXIT_USAGE;
+		}
+		return EXIT_OK;
+	}
+	char *end;
+	long p = port ? strtol(port, &end, 10) : TOPO_VXLAN_PORT;
+	if (port && (!*port || *end || p < 1 || p > 65535)) {
+		cli_usage_error("up", "--vxlan-port takes a UDP port (1 to 65535), not '%s'", port);
+		return EXIT_USAGE;
+	}
+	t->span->port = (uint16_t)p;
+	unsigned long first = vni ? strtoul(vni, &end, 10) : topo_span_default_vni(t->name);
+	uint64_t count = t->span->ntunnels + t->span->nspanning;
+	if (vni && (!*vni || *end || first < 1 || first + (count ? count - 1 : 0) > TOPO_VNI_MAX)) {
+		cli_usage_error("up", "--vni takes the first of %llu VNIs, from 1 to %u, not '%s'",
+				(unsigned long long)count, TOPO_VNI_MAX, vni);
+		return EXIT_USAGE;
+	}
+	t->span->vni_base = (uint32_t)first;
+	return EXIT_OK;
+}
+
+static void up_note(const char *msg, void *arg)
+{
+	(void)arg;
+	nlab_report("up", "%s", msg);
+}
+
+/* `up` of a lab across machines: no root needed here, only ssh. */
+static int up_machines(struct topology *t, const char *lab, const char *remote, int grace_ms, int line_timeout_s,
+		       bool timing, int64_t t0)
+{
+	struct mh_up_options o = {
+		.lab = lab, .remote_netlab = remote, .version = cli_version(), .grace_ms = grace_ms,
+		.line_timeout_s = line_timeout_s, .note = up_note,
+	};
+	struct mh_up_result res;
+	nlab_error *err = NULL;
+
+	if (mh_up(t, &o, &res, &err) < 0) {
+		nlab_error_print("up", &err);
+		if (res.rolled_back)
+			nlab_report("up", "rolled back: nothing of lab '%s' is left on any machine", lab);
+		return EXIT_RUNTIME;
+	}
+	printf("lab %s is up: %zu node%s on %zu machine%s (%s), %zu tunnel%s, in %lld ms\n", lab, res.nodes,
+	       res.nodes == 1 ? "" : "s", res.machines, res.machines == 1 ? "" : "s", res.per_machine,
+	       t->span->ntunnels + t->span->nspanning, t->span->ntunnels + t->span->nspanning == 1 ? "" : "s",
+	       (long long)(now_ms() - t0));
+	if (timing)
+		printf("phases (ms), each machine's: %s\n", res.phases);
+	return EXIT_OK;
+}
+
 int cmd_up(int argc, char **argv)
 {
 	struct cli_args a;
@@ -65,6 +147,8 @@ int cmd_up(int argc, char **argv)
 	const char *timeout = cli_opt(&a, "timeout");
 	bool dry = cli_flag(&a, "dry-run"), timing = cli_flag(&a, "timing"), json = cli_flag(&a, "json");
 	bool netns_names = cli_flag(&a, "netns-names"), untrusted = cli_flag(&a, "untrusted");
+	const char *machines = cli_opt(&a, "machines"), *remote = cli_opt(&a, "remote-netlab");
+	const char *vxport = cli_opt(&a, "vxlan-port"), *vni = cli_opt(&a, "vni");
 	cli_args_free(&a);
 	if (grace) {
 		char *end;
@@ -120,6 +204,48 @@ int cmd_up(int argc, char **argv)
 		free(t->name);
 		t->name = strdup(name);
 		lab = t->name;
+	}
+	if ((r = span_options(t, src, machines, vxport, vni)) != EXIT_OK) {
+		topo_free(t);
+		topo_source_free(src);
+		return r;
+	}
+	if (!t->span && remote) {
+		cli_usage_error("up", "--remote-netlab goes with machines (--machines or `machine` lines)");
+		topo_free(t);
+		topo_source_free(src);
+		return EXIT_USAGE;
+	}
+	if (t->span && netns_names) {
+		cli_usage_error("up", "--netns-names names namespaces on one machine; across machines, each "
+				      "machine's `ip netns` would need its own");
+		topo_free(t);
+		topo_source_free(src);
+		return EXIT_USAGE;
+	}
+	if (dry && t->span) {
+		nlab_error *err = NULL;
+		int rc = EXIT_OK;
+		if (json) {
+			json_object *o = plan_span_json(t, lab, &err);
+			if (o)
+				cli_json_print(o);
+		} else {
+			plan_span_print(t, lab, stdout, &err);
+		}
+		if (err) {
+			nlab_error_print("up", &err);
+			rc = EXIT_RUNTIME;
+		}
+		topo_free(t);
+		topo_source_free(src);
+		return rc;
+	}
+	if (t->span) {
+		topo_source_free(src);
+		int rc = up_machines(t, lab, remote, grace_ms, line_timeout_s, timing, t0);
+		topo_free(t);
+		return rc;
 	}
 	if (dry) {
 		int rc = dry_run(t, lab, json);

@@ -65,6 +65,21 @@ static const struct cli_opt up_opts[] = {
 	  "host links, `rootfs`, `mount` and `files` outside the topology's directory (what a grader runs on a "
 	  "student's file; docs/testing.md)",
 	  CV_NONE, NULL },
+	{ 0, "machines", "NAME=[USER@]ADDRESS,...",
+	  "spread the lab over these machines (instead of the topology's `machine` lines): nodes go where `place` "
+	  "statements say, the rest are balanced with linked nodes kept together; each machine builds its part "
+	  "with netlab started over ssh, and links between machines become VXLAN tunnels (docs/multihost.md). "
+	  "Needs no root here, only on the machines",
+	  CV_NONE, NULL },
+	{ 0, "remote-netlab", "COMMAND",
+	  "how the machines run netlab (default: this netlab's own path), e.g. `/usr/local/bin/netlab` or `sudo -n "
+	  "netlab`",
+	  CV_NONE, NULL },
+	{ 0, "vxlan-port", "PORT", "the UDP port of the tunnels between machines (default 4789)", CV_NONE, NULL },
+	{ 0, "vni", "FIRST",
+	  "the first VXLAN network identifier of the lab's tunnels, one per tunnel (default: from the lab's name, "
+	  "a multiple of 4096, so that labs sharing machines rarely collide)",
+	  CV_NONE, NULL },
 	END_OPTS,
 };
 
@@ -83,6 +98,10 @@ static const struct cli_opt capture_opts[] = {
 			      "per packet on standard output)",
 	  CV_FILE, NULL },
 	{ 'c', "count", "COUNT", "stop after COUNT packets", CV_NONE, NULL },
+	{ 0, "machine", "NAME",
+	  "a lab across machines: record a switch that spans machines on machine NAME's bridge (default: the first "
+	  "machine that has one)",
+	  CV_NONE, NULL },
 	END_OPTS,
 };
 
@@ -94,6 +113,10 @@ static const struct cli_opt link_opts[] = {
 
 static const struct cli_opt down_opts[] = {
 	{ 0, "all", NULL, "take down every lab that has state, up or crashed", CV_NONE, NULL },
+	{ 0, "retry", "SECONDS",
+	  "a lab across machines: how long to keep trying machines that do not answer (default 60; 0: once). "
+	  "What a machine still holds stays recorded, and a later `down` goes on",
+	  CV_NONE, NULL },
 	END_OPTS,
 };
 
@@ -162,7 +185,9 @@ const struct cli_verb cli_verbs[] = {
 		.name = "up",
 		.fn = cmd_up,
 		.synopsis = "FILE [--name LAB] [--grace SECONDS] [--timeout SECONDS] [--netns-names] [--timing] [--untrusted]\n"
-			    "FILE --dry-run [--json] [--name LAB]",
+			    "FILE --machines NAME=[USER@]ADDRESS,... [--remote-netlab COMMAND] [--vxlan-port PORT] [--vni "
+			    "FIRST] [--name LAB] [--grace SECONDS] [--timeout SECONDS] [--timing]\n"
+			    "FILE --dry-run [--json] [--name LAB] [--machines NAME=[USER@]ADDRESS,...]",
 		.summary = "build a lab and start its commands",
 		.description =
 			"Build the lab FILE describes: one isolated node per `node` (its own user, network, UTS, mount, PID, "
@@ -172,8 +197,11 @@ const struct cli_verb cli_verbs[] = {
 			"node is ready. The lab is named by the topology's `lab` statement, else after the file. If anything "
 			"fails, what was done is undone and the message names the node, the topology line and the reason "
 			"(the kernel's, or the line's exit code and the end of its output).\n\n"
+			"A lab whose topology has `machine` lines, or given `--machines`, runs across those machines: "
+			"each builds its part, all or none, and `status`, `exec`, `shell`, `logs`, `test`, `capture`, "
+			"`link` and `down` then work from this machine on any node (docs/multihost.md).\n\n"
 			"A progress bar is shown on a terminal for labs of more than 50 nodes. Needs root, except with "
-			"`--dry-run`.",
+			"`--dry-run` and across machines.",
 		.opts = up_opts,
 		.operands = OPERANDS_TOPO,
 		.min_operands = 1,
@@ -182,13 +210,15 @@ const struct cli_verb cli_verbs[] = {
 	{
 		.name = "down",
 		.fn = cmd_down,
-		.synopsis = "[LAB|FILE] [--all]",
+		.synopsis = "[LAB|FILE] [--all] [--retry SECONDS]",
 		.summary = "stop a lab and remove every trace of it",
 		.description =
 			"Stop the lab's commands (SIGTERM, then SIGKILL after its grace period), remove its nodes, switches and "
 			"links, and undo what it changed in the host namespace (host links, sysctls, firewall and NAT rules), "
 			"also after its supervisor crashed. A topology FILE stands for the lab it creates. LAB may be left out "
-			"when exactly one lab has state.\n\n"
+			"when exactly one lab has state. A lab across machines goes down on every machine (over ssh); a "
+			"machine that does not answer is tried again for `--retry` seconds, and what it still holds is "
+			"named.\n\n"
 			"`down` is idempotent: a lab that is not up, or no lab at all, is nothing to do, which it says, and "
 			"exits 0.",
 		.opts = down_opts,
@@ -301,7 +331,7 @@ const struct cli_verb cli_verbs[] = {
 	{
 		.name = "capture",
 		.fn = cmd_capture,
-		.synopsis = "[LAB] NODE:IFACE|SWITCH [-w FILE|-] [-c COUNT] [FILTER...]",
+		.synopsis = "[LAB] NODE:IFACE|SWITCH [-w FILE|-] [-c COUNT] [--machine NAME] [FILTER...]",
 		.summary = "record the packets of a node's interface or a whole switch",
 		.description =
 			"Capture from outside the node, in the namespace the interface lives in (a switch: every frame that "
@@ -360,6 +390,20 @@ const struct cli_verb cli_verbs[] = {
 		.fn = cmd_complete,
 		.synopsis = "WORD...",
 		.summary = "shell completion",
+		.description = "",
+		.opts = complete_opts,
+		.operands = OPERANDS_NONE,
+		.min_operands = 0,
+		.max_operands = -1,
+		.flags = CLI_HIDDEN | CLI_OPTS_FIRST,
+	},
+	/* What the controller of a lab across machines runs on each machine
+	 * over ssh (src/cli/remote.c, docs/multihost.md). */
+	{
+		.name = "__remote",
+		.fn = cmd_remote,
+		.synopsis = "part|test|local ...",
+		.summary = "a machine's side of a lab across machines",
 		.description = "",
 		.opts = complete_opts,
 		.operands = OPERANDS_NONE,

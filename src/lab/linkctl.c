@@ -38,6 +38,8 @@ static int end_ns_fd(const struct lab_state *st, const struct wiring_end *e, nla
 {
 	int fd;
 
+	if (e->machine)
+		return nlab_error_set(err, 0, "on machine %s (the lab's controller reaches it)", e->machine);
 	switch (e->where) {
 	case WIRING_NODE: {
 		struct state_node *sn = state_find_node(st, e->name);

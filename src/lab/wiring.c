@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,27 @@ int wiring_write(const char *dir, const struct plan *p, nlab_error **err)
 			bool swapped = end_index(l, &op->veth.a) == 1;
 			json_object_array_add(ends, end_json(p, l, swapped ? &op->veth.b : &op->veth.a));
 			json_object_array_add(ends, end_json(p, l, swapped ? &op->veth.a : &op->veth.b));
+			json_object_object_add(o, "line", json_object_new_int(l->pos.line));
+			json_object_object_add(o, "ends", ends);
+			json_object_array_add(links, o);
+		} else if (op->kind == OP_VXLAN && op->vxlan.link != SIZE_MAX) {
+			/* Issue 18: a link to a node of another machine, this
+			 * machine's end a tunnel; the far end is named with its
+			 * machine (which reading here ignores: it is not a node
+			 * of this machine's state). */
+			const struct topo_link *l = &p->t->links.v[op->vxlan.link];
+			json_object *o = json_object_new_object(), *ends = json_object_new_array();
+			for (int k = 0; k < 2; k++) {
+				const struct topo_end *e = k ? &l->b : &l->a;
+				json_object *je = json_object_new_object();
+				json_object_object_add(je, "node", json_object_new_string(e->name));
+				json_object_object_add(je, "ifname", json_object_new_string(e->ifname));
+				if (e->index != op->vxlan.end.ns)
+					json_object_object_add(
+						je, "machine",
+						json_object_new_string(p->t->machines.v[op->vxlan.remote].name));
+				json_object_array_add(ends, je);
+			}
 			json_object_object_add(o, "line", json_object_new_int(l->pos.line));
 			json_object_object_add(o, "ends", ends);
 			json_object_array_add(links, o);
@@ -151,10 +173,14 @@ int wiring_read(const char *lab, struct wiring *w, nlab_error **err)
 				ok = copy_ifname(we->ifname, jstr(e, "ifname")) &&
 				     (!(node || swn) ||
 				      (name_ok(node ? node : swn) && (we->name = strdup(node ? node : swn))));
+				if (ok && jstr(e, "machine"))
+					ok = name_ok(jstr(e, "machine")) && (we->machine = strdup(jstr(e, "machine")));
 			}
 			if (!ok) {
 				free(l->ends[0].name);
 				free(l->ends[1].name);
+				free(l->ends[0].machine);
+				free(l->ends[1].machine);
 				memset(l, 0, sizeof(*l));
 				continue;
 			}
@@ -173,6 +199,8 @@ void wiring_clear(struct wiring *w)
 	for (size_t i = 0; i < w->nlinks; i++) {
 		free(w->links[i].ends[0].name);
 		free(w->links[i].ends[1].name);
+		free(w->links[i].ends[0].machine);
+		free(w->links[i].ends[1].machine);
 	}
 	for (size_t i = 0; i < w->nswitches; i++)
 		free(w->switches[i].name);

@@ -24,6 +24,8 @@ struct wiring_end {
 	enum wiring_where where;
 	char *name;		    /* node or switch name; NULL for the host */
 	char ifname[NLAB_IFNAMSIZ]; /* in the node, the lab namespace or the host */
+	char *machine;		    /* a lab across machines: the far end of a tunnel is a node of this
+				     * other machine (NULL: here) */
 };
 
 struct wiring_link {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "topo/span.h"
+
 static const char *const section_names[PLAN_NSECTIONS] = {
 	[PLAN_SEC_NODES] = "nodes",
 	[PLAN_SEC_LINKS] = "links",
@@ -67,6 +69,10 @@ const char *plan_op_name(enum plan_op_kind k)
 		return "shape";
 	case OP_CAPTURE:
 		return "capture";
+	case OP_VXLAN:
+		return "vxlan";
+	case OP_FLOOD:
+		return "flood";
 	default:
 		return "?";
 	}
@@ -204,7 +210,7 @@ static int build_nodes(struct builder *b)
 
 	for (size_t i = 0; i < t->nodes.n; i++) {
 		const struct topo_node *n = &t->nodes.v[i];
-		if (n->is_host)
+		if (n->is_host || !topo_span_node_here(t, i))
 			continue;
 		struct plan_op *op = emit(b, OP_NODE, (int)i, n->pos.line);
 		if (!op)
@@ -293,10 +299,29 @@ static void end_word(const struct topo_end *e, char *buf, size_t len)
 /* The OP_VETH of link li (build_links() emitted them in link order). */
 static const struct plan_op *veth_of(const struct plan *p, size_t li)
 {
-	for (size_t k = p->sec[PLAN_SEC_LINKS]; k < p->nops; k++)
-		if (p->ops[k].kind == OP_VETH && p->ops[k].veth.link == li)
-			return &p->ops[k];
+	for (size_t k = p->sec[PLAN_SEC_LINKS]; k < p->nops; k++) {
+		const struct plan_op *op = &p->ops[k];
+		if (op->kind == OP_VETH && op->veth.link == li)
+			return op;
+		/* A tunnel is captured at its first end only (its machine's
+		 * pcap; the other machine's would be the same packets). */
+		if (op->kind == OP_VXLAN && op->vxlan.link == li) {
+			const struct topo_link *l = &p->t->links.v[li];
+			return op->vxlan.end.ns == l->a.index && !strcmp(op->vxlan.end.name, l->a.ifname) ? op : NULL;
+		}
+	}
 	return NULL;
+}
+
+/* The plan_end a capture records: a veth's, or a tunnel's node end. */
+static const struct plan_end *capture_end(const struct plan_op *v)
+{
+	if (v->kind == OP_VXLAN)
+		return &v->vxlan.end;
+	return v->veth.a.ns == PLAN_NS_LAB ? &v->veth.a
+	       : v->veth.b.ns == PLAN_NS_LAB ? &v->veth.b
+	       : v->veth.a.ns >= 0	     ? &v->veth.a
+					     : &v->veth.b;
 }
 
 static bool capture_name_taken(const struct plan *p, const char *name)
@@ -321,6 +346,7 @@ static int build_captures(struct builder *b)
 		char wa[64], wb[64], *f = NULL;
 		if (!l->capture || !(v = veth_of(b->p, i)))
 			continue;
+		/* A tunnel's veth_of() is its OP_VXLAN here: the end in a node. */
 		if (!b->p->capture_dir) {
 			char *d = NULL;
 			if (asprintf(&d, "%s/%s-captures", t->dir ? t->dir : ".", b->p->lab) < 0)
@@ -328,10 +354,7 @@ static int build_captures(struct builder *b)
 			if (!(b->p->capture_dir = keep_string(b, d)))
 				return -1;
 		}
-		const struct plan_end *pe = v->veth.a.ns == PLAN_NS_LAB	  ? &v->veth.a
-					    : v->veth.b.ns == PLAN_NS_LAB ? &v->veth.b
-					    : v->veth.a.ns >= 0		  ? &v->veth.a
-									  : &v->veth.b;
+		const struct plan_end *pe = capture_end(v);
 		struct plan_op *op = emit(b, OP_CAPTURE, pe->ns, l->pos.line);
 		if (!op)
 			return -1;
@@ -355,6 +378,78 @@ static int build_captures(struct builder *b)
 	return 0;
 }
 
+/* The first machine after `part` (in turn) that has switch sw; -1. */
+static int next_machine_with(const struct topology *t, size_t sw, int after)
+{
+	const struct topo_span *s = t->span;
+
+	for (int m = after + 1; m < (int)s->nmachines; m++)
+		if (m != s->part && s->switch_on[sw * s->nmachines + (size_t)m])
+			return m;
+	return -1;
+}
+
+/* Issue 18: this machine's ends of tunnels, in one batch of the host
+ * namespace (where their sockets live): each spanning switch's port,
+ * then each link to another machine's node; then, in the lab namespace,
+ * the other machines each port also floods to. */
+static int build_tunnels(struct builder *b)
+{
+	const struct topology *t = b->p->t;
+	struct plan_op *op;
+	int here_end;
+
+	if (!t->span)
+		return 0;
+	for (size_t i = 0; i < t->switches.n; i++) {
+		if (!topo_span_switch_here(t, i) || !topo_span_switch_spans(t, i))
+			continue;
+		if (!(op = emit(b, OP_VXLAN, PLAN_NS_HOST, t->switches.v[i].pos.line)))
+			return -1;
+		op->vxlan.end.ns = PLAN_NS_LAB;
+		snprintf(op->vxlan.end.name, sizeof(op->vxlan.end.name), "vx%u", (unsigned)(i % 100000000));
+		op->vxlan.end.ifindex = b->next_lab_ifindex++;
+		op->vxlan.end.master = b->bridge_ifindex[i];
+		op->vxlan.link = SIZE_MAX;
+		op->vxlan.sw = i;
+		op->vxlan.vni = topo_span_switch_vni(t, i);
+		op->vxlan.remote = next_machine_with(t, i, -1);
+		op->vxlan.mtu = topo_span_mtu(t);
+		op->vxlan.up = true;
+		b->p->ntunnels++;
+	}
+	for (size_t i = 0; i < t->links.n; i++) {
+		const struct topo_link *l = &t->links.v[i];
+		if (topo_span_link_here(t, i, &here_end) != 2)
+			continue;
+		const struct topo_end *e = here_end ? &l->b : &l->a, *other = here_end ? &l->a : &l->b;
+		if (!(op = emit(b, OP_VXLAN, PLAN_NS_HOST, l->pos.line)))
+			return -1;
+		op->vxlan.end.ns = e->index;
+		memcpy(op->vxlan.end.name, e->ifname, sizeof(op->vxlan.end.name));
+		op->vxlan.end.ifindex = plan_node_ifindex(&t->nodes.v[e->index], e->ifname);
+		op->vxlan.link = i;
+		op->vxlan.vni = topo_span_link_vni(t, i);
+		op->vxlan.remote = t->span->node_machine[other->index];
+		op->vxlan.mtu = l->mtu ? l->mtu : topo_span_mtu(t);
+		b->p->ntunnels++;
+	}
+	size_t end = b->p->nops;
+	for (size_t k = b->p->sec[PLAN_SEC_LINKS]; k < end; k++) {
+		const struct plan_op port = b->p->ops[k];
+		if (port.kind != OP_VXLAN || port.vxlan.link != SIZE_MAX)
+			continue;
+		for (int m = next_machine_with(t, port.vxlan.sw, port.vxlan.remote); m >= 0;
+		     m = next_machine_with(t, port.vxlan.sw, m)) {
+			if (!(op = emit(b, OP_FLOOD, PLAN_NS_LAB, port.line)))
+				return -1;
+			op->vxlan = port.vxlan;
+			op->vxlan.remote = m;
+		}
+	}
+	return 0;
+}
+
 static int build_links(struct builder *b)
 {
 	const struct topology *t = b->p->t;
@@ -365,22 +460,24 @@ static int build_links(struct builder *b)
 	op->iface.ifindex = 1;
 	snprintf(op->iface.ifname, sizeof(op->iface.ifname), "lo");
 	for (size_t i = 0; i < t->switches.n; i++) {
+		if (!topo_span_switch_here(t, i))
+			continue;
 		if (!(op = emit(b, OP_BRIDGE, PLAN_NS_LAB, t->switches.v[i].pos.line)))
 			return -1;
 		snprintf(op->bridge.name, sizeof(op->bridge.name), "br%u", (unsigned)(i % 10000000));
 		op->bridge.ifindex = b->next_lab_ifindex++;
 		op->bridge.snoop = !t->switches.v[i].mcast_flood;
 		op->bridge.sw = i;
+		b->p->nbridges++;
 		b->bridge_ifindex[i] = op->bridge.ifindex;
 		memcpy(b->bridge_names[i], op->bridge.name, NLAB_IFNAMSIZ);
 	}
-	b->p->nbridges = t->switches.n;
 	/* A snooping switch's querier needs an IPv6 link-local address on
 	 * the bridge, made once its first port gives it carrier: IPv6 on,
 	 * without duplicate address detection, before the ports. */
 	for (size_t i = 0; i < t->switches.n; i++) {
 		static const char *const keys[] = { "accept_dad", "disable_ipv6" };
-		if (t->switches.v[i].mcast_flood)
+		if (t->switches.v[i].mcast_flood || !topo_span_switch_here(t, i))
 			continue;
 		for (size_t k = 0; k < 2; k++) {
 			char *key = NULL;
@@ -397,10 +494,15 @@ static int build_links(struct builder *b)
 				return -1;
 		}
 	}
+	if (build_tunnels(b) < 0)
+		return -1;
 	for (size_t i = 0; i < t->links.n; i++) {
 		const struct topo_link *l = &t->links.v[i];
 		struct plan_end a, e2;
+		int here_end;
 
+		if (topo_span_link_here(t, i, &here_end) != 1)
+			continue; /* elsewhere, or a tunnel (build_tunnels) */
 		end_of(b, &l->a, i, 'a', &a);
 		end_of(b, &l->b, i, 'b', &e2);
 		if (l->mode != TOPO_LINK_VETH) {
@@ -421,20 +523,25 @@ static int build_links(struct builder *b)
 		op->veth.a = swap ? e2 : a;
 		op->veth.b = swap ? a : e2;
 		op->veth.mtu = l->mtu;
+		/* A port of a switch that spans machines: frames must fit its
+		 * tunnel (topo_span_mtu()). */
+		if (!l->mtu && ((l->a.kind == TOPO_END_SWITCH && topo_span_switch_spans(t, (size_t)l->a.index)) ||
+				(l->b.kind == TOPO_END_SWITCH && topo_span_switch_spans(t, (size_t)l->b.index))))
+			op->veth.mtu = topo_span_mtu(t);
 		op->veth.up = link_created_up(t, i);
+		b->p->nveths++;
 		/* Switch ports are shaped in the lab namespace's batch, right
 		 * after their creation; node and host ends with their own. */
 		if ((a.ns == PLAN_NS_LAB && emit_shape(b, PLAN_NS_LAB, i, 0, &a) < 0) ||
 		    (e2.ns == PLAN_NS_LAB && emit_shape(b, PLAN_NS_LAB, i, 1, &e2) < 0))
 			return -1;
 	}
-	b->p->nveths = t->links.n;
 	/* With the ports in place, the queriers: from now on membership
 	 * reports reach multicast routers only instead of every port (each
 	 * node's few reports to every other node made a 1000-node star keep
 	 * both CPUs busy for seconds after `up`; docs/topology.md). */
 	for (size_t i = 0; i < t->switches.n; i++) {
-		if (t->switches.v[i].mcast_flood)
+		if (t->switches.v[i].mcast_flood || !topo_span_switch_here(t, i))
 			continue;
 		if (!(op = emit(b, OP_QUERIER, PLAN_NS_LAB, t->switches.v[i].pos.line)))
 			return -1;
@@ -505,7 +612,7 @@ static int build_configure(struct builder *b)
 	for (size_t i = 0; i < t->nodes.n; i++) {
 		const struct topo_node *n = &t->nodes.v[i];
 		int ns = (int)i;
-		if (n->is_host)
+		if (n->is_host || !topo_span_node_here(t, i))
 			continue;
 		if (!(op = emit(b, OP_LINK_UP, ns, 0)))
 			return -1;
@@ -548,10 +655,13 @@ static int build_host(struct builder *b)
 	const struct topo_node *h = topo_host_node(t);
 	struct plan_op *op;
 
-	if (!h)
+	int here_end;
+	if (!h || !topo_span_node_here(t, (size_t)(h - t->nodes.v)))
 		return 0;
 	for (size_t i = 0; i < t->links.n; i++) {
 		const struct topo_link *l = &t->links.v[i];
+		if (topo_span_link_here(t, i, &here_end) != 1)
+			continue;
 		for (int w = 0; w < 2; w++) {
 			const struct topo_end *e = w ? &l->b : &l->a;
 			if (e->kind != TOPO_END_HOST || l->mode != TOPO_LINK_VETH)
@@ -597,7 +707,7 @@ static int build_commands(struct builder *b)
 	for (size_t i = 0; i < t->nodes.n; i++) {
 		const struct topo_node *n = &t->nodes.v[i];
 		struct plan_node_ops *no = &b->p->nodes[i];
-		if (n->is_host)
+		if (n->is_host || !topo_span_node_here(t, i))
 			continue;
 		no->afters = b->p->nops;
 		for (size_t k = 0; k < n->afters.n; k++) {

@@ -70,6 +70,13 @@ enum plan_op_kind {
 	 * (supervisor/capture.c; apply.c passes over it). */
 	OP_QDISC,
 	OP_CAPTURE,
+	/* Issue 18 (a lab across machines, topo/span.h): the end of a VXLAN
+	 * tunnel to another machine, made from the host namespace (where its
+	 * UDP socket must be) and placed into a node as its interface, or
+	 * into the lab namespace as a spanning switch's port; OP_FLOOD adds
+	 * a machine more such a port floods to. */
+	OP_VXLAN,
+	OP_FLOOD,
 };
 
 /* Where an interface end goes. */
@@ -126,6 +133,15 @@ struct plan_op {
 			struct nlab_shape shape;        /* OP_QDISC */
 			const char *file;               /* OP_CAPTURE: the pcap, under capture_dir */
 		} shape;
+		struct {                                /* OP_VXLAN, OP_FLOOD */
+			struct plan_end end;            /* where it goes: a node, or the lab (a port: master) */
+			size_t link;                    /* the link of a node's end; SIZE_MAX for a switch's port */
+			size_t sw;                      /* the switch of a port */
+			uint32_t vni;
+			int remote;                     /* the machine at the other end (OP_FLOOD: one more) */
+			int mtu;
+			bool up;                        /* a switch's port is made up */
+		} vxlan;
 	};
 };
 
@@ -147,6 +163,7 @@ struct plan {
 	char **strings;                 /* owned: keys made up while planning */
 	size_t nstrings;
 	size_t nbridges, nveths;        /* counts, for the summary */
+	size_t ntunnels;                /* OP_VXLAN operations */
 	const char *capture_dir;        /* `capture` links: DIR/LAB-captures, or NULL */
 };
 
@@ -169,5 +186,11 @@ const char *plan_op_name(enum plan_op_kind k);
 void plan_print(const struct plan *p, FILE *out);
 /* The same as JSON: {"schema": "netlab/1", "kind": "plan", ...}. */
 json_object *plan_json(const struct plan *p);
+
+/* A lab across machines (t->span, with its VNIs and port set): where
+ * each node runs, the tunnels, then each machine's plan; the JSON has
+ * every machine's operations, each with its "machine" (print_span.c). */
+int plan_span_print(struct topology *t, const char *lab, FILE *out, nlab_error **err);
+json_object *plan_span_json(struct topology *t, const char *lab, nlab_error **err);
 
 #endif

@@ -101,6 +101,47 @@ static void shape_text(const struct plan_op *op, char *buf, size_t len)
 	}
 }
 
+/* "m2 (10.77.0.2)": a machine and its underlay address when known. */
+static void machine_text(const struct topology *t, int m, char *buf, size_t len)
+{
+	const struct topo_underlay *u = t->span ? &t->span->underlay[m] : NULL;
+	char a[64];
+
+	if (m < 0 || (size_t)m >= t->machines.n) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (u && u->family) {
+		addr_format(u->family, u->addr, a, sizeof(a));
+		snprintf(buf, len, "%s (%s)", t->machines.v[m].name, a);
+	} else {
+		snprintf(buf, len, "%s", t->machines.v[m].name);
+	}
+}
+
+static void vxlan_text(const struct plan *p, const struct plan_op *op, char *buf, size_t len)
+{
+	const struct topology *t = p->t;
+	char a[96], m[96];
+	unsigned port = t->span && t->span->port ? t->span->port : 4789;
+
+	machine_text(t, op->vxlan.remote, m, sizeof(m));
+	end_text(p, &op->vxlan.end, a, sizeof(a));
+	if (op->kind == OP_FLOOD) {
+		snprintf(buf, len, "%s (switch %s) also floods to %s", a, t->switches.v[op->vxlan.sw].name, m);
+	} else if (op->vxlan.link == SIZE_MAX) {
+		snprintf(buf, len, "vxlan %s, port of switch %s: VNI %u to %s, udp %u, mtu %d, up", a,
+			 t->switches.v[op->vxlan.sw].name, op->vxlan.vni, m, port, op->vxlan.mtu);
+	} else {
+		const struct topo_link *l = &t->links.v[op->vxlan.link];
+		const struct topo_end *far = op->vxlan.end.ns == l->a.index && !strcmp(op->vxlan.end.name, l->a.ifname)
+						     ? &l->b
+						     : &l->a;
+		snprintf(buf, len, "vxlan %s to %s:%s on %s: VNI %u, udp %u, mtu %d", a, far->name, far->ifname, m,
+			 op->vxlan.vni, port, op->vxlan.mtu);
+	}
+}
+
 /* One operation as a line of text (also the "text" of its JSON). */
 static void op_text(const struct plan *p, const struct plan_op *op, char *buf, size_t len)
 {
@@ -218,6 +259,10 @@ static void op_text(const struct plan *p, const struct plan_op *op, char *buf, s
 			snprintf(buf, len, "shape %s egress: %s", op->shape.ifname, sh);
 		break;
 	}
+	case OP_VXLAN:
+	case OP_FLOOD:
+		vxlan_text(p, op, buf, len);
+		break;
 	case OP_CAPTURE:
 		snprintf(buf, len, "capture %s#%d into %s/%s (pcap, while the lab runs)", op->shape.ifname,
 			 op->shape.ifindex, p->capture_dir ? p->capture_dir : ".", op->shape.file);
@@ -254,8 +299,12 @@ void plan_print(const struct plan *p, FILE *out)
 	size_t ngroups = t->nodes.n + 2, *count = calloc(ngroups + 1, sizeof(size_t));
 	size_t *order = calloc(p->nops + 1, sizeof(size_t));
 
-	fprintf(out, "lab %s (%s): %zu node%s, %zu switch%s, %zu link%s; %zu operations\n", p->lab, t->file,
-		topo_count_nodes(t), topo_count_nodes(t) == 1 ? "" : "s", p->nbridges, p->nbridges == 1 ? "" : "es",
+	/* The nodes this plan makes (a machine's part makes some). */
+	size_t nn = 0;
+	for (size_t i = p->sec[PLAN_SEC_NODES]; i < p->sec[PLAN_SEC_NODES + 1]; i++)
+		nn += p->ops[i].kind == OP_NODE;
+	fprintf(out, "lab %s (%s): %zu node%s, %zu switch%s, %zu link%s; %zu operations\n", p->lab, t->file, nn,
+		nn == 1 ? "" : "s", p->nbridges, p->nbridges == 1 ? "" : "es",
 		p->nveths, p->nveths == 1 ? "" : "s", p->nops);
 	if (!count || !order) {
 		free(count);
@@ -277,7 +326,8 @@ void plan_print(const struct plan *p, FILE *out)
 			fprintf(out, "\nlab namespace (switches; private to the lab)\n");
 		else if (g == ngroups - 1)
 			fprintf(out, "\nhost (the namespace netlab runs in: each change is journaled in state.json and "
-				     "undone by down)\n");
+				     "undone by down%s)\n",
+				p->ntunnels ? "; tunnels are only made from here, for their UDP socket, and go with the lab" : "");
 		else
 			fprintf(out, "\nnode %-59s %s:%d\n", t->nodes.v[g - 1].name, base_name(t->file),
 				t->nodes.v[g - 1].pos.line);

@@ -18,6 +18,7 @@
 #include "net/firewall.h"
 #include "net/link.h"
 #include "net/link_veth.h"
+#include "net/link_vxlan.h"
 #include "net/bpf.h"
 #include "net/netns.h"
 #include "net/qdisc.h"
@@ -56,7 +57,7 @@ static const char *node_name(const struct sup *s, int ns)
 static bool is_netlink(enum plan_op_kind k)
 {
 	return k == OP_BRIDGE || k == OP_VETH || k == OP_QUERIER || k == OP_LINK_UP || k == OP_ADDR || k == OP_ROUTE ||
-	       k == OP_QDISC;
+	       k == OP_QDISC || k == OP_VXLAN || k == OP_FLOOD;
 }
 
 static int leave_netns(struct cursor *c, nlab_error **err)
@@ -211,6 +212,37 @@ static int queue_veth(struct cursor *c, const struct plan_op *op, nlab_error **e
 	return 0;
 }
 
+/* Issue 18: this machine's end of a tunnel to another, made from the
+ * host namespace (its UDP socket stays there) straight into the node or
+ * the lab namespace; or one more machine a switch's port floods to. */
+static int queue_vxlan(struct cursor *c, const struct plan_op *op, nlab_error **err)
+{
+	const struct sup *s = c->s;
+	const struct topo_span *sp = s->t->span;
+	char ctx[240], end[64];
+
+	end_desc(s, &op->vxlan.end, end, sizeof(end));
+	if (op->vxlan.link == SIZE_MAX)
+		snprintf(end, sizeof(end), "switch %s", s->t->switches.v[op->vxlan.sw].name);
+	if (!sp || op->vxlan.remote < 0 || (size_t)op->vxlan.remote >= sp->nmachines)
+		return nlab_error_set(err, EINVAL, "%s: a tunnel in a lab on one machine", end);
+	const struct topo_underlay *here = &sp->underlay[sp->part], *far = &sp->underlay[op->vxlan.remote];
+	snprintf(ctx, sizeof(ctx), "%s: tunnel to machine %s, VNI %u (%s:%d)", end,
+		 s->t->machines.v[op->vxlan.remote].name, op->vxlan.vni, s->t->file, op->line);
+	if (!here->family || far->family != here->family)
+		return nlab_error_set(err, EINVAL, "%s: the machines' underlay addresses are unknown or of two families",
+				      ctx);
+	if (op->kind == OP_FLOOD)
+		return nlab_vxlan_queue_flood(c->nl, op->vxlan.end.ifindex, far->family, far->addr, ctx, err);
+	struct nlab_vxlan_spec v = {
+		.name = op->vxlan.end.name, .ifindex = op->vxlan.end.ifindex,
+		.netns_fd = op->vxlan.end.ns == PLAN_NS_LAB ? s->lab_netns : ns_fd_of(s, op->vxlan.end.ns),
+		.vni = op->vxlan.vni, .family = here->family, .local = here->addr, .remote = far->addr,
+		.port = sp->port, .mtu = op->vxlan.mtu, .master_ifindex = op->vxlan.end.master, .up = op->vxlan.up,
+	};
+	return nlab_vxlan_queue_add(c->nl, &v, ctx, err);
+}
+
 /* "node r1: " / "host: " / "lab ": the prefix of a message. */
 static void where(const struct cursor *c, char *buf, size_t len)
 {
@@ -289,6 +321,9 @@ static int queue_netlink(struct cursor *c, const struct plan_op *op, nlab_error 
 		return queue_veth(c, op, err);
 	case OP_QDISC:
 		return queue_shape(c, op, w, err);
+	case OP_VXLAN:
+	case OP_FLOOD:
+		return queue_vxlan(c, op, err);
 	case OP_LINK_UP:
 		if (c->ns == PLAN_NS_HOST)
 			return host_link_up(s, op, err);

@@ -193,7 +193,11 @@ static int setup(struct sup *s, nlab_error **err)
 	if (plan_build(s->t, s->o->lab, &s->plan, err) < 0)
 		return -1;
 	/* What the host must already have, checked before anything is made. */
-	if (topo_host_node(s->t) && (nlab_nl_open(&s->host_nl, err) < 0 || host_verify(s, err) < 0))
+	/* The host's socket also makes the ends of tunnels to other
+	 * machines (issue 18): their UDP sockets belong in its namespace. */
+	if ((topo_host_node(s->t) || s->plan.ntunnels) && nlab_nl_open(&s->host_nl, err) < 0)
+		return -1;
+	if (topo_host_node(s->t) && host_verify(s, err) < 0)
 		return -1;
 	if (sup_check_abort(s, err) < 0 || lab_files(s, err) < 0)
 		return -1;

@@ -84,6 +84,13 @@ void topo_free(struct topology *t)
 		free(e->cmd);
 	}
 	free(t->expects.v);
+	topo_machines_clear(t);
+	for (size_t i = 0; i < t->places.n; i++) {
+		free(t->places.v[i].node);
+		free(t->places.v[i].machine);
+	}
+	free(t->places.v);
+	topo_span_free(t);
 	if (t->index)
 		free(t->index->slots);
 	free(t->index);
@@ -91,6 +98,34 @@ void topo_free(struct topology *t)
 	free(t->dir);
 	free(t->name);
 	free(t);
+}
+
+void topo_machines_clear(struct topology *t)
+{
+	for (size_t i = 0; i < t->machines.n; i++) {
+		free(t->machines.v[i].name);
+		free(t->machines.v[i].user);
+		free(t->machines.v[i].host);
+	}
+	free(t->machines.v);
+	memset(&t->machines, 0, sizeof(t->machines));
+}
+
+void topo_span_free(struct topology *t)
+{
+	struct topo_span *s = t->span;
+
+	if (!s)
+		return;
+	free(s->node_machine);
+	free(s->link_machine);
+	free(s->switch_on);
+	free(s->link_vni);
+	free(s->switch_vni);
+	free(s->machine_nodes);
+	free(s->underlay);
+	free(s);
+	t->span = NULL;
 }
 
 static uint32_t name_hash(const char *s)

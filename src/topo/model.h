@@ -257,6 +257,53 @@ struct topo_switch {
 	size_t nports;                  /* filled by the validator */
 };
 
+/* Issue 18: a lab across machines (docs/multihost.md).  `machine NAME
+ * [USER@]HOST [underlay ADDRESS]` says where a machine is, `place NODE...
+ * on NAME` pins nodes to it; topo/span.h places the rest and decides what
+ * each machine builds, into struct topo_span. */
+struct topo_machine {
+	char *name;
+	char *user;                     /* NULL: ssh's own choice */
+	char *host;                     /* what ssh connects to: a name or an address */
+	bool has_underlay;
+	struct topo_cidr underlay;      /* `underlay ADDRESS` (full prefix length) */
+	struct topo_pos pos, host_pos, underlay_pos;
+};
+
+struct topo_place {
+	char *node;                     /* one node name (a range is expanded) */
+	char *machine;
+	struct topo_pos pos, machine_pos;
+};
+
+/* The address a machine's tunnels start from, as the machine itself
+ * reports it at `up` (remote/part.c); family 0 when not known (a dry
+ * run). */
+struct topo_underlay {
+	int family;
+	uint8_t addr[16];
+	int mtu;                        /* of the interface that has it, 0 = unknown */
+};
+
+/* Where everything runs (topo/span.c).  Plain arrays, freed with the
+ * topology. */
+struct topo_span {
+	size_t nmachines;               /* topology.machines.n */
+	int *node_machine;              /* per node, `host` included: its machine */
+	int *link_machine;              /* per link: the machine it is made on; -1: a tunnel between two */
+	bool *switch_on;                /* [sw * nmachines + m]: the switch has a bridge on machine m */
+	uint32_t *link_vni;             /* per link: its tunnel's VNI offset + 1, 0 = no tunnel */
+	uint32_t *switch_vni;           /* per switch: the same for a switch on several machines */
+	size_t ntunnels, nspanning;
+	size_t *machine_nodes;          /* per machine: how many nodes it runs */
+	/* What `up` sets (cli/up.c, remote/part.c); 0 in a dry run. */
+	int part;                       /* the machine plan_build() builds for */
+	uint32_t vni_base;              /* VNIs are vni_base + offset */
+	uint16_t port;                  /* VXLAN's UDP port */
+	int mtu;                        /* lab side of tunnels and spanning switches' ports; 0 = derived */
+	struct topo_underlay *underlay; /* per machine */
+};
+
 struct topology {
 	char *file;                     /* as given */
 	char *dir;                      /* absolute directory of the file */
@@ -269,12 +316,20 @@ struct topology {
 	VEC(struct topo_switch) switches;
 	VEC(struct topo_link) links;
 	VEC(struct topo_expect) expects;        /* in file order */
+	/* Issue 18: machines (none: the lab runs here), placements, and the
+	 * span computed from them (NULL without machines). */
+	VEC(struct topo_machine) machines;
+	VEC(struct topo_place) places;
+	struct topo_span *span;
 	/* Hash index over node and switch names (model.c), built as they
 	 * are looked up: ranged files have thousands of names. */
 	struct topo_name_index *index;
 };
 
 void topo_free(struct topology *t);
+/* Forget the machines (`up --machines` replaces the file's), and the span. */
+void topo_machines_clear(struct topology *t);
+void topo_span_free(struct topology *t);
 struct topo_node *topo_find_node(const struct topology *t, const char *name);
 struct topo_switch *topo_find_switch(const struct topology *t, const char *name);
 struct topo_node *topo_host_node(const struct topology *t);

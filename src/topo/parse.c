@@ -19,6 +19,7 @@
  *                      and firewall
  *   parse_isolation.c  a node's namespaces, root, mounts and limits
  *   parse_expect.c     expectations of a running lab (`netlab test`)
+ *   parse_machine.c    machines a lab spans, and where nodes go
  * A family that fits none of these gets a parse_FAMILY.c of its own.  A
  * statement whose names may carry a range also needs parse_range.c; one
  * that refers to other nodes or interfaces, a check in validate.c.  A
@@ -66,6 +67,8 @@ static const struct keyword keywords[] = {
 	  st_wait, false },
 	{ "after", SCOPE_NODE, 1, -1, "after NODE...", st_after, false },
 	{ "files", SCOPE_NODE, 1, 1, "files DIR", st_files, false },
+	{ "machine", SCOPE_TOP, 2, 4, "machine NAME [USER@]HOST [underlay ADDRESS]", st_machine, false },
+	{ "place", SCOPE_TOP, 2, -1, "place NODE... on MACHINE", st_place, false },
 };
 
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))

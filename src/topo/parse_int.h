@@ -120,6 +120,10 @@ void st_limit(struct parser *p);
 /* parse_expect.c: expectations of a running lab. */
 void st_expect(struct parser *p);
 
+/* parse_machine.c: machines a lab spans (issue 18). */
+void st_machine(struct parser *p);
+void st_place(struct parser *p);
+
 /* parse_range.c: statements run once per expansion of a range. */
 /* A top-level statement (node, switch, link) with a range in a name:
  * expanded or rejected, true; false when it has none. */

@@ -9,6 +9,7 @@
 #include "topo/addr.h"
 #include "topo/broken.h"
 #include "topo/topo.h"
+#include "topo/span.h"
 #include "topo/validate_int.h"
 
 /* Nodes whose interface list is incomplete because a link naming them
@@ -670,6 +671,12 @@ int topo_validate(struct topology *t, const struct topo_broken *broken, struct d
 	check_suspicious(t, &qn, d);
 	validate_lab(t, d);
 	validate_expects(t, broken, d);
+	validate_places(t, broken, d);
+	/* A file that names its machines is placed now, so that `check`
+	 * reports what its `place` lines get wrong (`up --machines` places
+	 * it again). */
+	if (t->machines.n && d->nerrors == before)
+		topo_span_build(t, d);
 	free(qn.nodes.v);
 	return d->nerrors > before ? -1 : 0;
 }
