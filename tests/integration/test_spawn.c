@@ -34,7 +34,7 @@ struct node_arg {
 	int magic;
 };
 
-/* The init: report what it sees on fd 3, write to its log (fd 4), then
+/* The init: write to its log (fd 4), report what it sees on fd 3, then
  * wait for EOF on fd 3 and exit. */
 static void test_init(void *p)
 {
@@ -47,7 +47,8 @@ static void test_init(void *p)
 			extra++;
 	int n = snprintf(msg, sizeof(msg), "%d pid=%d uid=%u gid=%u extra=%d", a->magic, (int)getpid(),
 			 (unsigned)getuid(), (unsigned)getgid(), extra);
-	if (write(3, msg, (size_t)n) != n || write(4, "log line\n", 9) != 9)
+	/* The log first: the test reads it once the message came. */
+	if (write(4, "log line\n", 9) != 9 || write(3, msg, (size_t)n) != n)
 		_exit(2);
 	while (read(3, &c, 1) > 0)
 		;
