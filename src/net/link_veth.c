@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -14,7 +16,14 @@ struct veth_end {
 	const char *name;
 	int ifindex;
 	int netns_fd;
+	pid_t netns_pid;
 };
+
+/* Not in the socket's netns: a netns fd or the netns of a pid. */
+static bool away(int fd, pid_t pid)
+{
+	return fd >= 0 || pid > 0;
+}
 
 static int veth_check(const struct nlab_veth_spec *s, nlab_error **err)
 {
@@ -28,11 +37,11 @@ static int veth_check(const struct nlab_veth_spec *s, nlab_error **err)
 				      s->name, s->peer, s->mtu);
 	/* IFLA_MASTER is resolved in the netns the device is in; only
 	 * promise it where the caller can know the bridge's index. */
-	if (s->master_ifindex < 0 || (s->master_ifindex && s->netns_fd >= 0))
+	if (s->master_ifindex < 0 || (s->master_ifindex && away(s->netns_fd, s->netns_pid)))
 		return nlab_error_set(err, EINVAL,
 				      "veth %s/%s: a master needs this end in the "
 				      "socket's netns", s->name, s->peer);
-	if (s->up && s->netns_fd >= 0 && s->peer_netns_fd >= 0)
+	if (s->up && away(s->netns_fd, s->netns_pid) && away(s->peer_netns_fd, s->peer_netns_pid))
 		return nlab_error_set(err, EINVAL,
 				      "veth %s/%s: to create it up, one end must be "
 				      "in the socket's netns", s->name, s->peer);
@@ -45,6 +54,8 @@ static void veth_put_end(struct nlmsghdr *nlh, const struct veth_end *e, int mtu
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, e->name);
 	if (e->netns_fd >= 0)
 		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)e->netns_fd);
+	else if (e->netns_pid > 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_PID, (uint32_t)e->netns_pid);
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, (uint32_t)mtu);
 }
@@ -80,8 +91,8 @@ static int veth_queue_raise(struct nlab_nl *nl, const struct veth_end *e, int up
 int nlab_veth_queue_add(struct nlab_nl *nl, const struct nlab_veth_spec *s,
 			const char *ctx, nlab_error **err)
 {
-	struct veth_end self = { s->name, s->ifindex, s->netns_fd };
-	struct veth_end other = { s->peer, s->peer_ifindex, s->peer_netns_fd };
+	struct veth_end self = { s->name, s->ifindex, s->netns_fd, s->netns_pid };
+	struct veth_end other = { s->peer, s->peer_ifindex, s->peer_netns_fd, s->peer_netns_pid };
 	const struct veth_end *outer = &self, *nested = &other;
 	int outer_master = s->master_ifindex, nested_master = s->peer_master_ifindex;
 	struct nlmsghdr *nlh;
@@ -93,13 +104,13 @@ int nlab_veth_queue_add(struct nlab_nl *nl, const struct nlab_veth_spec *s,
 	/* With `up`, the nested end is the one raised by the follow-up, which
 	 * must reach it through this socket: put the socket-netns end there,
 	 * preferring the peer so that master goes in the creating request. */
-	if (s->up && s->peer_netns_fd >= 0) {
+	if (s->up && away(s->peer_netns_fd, s->peer_netns_pid)) {
 		outer = &other;
 		nested = &self;
 		outer_master = s->peer_master_ifindex;
 		nested_master = s->master_ifindex;
 	}
-	if (nested_master && nested->netns_fd >= 0)
+	if (nested_master && away(nested->netns_fd, nested->netns_pid))
 		return nlab_error_set(err, EINVAL, "%s: veth %s/%s: %s can be enslaved only in the socket's netns",
 				      ctx ? ctx : "veth", s->name, s->peer, nested->name);
 	if (nested->ifindex && !outer->ifindex)

@@ -3,16 +3,20 @@
 #ifndef NETLAB_NET_LINK_VETH_H
 #define NETLAB_NET_LINK_VETH_H
 
+#include <sys/types.h>
+
 #include "net/nlsock.h"
 #include "util/error.h"
 
 struct nlab_veth_spec {
 	const char *name;   /* this end's interface name */
 	int ifindex;        /* requested ifindex in its netns, 0 = kernel picks */
-	int netns_fd;       /* netns for this end; -1 = the socket's netns */
+	int netns_fd;       /* netns for this end; -1 = the socket's netns (or netns_pid's) */
+	pid_t netns_pid;    /* or the netns of this process (0: none): no fd to hold */
 	const char *peer;   /* peer interface name */
 	int peer_ifindex;   /* 0 = kernel picks */
-	int peer_netns_fd;  /* -1 = the socket's netns */
+	int peer_netns_fd;  /* -1 = the socket's netns (or peer_netns_pid's) */
+	pid_t peer_netns_pid;
 	int mtu;            /* 0 = default; applied to both ends */
 	int master_ifindex; /* bridge to enslave THIS end to, 0 = none; the
 			     * bridge is looked up in that end's netns */

@@ -15,13 +15,13 @@ struct proto_hdr {
 	int64_t a[3];
 };
 
-int proto_send_fds(int fd, enum proto_type type, int64_t a0, int64_t a1, int64_t a2, const char *text,
-		   const int *fds, int nfds)
+int proto_sendto(int fd, const void *to, socklen_t tolen, enum proto_type type, int64_t a0, int64_t a1, int64_t a2,
+		 const char *text, const int *fds, int nfds)
 {
 	size_t len = text ? strnlen(text, PROTO_TEXT_MAX) : 0;
 	struct proto_hdr h = { .type = (uint16_t)type, .len = (uint16_t)len, .a = { a0, a1, a2 } };
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)text, len } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	struct msghdr mh = { .msg_name = (void *)to, .msg_namelen = to ? tolen : 0, .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * PROTO_FDS_MAX)];
 		struct cmsghdr align;
@@ -44,6 +44,12 @@ int proto_send_fds(int fd, enum proto_type type, int64_t a0, int64_t a1, int64_t
 	return TEMP_FAILURE_RETRY(sendmsg(fd, &mh, MSG_NOSIGNAL)) < 0 ? -1 : 0;
 }
 
+int proto_send_fds(int fd, enum proto_type type, int64_t a0, int64_t a1, int64_t a2, const char *text,
+		   const int *fds, int nfds)
+{
+	return proto_sendto(fd, NULL, 0, type, a0, a1, a2, text, fds, nfds);
+}
+
 int proto_send(int fd, enum proto_type type, int64_t a0, int64_t a1, int64_t a2, const char *text)
 {
 	return proto_send_fds(fd, type, a0, a1, a2, text, NULL, 0);
@@ -51,16 +57,24 @@ int proto_send(int fd, enum proto_type type, int64_t a0, int64_t a1, int64_t a2,
 
 int proto_recv(int fd, struct proto_msg *m, nlab_error **err)
 {
+	return proto_recvfrom(fd, m, NULL, NULL, err);
+}
+
+int proto_recvfrom(int fd, struct proto_msg *m, void *from, socklen_t *fromlen, nlab_error **err)
+{
 	struct proto_hdr h;
 	struct iovec iov[2] = { { &h, sizeof(h) }, { m->text, PROTO_TEXT_MAX } };
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * PROTO_FDS_MAX)];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct msghdr mh = { .msg_name = from, .msg_namelen = fromlen ? *fromlen : 0, .msg_iov = iov, .msg_iovlen = 2,
+			     .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
 	ssize_t n = TEMP_FAILURE_RETRY(recvmsg(fd, &mh, MSG_CMSG_CLOEXEC));
 
 	m->nfds = 0;
+	if (fromlen)
+		*fromlen = n < 0 ? 0 : mh.msg_namelen;
 	if (n < 0)
 		return nlab_error_set(err, errno, "read a message");
 	/* Descriptors that came along are ours to close, even in a packet

@@ -1,6 +1,5 @@
 /* The messages netlab's processes exchange, encoded and decoded in this
- * one place (docs/architecture.md lists them).  The channels, all
- * SOCK_SEQPACKET (socket pairs; the beacon a listening socket), one
+ * one place (docs/architecture.md lists them).  The channels, one
  * message per packet:
  *
  *   netlab up  <- supervisor   how setup goes: PROGRESS lines for the bar,
@@ -8,8 +7,9 @@
  *                              FAILED, then the supervisor closes its end
  *   supervisor <-> stage 1     GO once the maps are written; SPAWNED with
  *                              the init's pid, or SPAWN_FAILED
- *   supervisor <-> node init   READY once the namespaces are made, ROOT_READY
- *                              once its root is (or SETUP_FAILED);
+ *   supervisor <-> node init   (datagrams: one socket of the supervisor's
+ *                              for all its inits, supervisor/nodech.c)
+ *                              TREES -> READY, ROOT_READY | SETUP_FAILED;
  *                              LOG_OLD; START -> NODE_READY | LINE_FAILED,
  *                              then LINE_EXITED as run lines end;
  *                              STOP_LINES -> LINES_STOPPED, then START
@@ -26,6 +26,7 @@
 #define NETLAB_PROTO_PROTO_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "util/error.h"
@@ -95,6 +96,11 @@ int proto_send_fds(int fd, enum proto_type type, int64_t a0, int64_t a1, int64_t
  * -1 with *err on a read error or a malformed packet.  Descriptors that
  * came with it are in m->fds, the caller's to close (proto_close_fds). */
 int proto_recv(int fd, struct proto_msg *m, nlab_error **err);
+/* The same on an unconnected datagram socket: to that address; from whom
+ * (*fromlen in: the buffer's size, out: the address's). */
+int proto_sendto(int fd, const void *to, socklen_t tolen, enum proto_type type, int64_t a0, int64_t a1, int64_t a2,
+		 const char *text, const int *fds, int nfds);
+int proto_recvfrom(int fd, struct proto_msg *m, void *from, socklen_t *fromlen, nlab_error **err);
 
 void proto_close_fds(struct proto_msg *m);
 const char *proto_type_name(enum proto_type t);

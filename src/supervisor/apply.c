@@ -110,7 +110,11 @@ static int socket_for(struct cursor *c, nlab_error **err)
 	} else if (c->ns == PLAN_NS_HOST) {
 		c->nl = s->host_nl;
 	} else {
-		if (nlab_nl_open_in(&c->nl, s->by_index[c->ns]->netns_fd, err) < 0)
+		int ns = nodes_netns(s, s->by_index[c->ns], err);
+		int r = ns < 0 ? -1 : nlab_nl_open_in(&c->nl, ns, err);
+		if (ns >= 0)
+			close(ns);
+		if (r < 0)
 			return nlab_error_wrap(err, "node %s", node_name(s, c->ns));
 		c->own_nl = true;
 	}
@@ -135,7 +139,12 @@ static int enter_node(struct cursor *c, nlab_error **err)
 		if (c->rootfd < 0)
 			return nlab_error_set(err, errno, "open %s", path);
 	}
-	return nlab_netns_enter(c->s->by_index[c->ns]->netns_fd, &c->saved, err);
+	int ns = nodes_netns(c->s, c->s->by_index[c->ns], err);
+	if (ns < 0)
+		return -1;
+	int r = nlab_netns_enter(ns, &c->saved, err);
+	close(ns);
+	return r;
 }
 
 static void end_desc(const struct sup *s, const struct plan_end *e, char *buf, size_t len)
@@ -148,14 +157,16 @@ static void end_desc(const struct sup *s, const struct plan_end *e, char *buf, s
 		snprintf(buf, len, "%s:%s", node_name(s, e->ns), e->name);
 }
 
-/* The namespace fd a veth end goes to; -1 = the lab's (the socket's). */
+/* The namespace fd a veth end goes to, -1 for the lab's (the socket's)
+ * or a node's, which goes by its init's pid (ns_pid_of): no fd per node. */
 static int ns_fd_of(const struct sup *s, int ns)
 {
-	if (ns == PLAN_NS_LAB)
-		return -1;
-	if (ns == PLAN_NS_HOST)
-		return s->host_netns;
-	return s->by_index[ns]->netns_fd;
+	return ns == PLAN_NS_HOST ? s->host_netns : -1;
+}
+
+static pid_t ns_pid_of(const struct sup *s, int ns)
+{
+	return ns >= 0 ? s->by_index[ns]->pid : 0;
 }
 
 /* A host end is made in the lab namespace under a name and ifindex of its
@@ -199,7 +210,9 @@ static int queue_veth(struct cursor *c, const struct plan_op *op, nlab_error **e
 		host_end_tmp(op, 'b', tb, sizeof(tb), &ib);
 	struct nlab_veth_spec v = {
 		.name = ha ? ta : op->veth.a.name, .ifindex = ia, .netns_fd = ha ? -1 : ns_fd_of(s, op->veth.a.ns),
+		.netns_pid = ns_pid_of(s, op->veth.a.ns),
 		.peer = hb ? tb : op->veth.b.name, .peer_ifindex = ib, .peer_netns_fd = hb ? -1 : ns_fd_of(s, op->veth.b.ns),
+		.peer_netns_pid = ns_pid_of(s, op->veth.b.ns),
 		.mtu = op->veth.mtu, .master_ifindex = op->veth.a.master, .peer_master_ifindex = op->veth.b.master,
 		.up = op->veth.up,
 	};

@@ -40,6 +40,13 @@ struct link_capture {
 	FILE *out;
 };
 
+static void close_netns(struct link_capture *lc, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lc[i].netns_fd >= 0)
+			close(lc[i].netns_fd);
+}
+
 static int open_all(struct sup *s, struct link_capture *lc, size_t n, nlab_error **err)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -170,13 +177,21 @@ int capture_start(struct sup *s, nlab_error **err)
 		return nlab_error_set(err, ENOMEM, "capture");
 	n = 0;
 	/* The node table is memory children do not inherit (node/spawn.h):
-	 * take the namespace fds from it now. */
+	 * open the namespaces from it now (closed again once forked). */
 	for (size_t i = s->plan.sec[PLAN_SEC_LINKS]; i < s->plan.sec[PLAN_SEC_LINKS + 1]; i++)
 		if (s->plan.ops[i].kind == OP_CAPTURE) {
 			lc[n].op = &s->plan.ops[i];
-			lc[n++].netns_fd = s->plan.ops[i].ns >= 0 ? s->by_index[s->plan.ops[i].ns]->netns_fd : -1;
+			lc[n].netns_fd = -1;
+			if (s->plan.ops[i].ns >= 0 &&
+			    (lc[n].netns_fd = nodes_netns(s, s->by_index[s->plan.ops[i].ns], err)) < 0) {
+				close_netns(lc, n);
+				free(lc);
+				return -1;
+			}
+			n++;
 		}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+		close_netns(lc, n);
 		free(lc);
 		return nlab_error_set(err, errno, "capture: socketpair");
 	}
@@ -186,6 +201,7 @@ int capture_start(struct sup *s, nlab_error **err)
 		int e = errno;
 		close(pair[0]);
 		close(pair[1]);
+		close_netns(lc, n);
 		free(lc);
 		return nlab_error_set(err, e, "capture: fork");
 	}
@@ -194,6 +210,7 @@ int capture_start(struct sup *s, nlab_error **err)
 		capture_main(s, lc, n, pair[1]);
 	}
 	close(pair[1]);
+	close_netns(lc, n);
 	free(lc);
 	s->capture_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	struct proto_msg m;

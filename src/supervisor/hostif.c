@@ -27,9 +27,13 @@ static const char *where_name(const struct sup *s, const struct plan_end *to)
 	return to->ns == PLAN_NS_LAB ? "" : s->t->nodes.v[to->ns].name;
 }
 
-static int ns_fd(const struct sup *s, const struct plan_end *to)
+/* The namespace the interface goes to, opened now (the caller closes it). */
+static int ns_open(const struct sup *s, const struct plan_end *to, nlab_error **err)
 {
-	return to->ns == PLAN_NS_LAB ? s->lab_netns : s->by_index[to->ns]->netns_fd;
+	if (to->ns != PLAN_NS_LAB)
+		return nodes_netns(s, s->by_index[to->ns], err);
+	int fd = fcntl(s->lab_netns, F_DUPFD_CLOEXEC, 0);
+	return fd < 0 ? nlab_error_set(err, errno, "dup") : fd;
 }
 
 /* A bind mount of the namespace under the state directory, made in the
@@ -108,10 +112,13 @@ int hostif_take(struct sup *s, const struct plan_op *op, nlab_error **err)
 	snprintf(ctx, sizeof(ctx), "link host:%s -> %s (%s:%d)", op->hostif.host, to_text, s->t->file, op->line);
 	if (nlab_link_info(s->host_nl, 0, op->hostif.host, &info, err) < 0)
 		return nlab_error_wrap(err, "%s: the host has no interface %s", ctx, op->hostif.host);
+	cleanup_close int ns = ns_open(s, to, err);
+	if (ns < 0)
+		return nlab_error_wrap(err, "%s", ctx);
 	if (op->kind == OP_HOST_MACVLAN) {
 		/* A child in the node; the host's interface is not touched and
 		 * nothing of it outlives the node's namespace. */
-		if (nlab_macvlan_queue_add(s->host_nl, info.ifindex, ns_fd(s, to), to->name, to->ifindex, ctx, err) < 0)
+		if (nlab_macvlan_queue_add(s->host_nl, info.ifindex, ns, to->name, to->ifindex, ctx, err) < 0)
 			return -1;
 		return nlab_nl_flush(s->host_nl, err);
 	}
@@ -120,9 +127,9 @@ int hostif_take(struct sup *s, const struct plan_op *op, nlab_error **err)
 		return nlab_error_set(err, ENOMEM, "pin");
 	/* Journal, pin, then move: after a crash at any point `down` finds
 	 * it, in the host or in the pinned namespace. */
-	if (journal(s, op, &info, path, err) < 0 || pin(s, ns_fd(s, to), path, err) < 0)
+	if (journal(s, op, &info, path, err) < 0 || pin(s, ns, path, err) < 0)
 		return nlab_error_wrap(err, "%s", ctx);
-	if (nlab_link_queue_move(s->host_nl, info.ifindex, ns_fd(s, to), to->name, to->ifindex, ctx, err) < 0 ||
+	if (nlab_link_queue_move(s->host_nl, info.ifindex, ns, to->name, to->ifindex, ctx, err) < 0 ||
 	    nlab_nl_flush(s->host_nl, err) < 0)
 		return -1;
 	if (op->kind == OP_HOST_ATTACH) {
@@ -141,13 +148,18 @@ void hostif_give_back_all(struct sup *s)
 		const struct state_host_iface *h = &s->st.host_ifaces[i];
 		nlab_error *err = NULL;
 		int fd = -1;
+		bool own = false;
 		if (!h->where[0])
 			fd = s->lab_netns;
 		else
-			for (size_t k = 0; k < s->nnodes; k++)
-				if (!strcmp(s->nodes[k].tn->name, h->where))
-					fd = s->nodes[k].netns_fd;
+			for (size_t k = 0; k < s->nnodes && fd < 0; k++)
+				if (!strcmp(s->nodes[k].tn->name, h->where) && !s->nodes[k].exited) {
+					fd = nodes_netns(s, &s->nodes[k], NULL);
+					own = fd >= 0;
+				}
 		if (hostif_give_back(h, fd, s->host_netns, &err) < 0)
 			nlab_error_print(NULL, &err);
+		if (own)
+			close(fd);
 	}
 }

@@ -382,14 +382,14 @@ static int clone_tree(int dirfd, const char *path, int userns, unsigned extra, c
 	return fd;
 }
 
-int labfs_send_trees(struct sup *s, const struct sup_node *sn, int userns, int ctl, nlab_error **err)
+int labfs_send_trees(struct sup *s, const struct sup_node *sn, int userns, nlab_error **err)
 {
 	const struct topo_node *n = sn->tn;
 	int fds[2 + LABFS_FILES_MAX], nfds = 0, r = 0;
 	const char *what = NULL;
 
 	if (n->rootfs) /* a root of its own (node/nodefs.c): only the go */
-		return proto_send(ctl, PROTO_TREES, 0, 0, 0, NULL) < 0 ? nlab_error_set(err, errno, "send") : 0;
+		return nodech_send(s, sn, PROTO_TREES, 0, 0, 0, NULL, NULL, 0) < 0 ? nlab_error_set(err, errno, "send") : 0;
 	fds[nfds] = clone_tree(AT_FDCWD, "/", userns, 0, &what);
 	if (fds[nfds] < 0) {
 		r = nlab_error_set(err, errno, "%s of the host's /", what);
@@ -413,7 +413,7 @@ int labfs_send_trees(struct sup *s, const struct sup_node *sn, int userns, int c
 		}
 		nfds++;
 	}
-	if (proto_send_fds(ctl, PROTO_TREES, nfds, 0, 0, NULL, fds, nfds) < 0)
+	if (nodech_send(s, sn, PROTO_TREES, nfds, 0, 0, NULL, fds, nfds) < 0)
 		r = nlab_error_set(err, errno, "send the node its trees");
 out:
 	for (int i = 0; i < nfds; i++)
@@ -427,13 +427,13 @@ int labfs_send_lab(struct sup *s, struct sup_node *sn, int userns, nlab_error **
 	int fd;
 
 	if (s->labfs_root < 0)
-		return proto_send(sn->ctl, PROTO_LAB_TREE, 0, 0, 0, NULL) < 0 ? nlab_error_set(err, errno, "send") : 0;
+		return nodech_send(s, sn, PROTO_LAB_TREE, 0, 0, 0, NULL, NULL, 0) < 0 ? nlab_error_set(err, errno, "send") : 0;
 	/* nosuid, nodev: a file a node makes setuid there must not become
 	 * a way up on the host (lab/labdir.c clears such bits at down). */
 	fd = clone_tree(s->labfs_root, "", userns, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &what);
 	if (fd < 0)
 		return nlab_error_set(err, errno, "%s of the topology's directory %s", what, s->t->dir);
-	int r = proto_send_fds(sn->ctl, PROTO_LAB_TREE, 1, 0, 0, NULL, &fd, 1);
+	int r = nodech_send(s, sn, PROTO_LAB_TREE, 1, 0, 0, NULL, &fd, 1);
 	close(fd);
 	return r < 0 ? nlab_error_set(err, errno, "send /lab") : 0;
 }

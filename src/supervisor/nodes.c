@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -151,10 +152,10 @@ static void node_init_entry(void *p)
 	node_init_main(&spec);
 }
 
-/* Start making one node (node/spawn.c). */
+/* Start making one node (node/spawn.c).  Its log and its socket
+ * (supervisor/nodech.c) go to the init; the supervisor keeps neither. */
 static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, nlab_error **err)
 {
-	int pair[2];
 	char path[4200];
 
 	/* Read too: the init rotates it by copying (node/log.h). */
@@ -162,14 +163,9 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 	cleanup_close int log_fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (log_fd < 0)
 		return nlab_error_set(err, errno, "open %s", path);
-	snprintf(path, sizeof(path), "%s/logs/%s.log.1", s->dir, sn->tn->name);
-	sn->log_old = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (sn->log_old < 0)
-		return nlab_error_set(err, errno, "open %s", path);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-		return nlab_error_set(err, errno, "socketpair");
-	sn->ctl = pair[0];
-	cleanup_close int ctl_child = pair[1];
+	cleanup_close int ctl_child = nodech_node_socket(s, sn, err);
+	if (ctl_child < 0)
+		return -1;
 	struct spawn_node_args a = {
 		.tn = sn->tn,
 		.userns = topo_node_userns(s->t, sn->tn),
@@ -185,7 +181,8 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 	return spawner_submit(sp, &a, sn, err);
 }
 
-/* A node's init exists: the handles the supervisor keeps on it. */
+/* A node's init exists.  It is our child (CLONE_PARENT): its pid is its
+ * own until we reap it, which is all the handle the supervisor keeps. */
 static int node_started(struct sup_node *sn, pid_t pid, nlab_error **err)
 {
 	sn->pid = pid;
@@ -193,14 +190,6 @@ static int node_started(struct sup_node *sn, pid_t pid, nlab_error **err)
 	 * running" to every later verb. */
 	if (proc_id_of(sn->pid, &sn->init_id) < 0)
 		return nlab_error_set(err, errno, "read /proc/%d/stat of the init", (int)sn->pid);
-	/* The init is our child (CLONE_PARENT): its pid cannot be reused
-	 * before we reap it, so this pidfd is the right process. */
-	sn->pidfd = (int)syscall(SYS_pidfd_open, sn->pid, 0);
-	if (sn->pidfd < 0)
-		return nlab_error_set(err, errno, "pidfd_open %d", (int)sn->pid);
-	/* Its network namespace is opened once it reported ready
-	 * (init_ready()): an init whose setup fails exits at once, and its
-	 * own message says why better than a vanished /proc/PID/ns/net. */
 	return 0;
 }
 
@@ -218,7 +207,7 @@ static int send_trees(struct sup *s, struct sup_node *sn, nlab_error **err)
 		if (uns < 0)
 			return nlab_error_set(err, errno, "open %s", path);
 	}
-	int r = labfs_send_trees(s, sn, uns, sn->ctl, err);
+	int r = labfs_send_trees(s, sn, uns, err);
 	if (uns >= 0)
 		close(uns);
 	return r;
@@ -284,81 +273,104 @@ __attribute__((noinline)) int nodes_start(struct sup *s, nlab_error **err)
  * abort with *err set. */
 typedef int (*reply_fn)(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err);
 
+static int bad_message(const struct sup_node *sn, const struct proto_msg *m, nlab_error **err);
+
+static int died(const struct sup *s, const struct sup_node *sn, nlab_error **err)
+{
+	return nlab_error_set(err, 0, "node %s (%s:%d): its init exited unexpectedly", sn->tn->name, topo_file(s),
+			      sn->tn->pos.line);
+}
+
+/* What the supervisor waits on while nodes are busy: its inits' socket,
+ * SIGCHLD (one that dies) and the abort channel (a signal, or `up`
+ * gone).  -1 with *err on a death, an abort or a poll failure; else the
+ * poll's events of the socket. */
+static int wait_nodes(struct sup *s, int timeout_ms, bool (*pending)(const struct sup_node *), nlab_error **err)
+{
+	struct pollfd p[3] = { { .fd = s->ctl, .events = POLLIN },
+			       { .fd = s->chld_fd, .events = POLLIN },
+			       { .fd = s->abort_fd, .events = POLLIN } };
+	int k = poll(p, 3, timeout_ms);
+
+	if (k < 0)
+		return errno == EINTR ? 0 : nlab_error_set(err, errno, "poll");
+	if (p[2].revents && sup_check_abort(s, err) < 0)
+		return -1;
+	if (p[1].revents) {
+		nodes_reap(s);
+		for (size_t i = 0; i < s->nnodes; i++)
+			if (s->nodes[i].exited && pending(&s->nodes[i]))
+				return died(s, &s->nodes[i], err);
+	}
+	return p[0].revents;
+}
+
+static bool not_replied(const struct sup_node *sn)
+{
+	return !sn->replied;
+}
+
+/* Wait for one message from every node in `want`; handler returns -1 to
+ * abort with *err set. */
 static int collect(struct sup *s, bool (*want)(const struct sup *, const struct sup_node *), reply_fn fn,
 		   int timeout_ms, nlab_error **err)
 {
-	struct pollfd *p = calloc(s->nnodes + 2, sizeof(*p));
-	size_t *map = calloc(s->nnodes + 1, sizeof(*map));
 	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
-	int r = 0;
+	size_t left = 0;
 
-	if (!p || !map) {
-		free(p);
-		free(map);
-		return nlab_error_set(err, ENOMEM, "collect replies");
-	}
-	for (size_t i = 0; i < s->nnodes; i++)
+	for (size_t i = 0; i < s->nnodes; i++) {
 		s->nodes[i].replied = !want(s, &s->nodes[i]);
-	for (;;) {
-		size_t n = 0;
-		for (size_t i = 0; i < s->nnodes; i++)
-			if (!s->nodes[i].replied) {
-				p[n] = (struct pollfd){ .fd = s->nodes[i].ctl, .events = POLLIN };
-				map[n++] = i;
-			}
-		if (n == 0)
-			break;
+		left += !s->nodes[i].replied;
+	}
+	while (left) {
 		int wait = -1;
 		if (deadline) {
-			int64_t left = deadline - now_ms();
-			if (left <= 0) {
-				r = nlab_error_set(err, ETIMEDOUT, "node %s did not answer in %d ms",
-						   s->nodes[map[0]].tn->name, timeout_ms);
-				break;
+			int64_t ms = deadline - now_ms();
+			if (ms <= 0) {
+				size_t i = 0;
+				while (i < s->nnodes && s->nodes[i].replied)
+					i++;
+				return nlab_error_set(err, ETIMEDOUT, "node %s did not answer in %d ms",
+						      s->nodes[i].tn->name, timeout_ms);
 			}
-			wait = (int)left;
+			wait = (int)ms;
 		}
-		/* issue 13: a signal or `up` leaving stops the wait (s->abort_fd). */
-		p[n] = (struct pollfd){ .fd = s->abort_fd, .events = POLLIN };
-		int k = poll(p, n + 1, wait);
-		if (k < 0 && errno != EINTR) {
-			r = nlab_error_set(err, errno, "poll");
-			break;
-		}
-		if (k > 0 && p[n].revents && sup_check_abort(s, err) < 0) {
-			r = -1;
-			break;
-		}
-		for (size_t j = 0; j < n && r == 0; j++) {
-			if (!p[j].revents)
-				continue;
-			struct sup_node *sn = &s->nodes[map[j]];
+		int ev = wait_nodes(s, wait, not_replied, err);
+		if (ev < 0)
+			return -1;
+		/* Every message that is there (the socket does not block). */
+		while (ev && left) {
+			struct sup_node *sn;
 			struct proto_msg m;
 			nlab_error *e = NULL;
-			int got = proto_recv(sn->ctl, &m, &e);
-			if (got <= 0) {
-				r = nlab_error_set(err, 0, "node %s (%s:%d): its init exited unexpectedly%s%s",
-						   sn->tn->name, topo_file(s), sn->tn->pos.line, e ? ": " : "",
-						   e ? e->msg : "");
+			int got = nodech_recv(s, &sn, &m, &e);
+			if (got < 0 && e && e->errnum == EAGAIN) {
 				nlab_error_free(&e);
 				break;
 			}
-			sn->replied = true;
-			if (m.type == PROTO_SETUP_FAILED) {
+			if (got <= 0) {
+				if (!e)
+					nlab_error_set(&e, EPROTO, "an empty message");
+				nlab_error_wrap(&e, "from the nodes");
+				*err = e;
+				return -1;
+			}
+			int r = 0;
+			if (sn->replied)
+				r = bad_message(sn, &m, err);
+			else if (m.type == PROTO_SETUP_FAILED)
 				r = nlab_error_set(err, 0, "node %s (%s:%d): setup failed: %s", sn->tn->name,
 						   topo_file(s), sn->tn->pos.line, m.text);
-				break;
-			}
-			if (fn && fn(s, sn, &m, err) < 0)
-				r = -1;
+			else if (fn)
+				r = fn(s, sn, &m, err);
+			sn->replied = true;
+			left--;
 			proto_close_fds(&m);
+			if (r < 0)
+				return -1;
 		}
-		if (r < 0)
-			break;
 	}
-	free(p);
-	free(map);
-	return r;
+	return 0;
 }
 
 static bool want_all(const struct sup *s, const struct sup_node *sn)
@@ -375,12 +387,8 @@ static int bad_message(const struct sup_node *sn, const struct proto_msg *m, nla
 
 static int init_ready(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err)
 {
-	if (m->type != PROTO_READY)
-		return bad_message(sn, m, err);
-	sn->netns_fd = nlab_netns_open_pid(sn->pid, err);
-	if (sn->netns_fd < 0)
-		return nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, topo_file(s), sn->tn->pos.line);
-	return 0;
+	(void)s;
+	return m->type == PROTO_READY ? 0 : bad_message(sn, m, err);
 }
 
 static int init_root(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err)
@@ -394,10 +402,15 @@ static int init_root(struct sup *s, struct sup_node *sn, const struct proto_msg 
 		stn->uid = (uint32_t)m->a[1];
 		stn->gid = (uint32_t)m->a[2];
 	}
-	/* Its previous log, for rotation: the init's root has no path to it. */
-	int lf = sn->log_old;
-	sn->log_old = -1;
-	int r = proto_send_fds(sn->ctl, PROTO_LOG_OLD, 0, 0, 0, NULL, &lf, 1);
+	/* Its previous log, for rotation: the init's root has no path to
+	 * it.  Opened only now, so that no node costs the supervisor an fd
+	 * for longer than a message. */
+	char path[4400];
+	snprintf(path, sizeof(path), "%s/logs/%s.log.1", s->dir, sn->tn->name);
+	int lf = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (lf < 0)
+		return nlab_error_set(err, errno, "open %s", path);
+	int r = nodech_send(s, sn, PROTO_LOG_OLD, 0, 0, 0, NULL, &lf, 1);
 	close(lf);
 	if (r < 0)
 		return nlab_error_set(err, errno, "node %s: send its log", sn->tn->name);
@@ -557,51 +570,73 @@ static bool deps_ready(const struct sup *s, const struct sup_node *sn, const boo
 	return true;
 }
 
+static bool lines_running(const struct sup_node *sn)
+{
+	return !sn->replied;
+}
+
+/* Start every node not started yet whose `after` nodes are ready. */
+static int start_lines(struct sup *s, bool *started, const bool *ready, size_t *waiting, size_t nwaiting,
+		       size_t *left, nlab_error **err)
+{
+	size_t keep = 0;
+
+	for (size_t k = 0; k < nwaiting; k++) {
+		struct sup_node *sn = &s->nodes[waiting[k]];
+		if (!deps_ready(s, sn, ready)) {
+			waiting[keep++] = waiting[k];
+			continue;
+		}
+		started[waiting[k]] = true;
+		if (nodech_send(s, sn, PROTO_START, 0, 0, 0, NULL, NULL, 0) < 0)
+			return nlab_error_set(err, errno, "node %s: start its lines", sn->tn->name);
+	}
+	*left = keep;
+	return 0;
+}
+
 int nodes_run_lines(struct sup *s, nlab_error **err)
 {
 	cleanup_free bool *ready = calloc(s->nnodes + 1, sizeof(*ready));
 	cleanup_free bool *started = calloc(s->nnodes + 1, sizeof(*started));
-	cleanup_free struct pollfd *p = calloc(s->nnodes + 2, sizeof(*p));
-	size_t nready = 0;
+	cleanup_free size_t *waiting = calloc(s->nnodes + 1, sizeof(*waiting));
+	size_t nready = 0, nwaiting = s->nnodes;
 
-	if (!ready || !started || !p)
+	if (!ready || !started || !waiting)
 		return nlab_error_set(err, ENOMEM, "lines");
+	for (size_t i = 0; i < s->nnodes; i++) {
+		waiting[i] = i;
+		s->nodes[i].replied = false; /* here: its lines are done */
+	}
+	if (start_lines(s, started, ready, waiting, nwaiting, &nwaiting, err) < 0)
+		return -1;
 	while (nready < s->nnodes) {
-		for (size_t i = 0; i < s->nnodes; i++)
-			if (!started[i] && deps_ready(s, &s->nodes[i], ready)) {
-				started[i] = true;
-				if (proto_send(s->nodes[i].ctl, PROTO_START, 0, 0, 0, NULL) < 0)
-					return nlab_error_set(err, errno, "node %s: start its lines", s->nodes[i].tn->name);
-			}
-		for (size_t i = 0; i < s->nnodes; i++)
-			p[i] = (struct pollfd){ .fd = s->nodes[i].ctl, .events = POLLIN };
-		/* A signal or `up` leaving stops the wait (s->abort_fd); the
-		 * lines' own bounds are the inits'. */
-		p[s->nnodes] = (struct pollfd){ .fd = s->abort_fd, .events = POLLIN };
-		if (poll(p, s->nnodes + 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return nlab_error_set(err, errno, "poll");
-		}
-		if (p[s->nnodes].revents && sup_check_abort(s, err) < 0)
+		/* A signal or `up` leaving stops the wait; the lines' own
+		 * bounds are the inits'. */
+		int ev = wait_nodes(s, -1, lines_running, err);
+		if (ev < 0)
 			return -1;
-		for (size_t i = 0; i < s->nnodes; i++) {
-			struct sup_node *sn = &s->nodes[i];
+		bool more = false;
+		while (ev) {
+			struct sup_node *sn;
 			struct proto_msg m;
 			nlab_error *e = NULL;
-			if (!p[i].revents)
-				continue;
-			int got = proto_recv(sn->ctl, &m, &e);
-			if (got <= 0) {
-				nlab_error_set(err, 0, "node %s (%s:%d): its init exited unexpectedly%s%s", sn->tn->name,
-					       topo_file(s), sn->tn->pos.line, e ? ": " : "", e ? e->msg : "");
+			int got = nodech_recv(s, &sn, &m, &e);
+			if (got < 0 && e && e->errnum == EAGAIN) {
 				nlab_error_free(&e);
+				break;
+			}
+			if (got <= 0) {
+				if (!e)
+					nlab_error_set(&e, EPROTO, "an empty message");
+				*err = e;
 				return -1;
 			}
+			size_t i = (size_t)(sn - s->nodes);
 			switch (m.type) {
 			case PROTO_NODE_READY:
 				if (!ready[i]) {
-					ready[i] = true;
+					ready[i] = sn->replied = more = true;
 					nready++;
 					sup_progress(s, "commands", nready, s->nnodes);
 				}
@@ -616,20 +651,24 @@ int nodes_run_lines(struct sup *s, nlab_error **err)
 				return bad_message(sn, &m, err);
 			}
 		}
+		if (more && nwaiting && start_lines(s, started, ready, waiting, nwaiting, &nwaiting, err) < 0)
+			return -1;
 	}
 	/* From now on `netlab restart` may stop and start them again. */
 	for (size_t i = 0; i < s->nnodes; i++)
 		s->nodes[i].ready = true;
+	s->running = true;
 	return 0;
 }
 
-int nodes_message(struct sup *s, struct sup_node *sn, nlab_error **err)
+int nodes_message(struct sup *s, nlab_error **err)
 {
+	struct sup_node *sn;
 	struct proto_msg m;
-	int got = proto_recv(sn->ctl, &m, err);
+	int got = nodech_recv(s, &sn, &m, err);
 
 	if (got <= 0)
-		return got < 0 ? -1 : 0;
+		return got;
 	if (m.type == PROTO_LINE_EXITED)
 		return line_exited(s, sn, &m, err) < 0 ? -1 : 1;
 	if (sn->restart != RESTART_NONE)
@@ -639,47 +678,118 @@ int nodes_message(struct sup *s, struct sup_node *sn, nlab_error **err)
 
 /* ---- stopping ------------------------------------------------------- */
 
+static int by_pid_cmp(const void *a, const void *b)
+{
+	pid_t x = (*(struct sup_node *const *)a)->pid, y = (*(struct sup_node *const *)b)->pid;
+	return x < y ? -1 : x > y;
+}
+
+struct sup_node *nodes_by_pid(struct sup *s, pid_t pid)
+{
+	if (!s->by_pid) {
+		/* Made once, when the first init dies or the lab stops. */
+		s->by_pid = calloc(s->nnodes + 1, sizeof(*s->by_pid));
+		if (!s->by_pid) {
+			for (size_t i = 0; i < s->nnodes; i++)
+				if (s->nodes[i].pid == pid)
+					return &s->nodes[i];
+			return NULL;
+		}
+		for (size_t i = 0; i < s->nnodes; i++)
+			s->by_pid[i] = &s->nodes[i];
+		qsort(s->by_pid, s->nnodes, sizeof(*s->by_pid), by_pid_cmp);
+	}
+	struct sup_node key = { .pid = pid }, *kp = &key;
+	struct sup_node **f = bsearch(&kp, s->by_pid, s->nnodes, sizeof(*s->by_pid), by_pid_cmp);
+	return f ? *f : NULL;
+}
+
+/* One child that ended.  A node's init that dies during setup fails it
+ * (wait_nodes()); one that dies while the lab is up (killed from
+ * outside, or by the OOM killer) leaves the node dead: `status` says
+ * how, `test` fails. */
+static void reaped(struct sup *s, pid_t pid, int status)
+{
+	struct sup_node *sn = nodes_by_pid(s, pid);
+
+	if (!sn || sn->exited)
+		return;
+	sn->exited = true;
+	if (!s->running)
+		return;
+	struct state_node *stn = &s->st.nodes[sn - s->nodes];
+	char how[96];
+	stn->died = true;
+	stn->died_wstatus = status;
+	stn->died_at = (int64_t)time(NULL);
+	stn->oom_kills = cgroup_oom_kills(sn->cgroups, sn->ncgroups);
+	how_it_ended(status, how, sizeof(how));
+	nlab_report(NULL, "node %s: its init died (%s; the OOM killer killed %llu of the node's processes)",
+		    sn->tn->name, how, (unsigned long long)stn->oom_kills);
+	nlab_error *err = NULL;
+	if (state_write_runtime(&s->st, &err) < 0)
+		nlab_error_print(NULL, &err);
+	restart_node_died(s, sn);
+}
+
+void nodes_reap(struct sup *s)
+{
+	struct signalfd_siginfo si;
+	int status;
+	pid_t pid;
+
+	while (TEMP_FAILURE_RETRY(read(s->chld_fd, &si, sizeof(si))) == sizeof(si))
+		;
+	while ((pid = waitpid(-1, &status, WNOHANG | __WALL)) > 0)
+		reaped(s, pid, status);
+}
+
 void nodes_stop(struct sup *s)
 {
 	int64_t deadline = now_ms() + s->o->grace_ms + 2000;
+	size_t live = 0;
 
 	for (size_t i = 0; i < s->nnodes; i++)
-		if (s->nodes[i].pid > 0 && !s->nodes[i].exited)
-			proto_send(s->nodes[i].ctl, PROTO_STOP, 0, 0, 0, NULL);
-	for (size_t i = 0; i < s->nnodes; i++) {
-		struct sup_node *sn = &s->nodes[i];
-		if (sn->pid <= 0 || sn->exited)
+		if (s->nodes[i].pid > 0 && !s->nodes[i].exited) {
+			nodech_send(s, &s->nodes[i], PROTO_STOP, 0, 0, 0, NULL, NULL, 0);
+			live++;
+		}
+	/* Each init stops its node in its grace period; the ones still
+	 * there after it are killed. */
+	while (live) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG | __WALL);
+		if (pid > 0) {
+			struct sup_node *sn = nodes_by_pid(s, pid);
+			if (sn && !sn->exited) {
+				sn->exited = true;
+				live--;
+			}
 			continue;
+		}
 		int64_t left = deadline - now_ms();
-		struct pollfd p = { .fd = sn->pidfd, .events = POLLIN };
-		if (left <= 0 || poll(&p, 1, (int)(left > 0 ? left : 0)) == 0)
-			syscall(SYS_pidfd_send_signal, sn->pidfd, SIGKILL, NULL, 0);
-		TEMP_FAILURE_RETRY(waitpid(sn->pid, NULL, 0));
-		sn->exited = true;
+		if (pid < 0 || left <= 0)
+			break;
+		struct pollfd p = { .fd = s->chld_fd, .events = POLLIN };
+		if (poll(&p, 1, (int)(left > 100 ? 100 : left)) > 0) {
+			struct signalfd_siginfo si;
+			while (TEMP_FAILURE_RETRY(read(s->chld_fd, &si, sizeof(si))) == sizeof(si))
+				;
+		}
 	}
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (s->nodes[i].pid > 0 && !s->nodes[i].exited)
+			kill(s->nodes[i].pid, SIGKILL);
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (s->nodes[i].pid > 0 && !s->nodes[i].exited) {
+			TEMP_FAILURE_RETRY(waitpid(s->nodes[i].pid, NULL, __WALL));
+			s->nodes[i].exited = true;
+		}
 }
 
-/* An init died while the lab was up (killed from outside, or by the OOM
- * killer): the node is dead; `status` says how, `test` fails. */
-void nodes_reaped(struct sup *s, pid_t pid, int status)
+int nodes_netns(const struct sup *s, const struct sup_node *sn, nlab_error **err)
 {
-	for (size_t i = 0; i < s->nnodes; i++) {
-		struct sup_node *sn = &s->nodes[i];
-		struct state_node *stn = &s->st.nodes[i];
-		char how[96];
-		if (sn->pid != pid)
-			continue;
-		sn->exited = true;
-		stn->died = true;
-		stn->died_wstatus = status;
-		stn->died_at = (int64_t)time(NULL);
-		stn->oom_kills = cgroup_oom_kills(sn->cgroups, sn->ncgroups);
-		how_it_ended(status, how, sizeof(how));
-		nlab_report(NULL, "node %s: its init died (%s; the OOM killer killed %llu of the node's processes)",
-			    sn->tn->name, how, (unsigned long long)stn->oom_kills);
-		nlab_error *err = NULL;
-		if (state_write_runtime(&s->st, &err) < 0)
-			nlab_error_print(NULL, &err);
-		restart_node_died(s, sn);
-	}
+	(void)s;
+	int fd = nlab_netns_open_pid(sn->pid, err);
+	return fd < 0 ? nlab_error_wrap(err, "node %s", sn->tn->name) : fd;
 }

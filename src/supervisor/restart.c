@@ -132,7 +132,7 @@ static void advance(struct sup *s)
 				again = true;
 				continue;
 			}
-			if (proto_send(sn->ctl, PROTO_START, 0, 0, 0, NULL) < 0) {
+			if (nodech_send(s, sn, PROTO_START, 0, 0, 0, NULL, NULL, 0) < 0) {
 				snprintf(why, sizeof(why), "node %s: start its lines: %s", sn->tn->name,
 					 strerror(errno));
 				finish(s, sn, why);
@@ -156,7 +156,7 @@ static void begin(struct sup *s, int fd, const char *name)
 		close(fd);
 		return;
 	}
-	if (sn->exited || sn->muted) {
+	if (sn->exited) {
 		tell_failed(fd, 0,
 			    "node %s (%s:%d) is dead: its init exited (netlab status %s shows how); take the lab "
 			    "down and up again",
@@ -169,7 +169,7 @@ static void begin(struct sup *s, int fd, const char *name)
 		close(fd);
 		return;
 	}
-	if (proto_send(sn->ctl, PROTO_STOP_LINES, 0, 0, 0, NULL) < 0) {
+	if (nodech_send(s, sn, PROTO_STOP_LINES, 0, 0, 0, NULL, NULL, 0) < 0) {
 		tell_failed(fd, errno, "node %s: ask its init to stop its lines: %s", sn->tn->name, strerror(errno));
 		close(fd);
 		return;

@@ -2,6 +2,7 @@
  * src/supervisor/):
  *   supervisor.c  main: the setup sequence, the wait loop, teardown
  *   nodes.c       making nodes and talking to their inits
+ *   nodech.c      the one socket the supervisor talks to its inits on
  *   apply.c       performing the plan's links/configure/host sections
  *   host.c        what is done in the starting namespace, journaled first
  *   hosts.c       the lab's /etc/hosts
@@ -18,6 +19,7 @@
 #include "net/nlsock.h"
 #include "node/cgroup.h"
 #include "plan/plan.h"
+#include "proto/proto.h"
 #include "supervisor/supervisor.h"
 
 struct init_arg;
@@ -27,13 +29,10 @@ struct sup_node {
 	struct sup *sup;
 	const struct topo_node *tn;
 	size_t index;           /* in topology.nodes */
-	pid_t pid;
-	int pidfd;
-	int netns_fd;
-	int ctl;                /* SOCK_SEQPACKET to its init (proto/proto.h) */
-	int log_old;            /* LAB/logs/NODE.log.1 until the init has it, or -1 */
+	pid_t pid;              /* its init: our child, so the pid is its own until
+				 * we reap it (no pidfd, no namespace fds are held:
+				 * what a node costs in fds must not grow the lab's) */
 	bool exited, replied;
-	bool muted;             /* its channel closed: not listened to any more */
 	uint32_t uid_base, gid_base;    /* user namespace slot */
 	struct proc_id init_id;
 	char **cgroups;                 /* its cgroup directories */
@@ -78,10 +77,14 @@ struct sup {
 	int clients[SUP_CLIENTS_MAX];   /* connected through it, request not read yet */
 	int64_t client_deadline[SUP_CLIENTS_MAX];
 	size_t nclients;
+	int ctl_dir, ctl;               /* nodech.c: LAB/ctl and the socket every init talks to */
+	int chld_fd;                    /* signalfd of SIGCHLD: an init that dies */
+	struct sup_node **by_pid;       /* the nodes sorted by their init's pid */
 	int sigfd;                      /* SIGTERM, SIGINT, SIGHUP during setup */
 	int abort_fd;                   /* epoll: readable on a signal or when `up` goes away */
 	int stop_signal;                /* the signal that stopped setup, or 0 */
 	bool up_gone;                   /* `netlab up` closed its end of the status channel */
+	bool running;                   /* every node is ready: an init that dies leaves its node dead */
 };
 
 #define LABFS_FILES_MAX 6               /* `files` statements per node */
@@ -101,14 +104,30 @@ int nodes_wait_ready(struct sup *s, nlab_error **err);
 /* Every init's root built (ROOT_READY), answered with its /lab. */
 int nodes_wait_root(struct sup *s, nlab_error **err);
 int nodes_run_lines(struct sup *s, nlab_error **err);  /* PLAN_SEC_COMMANDS */
-/* A message from a node's init after `up` (LINE_EXITED): 1 handled, 0 its
- * init is gone, -1 with *err. */
-int nodes_message(struct sup *s, struct sup_node *sn, nlab_error **err);
+
 /* LINE_FAILED as the user reads it: the node, FILE:LINE, the line, why,
  * the end of its output; always -1 with *err. */
 int nodes_line_failed(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err);
+/* A message from an init after `up` (LINE_EXITED): 1 handled, -1 with
+ * *err (errnum EAGAIN: none was there). */
+int nodes_message(struct sup *s, nlab_error **err);
 void nodes_stop(struct sup *s);
-void nodes_reaped(struct sup *s, pid_t pid, int status);
+/* Reap what died (SIGCHLD): nodes are marked exited. */
+void nodes_reap(struct sup *s);
+/* The node whose init is pid, or NULL. */
+struct sup_node *nodes_by_pid(struct sup *s, pid_t pid);
+/* The node's network namespace, opened now (/proc/PID/ns/net; the caller
+ * closes it), or -1 with *err. */
+int nodes_netns(const struct sup *s, const struct sup_node *sn, nlab_error **err);
+
+/* nodech.c */
+int nodech_open(struct sup *s, nlab_error **err);
+/* The socket node sn's init is to get, bound and connected. */
+int nodech_node_socket(struct sup *s, const struct sup_node *sn, nlab_error **err);
+int nodech_send(struct sup *s, const struct sup_node *sn, enum proto_type type, int64_t a0, int64_t a1, int64_t a2,
+		const char *text, const int *fds, int nfds);
+/* One message, and from which node (*sn); 1, or -1 with *err. */
+int nodech_recv(struct sup *s, struct sup_node **sn, struct proto_msg *m, nlab_error **err);
 
 /* restart.c: `netlab restart` over the beacon (lab/beacon.h) */
 void restart_accept(struct sup *s);             /* the beacon is readable */
@@ -125,7 +144,7 @@ int apply_section(struct sup *s, enum plan_section sec, nlab_error **err);
 
 /* labfs.c: the nodes' mask, /dev, idmapped trees and /lab */
 int labfs_prepare(struct sup *s, nlab_error **err);
-int labfs_send_trees(struct sup *s, const struct sup_node *sn, int userns, int ctl, nlab_error **err);
+int labfs_send_trees(struct sup *s, const struct sup_node *sn, int userns, nlab_error **err);
 int labfs_send_lab(struct sup *s, struct sup_node *sn, int userns, nlab_error **err);
 
 /* hostif.c: the host's interfaces a link takes (journaled, pinned) */

@@ -124,7 +124,7 @@ static int lab_files(struct sup *s, nlab_error **err)
 	snprintf(path, sizeof(path), "%s/logs", s->dir);
 	if (mkdir_p(path, 0755, err) < 0)
 		return -1;
-	if (hosts_write(s->t, s->dir, err) < 0)
+	if (hosts_write(s->t, s->dir, err) < 0 || nodech_open(s, err) < 0)
 		return -1;
 	snprintf(s->alternatives, sizeof(s->alternatives), "%s/alternatives", s->dir);
 	if (nodefs_prepare_alternatives(s->alternatives, &alt, err) < 0)
@@ -178,7 +178,7 @@ static int node_table(struct sup *s, nlab_error **err)
 		sn->tn = op->node;
 		sn->index = (size_t)op->ns;
 		s->by_index[op->ns] = sn;
-		sn->pidfd = sn->netns_fd = sn->ctl = sn->log_old = sn->client = -1;
+		sn->client = -1;
 		struct state_node *stn = &s->st.nodes[s->st.nnodes++];
 		stn->name = strdup(sn->tn->name);
 		stn->userns = topo_node_userns(t, sn->tn);
@@ -301,9 +301,8 @@ static void wait_loop(struct sup *s)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	struct pollfd *p = calloc(s->nnodes + 2 + SUP_CLIENTS_MAX, sizeof(*p));
+	struct pollfd *p = calloc(4 + SUP_CLIENTS_MAX, sizeof(*p));
 	if (sfd < 0 || !p) {
 		free(p);
 		return;
@@ -311,11 +310,11 @@ static void wait_loop(struct sup *s)
 	for (;;) {
 		/* First: it closes the requests that never came. */
 		int timeout = restart_timeout(s);
-		size_t first = s->nnodes + 2, nc = s->nclients;
+		size_t first = 4, nc = s->nclients;
 		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = s->beacon, .events = POLLIN };
-		for (size_t i = 0; i < s->nnodes; i++)
-			p[i + 2] = (struct pollfd){ .fd = s->nodes[i].muted ? -1 : s->nodes[i].ctl, .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = s->ctl, .events = POLLIN };
+		p[3] = (struct pollfd){ .fd = s->chld_fd, .events = POLLIN };
 		for (size_t i = 0; i < nc; i++)
 			p[first + i] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
 		if (poll(p, first + nc, timeout) < 0) {
@@ -323,16 +322,18 @@ static void wait_loop(struct sup *s)
 				continue;
 			break;
 		}
-		for (size_t i = 0; i < s->nnodes; i++) {
+		/* What the inits say after `up` (run lines that ended). */
+		while (p[2].revents) {
 			nlab_error *err = NULL;
-			if (p[i + 2].revents && nodes_message(s, &s->nodes[i], &err) <= 0) {
-				/* Its init is gone (reaped below) or misbehaves:
-				 * stop listening to it. */
-				if (err)
+			if (nodes_message(s, &err) < 0) {
+				if (err && err->errnum != EAGAIN)
 					nlab_error_print(NULL, &err);
-				s->nodes[i].muted = true;
+				nlab_error_free(&err);
+				break;
 			}
 		}
+		if (p[3].revents)
+			nodes_reap(s);
 		/* Requests, from the last: taking one out moves the last
 		 * client into its place. */
 		for (size_t i = nc; i-- > 0;)
@@ -341,27 +342,17 @@ static void wait_loop(struct sup *s)
 		/* Someone looked for this lab, or asks it something (lab/beacon.h). */
 		if (s->beacon >= 0 && p[1].revents)
 			restart_accept(s);
-		if (!(p[0].revents & POLLIN))
-			continue;
-		struct signalfd_siginfo si;
-		if (TEMP_FAILURE_RETRY(read(sfd, &si, sizeof(si))) != sizeof(si))
-			break;
-		if (si.ssi_signo == SIGCHLD) {
-			int st;
-			pid_t pid;
-			while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-				nodes_reaped(s, pid, st);
-			continue;
-		}
-		break; /* SIGTERM, SIGINT, SIGHUP: take the lab down */
+		if (p[0].revents & POLLIN)
+			break; /* SIGTERM, SIGINT, SIGHUP: take the lab down */
 	}
 	free(p);
 	close(sfd);
 	restart_abort_all(s, "the lab is going down");
 }
 
-/* A node costs the supervisor four fds (control socket, pidfd, netns,
- * log); a 1000-node lab outgrows the usual soft limit of 1024. */
+/* What the supervisor holds does not grow with the lab (nodes cost it
+ * no fd once made, supervisor/nodech.c), but netlink batches and the
+ * spawner's slots come near the usual soft limit of 1024 in big labs. */
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -428,7 +419,8 @@ static void failed(struct sup *s, nlab_error **err)
 int supervisor_main(const struct topology *t, const struct sup_options *o)
 {
 	struct sup s = { .t = t, .o = o, .host_netns = -1, .lab_netns = -1, .host_mntns = -1, .lab_mntns = -1,
-			 .capture_pidfd = -1, .beacon = -1, .sigfd = -1, .abort_fd = -1 };
+			 .capture_pidfd = -1, .beacon = -1, .sigfd = -1, .abort_fd = -1, .ctl_dir = -1, .ctl = -1,
+			 .chld_fd = -1 };
 	nlab_error *err = NULL;
 	sigset_t set;
 	int64_t t0 = now_ms();
@@ -440,6 +432,14 @@ int supervisor_main(const struct topology *t, const struct sup_options *o)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	raise_fd_limit();
+	/* An init that dies, during setup as after it (nodes.c). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	s.chld_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (s.chld_fd < 0) {
+		nlab_error_set(&err, errno, "signalfd");
+		goto fail;
+	}
 	hostshare_set_notice(sup_notice, &s);
 	/* First of all, in the namespace `up` runs in: from now on `down`
 	 * finds this process by the lab's name, whatever becomes of the

@@ -1,0 +1,116 @@
+/* The channel between the supervisor and its nodes' inits: one datagram
+ * socket of the supervisor's for all of them, so that what the supervisor
+ * holds does not grow with the lab (issue 17: a 10,000-node lab under a
+ * limit of 20,000 descriptors).
+ *
+ *   LAB/ctl/s      the supervisor's socket
+ *   LAB/ctl/I      node I's init's socket, made by the supervisor (root)
+ *                  and handed to the init at spawn, connected to s: it
+ *                  takes datagrams from the supervisor's socket only
+ *
+ * Names are bound through /proc/self/fd/DIR/..., DIR an fd of LAB/ctl,
+ * which keeps them short whatever the state root.  A datagram's sender
+ * is its bound name: the kernel's, so a node cannot speak for another.
+ * An init that dies is seen by SIGCHLD, not by its socket. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "proto/proto.h"
+#include "supervisor/sup.h"
+
+/* Plenty for every init's READY at once; the kernel caps it otherwise. */
+#define NODECH_RCVBUF (8 << 20)
+
+static socklen_t addr_of(const struct sup *s, const char *name, struct sockaddr_un *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	int n = snprintf(a->sun_path, sizeof(a->sun_path), "/proc/self/fd/%d/%s", s->ctl_dir, name);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)n + 1);
+}
+
+int nodech_open(struct sup *s, nlab_error **err)
+{
+	char path[4200];
+	struct sockaddr_un a;
+
+	snprintf(path, sizeof(path), "%s/ctl", s->dir);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return nlab_error_set(err, errno, "mkdir %s", path);
+	s->ctl_dir = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s->ctl_dir < 0)
+		return nlab_error_set(err, errno, "open %s", path);
+	s->ctl = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s->ctl < 0)
+		return nlab_error_set(err, errno, "socket");
+	socklen_t len = addr_of(s, "s", &a);
+	if (bind(s->ctl, (struct sockaddr *)&a, len) < 0)
+		return nlab_error_set(err, errno, "bind %s/s", path);
+	int size = NODECH_RCVBUF;
+	if (setsockopt(s->ctl, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(s->ctl, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	return 0;
+}
+
+int nodech_node_socket(struct sup *s, const struct sup_node *sn, nlab_error **err)
+{
+	char name[32];
+	struct sockaddr_un a;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return nlab_error_set(err, errno, "socket");
+	snprintf(name, sizeof(name), "%zu", (size_t)(sn - s->nodes));
+	socklen_t len = addr_of(s, name, &a);
+	if (bind(fd, (struct sockaddr *)&a, len) < 0) {
+		int e = errno;
+		close(fd);
+		return nlab_error_set(err, e, "bind ctl/%s", name);
+	}
+	len = addr_of(s, "s", &a);
+	if (connect(fd, (struct sockaddr *)&a, len) < 0) {
+		int e = errno;
+		close(fd);
+		return nlab_error_set(err, e, "connect ctl/%s", name);
+	}
+	return fd;
+}
+
+int nodech_send(struct sup *s, const struct sup_node *sn, enum proto_type type, int64_t a0, int64_t a1, int64_t a2,
+		const char *text, const int *fds, int nfds)
+{
+	char name[32];
+	struct sockaddr_un a;
+
+	snprintf(name, sizeof(name), "%zu", (size_t)(sn - s->nodes));
+	socklen_t len = addr_of(s, name, &a);
+	return proto_sendto(s->ctl, &a, len, type, a0, a1, a2, text, fds, nfds);
+}
+
+int nodech_recv(struct sup *s, struct sup_node **sn, struct proto_msg *m, nlab_error **err)
+{
+	struct sockaddr_un a;
+	socklen_t len = sizeof(a);
+
+	*sn = NULL;
+	int r = proto_recvfrom(s->ctl, m, &a, &len, err);
+	if (r <= 0)
+		return r;
+	/* The sender's bound name, ".../N": anything else is not one of ours. */
+	const char *slash = len > offsetof(struct sockaddr_un, sun_path) ? strrchr(a.sun_path, '/') : NULL;
+	char *end = NULL;
+	unsigned long i = slash ? strtoul(slash + 1, &end, 10) : 0;
+	if (!slash || end == slash + 1 || *end || i >= s->nnodes) {
+		proto_close_fds(m);
+		return nlab_error_set(err, EPROTO, "a message from no node of the lab");
+	}
+	*sn = &s->nodes[i];
+	return 1;
+}
