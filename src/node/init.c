@@ -134,19 +134,30 @@ void node_init_main(const struct node_spec *s)
 		proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, err->msg);
 		_exit(1);
 	}
+	/* The trees its root is made of, sent as soon as this init existed
+	 * (taken now: see nodefs_receive_trees()). */
+	struct proto_msg trees;
+	int token = -1;
+	if (nodefs_receive_trees(s->ctl_fd, &trees, &token, &err) < 0) {
+		proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, err->msg);
+		_exit(1);
+	}
 	/* READY: the namespaces are there, the supervisor makes the links
 	 * while this init builds the node's root (ROOT_READY). */
 	if (proto_send(s->ctl_fd, PROTO_READY, 0, 0, 0, NULL) < 0)
 		_exit(1);
 	/* One node of the lab at a time builds its root: the kernel takes
 	 * one lock for every mount change on the machine, and a thousand
-	 * inits spinning on it waste more than they wait. */
-	int serial = open(s->lab_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (serial >= 0)
-		TEMP_FAILURE_RETRY(flock(serial, LOCK_EX));
-	int fsr = nodefs_setup(s, proc, &err);
-	if (serial >= 0)
-		close(serial);
+	 * inits spinning on it waste more than they wait.  The token is
+	 * given back whatever happens; an init that dies holding it fails
+	 * the lab's setup anyway. */
+	char tok;
+	if (TEMP_FAILURE_RETRY(read(token, &tok, 1)) != 1)
+		init_fail(s->ctl_fd, "take the token");
+	int fsr = nodefs_setup(s, proc, &trees, &err);
+	if (TEMP_FAILURE_RETRY(write(token, &tok, 1)) != 1)
+		init_fail(s->ctl_fd, "give the token back");
+	close(token);
 	if (fsr < 0) {
 		proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, err->msg);
 		_exit(1);

@@ -333,25 +333,22 @@ static int make_xtables_lock(nlab_error **err)
 	return 0;
 }
 
-int nodefs_setup(const struct node_spec *s, int proc, nlab_error **err)
+int nodefs_setup(const struct node_spec *s, int proc, struct proto_msg *trees, nlab_error **err)
 {
 	/* Before anything is attached: without this a mount below would
 	 * propagate back to the host's namespace (a new /proc there would
 	 * hide the host's own). */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		proto_close_fds(trees);
 		close(proc);
 		return nlab_error_set(err, errno, "make / private");
 	}
 	if (s->node->rootfs) {
-		/* Built when the supervisor says (its TREES, empty here). */
-		struct proto_msg m;
-		if (nodefs_receive_trees(s->ctl_fd, &m, 0, err) < 0) {
-			close(proc);
-			return nlab_error_wrap(err, "node's root");
-		}
+		/* Its TREES were empty. */
+		proto_close_fds(trees);
 		if (setup_rootfs(s, proc, err) < 0)
 			return -1;
-	} else if (nodefs_overlay_root(s, proc, err) < 0)
+	} else if (nodefs_overlay_root(s, proc, trees, err) < 0)
 		return -1;
 	return make_xtables_lock(err);
 }

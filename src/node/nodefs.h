@@ -17,9 +17,11 @@
 
 /* The node's procfs, made detached first thing (the node's own sysctls
  * are written through it before its root exists), then attached by
- * nodefs_setup(), which takes it over. */
+ * nodefs_setup(), which takes it over, with the trees the supervisor
+ * sent (nodefs_receive_trees(); their fds closed here). */
+struct proto_msg;
 int nodefs_proc_mount(nlab_error **err);
-int nodefs_setup(const struct node_spec *s, int proc, nlab_error **err);
+int nodefs_setup(const struct node_spec *s, int proc, struct proto_msg *trees, nlab_error **err);
 
 /* The size of the tmpfs the node writes into: a default node's layer
  * (share 1), each of a rootfs node's /tmp, /run and /dev/shm (share 3).
@@ -32,12 +34,15 @@ void nodefs_tmpfs_size(const struct topo_node *n, unsigned share, char *buf, siz
 
 /* nodefs_root.c: a default node's root (an overlay over the idmapped
  * host; the file's top comment says how), and what every root gets. */
-int nodefs_overlay_root(const struct node_spec *s, int proc, nlab_error **err);
+int nodefs_overlay_root(const struct node_spec *s, int proc, struct proto_msg *trees, nlab_error **err);
 int nodefs_finish_root(const struct node_spec *s, int rootfd, int proc, nlab_error **err);
-/* The supervisor's TREES (the first message it sends a node's init, when
- * the init is to build its root): at least min fds. */
-struct proto_msg;
-int nodefs_receive_trees(int ctl, struct proto_msg *m, int min, nlab_error **err);
+/* The supervisor's TREES, the first message it sends a node's init (as
+ * soon as the init exists): at least min fds.  The init takes them at
+ * once, even though it builds its root later: fds in flight in a socket
+ * count against the sender's RLIMIT_NOFILE (ETOOMANYREFS), fds an init
+ * holds against its own.  The last fd is the token (*token) that lets
+ * one init of the lab at a time build its root (supervisor/nodech.c). */
+int nodefs_receive_trees(int ctl, struct proto_msg *m, int *token, nlab_error **err);
 /* Attach the detached mount fd (consumed) on DST inside rootfd. */
 int nodefs_attach_at(int rootfd, const char *dst, int fd, nlab_error **err);
 /* /lab: the user namespace its idmapping goes through (a child of the

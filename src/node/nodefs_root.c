@@ -84,16 +84,17 @@ static int attach(int fd, int dirfd, const char *path, nlab_error **err)
 
 /* The trees the supervisor sent: the first message on the control
  * socket (PROTO_TREES). */
-int nodefs_receive_trees(int ctl, struct proto_msg *m, int min, nlab_error **err)
+int nodefs_receive_trees(int ctl, struct proto_msg *m, int *token, nlab_error **err)
 {
 	int r = proto_recv(ctl, m, err);
 
 	if (r <= 0)
 		return r < 0 ? -1 : nlab_error_set(err, 0, "the supervisor went away");
-	if (m->type != PROTO_TREES || m->nfds < min || m->nfds != m->a[0]) {
+	if (m->type != PROTO_TREES || m->nfds != m->a[0] + 1) {
 		proto_close_fds(m);
 		return nlab_error_set(err, EPROTO, "expected the node's trees, got %s", proto_type_name(m->type));
 	}
+	*token = m->fds[--m->nfds];
 	return 0;
 }
 
@@ -193,16 +194,15 @@ static int overlay_root(const struct node_spec *s, int proc, struct proto_msg *m
 	return nodefs_finish_root(s, root, proc, err);
 }
 
-int nodefs_overlay_root(const struct node_spec *s, int proc, nlab_error **err)
+int nodefs_overlay_root(const struct node_spec *s, int proc, struct proto_msg *trees, nlab_error **err)
 {
-	struct proto_msg m;
-
-	if (nodefs_receive_trees(s->ctl_fd, &m, 2, err) < 0) {
+	if (trees->nfds < 2) {
+		proto_close_fds(trees);
 		close(proc);
-		return nlab_error_wrap(err, "node's root");
+		return nlab_error_set(err, EPROTO, "node's root: %d trees", trees->nfds);
 	}
-	int r = overlay_root(s, proc, &m, err);
-	proto_close_fds(&m);
+	int r = overlay_root(s, proc, trees, err);
+	proto_close_fds(trees);
 	return r;
 }
 

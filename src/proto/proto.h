@@ -32,7 +32,7 @@
 #include "util/error.h"
 
 #define PROTO_TEXT_MAX 8000
-#define PROTO_FDS_MAX 8         /* descriptors one message may carry (SCM_RIGHTS) */
+#define PROTO_FDS_MAX 10        /* descriptors one message may carry (SCM_RIGHTS) */
 
 enum proto_type {
 	/* supervisor -> netlab up */

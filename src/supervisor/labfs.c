@@ -385,11 +385,12 @@ static int clone_tree(int dirfd, const char *path, int userns, unsigned extra, c
 int labfs_send_trees(struct sup *s, const struct sup_node *sn, int userns, nlab_error **err)
 {
 	const struct topo_node *n = sn->tn;
-	int fds[2 + LABFS_FILES_MAX], nfds = 0, r = 0;
+	int fds[3 + LABFS_FILES_MAX], nfds = 0, r = 0;
 	const char *what = NULL;
 
-	if (n->rootfs) /* a root of its own (node/nodefs.c): only the go */
-		return nodech_send(s, sn, PROTO_TREES, 0, 0, 0, NULL, NULL, 0) < 0 ? nlab_error_set(err, errno, "send") : 0;
+	if (n->rootfs) /* a root of its own (node/nodefs.c): only the token */
+		return nodech_send(s, sn, PROTO_TREES, 0, 0, 0, NULL, &s->token, 1) < 0 ? nlab_error_set(err, errno, "send")
+											   : 0;
 	fds[nfds] = clone_tree(AT_FDCWD, "/", userns, 0, &what);
 	if (fds[nfds] < 0) {
 		r = nlab_error_set(err, errno, "%s of the host's /", what);
@@ -413,7 +414,9 @@ int labfs_send_trees(struct sup *s, const struct sup_node *sn, int userns, nlab_
 		}
 		nfds++;
 	}
-	if (nodech_send(s, sn, PROTO_TREES, nfds, 0, 0, NULL, fds, nfds) < 0)
+	/* The token last (nodech.c), not counted in a[0]. */
+	fds[nfds] = s->token;
+	if (nodech_send(s, sn, PROTO_TREES, nfds, 0, 0, NULL, fds, nfds + 1) < 0)
 		r = nlab_error_set(err, errno, "send the node its trees");
 out:
 	for (int i = 0; i < nfds; i++)

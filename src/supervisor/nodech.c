@@ -7,6 +7,8 @@
  *   LAB/ctl/I      node I's init's socket, made by the supervisor (root)
  *                  and handed to the init at spawn, connected to s: it
  *                  takes datagrams from the supervisor's socket only
+ *   the token      an unlinked FIFO, sent with every init's TREES: one
+ *                  init at a time builds its root (node/init.c)
  *
  * Names are bound through /proc/self/fd/DIR/..., DIR an fd of LAB/ctl,
  * which keeps them short whatever the state root.  A datagram's sender
@@ -56,6 +58,20 @@ int nodech_open(struct sup *s, nlab_error **err)
 	int size = NODECH_RCVBUF;
 	if (setsockopt(s->ctl, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		setsockopt(s->ctl, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	/* The token: one byte in a FIFO that no path reaches once it is
+	 * open (so only the inits it is sent to can take it).  A pipe's
+	 * readers wait exclusively: giving the byte back wakes one init,
+	 * where a lock's release would wake every waiter. */
+	snprintf(path, sizeof(path), "%s/ctl/token", s->dir);
+	if (mkfifo(path, 0600) < 0)
+		return nlab_error_set(err, errno, "mkfifo %s", path);
+	s->token = open(path, O_RDWR | O_CLOEXEC);
+	int e = errno;
+	unlink(path);
+	if (s->token < 0)
+		return nlab_error_set(err, e, "open %s", path);
+	if (write(s->token, "t", 1) != 1)
+		return nlab_error_set(err, errno, "write the token");
 	return 0;
 }
 

@@ -78,6 +78,7 @@ struct sup {
 	int64_t client_deadline[SUP_CLIENTS_MAX];
 	size_t nclients;
 	int ctl_dir, ctl;               /* nodech.c: LAB/ctl and the socket every init talks to */
+	int token;                      /* nodech.c: the FIFO whose one byte lets one init build its root */
 	int chld_fd;                    /* signalfd of SIGCHLD: an init that dies */
 	struct sup_node **by_pid;       /* the nodes sorted by their init's pid */
 	int sigfd;                      /* SIGTERM, SIGINT, SIGHUP during setup */
@@ -87,7 +88,7 @@ struct sup {
 	bool running;                   /* every node is ready: an init that dies leaves its node dead */
 };
 
-#define LABFS_FILES_MAX 6               /* `files` statements per node */
+#define LABFS_FILES_MAX TOPO_FILES_MAX  /* `files` statements per node */
 
 /* supervisor.c */
 void sup_progress(struct sup *s, const char *phase, size_t done, size_t total);

@@ -419,7 +419,7 @@ static void failed(struct sup *s, nlab_error **err)
 int supervisor_main(const struct topology *t, const struct sup_options *o)
 {
 	struct sup s = { .t = t, .o = o, .host_netns = -1, .lab_netns = -1, .host_mntns = -1, .lab_mntns = -1,
-			 .capture_pidfd = -1, .beacon = -1, .sigfd = -1, .abort_fd = -1, .ctl_dir = -1, .ctl = -1,
+			 .capture_pidfd = -1, .beacon = -1, .sigfd = -1, .abort_fd = -1, .ctl_dir = -1, .ctl = -1, .token = -1,
 			 .chld_fd = -1 };
 	nlab_error *err = NULL;
 	sigset_t set;

@@ -80,7 +80,9 @@ struct topo_after {
 	struct topo_pos pos;
 };
 
-/* `files DIR`: DIR's tree laid over the node's root. */
+/* `files DIR`: DIR's tree laid over the node's root; at most
+ * TOPO_FILES_MAX per node (each is a layer of the node's overlay). */
+#define TOPO_FILES_MAX 6
 struct topo_files {
 	char *dir;              /* as written; absolute after validation when the file's directory is known */
 	struct topo_pos pos;

@@ -35,6 +35,9 @@ static void check_files(const struct topology *t, struct topo_node *n, struct di
 		}
 		if (!t->dir && f->dir[0] != '/')
 			continue; /* a buffer without a directory (tests) */
+		if (i == TOPO_FILES_MAX)
+			diag_error(d, f->pos, "more than %d files statements in node %s: merge some directories",
+				   TOPO_FILES_MAX, n->name);
 		if (stat(f->dir, &st) < 0)
 			diag_error(d, f->pos, "files directory %s: %s", f->dir, strerror(errno));
 		else if (!S_ISDIR(st.st_mode))
