@@ -152,7 +152,7 @@ test: deps
 FUZZ_SECONDS ?= 60
 FUZZ_SRCS := tests/fuzz/fuzz_parser.c $(wildcard src/topo/*.c src/plan/*.c) src/net/iptc.c src/net/qdisc.c src/net/nlsock.c src/net/bpf.c src/net/netns.c \
 	src/util/error.c src/util/strutil.c src/util/vec.c src/util/fsutil.c
-build-fuzz/fuzz_parser: $(FUZZ_SRCS)
+build-fuzz/fuzz_parser: $(FUZZ_SRCS) $(wildcard src/*/*.h)
 	@mkdir -p build-fuzz
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -o $@ $(FUZZ_SRCS) $(PKG_LIBS)
