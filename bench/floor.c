@@ -212,11 +212,13 @@ static struct ifinfomsg *link_hdr(struct nlmsghdr *h, int ifindex, unsigned up)
 	return ifi;
 }
 
-static void q_bridge(struct batch *b)
+static void q_bridge(struct batch *b, int ifindex)
 {
+	char name[16];
 	struct nlmsghdr *h = msg_begin(b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-	link_hdr(h, BR_IFINDEX, 1);
-	mnl_attr_put_strz(h, IFLA_IFNAME, "br0");
+	link_hdr(h, ifindex, 1);
+	snprintf(name, sizeof(name), "br%d", ifindex - BR_IFINDEX);
+	mnl_attr_put_strz(h, IFLA_IFNAME, name);
 	mnl_attr_put_u32(h, IFLA_GROUP, GROUP);
 	struct nlattr *li = mnl_attr_nest_start(h, IFLA_LINKINFO);
 	mnl_attr_put_strz(h, IFLA_INFO_KIND, "bridge");
@@ -224,8 +226,11 @@ static void q_bridge(struct batch *b)
 	msg_end(b, h);
 }
 
-/* A veth: the outer end `name` (ifindex idx, in netns fd ns, -1 = socket's),
- * the peer `peer` (ifindex pidx, in netns pns, -1 = socket's). */
+static void put_ns(struct nlmsghdr *h, int node);
+
+/* A veth: the outer end `name` (ifindex idx, in node ns's netns, -1 = the
+ * socket's), the peer `peer` (ifindex pidx, in node pns's, -1 = the
+ * socket's). */
 static void q_veth(struct batch *b, const char *name, int idx, int ns, int up, const char *peer, int pidx,
 		   int pns)
 {
@@ -234,7 +239,7 @@ static void q_veth(struct batch *b, const char *name, int idx, int ns, int up, c
 	mnl_attr_put_strz(h, IFLA_IFNAME, name);
 	mnl_attr_put_u32(h, IFLA_GROUP, GROUP);
 	if (ns >= 0)
-		mnl_attr_put_u32(h, IFLA_NET_NS_FD, (uint32_t)ns);
+		put_ns(h, ns);
 	struct nlattr *li = mnl_attr_nest_start(h, IFLA_LINKINFO);
 	mnl_attr_put_strz(h, IFLA_INFO_KIND, "veth");
 	struct nlattr *data = mnl_attr_nest_start(h, IFLA_INFO_DATA);
@@ -244,7 +249,7 @@ static void q_veth(struct batch *b, const char *name, int idx, int ns, int up, c
 	mnl_attr_put_strz(h, IFLA_IFNAME, peer);
 	mnl_attr_put_u32(h, IFLA_GROUP, GROUP);
 	if (pns >= 0)
-		mnl_attr_put_u32(h, IFLA_NET_NS_FD, (uint32_t)pns);
+		put_ns(h, pns);
 	mnl_attr_nest_end(h, pe);
 	mnl_attr_nest_end(h, data);
 	mnl_attr_nest_end(h, li);
@@ -335,7 +340,29 @@ static void to_net(int fd)
 		die("setns(CLONE_NEWNET)");
 }
 
-static int chain;     /* topology: 0 star, 1 chain */
+static int chain;     /* topology: 0 star (or star of stars), 1 chain */
+static int sos;       /* star of stars: a core bridge, a leaf bridge per SOS_LEAF hosts */
+#define SOS_LEAF 1000 /* a Linux bridge takes at most 1024 ports */
+static int by_pid;    /* full: nodes are reached through their pid, no fd is held per node */
+static int ready_r = -1, ready_w = -1; /* full: each node writes a byte once it is set up */
+
+static void put_ns(struct nlmsghdr *h, int node)
+{
+	if (by_pid)
+		mnl_attr_put_u32(h, IFLA_NET_NS_PID, (uint32_t)nodes[node].pid);
+	else
+		mnl_attr_put_u32(h, IFLA_NET_NS_FD, (uint32_t)nodes[node].net);
+}
+
+/* The node's netns, opened now (the caller closes it). */
+static int node_netns(int i)
+{
+	char path[64];
+	if (!by_pid)
+		return dup(nodes[i].net);
+	snprintf(path, sizeof(path), "/proc/%d/ns", (int)nodes[i].pid);
+	return open_ns(path, "net");
+}
 static int pipe_r = -1, pipe_w = -1;
 
 static void write_sysctl(const char *path, const char *val)
@@ -400,7 +427,18 @@ static void make_proc_nodes(uint64_t flags, int full)
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			if (full) {
 				snprintf(name, sizeof(name), "%c%d", chain ? 'r' : 'h', i + 1);
-				sethostname(name, strlen(name));
+				if (sethostname(name, strlen(name)) < 0)
+					_exit(5);
+				/* A router's sysctls through a procfs of its own
+				 * (one /proc shared by thousands of network
+				 * namespaces makes every lookup walk them all). */
+				if (chain && (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+					      mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0))
+					_exit(3);
+				if (chain)
+					write_forward();
+				if (write(ready_w, "r", 1) != 1)
+					_exit(4);
 			}
 			char c;
 			while (read(pipe_r, &c, 1) < 0 && errno == EINTR)
@@ -408,13 +446,25 @@ static void make_proc_nodes(uint64_t flags, int full)
 			_exit(0);
 		}
 		nodes[i].pid = pid;
-		if (full) {
-			snprintf(path, sizeof(path), "/proc/%d/ns", (int)pid);
-			nodes[i].net = open_ns(path, "net");
-			to_net(nodes[i].net);
-			node_net_setup(i);
-			to_net(lab_net);
-		}
+	}
+	(void)path;
+}
+
+/* full: every node process has set itself up. */
+static void wait_ready(void)
+{
+	char buf[4096];
+	long left = n_nodes;
+
+	close(ready_w);
+	ready_w = -1;
+	while (left > 0) {
+		ssize_t r = read(ready_r, buf, sizeof(buf) < (size_t)left ? sizeof(buf) : (size_t)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die("a node process failed to set itself up");
+		left -= r;
 	}
 }
 
@@ -443,15 +493,27 @@ static double net_up(struct mnl_socket *lab_nl)
 	double t0 = now_ms();
 
 	if (!chain) {
-		q_bridge(&b);
+		/* The star's bridge; a star of stars: the core (br0), then a
+		 * leaf per SOS_LEAF hosts, each joined to the core by a veth. */
+		int leaves = sos ? (n_nodes + SOS_LEAF - 1) / SOS_LEAF : 0;
+		for (int k = 0; k <= leaves; k++)
+			q_bridge(&b, BR_IFINDEX + k);
+		for (int k = 1; k <= leaves; k++) {
+			char up[16], dn[16];
+			snprintf(up, sizeof(up), "up%d", k);
+			snprintf(dn, sizeof(dn), "dn%d", k);
+			q_veth(&b, up, 0, -1, 1, dn, 0, -1);
+			q_setlink_name(&b, up, BR_IFINDEX);
+			q_setlink_name(&b, dn, BR_IFINDEX + k);
+		}
 		for (int i = 0; i < n_nodes; i++) {
 			snprintf(name, sizeof(name), "v%d", i + 1);
-			q_veth(&b, "eth0", 2, nodes[i].net, 1, name, 0, -1);
-			q_setlink_name(&b, name, BR_IFINDEX);
+			q_veth(&b, "eth0", 2, i, 1, name, 0, -1);
+			q_setlink_name(&b, name, sos ? BR_IFINDEX + 1 + i / SOS_LEAF : BR_IFINDEX);
 		}
 	} else {
 		for (int i = 0; i + 1 < n_nodes; i++)
-			q_veth(&b, "eth1", 3, nodes[i].net, 0, "eth0", 2, nodes[i + 1].net);
+			q_veth(&b, "eth1", 3, i, 0, "eth0", 2, i + 1);
 	}
 	batch_send(lab_nl, &b, "lab netns batch");
 	for (int i = 0; i < n_nodes; i++) {
@@ -473,7 +535,19 @@ static double net_up(struct mnl_socket *lab_nl)
 				q_route(&b, chain_net(1), 30, chain_net(k - 1) + 1);
 		}
 		snprintf(name, sizeof(name), "node %d batch", i + 1);
-		batch_send(nodes[i].nl, &b, name);
+		if (by_pid) {
+			/* Nothing is held per node: its netns is entered for
+			 * its socket, which goes once its batch is done. */
+			int ns = node_netns(i);
+			to_net(ns);
+			close(ns);
+			struct mnl_socket *nl = nl_open();
+			to_net(lab_net);
+			batch_send(nl, &b, name);
+			mnl_socket_close(nl);
+		} else {
+			batch_send(nodes[i].nl, &b, name);
+		}
 	}
 	free(b.buf);
 	return now_ms() - t0;
@@ -518,7 +592,8 @@ static void verify(int from, uint32_t addr)
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
-		if (setns(nodes[from].net, CLONE_NEWNET) < 0)
+		int ns = node_netns(from);
+		if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
 			_exit(126);
 		int devnull = open("/dev/null", O_WRONLY);
 		if (devnull >= 0) {
@@ -540,7 +615,7 @@ static void verify(int from, uint32_t addr)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench-floor net star|chain N [--verify]\n"
-			"       bench-floor full star|chain N [--userns] [--verify]\n"
+			"       bench-floor full star|sos|chain N [--userns] [--verify]\n"
 			"       bench-floor procs N [--userns]\n");
 	exit(2);
 }
@@ -557,6 +632,8 @@ int main(int argc, char **argv)
 		topo = argv[ai++];
 		if (!strcmp(topo, "chain"))
 			chain = 1;
+		else if (!strcmp(topo, "sos"))
+			sos = 1;
 		else if (strcmp(topo, "star") != 0)
 			usage();
 	}
@@ -577,17 +654,22 @@ int main(int argc, char **argv)
 	int is_net = !strcmp(mode, "net"), is_full = !strcmp(mode, "full"), is_procs = !strcmp(mode, "procs");
 	if (!is_net && !is_full && !is_procs)
 		usage();
-	if (chain && n < 2)
+	if ((chain && n < 2) || (sos && !is_full) || (!sos && !chain && n > SOS_LEAF && !is_procs))
 		usage();
 	n_nodes = (int)n;
+	by_pid = is_full;
 
-	struct rlimit rl = { .rlim_cur = (rlim_t)n * 6 + 256, .rlim_max = (rlim_t)n * 6 + 256 };
-	struct rlimit cur;
-	getrlimit(RLIMIT_NOFILE, &cur);
-	if (cur.rlim_max > rl.rlim_max)
-		rl.rlim_max = cur.rlim_max;
-	if (cur.rlim_cur < rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		die("setrlimit(RLIMIT_NOFILE, %lu)", (unsigned long)rl.rlim_cur);
+	/* `net` holds five fds per node; `full` none (as netlab's
+	 * supervisor: a 10,000-node lab under a limit of 20,000). */
+	if (is_net) {
+		struct rlimit rl = { .rlim_cur = (rlim_t)n * 6 + 256, .rlim_max = (rlim_t)n * 6 + 256 };
+		struct rlimit cur;
+		getrlimit(RLIMIT_NOFILE, &cur);
+		if (cur.rlim_max > rl.rlim_max)
+			rl.rlim_max = cur.rlim_max;
+		if (cur.rlim_cur < rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			die("setrlimit(RLIMIT_NOFILE, %lu)", (unsigned long)rl.rlim_cur);
+	}
 
 	nodes = calloc((size_t)n_nodes, sizeof(*nodes));
 	if (!nodes)
@@ -610,6 +692,10 @@ int main(int argc, char **argv)
 		die("pipe2");
 	pipe_r = pfd[0];
 	pipe_w = pfd[1];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		die("pipe2");
+	ready_r = pfd[0];
+	ready_w = pfd[1];
 
 	uint64_t flags = CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWCGROUP;
 	if (userns)
@@ -639,6 +725,8 @@ int main(int argc, char **argv)
 	}
 	double t_ns = now_ms();
 	double nl_ms = net_up(lab_nl);
+	if (is_full)
+		wait_ready();
 	double t1 = now_ms();
 
 	if (do_verify) {

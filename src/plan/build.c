@@ -104,6 +104,7 @@ struct builder {
 	int next_lab_ifindex;   /* lab namespace: lo is 1 */
 	int *bridge_ifindex;    /* per switch */
 	char (*bridge_names)[NLAB_IFNAMSIZ];
+	bool *queried;          /* per switch: its OP_QUERIER is emitted */
 };
 
 static struct plan_op *emit(struct builder *b, enum plan_op_kind kind, int ns, int line)
@@ -450,6 +451,31 @@ static int build_tunnels(struct builder *b)
 	return 0;
 }
 
+
+/* Switch i's querier, right after its first port: from then on the
+ * nodes' membership reports reach multicast routers only instead of
+ * every port (each node's few reports to every other node made a
+ * 1000-node star keep both CPUs busy for seconds; at 3000 nodes, with
+ * the querier only after the last port, they were a quarter of the CPU
+ * of `up`; docs/topology.md).  Its first port gives the bridge carrier,
+ * hence the IPv6 link-local address its queries come from. */
+static int emit_querier(struct builder *b, size_t i)
+{
+	const struct topology *t = b->p->t;
+	struct plan_op *op;
+
+	if (b->queried[i] || t->switches.v[i].mcast_flood || !topo_span_switch_here(t, i))
+		return 0;
+	b->queried[i] = true;
+	if (!(op = emit(b, OP_QUERIER, PLAN_NS_LAB, t->switches.v[i].pos.line)))
+		return -1;
+	memcpy(op->bridge.name, b->bridge_names[i], NLAB_IFNAMSIZ);
+	op->bridge.ifindex = b->bridge_ifindex[i];
+	op->bridge.snoop = true;
+	op->bridge.sw = i;
+	return 0;
+}
+
 static int build_links(struct builder *b)
 {
 	const struct topology *t = b->p->t;
@@ -535,21 +561,14 @@ static int build_links(struct builder *b)
 		if ((a.ns == PLAN_NS_LAB && emit_shape(b, PLAN_NS_LAB, i, 0, &a) < 0) ||
 		    (e2.ns == PLAN_NS_LAB && emit_shape(b, PLAN_NS_LAB, i, 1, &e2) < 0))
 			return -1;
-	}
-	/* With the ports in place, the queriers: from now on membership
-	 * reports reach multicast routers only instead of every port (each
-	 * node's few reports to every other node made a 1000-node star keep
-	 * both CPUs busy for seconds after `up`; docs/topology.md). */
-	for (size_t i = 0; i < t->switches.n; i++) {
-		if (t->switches.v[i].mcast_flood || !topo_span_switch_here(t, i))
-			continue;
-		if (!(op = emit(b, OP_QUERIER, PLAN_NS_LAB, t->switches.v[i].pos.line)))
+		if ((l->a.kind == TOPO_END_SWITCH && emit_querier(b, (size_t)l->a.index) < 0) ||
+		    (l->b.kind == TOPO_END_SWITCH && emit_querier(b, (size_t)l->b.index) < 0))
 			return -1;
-		memcpy(op->bridge.name, b->bridge_names[i], NLAB_IFNAMSIZ);
-		op->bridge.ifindex = b->bridge_ifindex[i];
-		op->bridge.snoop = true;
-		op->bridge.sw = i;
 	}
+	/* The queriers of switches that got no veth port. */
+	for (size_t i = 0; i < t->switches.n; i++)
+		if (emit_querier(b, i) < 0)
+			return -1;
 	return build_captures(b);
 }
 
@@ -748,7 +767,8 @@ int plan_build(const struct topology *t, const char *lab, struct plan *p, nlab_e
 	p->nodes = calloc(t->nodes.n + 1, sizeof(*p->nodes));
 	b.bridge_ifindex = calloc(t->switches.n + 1, sizeof(*b.bridge_ifindex));
 	b.bridge_names = calloc(t->switches.n + 1, sizeof(*b.bridge_names));
-	if (!p->nodes || !b.bridge_ifindex || !b.bridge_names)
+	b.queried = calloc(t->switches.n + 1, sizeof(*b.queried));
+	if (!p->nodes || !b.bridge_ifindex || !b.bridge_names || !b.queried)
 		r = nlab_error_set(err, ENOMEM, "plan");
 	for (int s = 0; r == 0 && s < PLAN_NSECTIONS; s++) {
 		p->sec[s] = p->nops;
@@ -756,6 +776,7 @@ int plan_build(const struct topology *t, const char *lab, struct plan *p, nlab_e
 	}
 	p->sec[PLAN_NSECTIONS] = p->nops;
 	free(b.bridge_ifindex);
+	free(b.queried);
 	free(b.bridge_names);
 	if (r < 0)
 		plan_free(p);

@@ -16,6 +16,7 @@
  * An init that dies is seen by SIGCHLD, not by its socket. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "net/sysctl.h"
 #include "proto/proto.h"
 #include "supervisor/sup.h"
 
-/* Plenty for every init's READY at once; the kernel caps it otherwise. */
-#define NODECH_RCVBUF (8 << 20)
+/* Plenty for every init's READY at once, and for what the supervisor
+ * sends them all at once (START); the kernel caps it otherwise. */
+#define NODECH_RCVBUF (64 << 20)
+/* Inits that build their roots at once (the tokens in the FIFO). */
+#ifndef NODECH_ROOTS_AT_ONCE
+#define NODECH_ROOTS_AT_ONCE 4
+#endif
 
 static socklen_t addr_of(const struct sup *s, const char *name, struct sockaddr_un *a)
 {
@@ -40,8 +47,17 @@ static socklen_t addr_of(const struct sup *s, const char *name, struct sockaddr_
 
 int nodech_open(struct sup *s, nlab_error **err)
 {
-	char path[4200];
+	char path[4200], qlen[32];
 	struct sockaddr_un a;
+
+	/* Made in the lab's network namespace, whose limit of datagrams
+	 * queued on a socket (10 by default) is raised to what every init
+	 * may have to say at once: an init blocked sending to the
+	 * supervisor could not read what the supervisor sends it, whose
+	 * datagrams stay charged to the supervisor's socket until read. */
+	snprintf(qlen, sizeof(qlen), "%zu", 4 * s->t->nodes.n + 64);
+	if (nlab_sysctl_write("net.unix.max_dgram_qlen", qlen, err) < 0)
+		return nlab_error_wrap(err, "the lab namespace");
 
 	snprintf(path, sizeof(path), "%s/ctl", s->dir);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
@@ -58,6 +74,8 @@ int nodech_open(struct sup *s, nlab_error **err)
 	int size = NODECH_RCVBUF;
 	if (setsockopt(s->ctl, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		setsockopt(s->ctl, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(s->ctl, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(s->ctl, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	/* The token: one byte in a FIFO that no path reaches once it is
 	 * open (so only the inits it is sent to can take it).  A pipe's
 	 * readers wait exclusively: giving the byte back wakes one init,
@@ -70,7 +88,7 @@ int nodech_open(struct sup *s, nlab_error **err)
 	unlink(path);
 	if (s->token < 0)
 		return nlab_error_set(err, e, "open %s", path);
-	if (write(s->token, "t", 1) != 1)
+	if (write(s->token, "tttt", NODECH_ROOTS_AT_ONCE) != NODECH_ROOTS_AT_ONCE)
 		return nlab_error_set(err, errno, "write the token");
 	return 0;
 }
@@ -107,7 +125,16 @@ int nodech_send(struct sup *s, const struct sup_node *sn, enum proto_type type, 
 
 	snprintf(name, sizeof(name), "%zu", (size_t)(sn - s->nodes));
 	socklen_t len = addr_of(s, name, &a);
-	return proto_sendto(s->ctl, &a, len, type, a0, a1, a2, text, fds, nfds);
+	/* What the inits have not read yet is charged to this socket's
+	 * send buffer: when it is full, wait for them (they never wait for
+	 * the supervisor: see nodech_open()). */
+	for (int tries = 0;; tries++) {
+		int r = proto_sendto(s->ctl, &a, len, type, a0, a1, a2, text, fds, nfds);
+		if (r == 0 || errno != EAGAIN || tries == 300)
+			return r;
+		struct pollfd p = { .fd = s->ctl, .events = POLLOUT };
+		poll(&p, 1, 100);
+	}
 }
 
 int nodech_recv(struct sup *s, struct sup_node **sn, struct proto_msg *m, nlab_error **err)

@@ -310,6 +310,16 @@ static bool not_replied(const struct sup_node *sn)
 	return !sn->replied;
 }
 
+/* One node's answer in a collect. */
+static int reply(struct sup *s, struct sup_node *sn, const struct proto_msg *m, reply_fn fn, nlab_error **err)
+{
+	sn->replied = true;
+	if (m->type == PROTO_SETUP_FAILED)
+		return nlab_error_set(err, 0, "node %s (%s:%d): setup failed: %s", sn->tn->name, topo_file(s),
+				      sn->tn->pos.line, m->text);
+	return fn ? fn(s, sn, m, err) : 0;
+}
+
 /* Wait for one message from every node in `want`; handler returns -1 to
  * abort with *err set. */
 static int collect(struct sup *s, bool (*want)(const struct sup *, const struct sup_node *), reply_fn fn,
@@ -321,6 +331,20 @@ static int collect(struct sup *s, bool (*want)(const struct sup *, const struct 
 	for (size_t i = 0; i < s->nnodes; i++) {
 		s->nodes[i].replied = !want(s, &s->nodes[i]);
 		left += !s->nodes[i].replied;
+	}
+	/* What came early, first. */
+	for (size_t i = 0; i < s->nnodes; i++) {
+		struct sup_node *sn = &s->nodes[i];
+		struct proto_msg *m = sn->early;
+		if (!m || sn->replied)
+			continue;
+		sn->early = NULL;
+		int r = reply(s, sn, m, fn, err);
+		proto_close_fds(m);
+		free(m);
+		left--;
+		if (r < 0)
+			return -1;
 	}
 	while (left) {
 		int wait = -1;
@@ -355,15 +379,17 @@ static int collect(struct sup *s, bool (*want)(const struct sup *, const struct 
 				*err = e;
 				return -1;
 			}
-			int r = 0;
-			if (sn->replied)
-				r = bad_message(sn, &m, err);
-			else if (m.type == PROTO_SETUP_FAILED)
-				r = nlab_error_set(err, 0, "node %s (%s:%d): setup failed: %s", sn->tn->name,
-						   topo_file(s), sn->tn->pos.line, m.text);
-			else if (fn)
-				r = fn(s, sn, &m, err);
-			sn->replied = true;
+			if (sn->replied && !sn->early && m.type != PROTO_SETUP_FAILED) {
+				/* Its answer to the next phase: kept. */
+				sn->early = malloc(sizeof(m));
+				if (!sn->early) {
+					proto_close_fds(&m);
+					return nlab_error_set(err, ENOMEM, "node %s", sn->tn->name);
+				}
+				*sn->early = m;
+				continue;
+			}
+			int r = sn->replied ? bad_message(sn, &m, err) : reply(s, sn, &m, fn, err);
 			left--;
 			proto_close_fds(&m);
 			if (r < 0)

@@ -33,6 +33,10 @@ struct sup_node {
 				 * we reap it (no pidfd, no namespace fds are held:
 				 * what a node costs in fds must not grow the lab's) */
 	bool exited, replied;
+	/* A message that came before its phase (a ROOT_READY while the
+	 * supervisor still collects READYs: one socket for all the inits
+	 * interleaves them), kept for the next collect; NULL: none. */
+	struct proto_msg *early;
 	uint32_t uid_base, gid_base;    /* user namespace slot */
 	struct proc_id init_id;
 	char **cgroups;                 /* its cgroup directories */

@@ -124,7 +124,7 @@ static int lab_files(struct sup *s, nlab_error **err)
 	snprintf(path, sizeof(path), "%s/logs", s->dir);
 	if (mkdir_p(path, 0755, err) < 0)
 		return -1;
-	if (hosts_write(s->t, s->dir, err) < 0 || nodech_open(s, err) < 0)
+	if (hosts_write(s->t, s->dir, err) < 0)
 		return -1;
 	snprintf(s->alternatives, sizeof(s->alternatives), "%s/alternatives", s->dir);
 	if (nodefs_prepare_alternatives(s->alternatives, &alt, err) < 0)
@@ -202,7 +202,7 @@ static int setup(struct sup *s, nlab_error **err)
 	if (sup_check_abort(s, err) < 0 || lab_files(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "files");
-	if (sup_check_abort(s, err) < 0 || lab_namespace(s, err) < 0 || labfs_prepare(s, err) < 0 ||
+	if (sup_check_abort(s, err) < 0 || lab_namespace(s, err) < 0 || nodech_open(s, err) < 0 || labfs_prepare(s, err) < 0 ||
 	    node_table(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "namespace");
