@@ -314,10 +314,11 @@ int cgroup_node_create(const struct cgroup_lab *lab, const char *node, const str
 			return nlab_error_set(err, ENOTSUP,
 					      "%s limit: no cgroup '%s' controller is mounted (neither cgroup v2 nor v1; kernel option %s)",
 					      need[k].what, need[k].what, need[k].option);
-	/* Always the pids and memory groups (accounting, the default
-	 * limit); cpu and cpuacct only for a `cpu` limit: each hierarchy a
-	 * process joins costs the kernel some work per node. */
-	unsigned use = CG_PIDS | CG_MEMORY | (lim->cpu_millis ? CG_CPU | CG_CPUACCT : 0);
+	/* Always the pids group (the default limit); memory only for a
+	 * `memory` limit (cgroup.h says why), cpu and cpuacct only for a
+	 * `cpu` limit: each hierarchy a process joins costs the kernel some
+	 * work per node. */
+	unsigned use = CG_PIDS | (lim->memory_bytes ? CG_MEMORY : 0) | (lim->cpu_millis ? CG_CPU | CG_CPUACCT : 0);
 	for (size_t i = 0; i < lab->ndirs; i++) {
 		char path[4200];
 		if (!(lab->ctrls[i] & use))
@@ -355,6 +356,14 @@ int cgroup_attach(char *const *dirs, size_t n, pid_t pid, nlab_error **err)
 		if (write_str(dirs[i], "cgroup.procs", val, err) < 0)
 			return nlab_error_wrap(err, "join the node's cgroup");
 	return 0;
+}
+
+const char *cgroup_lab_memory(const struct cgroup_lab *lab)
+{
+	for (size_t i = 0; !lab->v2 && i < lab->ndirs; i++)
+		if (lab->ctrls[i] & CG_MEMORY)
+			return lab->dirs[i];
+	return NULL;
 }
 
 uint64_t cgroup_oom_kills(char *const *dirs, size_t n)

@@ -166,13 +166,25 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 	cleanup_close int ctl_child = nodech_node_socket(s, sn, err);
 	if (ctl_child < 0)
 		return -1;
+	/* Its own groups, and the lab's memory group when it has no memory
+	 * group of its own (node/cgroup.h). */
+	char *groups[8];
+	size_t ngroups = 0;
+	const char *labmem = cgroup_lab_memory(&s->cg);
+	bool ownmem = false;
+	for (size_t i = 0; i < sn->ncgroups && ngroups < 7; i++) {
+		groups[ngroups++] = sn->cgroups[i];
+		ownmem |= labmem && !strncmp(sn->cgroups[i], labmem, strlen(labmem));
+	}
+	if (labmem && !ownmem)
+		groups[ngroups++] = (char *)labmem;
 	struct spawn_node_args a = {
 		.tn = sn->tn,
 		.userns = topo_node_userns(s->t, sn->tn),
 		.uid_base = sn->uid_base,
 		.gid_base = sn->gid_base,
-		.cgroups = sn->cgroups,
-		.ncgroups = sn->ncgroups,
+		.cgroups = groups,
+		.ncgroups = ngroups,
 		.ctl = ctl_child,
 		.log = log_fd,
 		.init = node_init_entry,
