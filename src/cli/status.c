@@ -1,4 +1,4 @@
-/* netlab status [LAB [--ns] | LAB --firewall [NODE]] [--json]: tables
+/* netlab status [LAB [NODE] [--ns] | LAB --firewall [NODE]] [--json]: tables
  * sized from their contents, or JSON (docs/json.md: kinds labs, lab,
  * firewall).  What is shown is gathered by lab/inspect.c. */
 #include <arpa/inet.h>
@@ -496,7 +496,7 @@ static int print_labs(bool json)
 		for (size_t k = 0; k < nmh; k++)
 			controlled = controlled || !strcmp(mh[k], labs[i]);
 		if (!controlled)
-			json_object_array_add(arr, lab_inspect(labs[i], false, false));
+			json_object_array_add(arr, lab_inspect(labs[i], false, false, NULL));
 		free(labs[i]);
 	}
 	free(labs);
@@ -552,10 +552,6 @@ int cmd_status(int argc, char **argv)
 		cli_usage_error("status", "%s shows one lab: name it", firewall ? "--firewall" : "--ns");
 		return EXIT_USAGE;
 	}
-	if (node && !firewall) {
-		cli_usage_error("status", "a NODE goes with --firewall");
-		return EXIT_USAGE;
-	}
 	if (firewall && ns) {
 		cli_usage_error("status", "--firewall or --ns, not both");
 		return EXIT_USAGE;
@@ -575,8 +571,13 @@ int cmd_status(int argc, char **argv)
 	struct lab_state st;
 	if ((r = read_state(lab, &st)) != 0)
 		return r;
+	if (node && !state_find_node(&st, node)) {
+		nlab_report("status", "lab '%s' has no node '%s'", lab, node);
+		state_clear(&st);
+		return EXIT_NOTFOUND;
+	}
 	state_clear(&st);
-	json_object *o = lab_inspect(lab, true, ns);
+	json_object *o = lab_inspect(lab, true, ns, node);
 	if (json) {
 		cli_json_print(cli_json_envelope("lab", o));
 		return EXIT_OK;

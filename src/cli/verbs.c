@@ -229,7 +229,7 @@ const struct cli_verb cli_verbs[] = {
 	{
 		.name = "status",
 		.fn = cmd_status,
-		.synopsis = "[--json]\nLAB [--json] [--ns]\nLAB --firewall [NODE] [--json]",
+		.synopsis = "[--json]\nLAB [NODE] [--json] [--ns]\nLAB --firewall [NODE] [--json]",
 		.summary = "list labs, or show one lab's nodes, interfaces, commands, rules",
 		.description =
 			"Without LAB: every lab with state, its state (`up`, or `stale` when its supervisor is gone: `netlab "

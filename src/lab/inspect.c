@@ -217,7 +217,7 @@ static json_object *isolation_json(const struct state_node *sn)
 	return o;
 }
 
-json_object *lab_inspect(const char *lab, bool detail, bool show_ns)
+json_object *lab_inspect(const char *lab, bool detail, bool show_ns, const char *only)
 {
 	struct lab_state st;
 	json_object *o = json_object_new_object();
@@ -234,12 +234,15 @@ json_object *lab_inspect(const char *lab, bool detail, bool show_ns)
 	json_object_object_add(o, "supervisor_pid", json_object_new_int(st.supervisor.pid));
 	json_object_object_add(o, "node_count", json_object_new_int((int)st.nnodes));
 	int dead = 0;
-	for (size_t i = 0; up && i < st.nnodes; i++)
+	for (size_t i = 0; up && !only && i < st.nnodes; i++)
 		dead += !proc_id_alive(&st.nodes[i].init);
-	json_object_object_add(o, "dead_nodes", json_object_new_int(dead));
+	if (!only)
+		json_object_object_add(o, "dead_nodes", json_object_new_int(dead));
 	if (detail) {
 		json_object *nodes = json_object_new_array();
 		for (size_t i = 0; i < st.nnodes; i++) {
+			if (only && strcmp(st.nodes[i].name, only))
+				continue;
 			json_object *n = json_object_new_object();
 			bool alive = proc_id_alive(&st.nodes[i].init);
 			pid_t pid = st.nodes[i].init.pid;
@@ -270,7 +273,7 @@ json_object *lab_inspect(const char *lab, bool detail, bool show_ns)
 		json_object_object_add(o, "nodes", nodes);
 		/* Each link's state and shaping, from the kernel (`netlab
 		 * link` changes them at run time). */
-		if (up)
+		if (up && !only)
 			json_object_object_add(o, "links", lab_links_json(lab, &st));
 	}
 	state_clear(&st);

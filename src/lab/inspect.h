@@ -16,7 +16,9 @@
  *  "supervisor_pid", "node_count"[, "nodes": [...]]}: with detail, each
  * node's pid, isolation, namespaces, interfaces and commands; with ns,
  * also every namespace the way lsns(8) lists them (lab/nsinfo.h). */
-json_object *lab_inspect(const char *lab, bool detail, bool ns);
+/* node non-NULL: that node only (the kernel is asked about it alone, no
+ * links): `status LAB NODE` of a 10,000-node lab stays fast. */
+json_object *lab_inspect(const char *lab, bool detail, bool ns, const char *node);
 
 /* One x_tables rule (or a policy the topology set) of a node, with its
  * counters and the topology line it comes from. */

@@ -128,9 +128,18 @@ void node_init_main(const struct node_spec *s)
 	 * (they are created after READY).  Through the node's own procfs,
 	 * made now and attached as its /proc below: see
 	 * nlab_sysctl_write_in() for why that matters. */
+	/* No router solicitations either: one sent to every node of a
+	 * switch (nobody joins ff02::2 on a host, so a snooping switch
+	 * floods it), by every node, three times in the first seconds of
+	 * an interface, made a 10,000-node lab's CPUs busy for minutes.
+	 * Router advertisements are still taken (radvd sends its first ones
+	 * when it starts, after the links exist); a `sysctl` statement of
+	 * the node sets it back (docs/topology.md). */
 	int proc = nodefs_proc_mount(&err);
 	if (proc < 0 || nlab_sysctl_write_proc(proc, "net.ipv6.conf.default.accept_dad", "0", &err) < 0 ||
-	    nlab_sysctl_write_proc(proc, "net.ipv6.conf.all.accept_dad", "0", &err) < 0) {
+	    nlab_sysctl_write_proc(proc, "net.ipv6.conf.all.accept_dad", "0", &err) < 0 ||
+	    nlab_sysctl_write_proc(proc, "net.ipv6.conf.default.router_solicitations", "0", &err) < 0 ||
+	    nlab_sysctl_write_proc(proc, "net.ipv6.conf.all.router_solicitations", "0", &err) < 0) {
 		proto_send(s->ctl_fd, PROTO_SETUP_FAILED, 0, 0, 0, err->msg);
 		_exit(1);
 	}
