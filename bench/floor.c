@@ -90,6 +90,7 @@ struct node {
 
 static struct node *nodes;
 static int n_nodes;
+static int chain; /* topology: 0 star (or star of stars), 1 chain */
 static int lab_net = -1;
 
 __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
@@ -240,6 +241,12 @@ static void q_veth(struct batch *b, const char *name, int idx, int ns, int up, c
 	mnl_attr_put_u32(h, IFLA_GROUP, GROUP);
 	if (ns >= 0)
 		put_ns(h, ns);
+	/* A star host's eth0: a MAC from its index, for --verify's static
+	 * neighbours. */
+	if (ns >= 0 && !chain && !strcmp(name, "eth0")) {
+		uint8_t mac[6] = { 0x02, 0x4e, 0x4c, (uint8_t)(ns >> 16), (uint8_t)(ns >> 8), (uint8_t)ns };
+		mnl_attr_put(h, IFLA_ADDRESS, sizeof(mac), mac);
+	}
 	struct nlattr *li = mnl_attr_nest_start(h, IFLA_LINKINFO);
 	mnl_attr_put_strz(h, IFLA_INFO_KIND, "veth");
 	struct nlattr *data = mnl_attr_nest_start(h, IFLA_INFO_DATA);
@@ -340,7 +347,6 @@ static void to_net(int fd)
 		die("setns(CLONE_NEWNET)");
 }
 
-static int chain;     /* topology: 0 star (or star of stars), 1 chain */
 static int sos;       /* star of stars: a core bridge, a leaf bridge per SOS_LEAF hosts */
 #define SOS_LEAF 1000 /* a Linux bridge takes at most 1024 ports */
 static int by_pid;    /* full: nodes are reached through their pid, no fd is held per node */
@@ -429,12 +435,17 @@ static void make_proc_nodes(uint64_t flags, int full)
 				snprintf(name, sizeof(name), "%c%d", chain ? 'r' : 'h', i + 1);
 				if (sethostname(name, strlen(name)) < 0)
 					_exit(5);
-				/* A router's sysctls through a procfs of its own
-				 * (one /proc shared by thousands of network
-				 * namespaces makes every lookup walk them all). */
-				if (chain && (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-					      mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0))
+				/* Sysctls through a procfs of its own (one /proc
+				 * shared by thousands of network namespaces makes
+				 * every lookup walk them all): no IPv6 at all (a
+				 * floor: less than netlab's quiet link-local, whose
+				 * reports and solicitations it contains), and a
+				 * router forwards. */
+				if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+				    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 					_exit(3);
+				write_sysctl("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+				write_sysctl("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
 				if (chain)
 					write_forward();
 				if (write(ready_w, "r", 1) != 1)
@@ -580,6 +591,55 @@ static void close_nodes(void)
 				*fds[j] = -1;
 			}
 	}
+}
+
+/* Run argv in node i's netns (a forked child); its exit status. */
+static int run_in(int i, char *const *argv)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		int ns = node_netns(i);
+		if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+			_exit(126);
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0)
+			dup2(devnull, 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid %s", argv[0]);
+	return st;
+}
+
+/* Star hosts i and j know each other's MAC, and the switches know where
+ * both are: a broadcast (ARP) or an unknown unicast crossing thousands
+ * of bridge ports overflows the CPU's backlog (net.core.
+ * netdev_max_backlog, 1000 by default) and is dropped at the last
+ * ports. */
+static void neighbours(int i, int j)
+{
+	for (int k = 0; k < 2; k++) {
+		int from = k ? j : i, to = k ? i : j;
+		char a[INET_ADDRSTRLEN], mac[32];
+		uint32_t na = htonl(star_addr(to + 1));
+		inet_ntop(AF_INET, &na, a, sizeof(a));
+		snprintf(mac, sizeof(mac), "02:4e:4c:%02x:%02x:%02x", (to >> 16) & 255, (to >> 8) & 255, to & 255);
+		char *argv[] = { "ip", "neigh", "replace", a, "dev", "eth0", "lladdr", mac, NULL };
+		if (run_in(from, argv) != 0)
+			die("verify: static neighbour %s in node %d", a, from + 1);
+	}
+	/* The switches learn where i is (a floor node sends nothing of its
+	 * own): one ping from i, which may itself be lost in a flood. */
+	char a[INET_ADDRSTRLEN];
+	uint32_t na = htonl(star_addr(j + 1));
+	inet_ntop(AF_INET, &na, a, sizeof(a));
+	char *argv[] = { "ping", "-c", "1", "-W", "1", a, NULL };
+	run_in(i, argv);
 }
 
 /* Ping from node `from` to addr in a child that enters from's netns. */
@@ -732,8 +792,8 @@ int main(int argc, char **argv)
 	if (do_verify) {
 		if (chain) /* IPv4 TTL is at most 255: r1 reaches at most ~254 hops */
 			verify(0, chain_net((n_nodes < CHAIN_PING_MAX ? n_nodes : CHAIN_PING_MAX) - 1) + 2);
-		else
-			verify(n_nodes - 1, star_addr(1));
+		else if (n_nodes > 1)
+			neighbours(0, n_nodes - 1), verify(n_nodes - 1, star_addr(1));
 	}
 
 	double t2 = now_ms();
