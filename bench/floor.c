@@ -239,6 +239,10 @@ static void q_veth(struct batch *b, const char *name, int idx, int ns, int up, c
 	link_hdr(h, idx, (unsigned)up);
 	mnl_attr_put_strz(h, IFLA_IFNAME, name);
 	mnl_attr_put_u32(h, IFLA_GROUP, GROUP);
+	/* One queue each way (as netlab): the default, a queue per CPU cut
+	 * to one after registration, waits for an RCU grace period. */
+	mnl_attr_put_u32(h, IFLA_NUM_TX_QUEUES, 1);
+	mnl_attr_put_u32(h, IFLA_NUM_RX_QUEUES, 1);
 	if (ns >= 0)
 		put_ns(h, ns);
 	/* A star host's eth0: a MAC from its index, for --verify's static
@@ -255,6 +259,8 @@ static void q_veth(struct batch *b, const char *name, int idx, int ns, int up, c
 	pifi->ifi_index = pidx;
 	mnl_attr_put_strz(h, IFLA_IFNAME, peer);
 	mnl_attr_put_u32(h, IFLA_GROUP, GROUP);
+	mnl_attr_put_u32(h, IFLA_NUM_TX_QUEUES, 1);
+	mnl_attr_put_u32(h, IFLA_NUM_RX_QUEUES, 1);
 	if (pns >= 0)
 		put_ns(h, pns);
 	mnl_attr_nest_end(h, pe);
@@ -745,6 +751,10 @@ int main(int argc, char **argv)
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die("make / private");
 	lab_net = open_ns("/proc/self/ns", "net");
+	/* No IPv6 in the lab netns (as netlab): its thousands of bridge
+	 * ports need no addresses, reports or solicitations of their own. */
+	write_sysctl("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+	write_sysctl("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
 	int orig_uts = open_ns("/proc/self/ns", "uts"), orig_ipc = open_ns("/proc/self/ns", "ipc"),
 	    orig_mnt = open_ns("/proc/self/ns", "mnt");
 	int pfd[2];

@@ -22,6 +22,11 @@
 #                         (issue 18; bench/multihost.sh; 30 with BENCH_QUICK)
 #   BENCH_ONLY=multihost  only that: print its table, write no report
 #                         (QUICK=1 for a smoke run of it)
+#   BENCH_SCALE_SIZES="1000 3000 10000"  N of the scale section (issue 17:
+#                         star of stars and chain, netlab and the floor;
+#                         bench/scale.sh; "300 1000" with BENCH_QUICK)
+#   BENCH_SCALE_RUNS=2    runs of each (the second an immediate second up)
+#   BENCH_ONLY=scale      only that: print its table, write no report
 #
 # Every run first checks the lab works (ping across it) and, after the
 # teardown, that nothing is left; a failed check stops the benchmark with
@@ -48,7 +53,7 @@ if [ "${BENCH_INSIDE:-}" != 1 ]; then
 	[ -x "$TIMER" ] || fail "$TIMER missing: run 'make bench' (it builds build/bench-time)"
 	missing=()
 	case ${BENCH_ONLY:-} in
-	impair | multihost) pkgs="iputils-ping" ;;
+	impair | multihost | scale) pkgs="iputils-ping" ;;
 	*) pkgs="mininet bridge-utils gnuplot-nox iputils-ping time" ;;
 	esac
 	for p in $pkgs; do
@@ -73,9 +78,13 @@ NEXEC=${BENCH_EXEC:-20}
 ALT_LARGE_RUNS=${BENCH_ALT_LARGE_RUNS:-1}
 OUT=${BENCH_OUT:-$REPO/docs}
 MH_N=${BENCH_MH_N:-1000}
+SCALE_SIZES=${BENCH_SCALE_SIZES:-1000 3000 10000}
+SCALE_RUNS=${BENCH_SCALE_RUNS:-2}
 [ "${QUICK:-}" = 1 ] && BENCH_QUICK=1
 if [ "${BENCH_QUICK:-}" = 1 ]; then
 	MH_N=${BENCH_MH_N:-30}
+	SCALE_SIZES=${BENCH_SCALE_SIZES:-300 1000}
+	SCALE_RUNS=${BENCH_SCALE_RUNS:-1}
 	RUNS=${BENCH_RUNS:-2}
 	SIZES=${BENCH_SIZES:-10 30}
 	MN_SIZES=${BENCH_MN_SIZES:-10}
@@ -534,6 +543,12 @@ if [ "${BENCH_ONLY:-}" = impair ]; then
 	impair_table
 	exit 0
 fi
+. "$REPO/bench/scale.sh"
+if [ "${BENCH_ONLY:-}" = scale ]; then
+	run_scale
+	scale_table
+	exit 0
+fi
 if [ "${BENCH_ONLY:-}" = multihost ]; then
 	say "a lab across machines only: runs $RUNS (alternating), $MH_N hosts"
 	run_multihost
@@ -572,6 +587,7 @@ done
 for n in $MN_SIZES; do run_mininet "$n"; done
 run_impair
 run_multihost
+run_scale
 TOTAL_S=$(awk -v t="$(ms_since "$T_ALL")" 'BEGIN {printf "%.0f", t / 1000}')
 
 # ---- report ----------------------------------------------------------------------
@@ -655,6 +671,24 @@ MD=$OUT/performance.md
 	echo "so they share its CPUs: the ratios are the overhead of spreading a lab (ssh, the exchange, three"
 	echo "supervisors, the tunnels), not a speed-up. Checked every run: a ping from h1 to h$MH_N (over"
 	echo "three machines: across two of them), and after \`down\` every machine as before."
+	echo
+	echo "## Scale: up to $(echo $SCALE_SIZES | tr ' ' '\n' | sort -n | tail -1) nodes (issue 17)"
+	echo
+	scale_table
+	echo
+	echo "![netlab and the floor by N](performance-scale.png)"
+	echo
+	echo "Star of stars: a core switch and a leaf switch per $SCALE_LEAF hosts (bench/scale.sh); chain: as"
+	echo "below. Floor: \`bench-floor full sos|chain N --userns\` at the same N, its nodes bare processes in"
+	echo "the same namespaces (user namespaces without maps), without IPv6, holding no descriptor per"
+	echo "node. Memory/node: MemAvailable before \`up\` minus MemAvailable while up, over N: every"
+	echo "process, page table, namespace, device and mount of the lab, the kernel's share included."
+	echo "exec: \`netlab exec LAB h1 true\`; status: \`netlab status LAB h1\`; medians of 5 after each up."
+	echo "Each lab's second run is an \`up\` right after the first's \`down\`. Checked every run: star of"
+	echo "stars, a ping from the last host to the first (static neighbours and a priming ping: a broadcast"
+	echo "crossing thousands of bridge ports overflows net.core.netdev_max_backlog and is lost at the last"
+	echo "ports, in the floor as in netlab); chain, r1 to r250; after \`down\`, nothing left. What was"
+	echo "found and changed on the way to 10,000 nodes, and what is left of the kernel's: [scale.md](scale.md)."
 	echo
 	echo "## Targets (issue 6), as ratios within this run"
 	echo
@@ -770,7 +804,9 @@ plot "$PD/netlab-star" w lp lw 2 pt 7 lc rgb "#1f77b4" t "netlab star", \
      "$PD/floorfull-star" w lp pt 7 lc rgb "#9467bd" t "floor + isolated processes star"
 EOF
 
+scale_plot "$OUT/performance-scale.png"
+
 # stdout: the tables
 sed -n '/^## netlab/,/^## How each/p' "$MD" | grep -v '^## How each'
 echo
-echo "bench: wrote $MD and $OUT/performance.png"
+echo "bench: wrote $MD, $OUT/performance.png and $OUT/performance-scale.png"
