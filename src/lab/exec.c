@@ -33,9 +33,10 @@ int lab_join_node(const char *lab, const struct state_node *sn, nlab_error **err
 		return nlab_error_set(err, errno, "node init (pid %d) is gone", (int)sn->init.pid);
 	/* Into its cgroup first, while the host's cgroup tree is still the
 	 * one we see: no way into a node escapes its limits.  The paths come
-	 * from a state file: only a cgroup of this very node is written to. */
+	 * from a state file: only a cgroup of this very node (or the lab's
+	 * memory group it shares: node/cgroup.h) is written to. */
 	for (size_t i = 0; i < sn->ncgroups; i++)
-		if (!cgroup_path_ok(sn->cgroups[i], lab, sn->name))
+		if (!cgroup_path_ok(sn->cgroups[i], lab, sn->name) && !cgroup_path_ok(sn->cgroups[i], lab, NULL))
 			return nlab_error_set(err, EPERM, "the state names %s as a cgroup of node %s, which it is not",
 					      sn->cgroups[i], sn->name);
 	if (sn->ncgroups && cgroup_attach(sn->cgroups, sn->ncgroups, getpid(), err) < 0)

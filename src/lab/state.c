@@ -239,13 +239,20 @@ static int index_write(const struct lab_state *s, int dir, nlab_error **err)
 	for (size_t i = 0; ok && i < s->nnodes; i++) {
 		const struct state_node *n = &s->nodes[i];
 		ok = index_safe(n->name);
-		fprintf(f, "N\t%s\t%d\t%llu\t%d\t%u\t%u\t%d\t%u\t%u\t%zu", n->name, (int)n->init.pid,
+		fprintf(f, "N\t%s\t%d\t%llu\t%d\t%u\t%u\t%d\t%u\t%u", n->name, (int)n->init.pid,
 			(unsigned long long)n->init.starttime, n->userns, n->uid_base, n->gid_base, n->has_user, n->uid,
-			n->gid, n->ncgroups);
+			n->gid);
+		bool shared = s->memory_group != NULL;
+		for (size_t k = 0; shared && k < n->ncgroups; k++)
+			shared = strncmp(n->cgroups[k], s->memory_group, strlen(s->memory_group)) != 0;
+		ok = ok && (!shared || index_safe(s->memory_group));
+		fprintf(f, "\t%zu", n->ncgroups + shared);
 		for (size_t k = 0; ok && k < n->ncgroups; k++) {
 			ok = index_safe(n->cgroups[k]);
 			fprintf(f, "\t%s", n->cgroups[k]);
 		}
+		if (shared)
+			fprintf(f, "\t%s", s->memory_group);
 		fputc('\n', f);
 	}
 	if (f && fclose(f) != 0)
@@ -557,6 +564,8 @@ int state_write(const struct lab_state *s, nlab_error **err)
 	}
 	json_object_object_add(root, "host_ifaces", ifs);
 	json_object_object_add(root, "cgroups", str_array(s->cgroups, s->ncgroups));
+	if (s->memory_group)
+		json_object_object_add(root, "memory_group", json_object_new_string(s->memory_group));
 	if (s->nnetns_names)
 		json_object_object_add(root, "netns_names", str_array(s->netns_names, s->nnetns_names));
 	json_object_object_add(root, "write_dirs", str_array(s->write_dirs, s->nwrite_dirs));
@@ -590,6 +599,7 @@ void state_clear(struct lab_state *s)
 	for (size_t k = 0; k < s->ncgroups; k++)
 		free(s->cgroups[k]);
 	free(s->cgroups);
+	free(s->memory_group);
 	for (size_t k = 0; k < s->nnetns_names; k++)
 		free(s->netns_names[k]);
 	free(s->netns_names);

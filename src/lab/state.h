@@ -99,6 +99,10 @@ struct lab_state {
 	size_t nhost_ifaces;
 	char **cgroups;         /* the lab's parent cgroup directories */
 	size_t ncgroups;
+	/* The lab's memory group (one of cgroups), which its nodes without
+	 * a memory group of their own are in (node/cgroup.h); NULL: none.
+	 * nodes.idx lists it with each such node's groups, for exec. */
+	char *memory_group;
 	/* `up --netns-names`: names under /run/netns (lab/netns_names.h),
 	 * recorded before they are made; written by `netlab up` after UP. */
 	char **netns_names;

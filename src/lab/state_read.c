@@ -302,6 +302,9 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 	if (read_nodes(lab, root, s, err) < 0 || read_host(lab, root, s, err) < 0 || read_ifaces(lab, root, s, err) < 0)
 		goto out;
 	str_array_from(root, "cgroups", &s->cgroups, &s->ncgroups);
+	json_object *mg;
+	if (json_object_object_get_ex(root, "memory_group", &mg) && json_object_is_type(mg, json_type_string))
+		s->memory_group = strdup(json_object_get_string(mg));
 	str_array_from(root, "netns_names", &s->netns_names, &s->nnetns_names);
 	for (size_t i = 0; i < s->nnetns_names; i++)
 		if (!s->netns_names[i][0] || s->netns_names[i][0] == '.' || strchr(s->netns_names[i], '/')) {

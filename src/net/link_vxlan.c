@@ -38,6 +38,8 @@ int nlab_vxlan_queue_add(struct nlab_nl *nl, const struct nlab_vxlan_spec *s, co
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, s->name);
 	if (s->netns_fd >= 0)
 		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)s->netns_fd);
+	else if (s->netns_pid > 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_PID, (uint32_t)s->netns_pid);
 	if (s->mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, (uint32_t)s->mtu);
 	if (s->master_ifindex)

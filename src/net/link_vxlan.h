@@ -18,7 +18,8 @@
 struct nlab_vxlan_spec {
 	const char *name;
 	int ifindex;            /* requested ifindex where it lands, 0 = kernel picks */
-	int netns_fd;           /* where it lands; -1 = the socket's netns */
+	int netns_fd;           /* where it lands; -1 = the socket's netns, */
+	pid_t netns_pid;        /* or, when > 0, the netns of this process */
 	uint32_t vni;           /* 1 .. 2^24-1 */
 	int family;             /* AF_INET or AF_INET6: of local and remote */
 	const uint8_t *local;   /* this machine's underlay address */

@@ -250,6 +250,7 @@ static int queue_vxlan(struct cursor *c, const struct plan_op *op, nlab_error **
 	struct nlab_vxlan_spec v = {
 		.name = op->vxlan.end.name, .ifindex = op->vxlan.end.ifindex,
 		.netns_fd = op->vxlan.end.ns == PLAN_NS_LAB ? s->lab_netns : ns_fd_of(s, op->vxlan.end.ns),
+		.netns_pid = ns_pid_of(s, op->vxlan.end.ns),
 		.vni = op->vxlan.vni, .family = here->family, .local = here->addr, .remote = far->addr,
 		.port = sp->port, .mtu = op->vxlan.mtu, .master_ifindex = op->vxlan.end.master, .up = op->vxlan.up,
 	};

@@ -87,6 +87,8 @@ int nodes_prepare(struct sup *s, nlab_error **err)
 	}
 	s->st.cgroups = dup_strv(s->cg.dirs, s->cg.ndirs);
 	s->st.ncgroups = s->st.cgroups ? s->cg.ndirs : 0;
+	if (cgroup_lab_memory(&s->cg) && !(s->st.memory_group = strdup(cgroup_lab_memory(&s->cg))))
+		return nlab_error_set(err, ENOMEM, "cgroups");
 	for (size_t i = 0; i < s->nnodes; i++) {
 		struct sup_node *sn = &s->nodes[i];
 		const struct topo_node *n = sn->tn;
@@ -170,7 +172,7 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 	 * group of its own (node/cgroup.h). */
 	char *groups[8];
 	size_t ngroups = 0;
-	const char *labmem = cgroup_lab_memory(&s->cg);
+	const char *labmem = s->st.memory_group;
 	bool ownmem = false;
 	for (size_t i = 0; i < sn->ncgroups && ngroups < 7; i++) {
 		groups[ngroups++] = sn->cgroups[i];
