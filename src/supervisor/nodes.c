@@ -829,7 +829,9 @@ void nodes_stop(struct sup *s)
 
 int nodes_netns(const struct sup *s, const struct sup_node *sn, nlab_error **err)
 {
-	(void)s;
 	int fd = nlab_netns_open_pid(sn->pid, err);
-	return fd < 0 ? nlab_error_wrap(err, "node %s", sn->tn->name) : fd;
+
+	if (fd < 0)
+		nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, topo_file(s), sn->tn->pos.line);
+	return fd;
 }

@@ -154,10 +154,15 @@ out=$("$NETLAB" test $LAB 2>&1)
 check_eq "netlab test fails" 1 "$?"
 check_contains "... naming the dead node with its line" "not ok 3 - node a is running (dead.topo:3)" "$out"
 check_contains "... and the expectation from it" "not ok 1 - a reach b (dead.topo:10) # node a is dead" "$out"
-# Its interfaces stay while the supervisor holds its network namespace.
-check_contains "... while one to it may hold" "ok 2 - b reach a" "$out"
+# The one to it: the dead node's network namespace goes with its init
+# (the supervisor holds no descriptor of it), which the kernel tears
+# down in its own time: b's ping to a fails once that is done.
 "$NETLAB" test --format json $LAB >$T/test.json
-check_eq "test --format json: 2 failed" 2 "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["failed"])' $T/test.json)"
+failed=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["failed"])' $T/test.json)
+case $failed in
+2 | 3) ok "test --format json: $failed failed (the dead node, the expectation from it, and maybe the one to it)" ;;
+*) not_ok "test --format json: $failed failed, expected 2 or 3" ;;
+esac
 "$NETLAB" restart $LAB a >$T/r.out 2>&1
 check_eq "restart of a dead node exits 1" 1 "$?"
 check_contains "... saying why" "is dead" "$(cat $T/r.out)"
