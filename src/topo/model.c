@@ -237,6 +237,12 @@ struct topo_switch *topo_find_switch(const struct topology *t, const char *name)
 const char *topo_nearest_name(const struct topology *t, const char *name, bool nodes, bool switches)
 {
 	size_t n = (nodes ? t->nodes.n : 0) + (switches ? t->switches.n : 0), k = 0;
+	/* The budget is the topology's own bookkeeping, not its content. */
+	size_t *work = &((struct topology *)t)->suggest_work;
+
+	if (*work + n > TOPO_SUGGEST_WORK)
+		return NULL;
+	*work += n;
 	const char **names = calloc(n + 1, sizeof(*names));
 	const char *near;
 

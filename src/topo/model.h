@@ -307,6 +307,10 @@ struct topo_span {
 };
 
 struct topology {
+	/* Names compared for "did you mean" so far (topo_nearest_name()):
+	 * bounded, so that thousands of unknown names among thousands of
+	 * nodes cannot make `check` take minutes. */
+	size_t suggest_work;
 	char *file;                     /* as given */
 	char *dir;                      /* absolute directory of the file */
 	char *name;                     /* lab name */
@@ -338,6 +342,9 @@ struct topo_node *topo_host_node(const struct topology *t);
 /* The node (nodes) or switch (switches) name nearest to name, for "did you
  * mean"; NULL when none is a plausible typo of it. */
 const char *topo_nearest_name(const struct topology *t, const char *name, bool nodes, bool switches);
+/* At most this many name comparisons per topology (about 0.2 s); after
+ * that, diagnostics come without a suggestion. */
+#define TOPO_SUGGEST_WORK 2000000
 const struct topo_iface *topo_node_iface(const struct topo_node *n, const char *ifname);
 /* Number of nodes that are not `host`. */
 size_t topo_count_nodes(const struct topology *t);
