@@ -678,6 +678,20 @@ static void verify(int from, uint32_t addr)
 	}
 }
 
+/* Three tries: a frame flooded across thousands of ports may be lost
+ * (see neighbours()); a lab that does not work fails all three. */
+static void verify_tries(int from, uint32_t addr)
+{
+	char a[INET_ADDRSTRLEN];
+	uint32_t na = htonl(addr);
+	inet_ntop(AF_INET, &na, a, sizeof(a));
+	char *argv[] = { "ping", "-c", "1", "-t", "255", "-W", "3", a, NULL };
+	for (int i = 0; i < 2; i++)
+		if (run_in(from, argv) == 0)
+			return;
+	verify(from, addr);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench-floor net star|chain N [--verify]\n"
@@ -803,7 +817,7 @@ int main(int argc, char **argv)
 		if (chain) /* IPv4 TTL is at most 255: r1 reaches at most ~254 hops */
 			verify(0, chain_net((n_nodes < CHAIN_PING_MAX ? n_nodes : CHAIN_PING_MAX) - 1) + 2);
 		else if (n_nodes > 1)
-			neighbours(0, n_nodes - 1), verify(n_nodes - 1, star_addr(1));
+			neighbours(0, n_nodes - 1), verify_tries(n_nodes - 1, star_addr(1));
 	}
 
 	double t2 = now_ms();
