@@ -17,6 +17,16 @@ check_eq "every node runs an init" "$N" "$(pgrep -cx netlab-init)"
 check "the last node reaches the first" "$NETLAB" exec scale h$N ping -c 1 -W 2 10.1.0.2
 check "the first node reaches the last" "$NETLAB" exec scale h1 ping -c 1 -W 2 10.1.$((N / 250)).$((N % 250 + 1))
 check_eq "a middle node has its own hostname" "h61" "$("$NETLAB" exec scale h61 hostname)"
+# status LAB NODE: that node alone (the kernel is asked about it only).
+out=$("$NETLAB" status scale h61 2>&1)
+check_contains "status LAB NODE shows the node" "h61" "$out"
+check_eq "... and no other node" "" "$(printf '%s\n' "$out" | awk '$1 ~ /^h[0-9]+$/ && $1 != "h61"')"
+check_eq "status LAB NODE --json: one node" "h61" \
+	"$("$NETLAB" status scale h61 --json | python3 -c 'import json, sys; print(" ".join(n["name"] for n in json.load(sys.stdin)["nodes"]))')"
+"$NETLAB" status scale h61 --json >$T/one.json
+check "... which follows docs/json.md" python3 tests/json_schema.py lab $T/one.json
+"$NETLAB" status scale h999999 >/dev/null 2>&1
+check_eq "status LAB NODE of no such node exits 3" 3 "$?"
 check "down" "$NETLAB" down scale
 check_eq "no process left" "" "$(netlab_procs)"
 check_eq "sandbox unchanged" "$before" "$(host_snapshot)"
