@@ -82,7 +82,11 @@ int cmd_check(int argc, char **argv)
 			/* The language is fine; whether this kernel can apply it
 			 * is a warning here, an error in `up`. */
 			size_t k = cli_check_kernel(t, src, false, !quiet);
-			if (!quiet)
+			/* Run by a user: what `up` would refuse that user is an
+			 * error (topo/privilege.h). */
+			if (cli_check_rootless(t, src))
+				r = -1;
+			else if (!quiet)
 				printf("%s: ok: lab '%s', %zu node%s, %zu switch%s, %zu link%s%s\n", src ? src->file : file,
 				       t->name, topo_count_nodes(t), topo_count_nodes(t) == 1 ? "" : "s", t->switches.n,
 				       t->switches.n == 1 ? "" : "es", t->links.n, t->links.n == 1 ? "" : "s",

@@ -42,7 +42,8 @@ int lab_join_node(const char *lab, const struct state_node *sn, nlab_error **err
 		return -1;
 	/* Host groups would still count for host files inside the node:
 	 * drop them now, as the supervisor did before making the node. */
-	if (setgroups(0, NULL) < 0)
+	bool user = geteuid() != 0;
+	if (!user && setgroups(0, NULL) < 0)
 		return nlab_error_set(err, errno, "drop supplementary groups");
 	/* One setns() with a pidfd enters them all atomically (Linux 5.8);
 	 * the kernel switches the user namespace first, so the others are
@@ -57,6 +58,12 @@ int lab_join_node(const char *lab, const struct state_node *sn, nlab_error **err
 	 * which owns the host's files): become the node's root. */
 	if (sn->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return nlab_error_set(err, errno, "become root of the node's user namespace");
+	/* A user (rootless, lab/rootless.h) drops its groups here, where it
+	 * can: the node's namespace allows setgroups when the lab has
+	 * subordinate IDs; without them the groups stay, unmapped (nogroup),
+	 * as in the node's own processes. */
+	if (user && setgroups(0, NULL) < 0 && errno != EPERM)
+		return nlab_error_set(err, errno, "drop supplementary groups");
 	/* A uid change resets dumpability to fs.suid_dumpable: set it again. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return nlab_error_set(err, errno, "prctl(PR_SET_DUMPABLE)");

@@ -18,6 +18,7 @@
 #include "node/init.h"
 #include "node/spawn.h"
 #include "node/userns.h"
+#include "lab/rootless.h"
 #include "proto/proto.h"
 #include "supervisor/sup.h"
 #include "util/cleanup.h"
@@ -60,6 +61,29 @@ static struct cgroup_limits node_limits(const struct topo_node *n)
 	return lim;
 }
 
+/* Rootless: no cgroups of netlab's (the validator refused limits; the
+ * default ones need a cgroup the user may write, docs/rootless.md), and
+ * slots carved from the lab user namespace's IDs, which no other lab
+ * shares: no allocation lock. */
+static int rootless_prepare(struct sup *s, nlab_error **err)
+{
+	size_t nuser = 0, k = 0;
+	uint32_t base, gbase, gsize;
+
+	for (size_t i = 0; i < s->nnodes; i++)
+		nuser += s->st.nodes[i].userns;
+	uint32_t ids = s->rl.uids < s->rl.gids ? s->rl.uids : s->rl.gids;
+	for (size_t i = 0; i < s->nnodes; i++) {
+		if (!s->st.nodes[i].userns)
+			continue;
+		rootless_slot(ids, nuser, k, &base, &s->id_size);
+		rootless_slot(ids, nuser, k++, &gbase, &gsize);
+		s->nodes[i].uid_base = s->st.nodes[i].uid_base = base;
+		s->nodes[i].gid_base = s->st.nodes[i].gid_base = gbase;
+	}
+	return state_write(&s->st, err);
+}
+
 /* User namespace slots and cgroups of every node, recorded in the state
  * before any node exists: `down` after a crash finds them there, and the
  * slots are taken under the allocation lock (docs/isolation.md). */
@@ -75,6 +99,8 @@ int nodes_prepare(struct sup *s, nlab_error **err)
 	bool limits = false;
 	for (size_t i = 0; i < s->nnodes; i++)
 		limits |= node_has_limits(s->nodes[i].tn);
+	if (s->o->rootless)
+		return rootless_prepare(s, err);
 	if (cgroup_lab_create(&s->cg, s->o->lab, err) < 0) {
 		if (limits)
 			return nlab_error_wrap(err, "cgroups of lab %s", s->o->lab);
@@ -143,6 +169,9 @@ static void node_init_entry(void *p)
 	struct node_spec spec = {
 		.t = s->t, .plan = &s->plan, .node = a->tn, .index = a->index, .lab = s->o->lab, .lab_dir = s->dir,
 		.uid_base = a->uid_base, .gid_base = a->gid_base, .lab_uid = s->lab_uid, .lab_gid = s->lab_gid,
+		.rootless = s->o->rootless,
+		.tops = s->tops,
+		.ntops = s->ntops,
 		.ctl_fd = 3,
 		.log_fd = 4, .hosts_path = hosts, .grace_ms = s->o->grace_ms,
 		.line_timeout_ms = (int64_t)s->o->line_timeout_s * 1000,
@@ -159,11 +188,11 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 
 	/* Read too: the init rotates it by copying (node/log.h). */
 	snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, sn->tn->name);
-	cleanup_close int log_fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+	cleanup_close int log_fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (log_fd < 0)
 		return nlab_error_set(err, errno, "open %s", path);
 	snprintf(path, sizeof(path), "%s/logs/%s.log.1", s->dir, sn->tn->name);
-	sn->log_old = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	sn->log_old = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (sn->log_old < 0)
 		return nlab_error_set(err, errno, "open %s", path);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
@@ -175,6 +204,8 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 		.userns = topo_node_userns(s->t, sn->tn),
 		.uid_base = sn->uid_base,
 		.gid_base = sn->gid_base,
+		.id_size = s->o->rootless ? s->id_size : 0,
+		.setgroups_deny = s->o->rootless && !s->rl.setgroups,
 		.cgroups = sn->cgroups,
 		.ncgroups = sn->ncgroups,
 		.ctl = ctl_child,
@@ -212,7 +243,10 @@ static int send_trees(struct sup *s, struct sup_node *sn, nlab_error **err)
 	char path[64];
 	int uns = -1;
 
-	if (!sn->tn->rootfs && topo_node_userns(s->t, sn->tn)) {
+	/* Rootless: as they are (an idmapped mount of a host file system
+	 * needs the host's root); host files then show their owners only
+	 * where the lab's namespace maps them (docs/rootless.md). */
+	if (!sn->tn->rootfs && topo_node_userns(s->t, sn->tn) && !s->o->rootless) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)sn->pid);
 		uns = open(path, O_RDONLY | O_CLOEXEC);
 		if (uns < 0)
