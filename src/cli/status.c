@@ -3,6 +3,7 @@
  * firewall).  What is shown is gathered by lab/inspect.c. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -537,6 +538,35 @@ static int print_labs(bool json)
 	return EXIT_OK;
 }
 
+static int labs_table(void *arg)
+{
+	(void)arg;
+	return print_labs(false);
+}
+
+/* Root's labs, then each user's, listed by that user (lab/rootless.h). */
+static int status_all_users(void)
+{
+	struct rootless_root *roots;
+	size_t n;
+
+	if (cli_require_root("status --all-users") < 0)
+		return EXIT_RUNTIME;
+	int rc = print_labs(false);
+	if (rootless_user_roots(&roots, &n) < 0) {
+		nlab_report("status", "the users' state roots: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct passwd *pw = getpwuid(roots[i].uid);
+		printf("\nuser %s (uid %u), %s:\n", pw ? pw->pw_name : "?", (unsigned)roots[i].uid, roots[i].path);
+		if (rootless_as_owner(&roots[i], labs_table, NULL) != EXIT_OK)
+			rc = EXIT_RUNTIME;
+	}
+	free(roots);
+	return rc;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct cli_args a;
@@ -547,8 +577,16 @@ int cmd_status(int argc, char **argv)
 		return r > 0 ? EXIT_OK : EXIT_USAGE;
 	}
 	bool json = cli_flag(&a, "json"), firewall = cli_flag(&a, "firewall"), ns = cli_flag(&a, "ns");
+	bool all_users = cli_flag(&a, "all-users");
 	const char *lab = a.n > 0 ? a.operands[0] : NULL, *node = a.n > 1 ? a.operands[1] : NULL;
 	cli_args_free(&a);
+	if (all_users) {
+		if (lab || json) {
+			cli_usage_error("status", "--all-users lists labs as a table: no LAB, no --json");
+			return EXIT_USAGE;
+		}
+		return status_all_users();
+	}
 	if ((firewall || ns) && !lab) {
 		cli_usage_error("status", "%s shows one lab: name it", firewall ? "--firewall" : "--ns");
 		return EXIT_USAGE;

@@ -60,6 +60,22 @@ int rootless_reexec(const char *state_root, nlab_error **err);
  * root.  One way: the process stays there. */
 int rootless_join(const char *lab, nlab_error **err);
 
+/* allusers.c: root's view of the users' labs.  Every user's state root
+ * (not root's own) that exists: where running supervisors in lab user
+ * namespaces keep theirs, /run/user/UID/netlab, HOME/.local/state/netlab
+ * and /tmp/netlab-UID of every passwd entry. */
+struct rootless_root {
+	char path[4096];
+	uid_t uid;      /* its owner */
+	gid_t gid;
+	dev_t dev;
+	ino_t ino;
+};
+int rootless_user_roots(struct rootless_root **v, size_t *n);
+/* fn(arg) in a child process that became the root's owner (no
+ * supplementary groups, NETLAB_RUN_DIR set): its exit status. */
+int rootless_as_owner(const struct rootless_root *r, int (*fn)(void *), void *arg);
+
 /* Inside the lab user namespace: how many IDs besides 0 its maps give
  * (0 without subordinate ranges), and whether setgroups() is allowed
  * there.  Read from /proc/self/uid_map, gid_map, setgroups. */
