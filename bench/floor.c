@@ -400,7 +400,8 @@ static void make_proc_nodes(uint64_t flags, int full)
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			if (full) {
 				snprintf(name, sizeof(name), "%c%d", chain ? 'r' : 'h', i + 1);
-				sethostname(name, strlen(name));
+				if (sethostname(name, strlen(name)) < 0)
+					_exit(1);
 			}
 			char c;
 			while (read(pipe_r, &c, 1) < 0 && errno == EINTR)

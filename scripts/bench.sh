@@ -22,6 +22,9 @@
 #                         (issue 18; bench/multihost.sh; 30 with BENCH_QUICK)
 #   BENCH_ONLY=multihost  only that: print its table, write no report
 #                         (QUICK=1 for a smoke run of it)
+#   BENCH_RL_N=200        nodes of the star built by root and by a user
+#                         (rootless, issue 15; 30 with BENCH_QUICK)
+#   BENCH_ONLY=rootless   only that: print its table, write no report
 #
 # Every run first checks the lab works (ping across it) and, after the
 # teardown, that nothing is left; a failed check stops the benchmark with
@@ -48,7 +51,7 @@ if [ "${BENCH_INSIDE:-}" != 1 ]; then
 	[ -x "$TIMER" ] || fail "$TIMER missing: run 'make bench' (it builds build/bench-time)"
 	missing=()
 	case ${BENCH_ONLY:-} in
-	impair | multihost) pkgs="iputils-ping" ;;
+	impair | multihost | rootless) pkgs="iputils-ping" ;;
 	*) pkgs="mininet bridge-utils gnuplot-nox iputils-ping time" ;;
 	esac
 	for p in $pkgs; do
@@ -73,9 +76,11 @@ NEXEC=${BENCH_EXEC:-20}
 ALT_LARGE_RUNS=${BENCH_ALT_LARGE_RUNS:-1}
 OUT=${BENCH_OUT:-$REPO/docs}
 MH_N=${BENCH_MH_N:-1000}
+RL_N=${BENCH_RL_N:-200}
 [ "${QUICK:-}" = 1 ] && BENCH_QUICK=1
 if [ "${BENCH_QUICK:-}" = 1 ]; then
 	MH_N=${BENCH_MH_N:-30}
+	RL_N=${BENCH_RL_N:-30}
 	RUNS=${BENCH_RUNS:-2}
 	SIZES=${BENCH_SIZES:-10 30}
 	MN_SIZES=${BENCH_MN_SIZES:-10}
@@ -93,7 +98,7 @@ RES=$W/results # lines: TOOL TOPO N METRIC VALUE
 mount -t tmpfs -o mode=755 netlab-bench /run/netlab 2>/dev/null || { mkdir -p /run/netlab && mount -t tmpfs -o mode=755 netlab-bench /run/netlab; } || fail "tmpfs on /run/netlab"
 mkdir -p /run/netns && mount -t tmpfs -o mode=755 netns-bench /run/netns || fail "tmpfs on /run/netns"
 ip link set lo up
-trap 'timeout 60 "$NETLAB" down --all >/dev/null 2>&1; rm -rf "$W"' EXIT
+trap 'timeout 60 "$NETLAB" down --all >/dev/null 2>&1; umount "$W/rl-xdg" 2>/dev/null; rm -rf "$W"' EXIT
 TCK=$(getconf CLK_TCK)
 
 now_us() { echo "${EPOCHREALTIME/./}"; }
@@ -345,6 +350,62 @@ multihost_table() {
 	done
 }
 
+# ---- rootless labs (issue 15) ------------------------------------------------
+# The same labs brought up and down by root and by uid 65534 (nobody, no
+# subordinate IDs: docs/rootless.md), runs alternating; both through
+# env -i (the user's also through setpriv).  Checked every run: a ping
+# across, and after `down` nothing left (processes, state, the sandbox).
+RL_U=65534
+run_rootless() {
+	local who topo n lab r to node up pre
+	mkdir -p "$W/rl-home" "$W/rl-xdg"
+	# A runtime directory is a tmpfs (pam_systemd's /run/user/UID), as
+	# root's /run/netlab is here.
+	mountpoint -q "$W/rl-xdg" || mount -t tmpfs -o mode=700,uid=$RL_U,gid=$RL_U netlab-bench-xdg "$W/rl-xdg" ||
+		fail "tmpfs on $W/rl-xdg"
+	chown $RL_U:$RL_U "$W/rl-home"
+	cp "$REPO/topologies/two-webservers.topo" "$W/rl-home/web.topo"
+	gen_star "$RL_N" >"$W/rl-home/star.topo"
+	chmod 644 "$W/rl-home/"*.topo
+	for r in $(seq "$RUNS"); do
+		for who in root user; do
+			for topo in web star; do
+				if [ $topo = web ]; then lab=two-webservers n=2 to=192.168.0.1 node=web2; else lab=star$RL_N n=$RL_N to=10.0.0.1 node=h$RL_N; fi
+				pre=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin)
+				[ $who = root ] || pre=(setpriv --reuid $RL_U --regid $RL_U --clear-groups env -i HOME="$W/rl-home"
+					XDG_RUNTIME_DIR="$W/rl-xdg" PATH=/usr/sbin:/usr/bin:/sbin:/bin)
+				"$TIMER" "$W/t" 300 "${pre[@]}" "$NETLAB" up "$W/rl-home/$topo.topo" >"$W/up.out" 2>&1 ||
+					fail "rootless bench: $who up $topo: $(tail -3 "$W/up.out")"
+				up=$(cat "$W/t")
+				rec "rl-$who" $topo $n up_ms "$up"
+				timeout 20 "${pre[@]}" "$NETLAB" exec $lab $node ping -c 1 -W 3 $to >/dev/null 2>&1 ||
+					fail "rootless bench: $who $topo: no ping"
+				"$TIMER" "$W/t" 300 "${pre[@]}" "$NETLAB" down "$lab" >"$W/down.out" 2>&1 ||
+					fail "rootless bench: $who down $topo: $(tail -3 "$W/down.out")"
+				rec "rl-$who" $topo $n down_ms "$(cat "$W/t")"
+				rec "rl-$who" $topo $n updown_ms "$(awk -v a="$up" -v b="$(cat "$W/t")" 'BEGIN {print a + b}')"
+				check_clean "rootless bench $who $topo run $r"
+				[ -z "$(ls -A "$W/rl-xdg/netlab" 2>/dev/null)" ] || fail "rootless bench: the user's state is left"
+			done
+		done
+	done
+	for topo in web star; do
+		n=$([ $topo = web ] && echo 2 || echo "$RL_N")
+		say "rootless $topo $n: root up+down $(get rl-root $topo $n updown_ms), user $(get rl-user $topo $n updown_ms) ms (median min max)"
+	done
+}
+rootless_table() {
+	local n topo target
+	echo "| lab | by root: up / down ms | by a user (rootless): up / down ms | up+down: user ÷ root | target |"
+	echo "|---|---|---|---:|---|"
+	for topo in web star; do
+		n=$([ $topo = web ] && echo 2 || echo "$RL_N")
+		target=$([ $topo = web ] && echo 2 || echo 1.5)
+		r=$(ratio "$(med rl-user $topo $n updown_ms)" "$(med rl-root $topo $n updown_ms)")
+		echo "| $([ $topo = web ] && echo two-webservers || echo "star of $n") | $(fmt rl-root $topo $n up_ms) / $(fmt rl-root $topo $n down_ms) | $(fmt rl-user $topo $n up_ms) / $(fmt rl-user $topo $n down_ms) | ×$r | ≤ ×$target: $(awk -v r="$r" -v t="$target" 'BEGIN {print (r == "n/a" ? "n/a" : (r <= t ? "PASS" : "MISS"))}') |"
+	done
+}
+
 # ---- alternatives ------------------------------------------------------------
 # (1) one `ip` command per step, as the namespace tutorials do.
 gen_ipscript() { # TOPO N -> up script and down script
@@ -534,6 +595,12 @@ if [ "${BENCH_ONLY:-}" = impair ]; then
 	impair_table
 	exit 0
 fi
+if [ "${BENCH_ONLY:-}" = rootless ]; then
+	say "rootless labs only: runs $RUNS (alternating root and user), star of $RL_N"
+	run_rootless
+	rootless_table
+	exit 0
+fi
 if [ "${BENCH_ONLY:-}" = multihost ]; then
 	say "a lab across machines only: runs $RUNS (alternating), $MH_N hosts"
 	run_multihost
@@ -572,6 +639,7 @@ done
 for n in $MN_SIZES; do run_mininet "$n"; done
 run_impair
 run_multihost
+run_rootless
 TOTAL_S=$(awk -v t="$(ms_since "$T_ALL")" 'BEGIN {printf "%.0f", t / 1000}')
 
 # ---- report ----------------------------------------------------------------------
@@ -643,6 +711,15 @@ MD=$OUT/performance.md
 	echo "interface and the switch port): \`up\` queues the qdiscs and filters in the batch of each end's"
 	echo "namespace, and loads the loss program once. Checked every run: a ping across (three tries:"
 	echo "1% loss on four egresses), and tbf on h1:eth0."
+	echo
+	echo "## Rootless labs (issue 15)"
+	echo
+	rootless_table
+	echo
+	echo "The same labs by root and by uid 65534 without subordinate IDs (docs/rootless.md), runs"
+	echo "alternating, each through \`env -i\` (the user's also through setpriv). The user's \`up\` runs"
+	echo "netlab again in the lab's user namespace; its nodes' roots are built per top-level directory."
+	echo "Checked every run: a ping across, and after \`down\` nothing left."
 	echo
 	echo "## A lab across machines (issue 18)"
 	echo

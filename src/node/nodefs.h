@@ -46,8 +46,8 @@ int nodefs_attach_trees(const struct node_spec *s, struct proto_msg *m, nlab_err
  * once per lab by the supervisor, supervisor/labfs_rootless.c): */
 enum nodefs_top_kind {
 	NODEFS_TOP_OVERLAY,     /* no mounts under it: an overlay of [files], [mask], the host's */
-	NODEFS_TOP_MASK,        /* an empty directory of the mask (tmp, run...): an overlay of it alone */
-	NODEFS_TOP_BIND,        /* mounts under it: the host's, bound read-only (docs/rootless.md) */
+	NODEFS_TOP_MASK,        /* an empty directory of the mask (tmp, run...): a directory of the root's */
+	NODEFS_TOP_BIND,        /* not /etc /var /usr /opt /srv, or mounts under it: the host's, read-only */
 	NODEFS_TOP_LINK,        /* a symbolic link (/bin -> usr/bin) */
 };
 struct nodefs_top {

@@ -2,6 +2,7 @@
  * built by the node's init from the trees the supervisor sent (the
  * host's /, recursively: its submounts are locked; the mask; the `files`
  * copies) and the list of the host's top-level entries. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -84,6 +85,68 @@ out:
 	return r;
 }
 
+/* The mask's small trees under its empty directories (run/shm, the link
+ * at the topology's host path under tmp), copied into the root: a
+ * directory of the root's own is cheaper than an overlay of one. */
+static int copy_small(int from, int to, int depth, nlab_error **err)
+{
+	DIR *d = depth < 8 ? fdopendir(dup(from)) : NULL;
+	int r = 0;
+
+	for (struct dirent *e; r == 0 && d && (e = readdir(d));) {
+		struct stat st;
+		char link[4096];
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    fstatat(from, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t n = readlinkat(from, e->d_name, link, sizeof(link) - 1);
+			if (n < 0)
+				continue;
+			link[n] = '\0';
+			if (symlinkat(link, to, e->d_name) < 0)
+				r = nlab_error_set(err, errno, "symlink %s", e->d_name);
+		} else if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(to, e->d_name, st.st_mode & 07777) < 0 ||
+			    fchmodat(to, e->d_name, st.st_mode & 07777, 0) < 0) {
+				r = nlab_error_set(err, errno, "mkdir %s", e->d_name);
+				break;
+			}
+			int a = openat(from, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			int b = openat(to, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (a >= 0 && b >= 0)
+				r = copy_small(a, b, depth + 1, err);
+			if (a >= 0)
+				close(a);
+			if (b >= 0)
+				close(b);
+		}
+	}
+	if (d)
+		closedir(d);
+	return r;
+}
+
+/* An empty directory of the mask (tmp, run, root...): the node's own,
+ * in its root; an overlay only when `files` put something there. */
+static int mask_dir(const struct proto_msg *m, const struct nodefs_top *t, int layer, int root, nlab_error **err)
+{
+	struct stat st;
+
+	for (int i = 2; i < m->nfds; i++)
+		if (has_dir(m->fds[i], t->name))
+			return overlay_one(m, t, layer, root, err);
+	cleanup_close int from = openat(m->fds[1], t->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (from < 0 || fstat(from, &st) < 0)
+		return nlab_error_set(err, errno, "the mask's /%s", t->name);
+	if (mkdirat(root, t->name, st.st_mode & 07777) < 0 || fchmodat(root, t->name, st.st_mode & 07777, 0) < 0)
+		return nlab_error_set(err, errno, "mkdir /%s", t->name);
+	cleanup_close int to = openat(root, t->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (to < 0)
+		return nlab_error_set(err, errno, "open /%s", t->name);
+	return copy_small(from, to, 0, err);
+}
+
 /* A detached recursive clone of dirfd/path, read-only throughout. */
 static int clone_ro(int dirfd, const char *path, bool rec, nlab_error **err)
 {
@@ -138,7 +201,8 @@ int nodefs_rootless_root(const struct node_spec *s, int proc, struct proto_msg *
 	/* The node's layer: what it writes, bounded as a default node's. */
 	nodefs_tmpfs_size(s->node, 1, size, sizeof(size));
 	const char *lkv[] = { "size", size, "mode", "0755", NULL, NULL };
-	const char *rkv[] = { "size", "1m", "mode", "0755", NULL, NULL };
+	/* The root holds /tmp, /run, /root...: bounded as the layer is. */
+	const char *rkv[] = { "size", size, "mode", "0755", NULL, NULL };
 	cleanup_close int layer = nodefs_fs_mount("tmpfs", lkv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
 	cleanup_close int root = layer < 0 ? -1 : nodefs_fs_mount("tmpfs", rkv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
 	if (root < 0)
@@ -157,8 +221,10 @@ int nodefs_rootless_root(const struct node_spec *s, int proc, struct proto_msg *
 		case NODEFS_TOP_BIND:
 			k = bind_one(m, t, root, err);
 			break;
-		case NODEFS_TOP_OVERLAY:
 		case NODEFS_TOP_MASK:
+			k = mask_dir(m, t, layer, root, err);
+			break;
+		case NODEFS_TOP_OVERLAY:
 		default:
 			k = overlay_one(m, t, layer, root, err);
 			break;

@@ -102,9 +102,17 @@ int labfs_rootless_scan(struct sup *s, nlab_error **err)
 		char o[2] = "";
 		cleanup_close int md = t->in_mask ? openat(mask, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 		bool opaque = md >= 0 && fgetxattr(md, "user.overlay.opaque", o, 1) == 1 && o[0] == 'y';
+		/* Writable where software writes (the FHS's /etc, /var, /usr,
+		 * /opt, /srv); elsewhere (/boot, a machine's own /work...)
+		 * read-only: an overlay per directory per node is the cost of
+		 * `up` (docs/rootless.md). */
+		static const char *writable[] = { "etc", "var", "usr", "opt", "srv" };
+		bool w = false;
+		for (size_t i = 0; i < sizeof(writable) / sizeof(writable[0]); i++)
+			w = w || !strcmp(e->d_name, writable[i]);
 		if (opaque)
 			t->kind = NODEFS_TOP_MASK;
-		else if (mounts_under(mps, nmps, e->d_name))
+		else if (!w || mounts_under(mps, nmps, e->d_name))
 			t->kind = NODEFS_TOP_BIND;
 		else
 			t->kind = NODEFS_TOP_OVERLAY;
