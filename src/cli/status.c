@@ -166,7 +166,17 @@ static void node_rows(struct cli_table *t, json_object *n, bool mc)
 		cli_table_add_text(t, 1, "netns: %s (ip netns exec %s ...)", jget(n, "netns_name"),
 				   jget(n, "netns_name"));
 	if (json_object_object_get_ex(n, "isolation", &iso)) {
-		if (json_object_object_get_ex(iso, "userns", &v) && json_object_get_boolean(v))
+		json_object *rl;
+		if (json_object_object_get_ex(iso, "rootless_ids", &rl)) {
+			long long ids = json_object_get_int64(rl);
+			if (ids > 1)
+				cli_table_add_text(t, 1, "userns: rootless: node root is you; node IDs 1-%lld are %lld of your "
+							 "subordinate IDs (the lab's %s-%lld)",
+						   ids - 1, ids - 1, jget(iso, "uid_base"),
+						   (long long)atoll(jget(iso, "uid_base")) + ids - 2);
+			else
+				cli_table_add_text(t, 1, "userns: rootless: node root is you, no other IDs (no /etc/subuid range)");
+		} else if (json_object_object_get_ex(iso, "userns", &v) && json_object_get_boolean(v))
 			cli_table_add_text(t, 1, "userns: uid/gid 0-65535 -> host %s-%lld / %s-%lld",
 					   jget(iso, "uid_base"), (long long)atoll(jget(iso, "uid_base")) + 65535,
 					   jget(iso, "gid_base"), (long long)atoll(jget(iso, "gid_base")) + 65535);

@@ -19,10 +19,10 @@
 
 #define INSIDE_ENV "NETLAB_LAB_USERNS"
 
+static int inside = -1; /* rootless_inside(), once known; 1 after rootless_join() */
+
 bool rootless_inside(void)
 {
-	static int inside = -1;
-
 	if (inside < 0) {
 		const char *e = getenv(INSIDE_ENV);
 		struct rootless_info ri;
@@ -338,5 +338,6 @@ int rootless_join(const char *lab, nlab_error **err)
 		return nlab_error_set(err, errno, "enter the lab's user namespace");
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		return nlab_error_set(err, errno, "become root of the lab's user namespace");
+	inside = 1;
 	return 0;
 }

@@ -16,6 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 
 CASES="webservers subids others refused"
+HERE=$(cd "$(dirname "$0")" && pwd)
 
 # as UID CMD...: run CMD as that user with a clean environment of its own.
 as() {
@@ -65,6 +66,8 @@ case_webservers() {
 	check_contains "logs show web2's request" "192.168.0.2" "$(as $u "$NETLAB" logs $L web1)"
 	check_contains "status shows web1's address" "192.168.0.1/24" "$(as $u "$NETLAB" status $L)"
 	check_contains "status --firewall" "two-webservers.topo:48" "$(as $u "$NETLAB" status $L --firewall)"
+	check_contains "status: rootless, no other IDs" "userns: rootless: node root is you, no other IDs" "$(as $u "$NETLAB" status $L)"
+	check "status --json matches docs/json.md" sh -c "setpriv --reuid $u --regid $u --clear-groups env -i HOME=$T/home-$u XDG_RUNTIME_DIR=$T/xdg-$u $NETLAB status $L --json | python3 $HERE/../json_schema.py lab"
 	check_eq "node root is the user on the host" "$u" "$(stat -c %u /proc/$(pgrep -x netlab-init | head -1))"
 	as $u "$NETLAB" capture $L web1:eth0 -c 2 -w "$T/home-$u/c.pcap" >"$T/cap.out" 2>&1 &
 	local cap=$!
@@ -124,6 +127,7 @@ case_subids() {
 	check_eq "web1's IDs: root is the user, 1.. its own slot" "0 0 1;1 1 32768;" "$map"
 	map=$(as $u "$NETLAB" exec $L web2 cat /proc/self/uid_map | awk '{print $1, $2, $3}' | tr '\n' ';')
 	check_eq "web2's slot follows web1's" "0 0 1;1 32769 32768;" "$map"
+	check_contains "status tells the IDs" "node IDs 1-32768 are 32768 of your subordinate IDs" "$(as $u "$NETLAB" status $L)"
 	# Node uid 1000 of web1 is the lab's 1000, i.e. ann's 1000th
 	# subordinate ID: 300000 + 999 on the host.
 	as $u "$NETLAB" exec $L web1 setpriv --reuid 1000 --regid 1000 --clear-groups sleep 4321 &
