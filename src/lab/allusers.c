@@ -95,7 +95,8 @@ int rootless_user_roots(struct rootless_root **v, size_t *n)
 	for (struct passwd *pw; (pw = getpwent());) {
 		if (pw->pw_uid == 0 || !pw->pw_dir || pw->pw_dir[0] != '/')
 			continue;
-		if (rootless_state_root(path, sizeof(path), pw->pw_uid, NULL, pw->pw_dir) == 0 && add_root(v, n, path) < 0)
+		if (rootless_state_root(path, sizeof(path), pw->pw_uid, NULL, pw->pw_dir) == 0 &&
+		    add_root(v, n, path) < 0)
 			goto nomem;
 		snprintf(path, sizeof(path), "/tmp/netlab-%u", (unsigned)pw->pw_uid);
 		if (add_root(v, n, path) < 0)
@@ -120,7 +121,8 @@ int rootless_as_owner(const struct rootless_root *r, int (*fn)(void *), void *ar
 	if (pid == 0) {
 		if (setgroups(0, NULL) < 0 || setresgid(r->gid, r->gid, r->gid) < 0 ||
 		    setresuid(r->uid, r->uid, r->uid) < 0) {
-			fprintf(stderr, "netlab: become uid %u for %s: %s\n", (unsigned)r->uid, r->path, strerror(errno));
+			fprintf(stderr, "netlab: become uid %u for %s: %s\n", (unsigned)r->uid, r->path,
+				strerror(errno));
 			_exit(1);
 		}
 		setenv("NETLAB_RUN_DIR", r->path, 1);

@@ -66,7 +66,7 @@ int rootless_join(const char *lab, nlab_error **err);
  * and /tmp/netlab-UID of every passwd entry. */
 struct rootless_root {
 	char path[4096];
-	uid_t uid;      /* its owner */
+	uid_t uid; /* its owner */
 	gid_t gid;
 	dev_t dev;
 	ino_t ino;
@@ -80,8 +80,8 @@ int rootless_as_owner(const struct rootless_root *r, int (*fn)(void *), void *ar
  * (0 without subordinate ranges), and whether setgroups() is allowed
  * there.  Read from /proc/self/uid_map, gid_map, setgroups. */
 struct rootless_info {
-	bool nested;		/* this process is in a lab user namespace */
-	uint32_t uids, gids;	/* IDs 1..uids (gids) are mapped */
+	bool nested;	     /* this process is in a lab user namespace */
+	uint32_t uids, gids; /* IDs 1..uids (gids) are mapped */
 	bool setgroups;
 };
 int rootless_info_read(struct rootless_info *ri);

@@ -150,7 +150,8 @@ static int mask_dir(const struct proto_msg *m, const struct nodefs_top *t, int l
 /* A detached recursive clone of dirfd/path, read-only throughout. */
 static int clone_ro(int dirfd, const char *path, bool rec, nlab_error **err)
 {
-	int fd = (int)syscall(SYS_open_tree, dirfd, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+	int fd = (int)syscall(SYS_open_tree, dirfd, path,
+			      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
 	if (fd < 0)
 		return nlab_error_set(err, errno, "clone %s", path);
 	struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY, .propagation = MS_PRIVATE };
@@ -204,7 +205,8 @@ int nodefs_rootless_root(const struct node_spec *s, int proc, struct proto_msg *
 	/* The root holds /tmp, /run, /root...: bounded as the layer is. */
 	const char *rkv[] = { "size", size, "mode", "0755", NULL, NULL };
 	cleanup_close int layer = nodefs_fs_mount("tmpfs", lkv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
-	cleanup_close int root = layer < 0 ? -1 : nodefs_fs_mount("tmpfs", rkv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+	cleanup_close int root =
+		layer < 0 ? -1 : nodefs_fs_mount("tmpfs", rkv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
 	if (root < 0)
 		goto out;
 	if (mkdirat(layer, "u", 0755) < 0 || mkdirat(layer, "w", 0700) < 0) {
@@ -216,7 +218,8 @@ int nodefs_rootless_root(const struct node_spec *s, int proc, struct proto_msg *
 		int k = 0;
 		switch (t->kind) {
 		case NODEFS_TOP_LINK:
-			k = symlinkat(t->link, root, t->name) < 0 ? nlab_error_set(err, errno, "symlink /%s", t->name) : 0;
+			k = symlinkat(t->link, root, t->name) < 0 ? nlab_error_set(err, errno, "symlink /%s", t->name)
+								  : 0;
 			break;
 		case NODEFS_TOP_BIND:
 			k = bind_one(m, t, root, err);

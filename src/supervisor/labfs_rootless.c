@@ -22,7 +22,8 @@ static bool mounts_under(char **mps, size_t n, const char *name)
 {
 	size_t l = strlen(name);
 	for (size_t i = 0; i < n; i++)
-		if (mps[i][0] == '/' && !strncmp(mps[i] + 1, name, l) && (mps[i][1 + l] == '\0' || mps[i][1 + l] == '/'))
+		if (mps[i][0] == '/' && !strncmp(mps[i] + 1, name, l) &&
+		    (mps[i][1 + l] == '\0' || mps[i][1 + l] == '/'))
 			return true;
 	return false;
 }

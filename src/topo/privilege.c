@@ -18,7 +18,8 @@ static size_t refuse(struct diags *d, struct seen *s, struct topo_pos pos, const
 	struct topo_pos *p = VEC_PUSH(s->v);
 	if (p)
 		*p = pos;
-	diag_add(d, DIAG_ERROR, pos, "%s needs root: %s (an unprivileged user's lab lives in a user namespace of its own; docs/rootless.md)",
+	diag_add(d, DIAG_ERROR, pos,
+		 "%s needs root: %s (an unprivileged user's lab lives in a user namespace of its own; docs/rootless.md)",
 		 what, why);
 	return 1;
 }
@@ -50,9 +51,12 @@ size_t topo_check_rootless(const struct topology *t, struct diags *d)
 	}
 	for (size_t i = 0; i < t->links.n; i++) {
 		const struct topo_link *l = &t->links.v[i];
-		const struct topo_end *h = l->a.kind == TOPO_END_HOST ? &l->a : l->b.kind == TOPO_END_HOST ? &l->b : NULL;
+		const struct topo_end *h = l->a.kind == TOPO_END_HOST	? &l->a
+					   : l->b.kind == TOPO_END_HOST ? &l->b
+									: NULL;
 		if (h)
-			n += refuse(d, &s, h->pos, "a link to the host", "its end lives in the machine's own network namespace");
+			n += refuse(d, &s, h->pos, "a link to the host",
+				    "its end lives in the machine's own network namespace");
 	}
 	free(s.v.v);
 	return n;
