@@ -182,6 +182,8 @@ static int join_and_run(struct child_args *a, const struct state_node *node, nla
 		return nlab_error_set(err, errno, "chdir /");
 	setenv("NETLAB_LAB", a->lab, 1);
 	setenv("NETLAB_NODE", a->node, 1);
+	unsetenv("NETLAB_RUN_DIR");
+	unsetenv("NETLAB_LAB_USERNS");
 	if (a->o->prompt)
 		setenv("PS1", a->o->prompt, 1);
 	/* A SIGCHLD ignored by whoever started us would reap the child
