@@ -58,7 +58,7 @@ static void test_chain_cut_in_turn(void **state)
 		    &c);
 	assert_non_null(c.t->span);
 	for (int i = 1; i <= 9; i++) {
-		char name[8];
+		char name[16];
 		snprintf(name, sizeof(name), "r%d", i);
 		assert_int_equal(machine_of(c.t, name), (i - 1) / 3);
 	}
