@@ -53,9 +53,9 @@ case_webservers() {
 	check_eq "logs 0700" "700" "$(stat -c '%a' "$T/xdg-$u/netlab/$L/logs")"
 	check_eq "node logs 0600" "600 600" "$(stat -c '%a' "$T/xdg-$u/netlab/$L/logs/web1.log" "$T/xdg-$u/netlab/$L/logs/web2.log" | tr '\n' ' ' | sed 's/ $//')"
 	check "nothing under /run/netlab" test -z "$(ls -A /run/netlab)"
-	wait_port $L web1 8080 || true
-	# wait_port runs as root: there is no lab of root's, so it fails; poll as the user.
-	for _ in $(seq 50); do as $u "$NETLAB" exec $L web2 curl -s -m 1 -o /dev/null http://web1:8080/ && break; sleep 0.1; done
+	# (lib.sh's wait_port runs as root, whose state root has no such lab:
+	# poll as the user, generously: python starts slowly on a busy machine.)
+	for _ in $(seq 150); do as $u "$NETLAB" exec $L web2 curl -s -m 1 -o /dev/null http://web1:8080/ && break; sleep 0.1; done
 	check_contains "curl by name web2 -> web1" "Directory listing" "$(as $u "$NETLAB" exec $L web2 curl -s -m 3 http://web1:8080/)"
 	check "v6 ping web2 -> fd00::1" as $u "$NETLAB" exec $L web2 ping -c 1 -W 3 fd00::1
 	local fw
@@ -81,6 +81,8 @@ case_webservers() {
 	check "link up" as $u "$NETLAB" link $L web1:eth0 up
 	check "ping again" as $u "$NETLAB" exec $L web2 ping -c 1 -W 3 192.168.0.1
 	check "restart web1" as $u "$NETLAB" restart $L web1
+	check_eq "shell (commands on its standard input) runs in the node" "web1 0" \
+		"$(echo 'echo $(hostname) $(id -u)' | as $u "$NETLAB" shell $L web1 2>/dev/null | tr -d '\r' | grep -E '^web1 ' | tail -1)"
 	cat >"$T/home-$u/t.topo" <<'E'
 lab two-webservers
 switch lan
@@ -136,7 +138,7 @@ case_subids() {
 	check_eq "a node user is one of ann's subordinate IDs on the host" "300999" "$(stat -c %u /proc/$sp 2>/dev/null)"
 	[ -n "$sp" ] && kill "$sp"
 	wait $ex
-	for _ in $(seq 50); do as $u "$NETLAB" exec $L web2 curl -s -m 1 -o /dev/null http://web1:8080/ && break; sleep 0.1; done
+	for _ in $(seq 150); do as $u "$NETLAB" exec $L web2 curl -s -m 1 -o /dev/null http://web1:8080/ && break; sleep 0.1; done
 	check_contains "curl by name" "Directory listing" "$(as $u "$NETLAB" exec $L web2 curl -s -m 3 http://web1:8080/)"
 	check "v6 ping" as $u "$NETLAB" exec $L web1 ping -c 1 -W 3 fd00::2
 	as $u "$NETLAB" exec $L web1 touch /lab/from-node
