@@ -32,8 +32,13 @@ const char *state_root(void)
 	if (!rootless())
 		return "/run/netlab";
 	/* An unprivileged user's labs are its own (lab/rootless.h). */
-	if (!user_root[0] && rootless_state_root(user_root, sizeof(user_root), geteuid(), getenv("XDG_RUNTIME_DIR"),
-						 getenv("HOME")) < 0)
+	/* A home that is not there (nobody's /nonexistent) is no home. */
+	const char *home = getenv("HOME");
+	struct stat hs;
+	if (home && (stat(home, &hs) < 0 || !S_ISDIR(hs.st_mode)))
+		home = NULL;
+	if (!user_root[0] &&
+	    rootless_state_root(user_root, sizeof(user_root), geteuid(), getenv("XDG_RUNTIME_DIR"), home) < 0)
 		snprintf(user_root, sizeof(user_root), "/tmp/netlab-%u", (unsigned)geteuid());
 	return user_root;
 }
