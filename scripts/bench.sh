@@ -27,6 +27,9 @@
 #                         bench/scale.sh; "300 1000" with BENCH_QUICK)
 #   BENCH_SCALE_RUNS=2    runs of each (the second an immediate second up)
 #   BENCH_ONLY=scale      only that: print its table, write no report
+#   BENCH_RL_N=200        nodes of the star built by root and by a user
+#                         (rootless, issue 15; 30 with BENCH_QUICK)
+#   BENCH_ONLY=rootless   only that: print its table, write no report
 #
 # Every run first checks the lab works (ping across it) and, after the
 # teardown, that nothing is left; a failed check stops the benchmark with
@@ -53,7 +56,7 @@ if [ "${BENCH_INSIDE:-}" != 1 ]; then
 	[ -x "$TIMER" ] || fail "$TIMER missing: run 'make bench' (it builds build/bench-time)"
 	missing=()
 	case ${BENCH_ONLY:-} in
-	impair | multihost | scale) pkgs="iputils-ping" ;;
+	impair | multihost | scale | rootless) pkgs="iputils-ping" ;;
 	*) pkgs="mininet bridge-utils gnuplot-nox iputils-ping time" ;;
 	esac
 	for p in $pkgs; do
@@ -80,11 +83,13 @@ OUT=${BENCH_OUT:-$REPO/docs}
 MH_N=${BENCH_MH_N:-1000}
 SCALE_SIZES=${BENCH_SCALE_SIZES:-1000 3000 10000}
 SCALE_RUNS=${BENCH_SCALE_RUNS:-2}
+RL_N=${BENCH_RL_N:-200}
 [ "${QUICK:-}" = 1 ] && BENCH_QUICK=1
 if [ "${BENCH_QUICK:-}" = 1 ]; then
 	MH_N=${BENCH_MH_N:-30}
 	SCALE_SIZES=${BENCH_SCALE_SIZES:-300 1000}
 	SCALE_RUNS=${BENCH_SCALE_RUNS:-1}
+	RL_N=${BENCH_RL_N:-30}
 	RUNS=${BENCH_RUNS:-2}
 	SIZES=${BENCH_SIZES:-10 30}
 	MN_SIZES=${BENCH_MN_SIZES:-10}
@@ -102,7 +107,7 @@ RES=$W/results # lines: TOOL TOPO N METRIC VALUE
 mount -t tmpfs -o mode=755 netlab-bench /run/netlab 2>/dev/null || { mkdir -p /run/netlab && mount -t tmpfs -o mode=755 netlab-bench /run/netlab; } || fail "tmpfs on /run/netlab"
 mkdir -p /run/netns && mount -t tmpfs -o mode=755 netns-bench /run/netns || fail "tmpfs on /run/netns"
 ip link set lo up
-trap 'timeout 60 "$NETLAB" down --all >/dev/null 2>&1; rm -rf "$W"' EXIT
+trap 'timeout 60 "$NETLAB" down --all >/dev/null 2>&1; umount "$W/rl-xdg" 2>/dev/null; rm -rf "$W"' EXIT
 TCK=$(getconf CLK_TCK)
 
 now_us() { echo "${EPOCHREALTIME/./}"; }
@@ -260,99 +265,8 @@ run_netlab() { # TOPO N FILE LAB
 	say "netlab $topo $n: up $(get netlab "$topo" "$n" up_ms) down $(get netlab "$topo" "$n" down_ms) ms (median min max)"
 }
 
-# ---- impairments (issue 14) -------------------------------------------------
-# What shaping costs at `up`: the same star of IMPAIR_N links plain, with a
-# rate on both ends of every link (tbf, one qdisc per end), and with rate and
-# loss (tbf, clsact and the cls_bpf loss program per end).
-IMPAIR_N=${BENCH_IMPAIR_LINKS:-100}
-gen_impair() { # N VARIANT OPTIONS
-	cat <<EOF
-lab imp$1$2
-switch lan
-node h[1..$1]
-    ip eth0 10.{i/65536}.{i/256%256}.{i%256}/8
-link h[1..$1]:eth0 lan $3
-EOF
-}
-run_impair() {
-	local v opts lab
-	for v in plain rate rateloss; do
-		case $v in
-		plain) opts="" ;;
-		rate) opts="rate 100mbit" ;;
-		rateloss) opts="rate 100mbit loss 1%" ;;
-		esac
-		lab=imp$IMPAIR_N$v
-		gen_impair "$IMPAIR_N" "$v" "$opts" >"$W/$lab.topo"
-		for r in $(seq "$RUNS"); do
-			"$TIMER" "$W/t" 300 "$NETLAB" up "$W/$lab.topo" --timing >"$W/up.out" 2>&1 ||
-				fail "netlab up $lab: $(tail -3 "$W/up.out")"
-			rec netlab "impair-$v" "$IMPAIR_N" up_ms "$(cat "$W/t")"
-			# The phases that do the shaping: links (switch ports) and
-			# configure (node ends); less noise than the whole `up`.
-			rec netlab "impair-$v" "$IMPAIR_N" shape_ms "$(sed -n 's/^phases (ms):.* links=\([0-9]*\) configure=\([0-9]*\).*/\1 \2/p' "$W/up.out" | awk '{print $1 + $2}')"
-			# Loss may take a ping or two: three tries, one must answer.
-			timeout 20 "$NETLAB" exec "$lab" "h$IMPAIR_N" ping -c 3 -i 0.2 -W 2 10.0.0.1 >/dev/null 2>&1 ||
-				fail "netlab $lab: ping h$IMPAIR_N -> h1 failed"
-			[ "$v" = plain ] || [ "$("$NETLAB" exec "$lab" h1 tc qdisc show dev eth0 | grep -c tbf)" = 1 ] ||
-				fail "netlab $lab: no tbf on h1:eth0"
-			"$TIMER" "$W/t" 300 "$NETLAB" down "$lab" >"$W/down.out" 2>&1 || fail "netlab down $lab: $(tail -3 "$W/down.out")"
-			rec netlab "impair-$v" "$IMPAIR_N" down_ms "$(cat "$W/t")"
-			check_clean "netlab impair $v run $r"
-		done
-		say "netlab impair $v $IMPAIR_N links: up $(get netlab "impair-$v" "$IMPAIR_N" up_ms) ms (median min max)"
-	done
-}
-impair_name() {
-	case $1 in
-	plain) echo "no options" ;;
-	rate) echo "rate 100mbit (tbf)" ;;
-	rateloss) echo "rate 100mbit loss 1% (tbf + clsact + cls_bpf)" ;;
-	esac
-}
-impair_table() {
-	local plain m extra v
-	plain=$(med netlab impair-plain "$IMPAIR_N" shape_ms)
-	echo "| star of $IMPAIR_N links, options on both ends of each | up ms | links+configure phases ms | their cost over plain, per link | down ms |"
-	echo "|---|---|---|---:|---|"
-	for v in plain rate rateloss; do
-		m=$(med netlab "impair-$v" "$IMPAIR_N" shape_ms)
-		extra=$(awk -v a="$m" -v b="$plain" -v n="$IMPAIR_N" 'BEGIN {if (a == "" || b == "") print "n/a"; else printf "%+.0f ms (%+.2f ms)", a - b, (a - b) / n}')
-		echo "| $(impair_name $v) | $(fmt netlab "impair-$v" "$IMPAIR_N" up_ms) | $(fmt netlab "impair-$v" "$IMPAIR_N" shape_ms) | $extra | $(fmt netlab "impair-$v" "$IMPAIR_N" down_ms) |"
-	done
-}
-
-# ---- a lab across machines (issue 18) -----------------------------------------
-# bench/multihost.sh in a sandbox of its own (its machines' underlay and
-# sshds must not change this one's snapshot): the star of MH_N hosts on
-# this machine, on one machine over ssh, over three; alternating runs.
-MH_DONE=
-run_multihost() {
-	if [ ! -x /usr/sbin/sshd ]; then
-		say "multihost: skipped: no /usr/sbin/sshd (openssh-server; scripts/install-deps.sh installs it)"
-		return 0
-	fi
-	unshare --net --mount --pid --fork --mount-proc -- bash "$REPO/bench/multihost.sh" "$MH_N" "$RUNS" "$NETLAB" "$TIMER" \
-		>>"$RES" || fail "multihost"
-	MH_DONE=1
-	for k in local one three; do
-		say "multihost star $MH_N, $k: up $(get "mh-$k" star "$MH_N" up_ms) down $(get "mh-$k" star "$MH_N" down_ms) ms (median min max)"
-	done
-}
-multihost_table() {
-	local lu ld
-	[ -n "$MH_DONE" ] || {
-		echo "(not run: no /usr/sbin/sshd)"
-		return
-	}
-	lu=$(med mh-local star "$MH_N" up_ms)
-	ld=$(med mh-local star "$MH_N" down_ms)
-	echo "| star of $MH_N hosts | up ms | down ms | up ÷ on this machine | down ÷ on this machine |"
-	echo "|---|---|---|---:|---:|"
-	for k in local one three; do
-		echo "| $(case $k in local) echo "on this machine (no ssh)" ;; one) echo "on one machine, over ssh" ;; three) echo "over three machines (a switch spanning them)" ;; esac) | $(fmt "mh-$k" star "$MH_N" up_ms) | $(fmt "mh-$k" star "$MH_N" down_ms) | ×$(ratio "$(med "mh-$k" star "$MH_N" up_ms)" "$lu") | ×$(ratio "$(med "mh-$k" star "$MH_N" down_ms)" "$ld") |"
-	done
-}
+# The impairment, multihost and rootless sections.
+. "$REPO/bench/sections.sh"
 
 # ---- alternatives ------------------------------------------------------------
 # (1) one `ip` command per step, as the namespace tutorials do.
@@ -549,6 +463,12 @@ if [ "${BENCH_ONLY:-}" = scale ]; then
 	scale_table
 	exit 0
 fi
+if [ "${BENCH_ONLY:-}" = rootless ]; then
+	say "rootless labs only: runs $RUNS (alternating root and user), star of $RL_N"
+	run_rootless
+	rootless_table
+	exit 0
+fi
 if [ "${BENCH_ONLY:-}" = multihost ]; then
 	say "a lab across machines only: runs $RUNS (alternating), $MH_N hosts"
 	run_multihost
@@ -587,6 +507,7 @@ done
 for n in $MN_SIZES; do run_mininet "$n"; done
 run_impair
 run_multihost
+run_rootless
 run_scale
 TOTAL_S=$(awk -v t="$(ms_since "$T_ALL")" 'BEGIN {printf "%.0f", t / 1000}')
 
@@ -659,6 +580,15 @@ MD=$OUT/performance.md
 	echo "interface and the switch port): \`up\` queues the qdiscs and filters in the batch of each end's"
 	echo "namespace, and loads the loss program once. Checked every run: a ping across (three tries:"
 	echo "1% loss on four egresses), and tbf on h1:eth0."
+	echo
+	echo "## Rootless labs (issue 15)"
+	echo
+	rootless_table
+	echo
+	echo "The same labs by root and by uid 65534 without subordinate IDs (docs/rootless.md), runs"
+	echo "alternating, each through \`env -i\` (the user's also through setpriv). The user's \`up\` runs"
+	echo "netlab again in the lab's user namespace; its nodes' roots are built per top-level directory."
+	echo "Checked every run: a ping across, and after \`down\` nothing left."
 	echo
 	echo "## A lab across machines (issue 18)"
 	echo

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "lab/rootless.h"
 #include "lab/capture.h"
 #include "lab/lab.h"
 #include "remote/control.h"
@@ -148,7 +149,9 @@ int cmd_capture(int argc, char **argv)
 		cli_usage_error("capture", "--machine goes with a lab across machines");
 		goto out;
 	}
-	if (cli_require_root("capture") < 0) {
+	nlab_error *jerr = NULL;
+	if (rootless_join(lab, &jerr) < 0) {
+		nlab_error_print("capture", &jerr);
 		rc = EXIT_RUNTIME;
 		goto out;
 	}

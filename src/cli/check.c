@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lab/rootless.h"
+#include "topo/privilege.h"
 
 static const char *severity(enum diag_level l)
 {
@@ -70,6 +72,12 @@ int cmd_check(int argc, char **argv)
 	struct topology *t = NULL;
 	struct topo_source *src = NULL;
 	r = cli_topo_load(file, &t, &src, &d);
+	/* Run by a user, what `up` would refuse that user is an error there
+	 * too (topo/privilege.h). */
+	if (json && r == 0 && rootless() && topo_check_rootless(t, &d)) {
+		diag_sort(&d);
+		r = -1;
+	}
 	if (json) {
 		cli_json_print(check_json(file, r, t, &d));
 	} else {
@@ -82,11 +90,17 @@ int cmd_check(int argc, char **argv)
 			/* The language is fine; whether this kernel can apply it
 			 * is a warning here, an error in `up`. */
 			size_t k = cli_check_kernel(t, src, false, !quiet);
-			if (!quiet)
-				printf("%s: ok: lab '%s', %zu node%s, %zu switch%s, %zu link%s%s\n", src ? src->file : file,
-				       t->name, topo_count_nodes(t), topo_count_nodes(t) == 1 ? "" : "s", t->switches.n,
+			/* Run by a user: what `up` would refuse that user is an
+			 * error (topo/privilege.h). */
+			if (cli_check_rootless(t, src))
+				r = -1;
+			else if (!quiet)
+				printf("%s: ok: lab '%s', %zu node%s, %zu switch%s, %zu link%s%s\n",
+				       src ? src->file : file, t->name, topo_count_nodes(t),
+				       topo_count_nodes(t) == 1 ? "" : "s", t->switches.n,
 				       t->switches.n == 1 ? "" : "es", t->links.n, t->links.n == 1 ? "" : "s",
-				       k ? "; but `up` on the running kernel would refuse what the warnings above say" : "");
+				       k ? "; but `up` on the running kernel would refuse what the warnings above say"
+					 : "");
 		}
 	}
 	diag_free(&d);

@@ -180,6 +180,9 @@ int cli_topo_load(const char *file, struct topology **t, struct topo_source **sr
  * errors (`up`) or warnings (`check`), printed with the source when
  * print; the number of them.  Probes the kernel only when a link has
  * rate, delay or loss. */
+/* Run by a user other than root: the statements a rootless lab cannot
+ * have, printed as errors with their positions; their number. */
+size_t cli_check_rootless(const struct topology *t, const struct topo_source *src);
 size_t cli_check_kernel(const struct topology *t, const struct topo_source *src, bool as_error, bool print);
 /* `--untrusted` (topo/untrusted.h): prints what is refused; -1 if any. */
 int cli_check_untrusted(const struct topology *t, const struct topo_source *src);

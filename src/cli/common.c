@@ -10,7 +10,9 @@
 #include "lab/state.h"
 #include "net/qdisc.h"
 #include "remote/control.h"
+#include "lab/rootless.h"
 #include "topo/features.h"
+#include "topo/privilege.h"
 #include "topo/untrusted.h"
 
 int cli_topo_load(const char *file, struct topology **t, struct topo_source **src, struct diags *d)
@@ -199,6 +201,18 @@ size_t cli_check_kernel(const struct topology *t, const struct topo_source *src,
 	size_t n = topo_check_kernel(t, &k, as_error, &d);
 	if (n && print)
 		print_late_diags(&d, src, as_error);
+	diag_free(&d);
+	return n;
+}
+
+size_t cli_check_rootless(const struct topology *t, const struct topo_source *src)
+{
+	if (!rootless())
+		return 0;
+	struct diags d = { 0 };
+	size_t n = topo_check_rootless(t, &d);
+	if (n)
+		print_late_diags(&d, src, true);
 	diag_free(&d);
 	return n;
 }

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "lab/lab.h"
+#include "lab/rootless.h"
 #include "lab/state.h"
 #include "remote/control.h"
 
@@ -28,8 +30,6 @@ static int down_one(const char *lab, int retry_s)
 		printf(existed ? "lab %s is down on every machine\n" : "lab %s is not up; nothing to do\n", lab);
 		return EXIT_OK;
 	}
-	if (cli_require_root("down") < 0)
-		return EXIT_RUNTIME;
 	struct lab_down_result res;
 	struct lab_lock_options lo = { .notice = down_notice, .arg = (void *)lab, .interrupt_setup = true };
 	int r = lab_take_down(lab, &lo, &res, &err);
@@ -132,6 +132,34 @@ static int only_lab(char **lab)
 	return rc;
 }
 
+static int down_everything(void *arg)
+{
+	char *argv[] = { "down", "--all", "--retry", (char *)arg, NULL };
+	return cmd_down(4, argv);
+}
+
+/* Root: its own labs, then every user's, each as its owner. */
+static int down_all_users(const char *retry)
+{
+	struct rootless_root *roots;
+	size_t n;
+
+	if (cli_require_root("down --all-users") < 0)
+		return EXIT_RUNTIME;
+	int rc = down_everything((void *)(retry ? retry : "60"));
+	if (rootless_user_roots(&roots, &n) < 0) {
+		nlab_report("down", "the users' state roots: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	for (size_t i = 0; i < n; i++) {
+		printf("user uid %u, %s:\n", (unsigned)roots[i].uid, roots[i].path);
+		if (rootless_as_owner(&roots[i], down_everything, (void *)(retry ? retry : "60")) != EXIT_OK)
+			rc = EXIT_RUNTIME;
+	}
+	free(roots);
+	return rc;
+}
+
 int cmd_down(int argc, char **argv)
 {
 	struct cli_args a;
@@ -142,8 +170,15 @@ int cmd_down(int argc, char **argv)
 		return r > 0 ? EXIT_OK : EXIT_USAGE;
 	}
 	const char *arg = a.n ? a.operands[0] : NULL, *retry = cli_opt(&a, "retry");
-	bool all = cli_flag(&a, "all");
+	bool all = cli_flag(&a, "all"), all_users = cli_flag(&a, "all-users");
 	cli_args_free(&a);
+	if (all_users) {
+		if (arg || all) {
+			cli_usage_error("down", "--all-users takes every lab down: no LAB, no --all");
+			return EXIT_USAGE;
+		}
+		return down_all_users(retry);
+	}
 	if (all && arg) {
 		cli_usage_error("down", "a lab or --all, not both");
 		return EXIT_USAGE;

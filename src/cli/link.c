@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lab/rootless.h"
 #include "lab/lab.h"
 #include "lab/linkctl.h"
 #include "remote/control.h"
@@ -248,13 +249,9 @@ int cmd_link(int argc, char **argv)
 		rc = link_across(lab, end, node, r.ifname, r.ends, argv + act0, argc - act0);
 		goto out;
 	}
-	if (cli_require_root("link") < 0) {
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
 	struct link_status st;
 	nlab_error *err = NULL;
-	if (lab_link_change(lab, &r, &st, &err) < 0) {
+	if (rootless_join(lab, &err) < 0 || lab_link_change(lab, &r, &st, &err) < 0) {
 		nlab_error_print("link", &err);
 		rc = EXIT_RUNTIME;
 		goto out;

@@ -32,8 +32,6 @@ int cmd_restart(int argc, char **argv)
 		cli_usage_error("restart", "invalid node name '%s'", node);
 		rc = EXIT_USAGE;
 	}
-	if (rc == 0 && cli_require_root("restart") < 0)
-		rc = EXIT_RUNTIME;
 	if (rc != 0) {
 		free(lab);
 		cli_args_free(&a);

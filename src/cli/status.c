@@ -3,12 +3,14 @@
  * firewall).  What is shown is gathered by lab/inspect.c. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "lab/rootless.h"
 #include "lab/inspect.h"
 #include "lab/lab.h"
 #include "lab/state.h"
@@ -164,7 +166,17 @@ static void node_rows(struct cli_table *t, json_object *n, bool mc)
 		cli_table_add_text(t, 1, "netns: %s (ip netns exec %s ...)", jget(n, "netns_name"),
 				   jget(n, "netns_name"));
 	if (json_object_object_get_ex(n, "isolation", &iso)) {
-		if (json_object_object_get_ex(iso, "userns", &v) && json_object_get_boolean(v))
+		json_object *rl;
+		if (json_object_object_get_ex(iso, "rootless_ids", &rl)) {
+			long long ids = json_object_get_int64(rl);
+			if (ids > 1)
+				cli_table_add_text(t, 1, "userns: rootless: node root is you; node IDs 1-%lld are %lld of your "
+							 "subordinate IDs (the lab's %s-%lld)",
+						   ids - 1, ids - 1, jget(iso, "uid_base"),
+						   (long long)atoll(jget(iso, "uid_base")) + ids - 2);
+			else
+				cli_table_add_text(t, 1, "userns: rootless: node root is you, no other IDs (no /etc/subuid range)");
+		} else if (json_object_object_get_ex(iso, "userns", &v) && json_object_get_boolean(v))
 			cli_table_add_text(t, 1, "userns: uid/gid 0-65535 -> host %s-%lld / %s-%lld",
 					   jget(iso, "uid_base"), (long long)atoll(jget(iso, "uid_base")) + 65535,
 					   jget(iso, "gid_base"), (long long)atoll(jget(iso, "gid_base")) + 65535);
@@ -536,6 +548,35 @@ static int print_labs(bool json)
 	return EXIT_OK;
 }
 
+static int labs_table(void *arg)
+{
+	(void)arg;
+	return print_labs(false);
+}
+
+/* Root's labs, then each user's, listed by that user (lab/rootless.h). */
+static int status_all_users(void)
+{
+	struct rootless_root *roots;
+	size_t n;
+
+	if (cli_require_root("status --all-users") < 0)
+		return EXIT_RUNTIME;
+	int rc = print_labs(false);
+	if (rootless_user_roots(&roots, &n) < 0) {
+		nlab_report("status", "the users' state roots: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct passwd *pw = getpwuid(roots[i].uid);
+		printf("\nuser %s (uid %u), %s:\n", pw ? pw->pw_name : "?", (unsigned)roots[i].uid, roots[i].path);
+		if (rootless_as_owner(&roots[i], labs_table, NULL) != EXIT_OK)
+			rc = EXIT_RUNTIME;
+	}
+	free(roots);
+	return rc;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct cli_args a;
@@ -546,8 +587,16 @@ int cmd_status(int argc, char **argv)
 		return r > 0 ? EXIT_OK : EXIT_USAGE;
 	}
 	bool json = cli_flag(&a, "json"), firewall = cli_flag(&a, "firewall"), ns = cli_flag(&a, "ns");
+	bool all_users = cli_flag(&a, "all-users");
 	const char *lab = a.n > 0 ? a.operands[0] : NULL, *node = a.n > 1 ? a.operands[1] : NULL;
 	cli_args_free(&a);
+	if (all_users) {
+		if (lab || json) {
+			cli_usage_error("status", "--all-users lists labs as a table: no LAB, no --json");
+			return EXIT_USAGE;
+		}
+		return status_all_users();
+	}
 	if ((firewall || ns) && !lab) {
 		cli_usage_error("status", "%s shows one lab: name it", firewall ? "--firewall" : "--ns");
 		return EXIT_USAGE;
@@ -564,8 +613,12 @@ int cmd_status(int argc, char **argv)
 	}
 	if (mh_controls(lab))
 		return status_across(lab, node, json, firewall, ns);
-	if (cli_require_root("status") < 0)
-		return EXIT_RUNTIME;
+	/* A user's lab: its namespaces are reached from the lab's user
+	 * namespace (lab/rootless.h); a lab that is not up is shown from its
+	 * state alone. */
+	nlab_error *jerr = NULL;
+	if (rootless_join(lab, &jerr) < 0)
+		nlab_error_free(&jerr);
 	if (firewall)
 		return print_firewall(lab, node, json);
 	struct lab_state st;

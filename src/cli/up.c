@@ -5,12 +5,19 @@
 
 #include "cli/cli.h"
 #include "lab/lab.h"
+#include "lab/rootless.h"
 #include "plan/plan.h"
 #include "remote/control.h"
 #include "topo/span.h"
 #include "util/time.h"
 
 /* What `up` waits for (a lock someone holds), as it waits. */
+static bool up_refuse_netns_names(void)
+{
+	nlab_report("up", "--netns-names needs root: /run/netns is the machine's (docs/rootless.md)");
+	return true;
+}
+
 static void up_notice(const char *msg, void *arg)
 {
 	(void)arg;
@@ -253,7 +260,9 @@ int cmd_up(int argc, char **argv)
 		topo_source_free(src);
 		return rc;
 	}
-	if (cli_require_root("up") < 0) {
+	/* An unprivileged user's lab: what needs the host's root is refused
+	 * here, each at its statement (topo/privilege.h). */
+	if (cli_check_rootless(t, src) || (rootless() && netns_names && up_refuse_netns_names())) {
 		topo_free(t);
 		topo_source_free(src);
 		return EXIT_RUNTIME;
@@ -267,6 +276,18 @@ int cmd_up(int argc, char **argv)
 	}
 	topo_source_free(src);
 	src = NULL;
+	/* An unprivileged user: the rest happens in the lab's own user
+	 * namespace, in netlab run again there (lab/rootless.h). */
+	if (rootless() && !rootless_inside()) {
+		nlab_error *e = NULL;
+		int rc = rootless_reexec(state_root(), &e);
+		topo_free(t);
+		if (rc < 0) {
+			nlab_error_print("up", &e);
+			return EXIT_RUNTIME;
+		}
+		return rc;
+	}
 
 	/* A bar only where someone watches, and only when it is worth one. */
 	bool bar = false;

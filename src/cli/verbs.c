@@ -113,6 +113,9 @@ static const struct cli_opt link_opts[] = {
 
 static const struct cli_opt down_opts[] = {
 	{ 0, "all", NULL, "take down every lab that has state, up or crashed", CV_NONE, NULL },
+	{ 0, "all-users", NULL,
+	  "root: also every lab of every other user (rootless labs, docs/rootless.md), each taken down as its owner",
+	  CV_NONE, NULL },
 	{ 0, "retry", "SECONDS",
 	  "a lab across machines: how long to keep trying machines that do not answer (default 60; 0: once). "
 	  "What a machine still holds stays recorded, and a later `down` goes on",
@@ -130,6 +133,10 @@ static const struct cli_opt status_opts[] = {
 	{ 0, "firewall", NULL,
 	  "with LAB: each node's firewall and NAT rules and policies with their packet and byte counters, in "
 	  "topology order, each with its FILE:LINE and statement; NODE limits it to one node",
+	  CV_NONE, NULL },
+	{ 0, "all-users", NULL,
+	  "root, without LAB: also the labs of every other user (rootless labs, docs/rootless.md), under each "
+	  "user's state root",
 	  CV_NONE, NULL },
 	END_OPTS,
 };

@@ -43,7 +43,8 @@ int lab_join_node(const char *lab, const struct state_node *sn, nlab_error **err
 		return -1;
 	/* Host groups would still count for host files inside the node:
 	 * drop them now, as the supervisor did before making the node. */
-	if (setgroups(0, NULL) < 0)
+	bool user = geteuid() != 0;
+	if (!user && setgroups(0, NULL) < 0)
 		return nlab_error_set(err, errno, "drop supplementary groups");
 	/* One setns() with a pidfd enters them all atomically (Linux 5.8);
 	 * the kernel switches the user namespace first, so the others are
@@ -58,6 +59,12 @@ int lab_join_node(const char *lab, const struct state_node *sn, nlab_error **err
 	 * which owns the host's files): become the node's root. */
 	if (sn->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return nlab_error_set(err, errno, "become root of the node's user namespace");
+	/* A user (rootless, lab/rootless.h) drops its groups here, where it
+	 * can: the node's namespace allows setgroups when the lab has
+	 * subordinate IDs; without them the groups stay, unmapped (nogroup),
+	 * as in the node's own processes. */
+	if (user && setgroups(0, NULL) < 0 && errno != EPERM)
+		return nlab_error_set(err, errno, "drop supplementary groups");
 	/* A uid change resets dumpability to fs.suid_dumpable: set it again. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return nlab_error_set(err, errno, "prctl(PR_SET_DUMPABLE)");
@@ -176,6 +183,8 @@ static int join_and_run(struct child_args *a, const struct state_node *node, nla
 		return nlab_error_set(err, errno, "chdir /");
 	setenv("NETLAB_LAB", a->lab, 1);
 	setenv("NETLAB_NODE", a->node, 1);
+	unsetenv("NETLAB_RUN_DIR");
+	unsetenv("NETLAB_LAB_USERNS");
 	if (a->o->prompt)
 		setenv("PS1", a->o->prompt, 1);
 	/* A SIGCHLD ignored by whoever started us would reap the child

@@ -1,4 +1,5 @@
 #include "lab/inspect.h"
+#include "lab/rootless.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -197,11 +198,31 @@ static void runtime_json_of(json_object *n, const struct state_node *sn, bool al
 
 /* Isolation facts from the state: whether the node has a user namespace
  * and its host ID slot, its `user`, its cgroups. */
+/* IDs a node's uid_map gives (rootless: 1 + its share of the user's
+ * subordinate IDs), as this process reads it. */
+static long long map_ids(pid_t pid)
+{
+	char path[64];
+	unsigned long long in, out, count, total = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%llu %llu %llu", &in, &out, &count) == 3)
+		total += count;
+	fclose(f);
+	return (long long)total;
+}
+
 static json_object *isolation_json(const struct state_node *sn)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "userns", json_object_new_boolean(sn->userns));
+	long long ids;
+	if (sn->userns && rootless() && (ids = map_ids(sn->init.pid)) > 0)
+		json_object_object_add(o, "rootless_ids", json_object_new_int64(ids));
 	if (sn->userns) {
 		json_object_object_add(o, "uid_base", json_object_new_int64(sn->uid_base));
 		json_object_object_add(o, "gid_base", json_object_new_int64(sn->gid_base));

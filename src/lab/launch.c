@@ -16,6 +16,7 @@
 
 #include "lab/lab.h"
 #include "lab/netns_names.h"
+#include "lab/rootless.h"
 #include "proto/proto.h"
 #include "supervisor/supervisor.h"
 #include "util/cleanup.h"
@@ -39,7 +40,7 @@ static __attribute__((noreturn)) void launch_supervisor(const struct topology *t
 	if (fd >= 0)
 		dup2(fd, 0);
 	cleanup_close int dir = state_dir_open(o->lab, NULL);
-	fd = dir >= 0 ? openat(dir, "supervisor.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644)
+	fd = dir >= 0 ? openat(dir, "supervisor.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)
 		      : -1;
 	if (fd >= 0) {
 		dup2(fd, 1);
@@ -52,6 +53,7 @@ static __attribute__((noreturn)) void launch_supervisor(const struct topology *t
 		.status_fd = status_fd,
 		.progress = o->progress != NULL,
 		.lock_fd = lock_fd,
+		.rootless = rootless_inside(),
 	};
 	_exit(supervisor_main(t, &so));
 }
@@ -147,10 +149,13 @@ static int start(const struct topology *t, const struct lab_up_options *o, int l
 	cleanup_close int root = state_root_open(true, err);
 	if (root < 0)
 		return -1;
-	if (mkdirat(root, o->lab, 0755) < 0 && errno != EEXIST)
+	/* Root's lab directory stays traversable: node roots (unprivileged
+	 * host IDs) reach their mnt* directories there.  A user's is its own
+	 * (its nodes' root is the user); logs are the owner's alone. */
+	if (mkdirat(root, o->lab, rootless_inside() ? 0700 : 0755) < 0 && errno != EEXIST)
 		return nlab_error_set(err, errno, "mkdir %s/%s", state_root(), o->lab);
 	cleanup_close int dir = state_dir_open(o->lab, err);
-	if (dir < 0 || mkdirat(dir, "logs", 0755) < 0) {
+	if (dir < 0 || mkdirat(dir, "logs", 0700) < 0) {
 		if (dir >= 0)
 			nlab_error_set(err, errno, "mkdir %s/%s/logs", state_root(), o->lab);
 		state_remove(o->lab, NULL);

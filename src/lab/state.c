@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lab/rootless.h"
 #include "lab/state_int.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
@@ -23,8 +24,23 @@
 
 const char *state_root(void)
 {
+	static char user_root[4096];
 	const char *r = getenv("NETLAB_RUN_DIR");
-	return r && *r ? r : "/run/netlab";
+
+	if (r && *r)
+		return r;
+	if (!rootless())
+		return "/run/netlab";
+	/* An unprivileged user's labs are its own (lab/rootless.h). */
+	/* A home that is not there (nobody's /nonexistent) is no home. */
+	const char *home = getenv("HOME");
+	struct stat hs;
+	if (home && (stat(home, &hs) < 0 || !S_ISDIR(hs.st_mode)))
+		home = NULL;
+	if (!user_root[0] &&
+	    rootless_state_root(user_root, sizeof(user_root), geteuid(), getenv("XDG_RUNTIME_DIR"), home) < 0)
+		snprintf(user_root, sizeof(user_root), "/tmp/netlab-%u", (unsigned)geteuid());
+	return user_root;
 }
 
 /* Only a directory of ours that no one else may write holds state: a lab
@@ -49,7 +65,9 @@ int state_root_open(bool create, nlab_error **err)
 {
 	const char *root = state_root();
 
-	if (create && mkdir_p(root, 0755, err) < 0)
+	/* A user's state root is private: its labs, logs and captures are
+	 * nobody else's business (root's stays 0755, as /run is). */
+	if (create && mkdir_p(root, rootless() ? 0700 : 0755, err) < 0)
 		return -1;
 	int fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {

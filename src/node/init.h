@@ -13,6 +13,8 @@
 #include "plan/plan.h"
 #include "topo/model.h"
 
+struct nodefs_top;
+
 struct node_spec {
 	const struct topology *t;
 	const struct plan *plan;        /* its OP_MOUNT, OP_EXEC and OP_RUN */
@@ -22,6 +24,9 @@ struct node_spec {
 	const char *lab_dir;            /* its state directory, /run/netlab/LAB */
 	uint32_t uid_base, gid_base;    /* its ID slot (with a user namespace) */
 	uint32_t lab_uid, lab_gid;      /* the topology directory's owner, for /lab */
+	bool rootless;                  /* in a lab user namespace: node root is the lab's owner already */
+	const struct nodefs_top *tops;  /* rootless: the host's top-level entries (node/nodefs.h) */
+	size_t ntops;
 	int ctl_fd;             /* this node's end of the control pair */
 	int log_fd;             /* stdout/stderr of the node's commands */
 	const char *hosts_path; /* generated /etc/hosts, bind-mounted */

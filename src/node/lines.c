@@ -124,6 +124,10 @@ static __attribute__((noreturn)) void child(struct lines *l, const struct plan_o
 	}
 	setenv("NETLAB_LAB", s->lab, 1);
 	setenv("NETLAB_NODE", s->node->name, 1);
+	/* Where the lab's state is, and a rootless lab's marker
+	 * (lab/rootless.h), are no business of node code. */
+	unsetenv("NETLAB_RUN_DIR");
+	unsetenv("NETLAB_LAB_USERNS");
 	/* Which line started a process: `status` finds a daemon's
 	 * processes under their line even after they forked away. */
 	snprintf(line, sizeof(line), "%d", op->line);

@@ -35,6 +35,30 @@ void nodefs_tmpfs_size(const struct topo_node *n, unsigned share, char *buf, siz
 /* nodefs_root.c: a default node's root (an overlay over the idmapped
  * host; the file's top comment says how), and what every root gets. */
 int nodefs_overlay_root(const struct node_spec *s, int proc, struct proto_msg *trees, nlab_error **err);
+/* Shared with nodefs_rootless.c. */
+int nodefs_fs_mount(const char *type, const char *const *kv, unsigned attrs, nlab_error **err);
+int nodefs_attach(int fd, int dirfd, const char *path, nlab_error **err);
+struct proto_msg;
+int nodefs_attach_trees(const struct node_spec *s, struct proto_msg *m, nlab_error **err);
+
+/* nodefs_rootless.c: a default node's root in a rootless lab.  The
+ * host's / cannot be an overlay layer there (its submounts are locked:
+ * the kernel refuses a layer with locked mounts under it), so the root
+ * is a small tmpfs with, per top-level entry of the host's / (found
+ * once per lab by the supervisor, supervisor/labfs_rootless.c): */
+enum nodefs_top_kind {
+	NODEFS_TOP_OVERLAY,     /* no mounts under it: an overlay of [files], [mask], the host's */
+	NODEFS_TOP_MASK,        /* an empty directory of the mask (tmp, run...): a directory of the root's */
+	NODEFS_TOP_BIND,        /* not /etc /var /usr /opt /srv, or mounts under it: the host's, read-only */
+	NODEFS_TOP_LINK,        /* a symbolic link (/bin -> usr/bin) */
+};
+struct nodefs_top {
+	char name[256];
+	enum nodefs_top_kind kind;
+	bool in_mask;           /* the mask has a directory of that name */
+	char link[256];
+};
+int nodefs_rootless_root(const struct node_spec *s, int proc, struct proto_msg *m, nlab_error **err);
 int nodefs_finish_root(const struct node_spec *s, int rootfd, int proc, nlab_error **err);
 /* The supervisor's TREES, the first message it sends a node's init (as
  * soon as the init exists): at least min fds.  The init takes them at

@@ -43,7 +43,7 @@
 #define FDP(buf, fd) (snprintf((buf), sizeof(buf), "/proc/self/fd/%d", (fd)), (buf))
 
 
-static int fs_mount(const char *type, const char *const *kv, unsigned attrs, nlab_error **err)
+int nodefs_fs_mount(const char *type, const char *const *kv, unsigned attrs, nlab_error **err)
 {
 	cleanup_close int fs = (int)syscall(SYS_fsopen, type, FSOPEN_CLOEXEC);
 
@@ -66,13 +66,13 @@ int nodefs_proc_mount(nlab_error **err)
 	/* Of the PID namespace the init is PID 1 of, for the netns it is in
 	 * (its net sysctls); mountable here, where the host's procfs is
 	 * still fully visible. */
-	int fd = fs_mount("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
+	int fd = nodefs_fs_mount("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
 	return fd < 0 ? nlab_error_wrap(err, "the node's /proc") : fd;
 }
 
 /* Attach the detached mount fd on `path` (relative to dirfd); fd is
  * consumed. */
-static int attach(int fd, int dirfd, const char *path, nlab_error **err)
+int nodefs_attach(int fd, int dirfd, const char *path, nlab_error **err)
 {
 	int r = (int)syscall(SYS_move_mount, fd, "", dirfd, path,
 			     MOVE_MOUNT_F_EMPTY_PATH | (path[0] ? 0 : MOVE_MOUNT_T_EMPTY_PATH));
@@ -128,13 +128,13 @@ static int make_overlay(const struct proto_msg *m, int layer, nlab_error **err)
 	kv[k++] = "userxattr";
 	kv[k++] = NULL;
 	kv[k++] = NULL;
-	return fs_mount("overlay", kv, 0, err);
+	return nodefs_fs_mount("overlay", kv, 0, err);
 }
 
 /* Attach the trees on directories of the state directory (in this
  * namespace only: they leave with the old root); m->fds become O_PATH
  * fds of the attached trees. */
-static int attach_trees(const struct node_spec *s, struct proto_msg *m, nlab_error **err)
+int nodefs_attach_trees(const struct node_spec *s, struct proto_msg *m, nlab_error **err)
 {
 	char stage[4200];
 
@@ -142,7 +142,7 @@ static int attach_trees(const struct node_spec *s, struct proto_msg *m, nlab_err
 		snprintf(stage, sizeof(stage), "%s/mnt%d", s->lab_dir, i);
 		int fd = m->fds[i];
 		m->fds[i] = -1;
-		if (attach(fd, AT_FDCWD, stage, err) < 0)
+		if (nodefs_attach(fd, AT_FDCWD, stage, err) < 0)
 			return -1;
 		m->fds[i] = open(stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (m->fds[i] < 0)
@@ -159,7 +159,7 @@ int nodefs_attach_at(int rootfd, const char *dst, int fd, nlab_error **err)
 		close(fd);
 		return nlab_error_wrap(err, "mount target");
 	}
-	int r = attach(fd, dir, "", err);
+	int r = nodefs_attach(fd, dir, "", err);
 	close(dir);
 	return r;
 }
@@ -168,7 +168,7 @@ static int overlay_root(const struct node_spec *s, int proc, struct proto_msg *m
 {
 	char stage[4200];
 
-	if (attach_trees(s, m, err) < 0) {
+	if (nodefs_attach_trees(s, m, err) < 0) {
 		close(proc);
 		return -1;
 	}
@@ -179,10 +179,10 @@ static int overlay_root(const struct node_spec *s, int proc, struct proto_msg *m
 	char size[32];
 	nodefs_tmpfs_size(s->node, 1, size, sizeof(size));
 	const char *tkv[] = { "size", size, "mode", "0755", NULL, NULL };
-	cleanup_close int layer = fs_mount("tmpfs", tkv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+	cleanup_close int layer = nodefs_fs_mount("tmpfs", tkv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
 	int ovl = layer < 0 ? -1 : make_overlay(m, layer, err);
 	snprintf(stage, sizeof(stage), "%s/mnt0", s->lab_dir);
-	if (ovl < 0 || attach(ovl, AT_FDCWD, stage, err) < 0) {
+	if (ovl < 0 || nodefs_attach(ovl, AT_FDCWD, stage, err) < 0) {
 		close(proc);
 		return -1;
 	}
@@ -201,7 +201,7 @@ int nodefs_overlay_root(const struct node_spec *s, int proc, struct proto_msg *t
 		close(proc);
 		return nlab_error_set(err, EPROTO, "node's root: %d trees", trees->nfds);
 	}
-	int r = overlay_root(s, proc, trees, err);
+	int r = s->rootless ? nodefs_rootless_root(s, proc, trees, err) : overlay_root(s, proc, trees, err);
 	proto_close_fds(trees);
 	return r;
 }
@@ -219,7 +219,8 @@ int nodefs_finish_root(const struct node_spec *s, int root, int proc, nlab_error
 	/* The lab's /dev (device nodes made by host root) and the node's own
 	 * ptys and message queues. */
 	snprintf(path, sizeof(path), "%s/dev", s->lab_dir);
-	int dev = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	/* Recursive: rootless, the devices are the host's, bound on it. */
+	int dev = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (dev < 0)
 		return nlab_error_set(err, errno, "clone the lab's /dev");
 	cleanup_close int devdir = nodefs_open_in_root(root, "/dev", err);
@@ -227,7 +228,7 @@ int nodefs_finish_root(const struct node_spec *s, int root, int proc, nlab_error
 		close(dev);
 		return -1;
 	}
-	if (attach(dev, devdir, "", err) < 0)
+	if (nodefs_attach(dev, devdir, "", err) < 0)
 		return -1;
 	if (nodefs_mount_at(root, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
 			    "newinstance,ptmxmode=0666,mode=620", err) < 0 ||
@@ -287,7 +288,9 @@ int nodefs_lab_userns(const struct node_spec *s, nlab_error **err)
 	char map[96];
 	int go[2];
 
-	if (!topo_node_userns(s->t, s->node) || !s->t->dir || s->node->rootfs)
+	/* Rootless, node root is the user who owns the directory (and an
+	 * idmapped mount of a host file system needs the host's root). */
+	if (!topo_node_userns(s->t, s->node) || !s->t->dir || s->node->rootfs || s->rootless)
 		return -1;
 	if (pipe2(go, O_CLOEXEC) < 0) {
 		nlab_error_set(err, errno, "pipe");
@@ -333,7 +336,7 @@ int nodefs_attach_lab(struct proto_msg *m, nlab_error **err)
 		return 0; /* no topology directory (a file on stdin) */
 	int fd = m->fds[0];
 	m->fds[0] = -1;
-	if (attach(fd, AT_FDCWD, "/lab", err) < 0)
+	if (nodefs_attach(fd, AT_FDCWD, "/lab", err) < 0)
 		return -1;
 	if (chdir("/lab") < 0)
 		return nlab_error_set(err, errno, "chdir /lab");

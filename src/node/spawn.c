@@ -433,7 +433,9 @@ int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *ta
 				      e == ENOSPC || e == EPERM ? "; see user.max_user_namespaces" : "");
 	}
 	sl->p1 = p1;
-	if ((a->userns && userns_write_maps(p1, a->uid_base, a->gid_base, err) < 0 &&
+	if ((a->userns &&
+	     (a->id_size ? userns_write_nested_maps(p1, a->uid_base, a->gid_base, a->id_size, !a->setgroups_deny, err)
+			 : userns_write_maps(p1, a->uid_base, a->gid_base, err)) < 0 &&
 	     nlab_error_wrap(err, "user namespace of stage 1 (pid %d)", (int)p1) < 0) ||
 	    (a->ncgroups && cgroup_attach(a->cgroups, a->ncgroups, p1, err) < 0)) {
 		kill(p1, SIGKILL);

@@ -33,6 +33,8 @@ struct spawn_node_args {
 	const struct topo_node *tn;     /* its time namespace offsets */
 	bool userns;
 	uint32_t uid_base, gid_base;    /* with userns */
+	uint32_t id_size;               /* 0: a slot of 65536; else rootless (node/userns.h) */
+	bool setgroups_deny;            /* rootless without subordinate IDs */
 	char *const *cgroups;           /* moved there before anything runs */
 	size_t ncgroups;
 	int ctl, log;                   /* become the init's fds 3 and 4 */

@@ -191,3 +191,24 @@ int userns_write_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, nlab_erro
 	snprintf(map, sizeof(map), "0 %u %u\n", gid_base, NLAB_IDS_PER_NODE);
 	return write_proc(pid, "gid_map", map, err);
 }
+
+int userns_write_nested_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, uint32_t size, bool setgroups,
+			     nlab_error **err)
+{
+	char map[96];
+
+	if (size > 1)
+		snprintf(map, sizeof(map), "0 0 1\n1 %u %u\n", uid_base, size - 1);
+	else
+		snprintf(map, sizeof(map), "0 0 1\n");
+	if (write_proc(pid, "uid_map", map, err) < 0)
+		return -1;
+	/* A child namespace cannot allow what its parent denies. */
+	if (write_proc(pid, "setgroups", setgroups ? "allow" : "deny", err) < 0)
+		return -1;
+	if (size > 1)
+		snprintf(map, sizeof(map), "0 0 1\n1 %u %u\n", gid_base, size - 1);
+	else
+		snprintf(map, sizeof(map), "0 0 1\n");
+	return write_proc(pid, "gid_map", map, err);
+}

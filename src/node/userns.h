@@ -10,6 +10,7 @@
 #ifndef NETLAB_NODE_USERNS_H
 #define NETLAB_NODE_USERNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -42,5 +43,12 @@ int userns_allocate(const char *self, size_t n, uint32_t *uid_base, uint32_t *gi
  * deny, gid_map (the order user_namespaces(7) requires for an
  * unprivileged-looking gid_map). */
 int userns_write_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, nlab_error **err);
+
+/* Rootless (lab/rootless.h): from the lab user namespace, map node ID 0
+ * to the lab's 0 (the user) and node IDs 1..size-1 to [base, base +
+ * size - 1) of the lab's; size 1 maps only root.  setgroups is "deny"
+ * when the lab's namespace denies it (no subordinate IDs). */
+int userns_write_nested_maps(pid_t pid, uint32_t uid_base, uint32_t gid_base, uint32_t size, bool setgroups,
+			     nlab_error **err);
 
 #endif

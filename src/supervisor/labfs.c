@@ -239,7 +239,7 @@ static int make_mask(const char *dir, const char *alternatives, const char *host
 	return mask_link_lab(m, topo_dir, err);
 }
 
-static int make_dev(const char *dir, nlab_error **err)
+static int make_dev(const char *dir, bool rootless, nlab_error **err)
 {
 	static const struct {
 		const char *name;
@@ -256,10 +256,22 @@ static int make_dev(const char *dir, nlab_error **err)
 		return nlab_error_set(err, errno, "open %s", dir);
 	if (fchmod(d, 0755) < 0)
 		return nlab_error_set(err, errno, "chmod %s", dir);
-	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		if (rootless) {
+			/* A user namespace may not make devices: the host's, bound
+			 * on empty files (nodes clone this /dev recursively). */
+			char src[64], dst[4400];
+			snprintf(src, sizeof(src), "/dev/%s", devs[i].name);
+			snprintf(dst, sizeof(dst), "%s/%s", dir, devs[i].name);
+			int f = openat(d, devs[i].name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+			if (f < 0 || close(f) < 0 || mount(src, dst, NULL, MS_BIND, NULL) < 0)
+				return nlab_error_set(err, errno, "bind %s on %s", src, dst);
+			continue;
+		}
 		if (mknodat(d, devs[i].name, S_IFCHR | 0666, makedev(devs[i].major, devs[i].minor)) < 0 ||
 		    fchmodat(d, devs[i].name, 0666, 0) < 0)
 			return nlab_error_set(err, errno, "mknod %s/%s", dir, devs[i].name);
+	}
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
 		if (symlinkat(links[i].to, d, links[i].name) < 0)
 			return nlab_error_set(err, errno, "symlink %s/%s", dir, links[i].name);
@@ -332,11 +344,13 @@ int labfs_prepare(struct sup *s, nlab_error **err)
 		return nlab_error_wrap(err, "the nodes' mask layer");
 	snprintf(s->mask_dir, sizeof(s->mask_dir), "%s", path);
 	snprintf(path, sizeof(path), "%s/dev", s->dir);
-	if (tmpfs_at(path, err) < 0 || make_dev(path, err) < 0)
+	if (tmpfs_at(path, err) < 0 || make_dev(path, s->o->rootless, err) < 0)
 		return nlab_error_wrap(err, "the nodes' /dev");
 	if (mount(NULL, path, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL) < 0)
 		return nlab_error_set(err, errno, "make %s read-only", path);
 	if (copy_files(s, err) < 0)
+		return -1;
+	if (s->o->rootless && labfs_rootless_scan(s, err) < 0)
 		return -1;
 	/* Where each init attaches the trees it gets (in its own mount
 	 * namespace): directories of the state directory, reachable by
@@ -361,10 +375,10 @@ int labfs_prepare(struct sup *s, nlab_error **err)
 
 /* A detached clone of one mount, idmapped through userns (or, with -1,
  * as it is): only system calls, for the spawner. */
-static int clone_tree(int dirfd, const char *path, int userns, unsigned extra, const char **what)
+static int clone_tree(int dirfd, const char *path, int userns, unsigned extra, bool rec, const char **what)
 {
-	int fd = (int)syscall(SYS_open_tree, dirfd, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-								 (path[0] ? 0 : AT_EMPTY_PATH));
+	int fd = (int)syscall(SYS_open_tree, dirfd, path,
+			      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (path[0] ? 0 : AT_EMPTY_PATH) | (rec ? AT_RECURSIVE : 0));
 	if (fd < 0) {
 		*what = "open_tree";
 		return -1;
@@ -391,13 +405,16 @@ int labfs_send_trees(struct sup *s, const struct sup_node *sn, int userns, nlab_
 	if (n->rootfs) /* a root of its own (node/nodefs.c): only the token */
 		return nodech_send(s, sn, PROTO_TREES, 0, 0, 0, NULL, &s->token, 1) < 0 ? nlab_error_set(err, errno, "send")
 											   : 0;
-	fds[nfds] = clone_tree(AT_FDCWD, "/", userns, 0, &what);
+	/* Rootless, the host's mounts are locked under / (the lab's mount
+	 * namespace is a less privileged copy): only a recursive clone is
+	 * allowed.  The overlay sees none of the submounts either way. */
+	fds[nfds] = clone_tree(AT_FDCWD, "/", userns, 0, s->o->rootless, &what);
 	if (fds[nfds] < 0) {
 		r = nlab_error_set(err, errno, "%s of the host's /", what);
 		goto out;
 	}
 	nfds++;
-	fds[nfds] = clone_tree(AT_FDCWD, s->mask_dir, userns, 0, &what);
+	fds[nfds] = clone_tree(AT_FDCWD, s->mask_dir, userns, 0, false, &what);
 	if (fds[nfds] < 0) {
 		r = nlab_error_set(err, errno, "%s of %s", what, s->mask_dir);
 		goto out;
@@ -406,7 +423,7 @@ int labfs_send_trees(struct sup *s, const struct sup_node *sn, int userns, nlab_
 	for (size_t i = 0; i < n->files.n && i < LABFS_FILES_MAX; i++) {
 		char copy[4200];
 		snprintf(copy, sizeof(copy), "%s/files/%zd", s->dir, files_index(s, n->files.v[i].dir));
-		fds[nfds] = clone_tree(AT_FDCWD, copy, userns, 0, &what);
+		fds[nfds] = clone_tree(AT_FDCWD, copy, userns, 0, false, &what);
 		if (fds[nfds] < 0) {
 			r = nlab_error_set(err, errno, "%s of files %s (%s:%d)", what, n->files.v[i].dir, s->t->file,
 					   n->files.v[i].pos.line);
@@ -433,7 +450,7 @@ int labfs_send_lab(struct sup *s, struct sup_node *sn, int userns, nlab_error **
 		return nodech_send(s, sn, PROTO_LAB_TREE, 0, 0, 0, NULL, NULL, 0) < 0 ? nlab_error_set(err, errno, "send") : 0;
 	/* nosuid, nodev: a file a node makes setuid there must not become
 	 * a way up on the host (lab/labdir.c clears such bits at down). */
-	fd = clone_tree(s->labfs_root, "", userns, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &what);
+	fd = clone_tree(s->labfs_root, "", userns, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, s->o->rootless, &what);
 	if (fd < 0)
 		return nlab_error_set(err, errno, "%s of the topology's directory %s", what, s->t->dir);
 	int r = nodech_send(s, sn, PROTO_LAB_TREE, 1, 0, 0, NULL, &fd, 1);

@@ -19,6 +19,7 @@
 #include "node/init.h"
 #include "node/spawn.h"
 #include "node/userns.h"
+#include "lab/rootless.h"
 #include "proto/proto.h"
 #include "supervisor/sup.h"
 #include "util/cleanup.h"
@@ -61,6 +62,29 @@ static struct cgroup_limits node_limits(const struct topo_node *n)
 	return lim;
 }
 
+/* Rootless: no cgroups of netlab's (the validator refused limits; the
+ * default ones need a cgroup the user may write, docs/rootless.md), and
+ * slots carved from the lab user namespace's IDs, which no other lab
+ * shares: no allocation lock. */
+static int rootless_prepare(struct sup *s, nlab_error **err)
+{
+	size_t nuser = 0, k = 0;
+	uint32_t base, gbase, gsize;
+
+	for (size_t i = 0; i < s->nnodes; i++)
+		nuser += s->st.nodes[i].userns;
+	uint32_t ids = s->rl.uids < s->rl.gids ? s->rl.uids : s->rl.gids;
+	for (size_t i = 0; i < s->nnodes; i++) {
+		if (!s->st.nodes[i].userns)
+			continue;
+		rootless_slot(ids, nuser, k, &base, &s->id_size);
+		rootless_slot(ids, nuser, k++, &gbase, &gsize);
+		s->nodes[i].uid_base = s->st.nodes[i].uid_base = base;
+		s->nodes[i].gid_base = s->st.nodes[i].gid_base = gbase;
+	}
+	return state_write(&s->st, err);
+}
+
 /* User namespace slots and cgroups of every node, recorded in the state
  * before any node exists: `down` after a crash finds them there, and the
  * slots are taken under the allocation lock (docs/isolation.md). */
@@ -76,6 +100,8 @@ int nodes_prepare(struct sup *s, nlab_error **err)
 	bool limits = false;
 	for (size_t i = 0; i < s->nnodes; i++)
 		limits |= node_has_limits(s->nodes[i].tn);
+	if (s->o->rootless)
+		return rootless_prepare(s, err);
 	if (cgroup_lab_create(&s->cg, s->o->lab, err) < 0) {
 		if (limits)
 			return nlab_error_wrap(err, "cgroups of lab %s", s->o->lab);
@@ -146,6 +172,9 @@ static void node_init_entry(void *p)
 	struct node_spec spec = {
 		.t = s->t, .plan = &s->plan, .node = a->tn, .index = a->index, .lab = s->o->lab, .lab_dir = s->dir,
 		.uid_base = a->uid_base, .gid_base = a->gid_base, .lab_uid = s->lab_uid, .lab_gid = s->lab_gid,
+		.rootless = s->o->rootless,
+		.tops = s->tops,
+		.ntops = s->ntops,
 		.ctl_fd = 3,
 		.log_fd = 4, .hosts_path = hosts, .grace_ms = s->o->grace_ms,
 		.line_timeout_ms = (int64_t)s->o->line_timeout_s * 1000,
@@ -162,7 +191,7 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 
 	/* Read too: the init rotates it by copying (node/log.h). */
 	snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, sn->tn->name);
-	cleanup_close int log_fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+	cleanup_close int log_fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (log_fd < 0)
 		return nlab_error_set(err, errno, "open %s", path);
 	cleanup_close int ctl_child = nodech_node_socket(s, sn, err);
@@ -187,6 +216,8 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 		.gid_base = sn->gid_base,
 		.cgroups = groups,
 		.ncgroups = ngroups,
+		.id_size = s->o->rootless ? s->id_size : 0,
+		.setgroups_deny = s->o->rootless && !s->rl.setgroups,
 		.ctl = ctl_child,
 		.log = log_fd,
 		.init = node_init_entry,
@@ -215,7 +246,10 @@ static int send_trees(struct sup *s, struct sup_node *sn, nlab_error **err)
 	char path[64];
 	int uns = -1;
 
-	if (!sn->tn->rootfs && topo_node_userns(s->t, sn->tn)) {
+	/* Rootless: as they are (an idmapped mount of a host file system
+	 * needs the host's root); host files then show their owners only
+	 * where the lab's namespace maps them (docs/rootless.md). */
+	if (!sn->tn->rootfs && topo_node_userns(s->t, sn->tn) && !s->o->rootless) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)sn->pid);
 		uns = open(path, O_RDONLY | O_CLOEXEC);
 		if (uns < 0)
@@ -447,7 +481,7 @@ static int init_root(struct sup *s, struct sup_node *sn, const struct proto_msg 
 	 * for longer than a message. */
 	char path[4400];
 	snprintf(path, sizeof(path), "%s/logs/%s.log.1", s->dir, sn->tn->name);
-	int lf = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int lf = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lf < 0)
 		return nlab_error_set(err, errno, "open %s", path);
 	int r = nodech_send(s, sn, PROTO_LOG_OLD, 0, 0, 0, NULL, &lf, 1);

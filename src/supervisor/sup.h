@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lab/rootless.h"
 #include "lab/state.h"
 #include "net/nlsock.h"
 #include "node/cgroup.h"
@@ -51,6 +52,8 @@ struct sup_node {
 };
 
 #define SUP_CLIENTS_MAX 16      /* beacon connections waiting for their request */
+
+struct nodefs_top;
 
 struct sup {
 	const struct topology *t;
@@ -90,6 +93,10 @@ struct sup {
 	int stop_signal;                /* the signal that stopped setup, or 0 */
 	bool up_gone;                   /* `netlab up` closed its end of the status channel */
 	bool running;                   /* every node is ready: an init that dies leaves its node dead */
+	struct rootless_info rl;        /* with o->rootless: the lab user namespace's maps */
+	uint32_t id_size;               /* rootless: IDs per node (lab/rootless.h) */
+	struct nodefs_top *tops;        /* rootless: the host's top-level entries (labfs_rootless.c) */
+	size_t ntops;
 };
 
 #define LABFS_FILES_MAX TOPO_FILES_MAX  /* `files` statements per node */
@@ -101,6 +108,9 @@ void sup_progress(struct sup *s, const char *phase, size_t done, size_t total);
  * and when s->abort_fd polls readable. */
 int sup_check_abort(struct sup *s, nlab_error **err);
 void sup_phase_done(struct sup *s, const char *name);
+
+/* labfs_rootless.c */
+int labfs_rootless_scan(struct sup *s, nlab_error **err);
 
 /* nodes.c */
 int nodes_prepare(struct sup *s, nlab_error **err);    /* ID slots, cgroups */

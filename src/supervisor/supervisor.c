@@ -456,7 +456,9 @@ int supervisor_main(const struct topology *t, const struct sup_options *o)
 	/* Nodes must not inherit root's supplementary groups: they would
 	 * still count for host files, and this is what makes `setgroups
 	 * allow` in the nodes' user namespaces safe (node/userns.c). */
-	if (setgroups(0, NULL) < 0) {
+	if (o->rootless)
+		rootless_info_read(&s.rl);
+	if ((!o->rootless || s.rl.setgroups) && setgroups(0, NULL) < 0) {
 		nlab_error_set(&err, errno, "drop supplementary groups");
 		goto fail;
 	}

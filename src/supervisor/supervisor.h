@@ -17,6 +17,7 @@ struct sup_options {
 	int status_fd;          /* to `netlab up` (proto/proto.h): PROGRESS, then UP or FAILED */
 	bool progress;          /* send PROGRESS messages */
 	int lock_fd;            /* the lab lock, shared with `netlab up`: closed once setup is over */
+	bool rootless;          /* in a lab user namespace of an unprivileged user (lab/rootless.h) */
 };
 
 /* Runs in the forked supervisor process; returns its exit code.

@@ -69,7 +69,10 @@ static inline bool topo_span_node_here(const struct topology *t, size_t node)
 
 static inline bool topo_span_switch_here(const struct topology *t, size_t sw)
 {
-	return !t->span || (t->span->part >= 0 && t->span->switch_on[sw * t->span->nmachines + (size_t)t->span->part]);
+	/* No part (-1: a plan of the whole span, as the fuzzer builds): no
+	 * switch is here, as no node is (topo_span_node_here). */
+	return !t->span ||
+	       (t->span->part >= 0 && t->span->switch_on[sw * t->span->nmachines + (size_t)t->span->part]);
 }
 
 /* Whether machine m has anything to build: nodes, a switch, the host. */

@@ -30,7 +30,9 @@ static int keep_meta(int dst, const char *name, const struct stat *st, struct co
 {
 	const struct timespec times[2] = { st->st_atim, st->st_mtim };
 
-	if (fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+	/* EINVAL: an owner the copier's user namespace does not map (a
+	 * rootless lab, lab/rootless.h): the copy stays the copier's. */
+	if (fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL)
 		return nlab_error_set(c->err, errno, "%s: chown %s", c->top, name);
 	if (!S_ISLNK(st->st_mode) && fchmodat(dst, name, st->st_mode & 07777, 0) < 0)
 		return nlab_error_set(c->err, errno, "%s: chmod %s", c->top, name);
@@ -131,7 +133,7 @@ int copy_tree(const char *from, const char *to, uint64_t max_bytes, nlab_error *
 		return nlab_error_set(err, errno, "open %s", to);
 	if (copy_dir(src, dst, 0, &c) < 0)
 		return -1;
-	if (fchown(dst, st.st_uid, st.st_gid) < 0 || fchmod(dst, st.st_mode & 07777) < 0)
+	if ((fchown(dst, st.st_uid, st.st_gid) < 0 && errno != EINVAL) || fchmod(dst, st.st_mode & 07777) < 0)
 		return nlab_error_set(err, errno, "%s: owner and mode", to);
 	return 0;
 }
