@@ -112,8 +112,10 @@ void sup_phase_done(struct sup *s, const char *name);
 /* labfs_rootless.c */
 int labfs_rootless_scan(struct sup *s, nlab_error **err);
 
-/* nodes.c */
+/* ids.c */
 int nodes_prepare(struct sup *s, nlab_error **err);    /* ID slots, cgroups */
+
+/* nodes.c */
 int nodes_start(struct sup *s, nlab_error **err);      /* PLAN_SEC_NODES */
 int nodes_wait_ready(struct sup *s, nlab_error **err);
 /* Every init's root built (ROOT_READY), answered with its /lab. */

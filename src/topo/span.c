@@ -475,6 +475,12 @@ static void place_all(struct placer *pl)
 	free(score);
 }
 
+/* Both ends name a node or switch the validator found (index -1: none). */
+static bool ends_known(const struct topo_link *l)
+{
+	return (l->a.kind == TOPO_END_HOST || l->a.index >= 0) && (l->b.kind == TOPO_END_HOST || l->b.index >= 0);
+}
+
 /* Which machines have each switch, and where each link is made. */
 static void switches_and_links(struct placer *pl)
 {
@@ -488,6 +494,8 @@ static void switches_and_links(struct placer *pl)
 		const struct topo_link *l = &t->links.v[i];
 		const struct topo_end *e[2] = { &l->a, &l->b };
 		int m[2];
+		if (!ends_known(l))
+			continue; /* an end names nothing: reported by the validator */
 		for (int w = 0; w < 2; w++)
 			m[w] = e[w]->kind == TOPO_END_NODE ? s->node_machine[e[w]->index] : -1;
 		if (m[0] >= 0 && m[1] >= 0) {
@@ -507,7 +515,7 @@ static void switches_and_links(struct placer *pl)
 	 * enough). */
 	for (size_t i = 0; i < t->links.n; i++) {
 		const struct topo_link *l = &t->links.v[i];
-		if (l->a.kind == TOPO_END_NODE || l->b.kind == TOPO_END_NODE)
+		if (l->a.kind == TOPO_END_NODE || l->b.kind == TOPO_END_NODE || !ends_known(l))
 			continue;
 		const struct topo_end *sw = l->a.kind == TOPO_END_SWITCH ? &l->a : &l->b;
 		const struct topo_end *other = sw == &l->a ? &l->b : &l->a;
