@@ -144,8 +144,14 @@ int nodech_recv(struct sup *s, struct sup_node **sn, struct proto_msg *m, nlab_e
 
 	*sn = NULL;
 	int r = proto_recvfrom(s->ctl, m, &a, &len, err);
-	if (r <= 0)
-		return r;
+	if (r < 0 && *err && (*err)->errnum == EAGAIN) {
+		nlab_error_free(err);
+		return 0;
+	}
+	if (r == 0)
+		return nlab_error_set(err, EPROTO, "an empty message");
+	if (r < 0)
+		return -1;
 	/* The sender's bound name, ".../N": anything else is not one of ours. */
 	const char *slash = len > offsetof(struct sockaddr_un, sun_path) ? strrchr(a.sun_path, '/') : NULL;
 	char *end = NULL;

@@ -295,19 +295,11 @@ static int collect(struct sup *s, bool (*want)(const struct sup *, const struct 
 		while (ev && left) {
 			struct sup_node *sn;
 			struct proto_msg m;
-			nlab_error *e = NULL;
-			int got = nodech_recv(s, &sn, &m, &e);
-			if (got < 0 && e && e->errnum == EAGAIN) {
-				nlab_error_free(&e);
+			int got = nodech_recv(s, &sn, &m, err);
+			if (got == 0)
 				break;
-			}
-			if (got <= 0) {
-				if (!e)
-					nlab_error_set(&e, EPROTO, "an empty message");
-				nlab_error_wrap(&e, "from the nodes");
-				*err = e;
-				return -1;
-			}
+			if (got < 0)
+				return nlab_error_wrap(err, "from the nodes");
 			if (sn->replied && !sn->early && m.type != PROTO_SETUP_FAILED) {
 				/* Its answer to the next phase: kept. */
 				sn->early = malloc(sizeof(m));
@@ -575,18 +567,11 @@ int nodes_run_lines(struct sup *s, nlab_error **err)
 		while (ev) {
 			struct sup_node *sn;
 			struct proto_msg m;
-			nlab_error *e = NULL;
-			int got = nodech_recv(s, &sn, &m, &e);
-			if (got < 0 && e && e->errnum == EAGAIN) {
-				nlab_error_free(&e);
+			int got = nodech_recv(s, &sn, &m, err);
+			if (got == 0)
 				break;
-			}
-			if (got <= 0) {
-				if (!e)
-					nlab_error_set(&e, EPROTO, "an empty message");
-				*err = e;
+			if (got < 0)
 				return -1;
-			}
 			size_t i = (size_t)(sn - s->nodes);
 			switch (m.type) {
 			case PROTO_NODE_READY:

@@ -125,8 +125,8 @@ int nodes_run_lines(struct sup *s, nlab_error **err);  /* PLAN_SEC_COMMANDS */
 /* LINE_FAILED as the user reads it: the node, FILE:LINE, the line, why,
  * the end of its output; always -1 with *err. */
 int nodes_line_failed(struct sup *s, struct sup_node *sn, const struct proto_msg *m, nlab_error **err);
-/* A message from an init after `up` (LINE_EXITED): 1 handled, -1 with
- * *err (errnum EAGAIN: none was there). */
+/* A message from an init after `up` (LINE_EXITED): 1 handled, 0 none was
+ * there, -1 with *err. */
 int nodes_message(struct sup *s, nlab_error **err);
 void nodes_stop(struct sup *s);
 /* Reap what died (SIGCHLD): nodes are marked exited. */
@@ -143,7 +143,8 @@ int nodech_open(struct sup *s, nlab_error **err);
 int nodech_node_socket(struct sup *s, const struct sup_node *sn, nlab_error **err);
 int nodech_send(struct sup *s, const struct sup_node *sn, enum proto_type type, int64_t a0, int64_t a1, int64_t a2,
 		const char *text, const int *fds, int nfds);
-/* One message, and from which node (*sn); 1, or -1 with *err. */
+/* One message, and from which node (*sn): 1; 0 when none is waiting (the
+ * socket does not block); -1 with *err. */
 int nodech_recv(struct sup *s, struct sup_node **sn, struct proto_msg *m, nlab_error **err);
 
 /* restart.c: `netlab restart` over the beacon (lab/beacon.h) */

@@ -331,12 +331,11 @@ static void wait_loop(struct sup *s)
 		/* What the inits say after `up` (run lines that ended). */
 		while (p[2].revents) {
 			nlab_error *err = NULL;
-			if (nodes_message(s, &err) < 0) {
-				if (err && err->errnum != EAGAIN)
-					nlab_error_print(NULL, &err);
-				nlab_error_free(&err);
+			int r = nodes_message(s, &err);
+			if (r < 0)
+				nlab_error_print(NULL, &err);
+			if (r <= 0)
 				break;
-			}
 		}
 		if (p[3].revents)
 			nodes_reap(s);
