@@ -38,12 +38,30 @@ void node_log_set_old(struct node_log *lg, int fd)
 	lg->old_fd = fd;
 }
 
+/* Room for n more bytes, keeping the reserve free. */
+static bool room_for(const struct node_log *lg, size_t n)
+{
+	struct statfs fs;
+
+	if (fstatfs(lg->fd, &fs) < 0)
+		return true;
+	unsigned long long total = (unsigned long long)fs.f_blocks * (unsigned long long)fs.f_bsize;
+	unsigned long long avail = (unsigned long long)fs.f_bavail * (unsigned long long)fs.f_bsize;
+	unsigned long long reserve = total / 4 < NODE_LOG_RESERVE ? total / 4 : NODE_LOG_RESERVE;
+
+	/* A file system that does not count (f_blocks 0) has room. */
+	return !fs.f_blocks || avail >= reserve + n;
+}
+
 /* NODE.log's contents into NODE.log.1, then NODE.log empty (logrotate's
  * copytruncate: the files' names are not the init's to change, and
- * `netlab logs -f` follows the move by the size going down). */
+ * `netlab logs -f` follows the move by the size going down).  The copy
+ * takes the log's size again until NODE.log is emptied, so it is made
+ * only when that keeps the reserve free; otherwise the older output
+ * goes, as when room is short. */
 static void rotate(struct node_log *lg)
 {
-	if (lg->old_fd >= 0 && ftruncate(lg->old_fd, 0) == 0) {
+	if (lg->old_fd >= 0 && ftruncate(lg->old_fd, 0) == 0 && room_for(lg, (size_t)lg->size)) {
 		off_t in = 0, out = 0;
 		while (in < lg->size) {
 			ssize_t k = copy_file_range(lg->fd, &in, lg->old_fd, &out, (size_t)(lg->size - in), 0);
@@ -60,21 +78,6 @@ static void rotate(struct node_log *lg)
 	}
 	if (ftruncate(lg->fd, 0) == 0)
 		lg->size = 0;
-}
-
-/* Room for n more bytes, keeping the reserve free. */
-static bool room_for(const struct node_log *lg, size_t n)
-{
-	struct statfs fs;
-
-	if (fstatfs(lg->fd, &fs) < 0)
-		return true;
-	unsigned long long total = (unsigned long long)fs.f_blocks * (unsigned long long)fs.f_bsize;
-	unsigned long long avail = (unsigned long long)fs.f_bavail * (unsigned long long)fs.f_bsize;
-	unsigned long long reserve = total / 4 < NODE_LOG_RESERVE ? total / 4 : NODE_LOG_RESERVE;
-
-	/* A file system that does not count (f_blocks 0) has room. */
-	return !fs.f_blocks || avail >= reserve + n;
 }
 
 static bool append(struct node_log *lg, const char *buf, size_t n)
