@@ -25,6 +25,8 @@ struct node_spec {
 	uint32_t uid_base, gid_base;    /* its ID slot (with a user namespace) */
 	uint32_t lab_uid, lab_gid;      /* the topology directory's owner, for /lab */
 	bool rootless;                  /* in a lab user namespace: node root is the lab's owner already */
+	bool tmpl;                      /* its mount namespace is a copy of the lab's template
+					 * (supervisor/nodetmpl.c), not of the lab's */
 	const struct nodefs_top *tops;  /* rootless: the host's top-level entries (node/nodefs.h) */
 	size_t ntops;
 	int ctl_fd;             /* this node's end of the control pair */

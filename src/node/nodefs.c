@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -184,6 +187,25 @@ int nodefs_user_mounts(const struct node_spec *s, int rootfd, bool create, nlab_
 		if (op->kind == OP_MOUNT && one_mount(rootfd, op->mount, create, err) < 0)
 			return nlab_error_wrap(err, "%s:%d", s->t->file, op->line);
 	}
+	return 0;
+}
+
+#ifndef ST_NOSYMFOLLOW
+#define ST_NOSYMFOLLOW 0x2000 /* statfs(2)'s f_flags, Linux 5.10 */
+#endif
+
+int nodefs_sys_mount_lazy(nlab_error **err)
+{
+	struct statfs fs;
+
+	/* Only the placeholder is replaced: a /sys that node root remounted
+	 * read-only is its own business.  Two processes entering at once may
+	 * both mount one: the second lies over the first, the same. */
+	if (statfs("/sys", &fs) < 0 || fs.f_type != SYSFS_MAGIC ||
+	    (fs.f_flags & (ST_RDONLY | ST_NOSYMFOLLOW)) != (ST_RDONLY | ST_NOSYMFOLLOW))
+		return 0;
+	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return nlab_error_set(err, errno, "mount the node's /sys");
 	return 0;
 }
 

@@ -42,6 +42,15 @@
 
 #define FDP(buf, fd) (snprintf((buf), sizeof(buf), "/proc/self/fd/%d", (fd)), (buf))
 
+/* Where the init finds the lab's pieces (NAME: mntN, sys, dev) before it
+ * enters its root: in the template its namespace is a copy of
+ * (supervisor/nodetmpl.c), or in the lab's state directory. */
+static const char *stage_path(const struct node_spec *s, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", s->tmpl ? "" : s->lab_dir, name);
+	return buf;
+}
+
 
 int nodefs_fs_mount(const char *type, const char *const *kv, unsigned attrs, nlab_error **err)
 {
@@ -136,10 +145,11 @@ static int make_overlay(const struct proto_msg *m, int layer, nlab_error **err)
  * fds of the attached trees. */
 int nodefs_attach_trees(const struct node_spec *s, struct proto_msg *m, nlab_error **err)
 {
-	char stage[4200];
+	char stage[4200], name[16];
 
 	for (int i = 0; i < m->nfds; i++) {
-		snprintf(stage, sizeof(stage), "%s/mnt%d", s->lab_dir, i);
+		snprintf(name, sizeof(name), "mnt%d", i);
+		stage_path(s, name, stage, sizeof(stage));
 		int fd = m->fds[i];
 		m->fds[i] = -1;
 		if (nodefs_attach(fd, AT_FDCWD, stage, err) < 0)
@@ -168,6 +178,17 @@ static int overlay_root(const struct node_spec *s, int proc, struct proto_msg *m
 {
 	char stage[4200];
 
+	/* The template's /proc is of no process: the node's own over it
+	 * (for /proc/self/fd) until the root is entered. */
+	if (s->tmpl) {
+		int pc = (int)syscall(SYS_open_tree, proc, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (pc < 0 || nodefs_attach(pc, AT_FDCWD, "/proc", err) < 0) {
+			if (pc < 0)
+				nlab_error_set(err, errno, "clone the node's /proc");
+			close(proc);
+			return -1;
+		}
+	}
 	if (nodefs_attach_trees(s, m, err) < 0) {
 		close(proc);
 		return -1;
@@ -181,7 +202,9 @@ static int overlay_root(const struct node_spec *s, int proc, struct proto_msg *m
 	const char *tkv[] = { "size", size, "mode", "0755", NULL, NULL };
 	cleanup_close int layer = nodefs_fs_mount("tmpfs", tkv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
 	int ovl = layer < 0 ? -1 : make_overlay(m, layer, err);
-	snprintf(stage, sizeof(stage), "%s/mnt0", s->lab_dir);
+	/* In the template, beside the trees, which go before the root is
+	 * entered (node_enter_root()). */
+	stage_path(s, s->tmpl ? "root" : "mnt0", stage, sizeof(stage));
 	if (ovl < 0 || nodefs_attach(ovl, AT_FDCWD, stage, err) < 0) {
 		close(proc);
 		return -1;
@@ -206,6 +229,61 @@ int nodefs_overlay_root(const struct node_spec *s, int proc, struct proto_msg *t
 	return r;
 }
 
+/* The node's /sys.  A sysfs of its own costs a walk over every sysfs on
+ * the machine (the kernel looks for one of the same network namespace to
+ * reuse: kernfs_test_super), O(N) per node, and only a process of the
+ * node ever reads it.  So a node that starts no process of its own gets
+ * the lab's placeholder (a sysfs of an empty network namespace, marked
+ * read-only and nosymfollow), and the first process that enters the node
+ * mounts its real one over it (nodefs_sys_mount_lazy()).  The placeholder
+ * is also what lets that mount happen there at all: the kernel mounts a
+ * sysfs in a user namespace only where one is already fully visible. */
+static int sys_mount(const struct node_spec *s, int root, nlab_error **err)
+{
+	char path[4200];
+
+	if (s->plan->nodes[s->index].ncmds > 0)
+		return nodefs_mount_at(root, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
+	int fd = (int)syscall(SYS_open_tree, AT_FDCWD, stage_path(s, "sys", path, sizeof(path)),
+			      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (fd < 0)
+		return nlab_error_set(err, errno, "clone the lab's placeholder /sys");
+	struct mount_attr attr = { .attr_set = NODEFS_SYS_PLACEHOLDER_ATTRS };
+	if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
+		int e = errno;
+		close(fd);
+		return nlab_error_set(err, e, "mark the placeholder /sys");
+	}
+	return nodefs_attach_at(root, "/sys", fd, err);
+}
+
+/* Into the root, in a copy of the template (supervisor/nodetmpl.c says
+ * why not pivot_root): the trees attached on its /mntN go first (the
+ * overlay holds its layers), and the node's /proc laid over the
+ * template's (overlay_root()), so that nothing but the template's locked
+ * pieces stays under the root, which is then moved over / and entered. */
+static int enter_root(int root, nlab_error **err)
+{
+	char name[16];
+
+	if (umount2("/proc", MNT_DETACH) < 0)
+		return nlab_error_set(err, errno, "detach /proc");
+	for (int i = 0; i < PROTO_FDS_MAX; i++) {
+		snprintf(name, sizeof(name), "/mnt%d", i);
+		if (umount2(name, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+			return nlab_error_set(err, errno, "detach %s", name);
+	}
+	if (fchdir(root) < 0)
+		return nlab_error_set(err, errno, "chdir into the node's root");
+	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+		return nlab_error_set(err, errno, "move the node's root over /");
+	if (chroot(".") < 0)
+		return nlab_error_set(err, errno, "chroot into the node's root");
+	if (chdir("/") < 0)
+		return nlab_error_set(err, errno, "chdir /");
+	return 0;
+}
+
 /* What a default node's root gets besides its layers (proc, sysfs,
  * /dev, `mount` and `tmpfs` statements), then the pivot.  /run/shm and
  * the lab's /etc/hosts come with the mask. */
@@ -213,12 +291,11 @@ int nodefs_finish_root(const struct node_spec *s, int root, int proc, nlab_error
 {
 	char path[4200];
 
-	if (nodefs_attach_at(root, "/proc", proc, err) < 0 ||
-	    nodefs_mount_at(root, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
+	if (nodefs_attach_at(root, "/proc", proc, err) < 0 || sys_mount(s, root, err) < 0)
 		return -1;
 	/* The lab's /dev (device nodes made by host root) and the node's own
 	 * ptys and message queues. */
-	snprintf(path, sizeof(path), "%s/dev", s->lab_dir);
+	stage_path(s, "dev", path, sizeof(path));
 	/* Recursive: rootless, the devices are the host's, bound on it. */
 	int dev = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (dev < 0)
@@ -236,7 +313,7 @@ int nodefs_finish_root(const struct node_spec *s, int root, int proc, nlab_error
 		return -1;
 	if (nodefs_user_mounts(s, root, true, err) < 0)
 		return -1;
-	return nodefs_pivot(root, err);
+	return s->tmpl ? enter_root(root, err) : nodefs_pivot(root, err);
 }
 
 /* ---- /lab ------------------------------------------------------------- */

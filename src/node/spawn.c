@@ -352,6 +352,7 @@ struct slot {
 
 struct spawner {
 	uintptr_t fence_lo, fence_hi;   /* stack range not inherited, or 0 */
+	int home_mntns, home_cwd;       /* where this process goes back after a->mntns */
 	int cred_lock;                  /* see cred_lock() */
 	size_t pending;
 	struct slot slot[SPAWN_DEPTH];
@@ -370,6 +371,12 @@ struct spawner *spawner_begin(uintptr_t fence, nlab_error **err)
 		sp->slot[i].stack = stacks + (size_t)i * STAGE1_STACK;
 		sp->slot[i].init_stack = init_stacks + (size_t)(i % INIT_STACKS) * INIT_STACK;
 		sp->slot[i].sync = -1;
+	}
+	sp->home_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	sp->home_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (sp->home_mntns < 0 || sp->home_cwd < 0) {
+		nlab_error_set(err, errno, "open this process's mount namespace and directory");
+		return NULL;
 	}
 	rseq_stop();
 	/* Everything below the fence is frames of the node loop: the inits
@@ -407,7 +414,7 @@ static void slot_reap(struct slot *sl)
 int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *tag, nlab_error **err)
 {
 	struct slot *sl = NULL;
-	int sync[2];
+	int sync[2], e;
 
 	for (int i = 0; i < SPAWN_DEPTH && !sl; i++)
 		if (!sp->slot[i].busy)
@@ -423,9 +430,22 @@ int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *ta
 	sl->sync = sync[0];
 	sl->s1 = (struct stage1_arg){ .a = &sl->a, .init_stack_top = sl->init_stack + INIT_STACK, .sync = sync[1],
 				      .cred_lock = &sp->cred_lock };
+	/* Stage 1 (and so the init's copy) in a->mntns: this process goes
+	 * there for the clone alone, and back (setns(2) also moves its root
+	 * and working directory to the namespace's). */
+	if (a->mntns >= 0 && setns(a->mntns, CLONE_NEWNS) < 0) {
+		e = errno;
+		close(sync[1]);
+		slot_reap(sl);
+		return nlab_error_set(err, e, "enter the node template's mount namespace");
+	}
 	pid_t p1 = clone(stage1_main, sl->stack + STAGE1_STACK, CLONE_VM | (a->userns ? CLONE_NEWUSER : 0) | SIGCHLD,
 			 &sl->s1);
-	int e = errno;
+	e = errno;
+	if (a->mntns >= 0 && (setns(sp->home_mntns, CLONE_NEWNS) < 0 || fchdir(sp->home_cwd) < 0)) {
+		/* Nothing of this process's would be where it looks. */
+		abort();
+	}
 	close(sync[1]);
 	if (p1 < 0) {
 		slot_reap(sl);
@@ -508,6 +528,11 @@ void spawner_end(struct spawner *sp)
 			sp->pending--;
 		slot_reap(sl);
 	}
+	if (sp->home_mntns >= 0)
+		close(sp->home_mntns);
+	if (sp->home_cwd >= 0)
+		close(sp->home_cwd);
+	sp->home_mntns = sp->home_cwd = -1;
 	if (!sp->fence_hi)
 		return;
 	/* The stack may have grown since: from its start as it is now. */

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,6 +293,27 @@ static int tmpfs_at(const char *dir, nlab_error **err)
 	return 0;
 }
 
+/* The /sys of nodes that start no process of their own until one enters
+ * (node/nodefs_root.c): a sysfs of a network namespace made for it and
+ * gone at once (a sysfs holds its namespace only passively), so it shows
+ * no interface at all.  Not read-only here: a clone of a
+ * read-only mount in a node's namespace would carry the read-only lock,
+ * and the kernel would no longer count it as a visible sysfs there. */
+static int placeholder_sys(const struct sup *s, const char *dir, nlab_error **err)
+{
+	if (mkdir(dir, 0555) < 0 && errno != EEXIST)
+		return nlab_error_set(err, errno, "mkdir %s", dir);
+	if (unshare(CLONE_NEWNET) < 0)
+		return nlab_error_set(err, errno, "unshare an empty network namespace");
+	int r = 0;
+	if (mount("sysfs", dir, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		r = nlab_error_set(err, errno, "mount a sysfs on %s", dir);
+	/* Back in the lab's: the new one goes with its last process. */
+	if (setns(s->lab_netns, CLONE_NEWNET) < 0 && r == 0)
+		r = nlab_error_set(err, errno, "return to the lab's network namespace");
+	return r;
+}
+
 static ssize_t files_index(const struct sup *s, const char *dir)
 {
 	for (size_t k = 0; k < s->nfiles_src; k++)
@@ -348,6 +370,9 @@ int labfs_prepare(struct sup *s, nlab_error **err)
 		return nlab_error_wrap(err, "the nodes' /dev");
 	if (mount(NULL, path, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL) < 0)
 		return nlab_error_set(err, errno, "make %s read-only", path);
+	snprintf(path, sizeof(path), "%s/sys", s->dir);
+	if (placeholder_sys(s, path, err) < 0)
+		return nlab_error_wrap(err, "the nodes' placeholder /sys");
 	if (copy_files(s, err) < 0)
 		return -1;
 	if (s->o->rootless && labfs_rootless_scan(s, err) < 0)
@@ -355,7 +380,7 @@ int labfs_prepare(struct sup *s, nlab_error **err)
 	/* Where each init attaches the trees it gets (in its own mount
 	 * namespace): directories of the state directory, reachable by
 	 * node root. */
-	for (int i = 0; i < 2 + LABFS_FILES_MAX; i++) {
+	for (int i = 0; i < NODETMPL_STAGES; i++) {
 		snprintf(path, sizeof(path), "%s/mnt%d", s->dir, i);
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
 			return nlab_error_set(err, errno, "mkdir %s", path);

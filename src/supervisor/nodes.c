@@ -40,6 +40,7 @@ struct init_arg {
 	const struct topo_node *tn;
 	size_t index;
 	uint32_t uid_base, gid_base;
+	bool tmpl;                      /* its mount namespace is a copy of the template */
 };
 
 /* The init: a private copy of memory, on the init stack. */
@@ -54,6 +55,7 @@ static void node_init_entry(void *p)
 		.t = s->t, .plan = &s->plan, .node = a->tn, .index = a->index, .lab = s->o->lab, .lab_dir = s->dir,
 		.uid_base = a->uid_base, .gid_base = a->gid_base, .lab_uid = s->lab_uid, .lab_gid = s->lab_gid,
 		.rootless = s->o->rootless,
+		.tmpl = a->tmpl,
 		.tops = s->tops,
 		.ntops = s->ntops,
 		.ctl_fd = 3,
@@ -101,6 +103,7 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 		.setgroups_deny = s->o->rootless && !s->rl.setgroups,
 		.ctl = ctl_child,
 		.log = log_fd,
+		.mntns = s->init_args[sn - s->nodes].tmpl ? s->tmpl_mntns : -1,
 		.init = node_init_entry,
 		.init_arg = &s->init_args[sn - s->nodes],
 	};
@@ -185,7 +188,8 @@ __attribute__((noinline)) int nodes_start(struct sup *s, nlab_error **err)
 		return nlab_error_set(err, ENOMEM, "nodes");
 	for (size_t i = 0; i < s->nnodes; i++)
 		s->init_args[i] = (struct init_arg){ .s = s, .tn = s->nodes[i].tn, .index = s->nodes[i].index,
-						     .uid_base = s->nodes[i].uid_base, .gid_base = s->nodes[i].gid_base };
+						     .uid_base = s->nodes[i].uid_base, .gid_base = s->nodes[i].gid_base,
+						     .tmpl = nodetmpl_fits(s, s->nodes[i].tn, s->nodes[i].index) };
 
 	char *fence = alloca(2 * (size_t)sysconf(_SC_PAGESIZE));
 	struct spawner *sp = spawner_begin((uintptr_t)fence, err);

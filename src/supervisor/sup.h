@@ -64,6 +64,7 @@ struct sup {
 	int host_netns;
 	int lab_netns;                  /* ours, after unshare */
 	int host_mntns, lab_mntns;      /* for pins (supervisor/hostif.c) */
+	int tmpl_mntns;                 /* nodetmpl.c: default nodes' namespaces are copies of it, or -1 */
 	struct nlab_nl *host_nl, *lab_nl;
 	struct sup_node *nodes;
 	size_t nnodes;
@@ -100,6 +101,13 @@ struct sup {
 };
 
 #define LABFS_FILES_MAX TOPO_FILES_MAX  /* `files` statements per node */
+#define NODETMPL_STAGES (2 + LABFS_FILES_MAX)   /* trees a node attaches: host, mask, files */
+
+/* nodetmpl.c: the mount namespace default nodes are copies of (made
+ * after labfs_prepare(): it holds LAB/sys and LAB/dev), and whether a
+ * node can be one. */
+int nodetmpl_make(struct sup *s, nlab_error **err);
+bool nodetmpl_fits(const struct sup *s, const struct topo_node *tn, size_t index);
 
 /* supervisor.c */
 void sup_progress(struct sup *s, const char *phase, size_t done, size_t total);

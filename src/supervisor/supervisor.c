@@ -204,6 +204,7 @@ static int setup(struct sup *s, nlab_error **err)
 		return -1;
 	sup_phase_done(s, "files");
 	if (sup_check_abort(s, err) < 0 || lab_namespace(s, err) < 0 || nodech_open(s, err) < 0 || labfs_prepare(s, err) < 0 ||
+	    nodetmpl_make(s, err) < 0 ||
 	    node_table(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "namespace");
@@ -423,7 +424,7 @@ static void failed(struct sup *s, nlab_error **err)
 
 int supervisor_main(const struct topology *t, const struct sup_options *o)
 {
-	struct sup s = { .t = t, .o = o, .host_netns = -1, .lab_netns = -1, .host_mntns = -1, .lab_mntns = -1,
+	struct sup s = { .t = t, .o = o, .host_netns = -1, .lab_netns = -1, .host_mntns = -1, .lab_mntns = -1, .tmpl_mntns = -1,
 			 .capture_pidfd = -1, .beacon = -1, .sigfd = -1, .abort_fd = -1, .ctl_dir = -1, .ctl = -1, .token = -1,
 			 .chld_fd = -1 };
 	nlab_error *err = NULL;

@@ -28,6 +28,8 @@ node a
 node b
     ip eth0 10.0.0.2/24
     mount $T/shared /srv
+node t
+    ip eth0 10.0.0.5/24
 node off
     userns off
     ip eth0 10.0.0.3/24
@@ -42,6 +44,7 @@ link a:eth0 s
 link b:eth0 s
 link off:eth0 s
 link off2:eth0 s
+link t:eth0 s
 TOPO
 check "up" "$NETLAB" up $T/lab/esc.topo
 
@@ -58,7 +61,9 @@ init_fds blocked
 foreign_ns blocked
 mknod blocked
 host_file blocked
-topo_dir possible"
+topo_dir possible
+chroot_out blocked
+nested_userns possible"
 expect_off="proc_sys_kernel possible
 proc_sys_vm possible
 proc_sys_net_own possible
@@ -68,14 +73,16 @@ init_fds possible
 foreign_ns blocked
 mknod possible
 host_file blocked
-topo_dir possible"
-for n in a off; do
+topo_dir possible
+chroot_out blocked
+nested_userns possible"
+for n in a t off; do
 	out=$("$NETLAB" exec escape $n sh -c "cd / && python3 /lab/escape_probe.py $T/host-file /lab" 2>&1)
 	echo "$out" | sed "s/^/# $n: /"
-	want=$([ $n = a ] && echo "$expect_default" || echo "$expect_off")
+	want=$([ $n = off ] && echo "$expect_off" || echo "$expect_default")
 	while read -r name verdict; do
 		got=$(echo "$out" | awk -v k="$name" '$1 == k {print $2}')
-		check_eq "$n ($([ $n = a ] && echo default || echo 'userns off')): $name is $verdict" "$verdict" "$got"
+		check_eq "$n ($([ $n = off ] && echo 'userns off' || echo default)): $name is $verdict" "$verdict" "$got"
 	done <<<"$want"
 done
 check_eq "the host file is untouched" host-secret "$(cat $T/host-file)"
@@ -133,26 +140,42 @@ for n in a off; do
 done
 wait
 
+# t has no `mount` statement and starts no process of its own: its mount
+# namespace is a copy of the lab's node template (supervisor/nodetmpl.c),
+# and its /sys is the lab's placeholder (a sysfs of a network namespace
+# that is gone) until something enters it, which mounts t's own
+# (docs/isolation.md).  Under t's own there is nothing to see.
+check_eq "t: the first process in it sees its own /sys/class/net" "eth0 lo" \
+	"$("$NETLAB" exec escape t ls /sys/class/net | tr '\n' ' ' | sed 's/ $//')"
+check_eq "t: unmounting its /sys shows the placeholder: no interface at all" "placeholder:" \
+	"$("$NETLAB" exec escape t sh -c 'umount -l /sys && echo placeholder: $(ls /sys/class/net)' 2>&1)"
+check_eq "t: the next process that enters mounts its own again" "eth0 lo" \
+	"$("$NETLAB" exec escape t ls /sys/class/net | tr '\n' ' ' | sed 's/ $//')"
+
 # What hides the host cannot be taken away: a default node's /tmp, /run,
 # /var/tmp are directories of its own overlay (nothing to unmount), and
 # unmounting /proc, /sys or /dev shows the lab's empty mask directories;
-# the host's tree is detached (pivot_root), so no path leads back to it.
+# the host's tree is detached (pivot_root) or, in a copy of the template
+# (t), never was there, so no path leads back to it.
 echo host-tmp-marker >/tmp/netlab-escape-marker.$$
 unmount_all='for m in /run /tmp /var/tmp /proc /sys /dev/pts /dev /lab /etc/hosts; do umount -l $m 2>/dev/null; done
 umount -l / 2>/dev/null; cd / 2>/dev/null
 ls -A /run; ls -A /run/netlab 2>/dev/null; ls -A /tmp; ls -A /proc
 cat /etc/shadow 2>/dev/null && echo shadow-readable
 echo node >/tmp/from-node && echo wrote-tmp'
-out=$("$NETLAB" exec escape a sh -c "$unmount_all" 2>&1)
-echo "$out" | sed 's/^/# a after umounts: /'
-check_fails "a: after unmounting everything it can, no lab state (/run/netlab) is in sight" \
-	grep -q -e state.json -e nodes.idx -e supervisor.log -e '^escape$' <<<"$out"
-check_fails "a: ... nor the host's /tmp" grep -q netlab-escape-marker <<<"$out"
-check_fails "a: ... nor any process (an empty /proc)" grep -qx '[0-9][0-9]*' <<<"$out"
-check_fails "a: ... nor the host's /etc/shadow" grep -q shadow-readable <<<"$out"
-check_contains "a: its /tmp stays its own: a file written there" wrote-tmp "$out"
-check_eq "a: ... is not in the host's /tmp" "" "$(ls /tmp/from-node 2>/dev/null)"
+for n in a t; do
+	out=$("$NETLAB" exec escape $n sh -c "$unmount_all" 2>&1)
+	echo "$out" | sed "s/^/# $n after umounts: /"
+	check_fails "$n: after unmounting everything it can, no lab state (/run/netlab) is in sight" \
+		grep -q -e state.json -e nodes.idx -e supervisor.log -e '^escape$' <<<"$out"
+	check_fails "$n: ... nor the host's /tmp" grep -q netlab-escape-marker <<<"$out"
+	check_fails "$n: ... nor any process (an empty /proc)" grep -qx '[0-9][0-9]*' <<<"$out"
+	check_fails "$n: ... nor the host's /etc/shadow" grep -q shadow-readable <<<"$out"
+	check_contains "$n: its /tmp stays its own: a file written there" wrote-tmp "$out"
+	check_eq "$n: ... is not in the host's /tmp" "" "$(ls /tmp/from-node 2>/dev/null)"
+done
 rm -f /tmp/netlab-escape-marker.$$
+
 
 check "down" "$NETLAB" down escape
 check_eq "nothing left" "$before" "$(host_snapshot notmp)"

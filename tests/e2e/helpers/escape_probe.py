@@ -90,6 +90,55 @@ def create_in(d):
     return f
 
 
+def in_child(fn):
+    """fn() in a child process (what it changes, its root, stays there);
+    its verdict comes back through a pipe."""
+    def f():
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            try:
+                msg = "ok " + fn()
+            except OSError as e:
+                msg = "err %d %s" % (e.errno, e.strerror or "")
+            os.write(w, msg.encode())
+            os._exit(0)
+        os.close(w)
+        msg = os.read(r, 4096).decode()
+        os.waitpid(pid, 0)
+        if msg.startswith("ok "):
+            return msg[3:]
+        _, num, text = (msg.split(" ", 2) + ["", ""])[:3]
+        raise OSError(int(num or 0), text)
+    return f
+
+
+def chroot_out():
+    """The classic way out of a chroot: a chroot below the working
+    directory, then '..' as far as it goes, and a chroot there."""
+    before = os.stat("/")
+    d = "/tmp/escape-probe-chroot"
+    os.makedirs(d, exist_ok=True)
+    os.chdir("/")
+    os.chroot(d)
+    for _ in range(64):
+        os.chdir("..")
+    os.chroot(".")
+    after = os.stat("/")
+    if (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino):
+        raise OSError(errno.EPERM, "'..' ends on the node's own root")
+    return "a root other than the node's: %s" % sorted(os.listdir("/"))[:10]
+
+
+def nested_userns():
+    CLONE_NEWUSER = 0x10000000
+    if libc.unshare(CLONE_NEWUSER) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    return "made a user namespace"
+
+
 report("proc_sys_kernel", open_w("/proc/sys/kernel/core_pattern"))
 report("proc_sys_vm", open_w("/proc/sys/vm/drop_caches"))
 report("proc_sys_net_own", open_w("/proc/sys/net/ipv4/ip_forward"))
@@ -100,3 +149,5 @@ report("foreign_ns", foreign_namespaces)
 report("mknod", mknod_block)
 report("host_file", open_w(host_file))
 report("topo_dir", create_in(topo_dir))
+report("chroot_out", in_child(chroot_out))
+report("nested_userns", in_child(nested_userns))
