@@ -161,6 +161,16 @@ case_subids() {
 		"$(stat -c '%u %g' "$T/home-$u/shared/x" "$T/home-$u/shared/d" "$T/home-$u/shared/d/y" 2>/dev/null | tr '\n' ';')"
 	check "ann edits it" as $u sh -c "echo more >>'$T/home-$u/shared/x'"
 	check "ann deletes all of it" as $u rm -r "$T/home-$u/shared"
+	# After a kill -9 of the supervisor, `down` gives them back itself.
+	as $u mkdir -m 0777 "$T/home-$u/shared"
+	check "up again" as $u "$NETLAB" up two-webservers.topo
+	as $u "$NETLAB" exec $L web2 setpriv --reuid 1000 --regid 1000 --clear-groups sh -c 'echo z >/lab/shared/z'
+	local sup
+	sup=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["supervisor"]["pid"])' "$T/xdg-$u/netlab/$L/state.json")
+	kill -9 "$sup"
+	check "down after kill -9 of the supervisor" as $u "$NETLAB" down $L
+	check_eq "what the node user wrote is ann's after the crash too" "$u $u" "$(stat -c '%u %g' "$T/home-$u/shared/z" 2>/dev/null)"
+	check_eq "no lab process left after the crash" "" "$(lab_procs)"
 }
 
 case_others() {
