@@ -46,8 +46,8 @@ int lab_join_node(const char *lab, const struct state_node *sn, nlab_error **err
 	 * limits the user set and may lift at will are not worth refusing
 	 * the user's own node for (docs/rootless.md). */
 	if (sn->ncgroups && cgroup_attach(sn->cgroups, sn->ncgroups, getpid(), err) < 0) {
-		if (geteuid() == 0 || !err || !*err || ((*err)->errnum != EACCES && (*err)->errnum != EPERM &&
-							(*err)->errnum != ENOENT))
+		if (geteuid() == 0 || !err || !*err ||
+		    ((*err)->errnum != EACCES && (*err)->errnum != EPERM && (*err)->errnum != ENOENT))
 			return -1;
 		nlab_error_free(err);
 	}

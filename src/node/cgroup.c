@@ -522,7 +522,8 @@ int cgroup_lab_sweep(const char *lab, bool *found, nlab_error **err)
 	while (fgets(line, sizeof(line), f)) {
 		char mnt[1024];
 		unsigned v1;
-		if (cgroup_mountinfo_line(line, mnt, sizeof(mnt), &v1) && sweep_base(mnt, lab, found, r < 0 ? NULL : err) < 0)
+		if (cgroup_mountinfo_line(line, mnt, sizeof(mnt), &v1) &&
+		    sweep_base(mnt, lab, found, r < 0 ? NULL : err) < 0)
 			r = -1;
 	}
 	/* A user's lab: below the user's delegated cgroup (cgroup_user.h). */

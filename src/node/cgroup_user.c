@@ -141,14 +141,15 @@ void cgroup_user_detect(struct cgroup_user *u)
 	read_list(u->mount, "cgroup.controllers", u->mount_controllers, sizeof(u->mount_controllers));
 	cleanup_free char *pc = read_file("/proc/self/cgroup", 65536, NULL);
 	if (!pc || cgroup_proc_path(pc, u->path, sizeof(u->path)) < 0) {
-		snprintf(u->why, sizeof(u->why), "this process is in no cgroup v2 group (no 0:: line in /proc/self/cgroup)");
+		snprintf(u->why, sizeof(u->why),
+			 "this process is in no cgroup v2 group (no 0:: line in /proc/self/cgroup)");
 		return;
 	}
 	snprintf(u->dir, sizeof(u->dir), "%s%s", u->mount, strcmp(u->path, "/") ? u->path : "");
 	struct stat sb;
 	if (!strcmp(u->path, "/")) {
-		snprintf(u->why, sizeof(u->why), "your cgroup is the root of the cgroup v2 hierarchy at %s, the machine's",
-			 u->mount);
+		snprintf(u->why, sizeof(u->why),
+			 "your cgroup is the root of the cgroup v2 hierarchy at %s, the machine's", u->mount);
 		return;
 	}
 	if (stat(u->dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
@@ -160,7 +161,8 @@ void cgroup_user_detect(struct cgroup_user *u)
 			 u->mount, (unsigned)sb.st_uid);
 		return;
 	}
-	if (!writable(u->dir, ".") || !writable(u->dir, "cgroup.procs") || !writable(u->dir, "cgroup.subtree_control")) {
+	if (!writable(u->dir, ".") || !writable(u->dir, "cgroup.procs") ||
+	    !writable(u->dir, "cgroup.subtree_control")) {
 		snprintf(u->why, sizeof(u->why),
 			 "your cgroup %s (under %s) is yours, but you may not write its cgroup.procs and "
 			 "cgroup.subtree_control",
@@ -239,8 +241,7 @@ static int move_to_leaf(const char *x, nlab_error **err)
 	return nlab_error_set(err, EBUSY, "the processes of %s keep coming: could not move them into %s", x, leaf);
 }
 
-int cgroup_lab_create_user(struct cgroup_lab *lab, const struct cgroup_user *u, const char *labname,
-			   nlab_error **err)
+int cgroup_lab_create_user(struct cgroup_lab *lab, const struct cgroup_user *u, const char *labname, nlab_error **err)
 {
 	char path[2400], ctl[64] = "", now[256];
 	unsigned c = u->ctrls & (CG_CPU | CG_MEMORY | CG_PIDS);

@@ -35,14 +35,14 @@
 
 struct cgroup_user {
 	bool delegated;
-	char mount[1024];             /* the cgroup2 mount point, "" if none */
-	char path[1024];              /* the user's cgroup, as /proc/self/cgroup names it */
-	char dir[2100];               /* mount + path */
-	char controllers[256];        /* its cgroup.controllers ("" when none) */
-	char mount_controllers[256];  /* the mount root's cgroup.controllers */
-	char v1[64];                  /* of cpu, memory, pids: those bound to cgroup v1 */
-	unsigned ctrls;               /* CG_* of controllers (cpu, memory, pids) */
-	char why[2400];               /* not delegated: why not */
+	char mount[1024];	     /* the cgroup2 mount point, "" if none */
+	char path[1024];	     /* the user's cgroup, as /proc/self/cgroup names it */
+	char dir[2100];		     /* mount + path */
+	char controllers[256];	     /* its cgroup.controllers ("" when none) */
+	char mount_controllers[256]; /* the mount root's cgroup.controllers */
+	char v1[64];		     /* of cpu, memory, pids: those bound to cgroup v1 */
+	unsigned ctrls;		     /* CG_* of controllers (cpu, memory, pids) */
+	char why[2400];		     /* not delegated: why not */
 };
 
 /* One line of /proc/PID/mountinfo: 2 for a cgroup2 file system mounted
@@ -66,7 +66,6 @@ void cgroup_user_deleg(const struct cgroup_user *u, struct topo_deleg *d);
  * X/netlab), with every delegated controller of cpu, memory and pids
  * enabled down to it, moving X's processes into X/netlab-leaf first
  * when X must enable one.  lab is then a v2 lab of one hierarchy, X. */
-int cgroup_lab_create_user(struct cgroup_lab *lab, const struct cgroup_user *u, const char *labname,
-			   nlab_error **err);
+int cgroup_lab_create_user(struct cgroup_lab *lab, const struct cgroup_user *u, const char *labname, nlab_error **err);
 
 #endif

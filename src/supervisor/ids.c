@@ -74,13 +74,15 @@ static int lab_cgroups(struct sup *s, bool limits, nlab_error **err)
 		struct cgroup_user u;
 		cgroup_user_detect(&u);
 		if (!u.delegated) {
-			nlab_report(NULL, "no cgroups of its own for lab %s (default limits not applied): no delegated cgroup v2 subtree: %s",
+			nlab_report(NULL,
+				    "no cgroups of its own for lab %s (default limits not applied): no delegated cgroup v2 subtree: %s",
 				    s->o->lab, u.why);
 			return 0;
 		}
 		r = cgroup_lab_create_user(&s->cg, &u, s->o->lab, err);
 		if (r == 0 && !(u.ctrls & CG_PIDS))
-			nlab_report(NULL, "lab %s: the default pids limit is not applied: your cgroup %s does not delegate the pids controller (it has: %s)",
+			nlab_report(NULL,
+				    "lab %s: the default pids limit is not applied: your cgroup %s does not delegate the pids controller (it has: %s)",
 				    s->o->lab, u.path, u.controllers[0] ? u.controllers : "none");
 	} else {
 		r = cgroup_lab_create(&s->cg, s->o->lab, err);
@@ -154,4 +156,3 @@ int nodes_prepare(struct sup *s, nlab_error **err)
 	userns_unlock(lock);
 	return r;
 }
-

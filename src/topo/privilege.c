@@ -81,8 +81,8 @@ static void size_text(char *buf, size_t len, uint64_t b)
 }
 
 /* A limit needs its controller in the user's delegated cgroup. */
-static size_t limit(struct diags *d, struct seen *s, const struct topo_deleg *dg, struct topo_pos pos,
-		    const char *what, const char *ctrl)
+static size_t limit(struct diags *d, struct seen *s, const struct topo_deleg *dg, struct topo_pos pos, const char *what,
+		    const char *ctrl)
 {
 	pos.range = 0;
 	pos.iter = 0;
@@ -102,8 +102,7 @@ static size_t limit(struct diags *d, struct seen *s, const struct topo_deleg *dg
 	if (!has_word(dg->mount_controllers, ctrl))
 		snprintf(hint, sizeof(hint), "; the cgroup v2 hierarchy at %s offers no %s controller at all (%s)",
 			 dg->mount ? dg->mount : "?", ctrl,
-			 has_word(dg->v1, ctrl) ? "it is bound to cgroup v1 on this machine"
-						: "the kernel has none");
+			 has_word(dg->v1, ctrl) ? "it is bound to cgroup v1 on this machine" : "the kernel has none");
 	diag_add(d, DIAG_ERROR, pos,
 		 "%s needs the %s controller, which your cgroup %s does not delegate (it has: %s)%s; docs/rootless.md",
 		 what, ctrl, dg->cgroup ? dg->cgroup : "?",

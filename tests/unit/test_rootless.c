@@ -129,7 +129,8 @@ static void test_refused(void **state)
 	assert_non_null(strstr(d.v[0].msg, "'userns off' needs root"));
 	assert_int_equal(d.v[1].pos.line, 3);
 	assert_int_equal(d.v[2].pos.line, 4);
-	assert_non_null(strstr(d.v[2].msg, "'cpu 0.5' needs a cgroup of yours, and no delegated cgroup v2 subtree was found"));
+	assert_non_null(
+		strstr(d.v[2].msg, "'cpu 0.5' needs a cgroup of yours, and no delegated cgroup v2 subtree was found"));
 	assert_non_null(strstr(d.v[3].msg, "'memory 64M' needs a cgroup of yours"));
 	assert_non_null(strstr(d.v[4].msg, "'pids 50' needs a cgroup of yours"));
 	assert_int_equal(d.v[3].pos.line, 5);
@@ -160,8 +161,12 @@ static void test_refused_limits(void **state)
 			   "node b\n"
 			   "    memory 5000000\n";
 	struct topo_deleg dg = {
-		.delegated = true, .cgroup = "/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope",
-		.controllers = "memory pids", .mount = "/sys/fs/cgroup", .mount_controllers = "cpu memory pids", .v1 = "",
+		.delegated = true,
+		.cgroup = "/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope",
+		.controllers = "memory pids",
+		.mount = "/sys/fs/cgroup",
+		.mount_controllers = "cpu memory pids",
+		.v1 = "",
 	};
 
 	(void)state;
@@ -179,8 +184,12 @@ static void test_refused_limits(void **state)
 	diag_free(&d);
 
 	/* This machine's kind: v2 has hugetlb only, the rest is v1's. */
-	struct topo_deleg h = { .delegated = true, .cgroup = "/t", .controllers = "", .mount = "/sys/fs/cgroup/unified",
-				.mount_controllers = "hugetlb", .v1 = "cpu memory pids" };
+	struct topo_deleg h = { .delegated = true,
+				.cgroup = "/t",
+				.controllers = "",
+				.mount = "/sys/fs/cgroup/unified",
+				.mount_controllers = "hugetlb",
+				.v1 = "cpu memory pids" };
 	struct diags d2 = { 0 };
 	assert_int_equal(topo_check_rootless(c.t, &h, &d2), 4);
 	diag_sort(&d2);
@@ -196,7 +205,8 @@ static void test_refused_limits(void **state)
 	struct topo_deleg n = { .why = "your cgroup / is the machine's" };
 	struct diags d3 = { 0 };
 	assert_int_equal(topo_check_rootless(c.t, &n, &d3), 4);
-	assert_non_null(strstr(d3.v[0].msg, "no delegated cgroup v2 subtree was found: your cgroup / is the machine's"));
+	assert_non_null(
+		strstr(d3.v[0].msg, "no delegated cgroup v2 subtree was found: your cgroup / is the machine's"));
 	diag_free(&d3);
 	checked_free(&c);
 }
@@ -262,12 +272,9 @@ static void test_cgroup_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_state_root),
-		cmocka_unit_test(test_subid),
-		cmocka_unit_test(test_slots),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_refused_limits),
-		cmocka_unit_test(test_cgroup_parse),
+		cmocka_unit_test(test_state_root),     cmocka_unit_test(test_subid),
+		cmocka_unit_test(test_slots),	       cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_refused_limits), cmocka_unit_test(test_cgroup_parse),
 	};
 	return cmocka_run_group_tests_name("rootless", tests, NULL, NULL);
 }
