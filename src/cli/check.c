@@ -74,7 +74,7 @@ int cmd_check(int argc, char **argv)
 	r = cli_topo_load(file, &t, &src, &d);
 	/* Run by a user, what `up` would refuse that user is an error there
 	 * too (topo/privilege.h). */
-	if (json && r == 0 && rootless() && topo_check_rootless(t, &d)) {
+	if (json && r == 0 && rootless() && cli_rootless_diags(t, &d)) {
 		diag_sort(&d);
 		r = -1;
 	}

@@ -183,6 +183,9 @@ int cli_topo_load(const char *file, struct topology **t, struct topo_source **sr
 /* Run by a user other than root: the statements a rootless lab cannot
  * have, printed as errors with their positions; their number. */
 size_t cli_check_rootless(const struct topology *t, const struct topo_source *src);
+/* What a user's lab cannot have, into d (the user's cgroup looked at,
+ * read-only: node/cgroup_user.h). */
+size_t cli_rootless_diags(const struct topology *t, struct diags *d);
 size_t cli_check_kernel(const struct topology *t, const struct topo_source *src, bool as_error, bool print);
 /* `--untrusted` (topo/untrusted.h): prints what is refused; -1 if any. */
 int cli_check_untrusted(const struct topology *t, const struct topo_source *src);

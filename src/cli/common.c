@@ -9,6 +9,7 @@
 #include "lab/lab.h"
 #include "lab/state.h"
 #include "net/qdisc.h"
+#include "node/cgroup_user.h"
 #include "remote/control.h"
 #include "lab/rootless.h"
 #include "topo/features.h"
@@ -205,12 +206,23 @@ size_t cli_check_kernel(const struct topology *t, const struct topo_source *src,
 	return n;
 }
 
+size_t cli_rootless_diags(const struct topology *t, struct diags *d)
+{
+	/* Read-only: `check` changes nothing. */
+	struct cgroup_user u;
+	struct topo_deleg dg;
+
+	cgroup_user_detect(&u);
+	cgroup_user_deleg(&u, &dg);
+	return topo_check_rootless(t, &dg, d);
+}
+
 size_t cli_check_rootless(const struct topology *t, const struct topo_source *src)
 {
 	if (!rootless())
 		return 0;
 	struct diags d = { 0 };
-	size_t n = topo_check_rootless(t, &d);
+	size_t n = cli_rootless_diags(t, &d);
 	if (n)
 		print_late_diags(&d, src, true);
 	diag_free(&d);

@@ -40,8 +40,18 @@ int lab_join_node(const char *lab, const struct state_node *sn, nlab_error **err
 		if (!cgroup_path_ok(sn->cgroups[i], lab, sn->name) && !cgroup_path_ok(sn->cgroups[i], lab, NULL))
 			return nlab_error_set(err, EPERM, "the state names %s as a cgroup of node %s, which it is not",
 					      sn->cgroups[i], sn->name);
-	if (sn->ncgroups && cgroup_attach(sn->cgroups, sn->ncgroups, getpid(), err) < 0)
-		return -1;
+	/* A user's (rootless) lab: its groups are below the user's
+	 * delegated cgroup, and the kernel lets a process move only within a
+	 * subtree whose cgroup.procs it may write.  Run from outside it (a
+	 * login session's scope, root's), the command stays where it is:
+	 * limits the user set and may lift at will are not worth refusing
+	 * the user's own node for (docs/rootless.md). */
+	if (sn->ncgroups && cgroup_attach(sn->cgroups, sn->ncgroups, getpid(), err) < 0) {
+		if (geteuid() == 0 || !err || !*err ||
+		    ((*err)->errnum != EACCES && (*err)->errnum != EPERM && (*err)->errnum != ENOENT))
+			return -1;
+		nlab_error_free(err);
+	}
 	/* Host groups would still count for host files inside the node:
 	 * drop them now, as the supervisor did before making the node. */
 	bool user = geteuid() != 0;

@@ -15,6 +15,7 @@
 #include "lab/beacon.h"
 #include "lab/hostshare.h"
 #include "lab/labdir.h"
+#include "lab/rootless.h"
 #include "lab/undo.h"
 #include "node/cgroup.h"
 #include "util/cleanup.h"
@@ -172,6 +173,28 @@ static void stop_supervisor(const char *lab, const struct lab_state *st, struct 
 	}
 }
 
+static bool lab_has_subids(const struct lab_state *st)
+{
+	for (size_t i = 0; i < st->nnodes; i++)
+		if (st->nodes[i].userns && st->nodes[i].uid_base)
+			return true;
+	return false;
+}
+
+/* In the child of rootless_mapped(); what it could not do it says on
+ * stderr, as `down` would. */
+static int tidy_mapped(void *arg)
+{
+	nlab_error *e = NULL;
+	size_t n = 0;
+
+	if (labdir_tidy(arg, &n, &e) < 0) {
+		nlab_error_print("down", &e);
+		return -1;
+	}
+	return 0;
+}
+
 int lab_down(const char *lab, struct lab_down_result *res, nlab_error **err)
 {
 	struct lab_state st;
@@ -251,6 +274,14 @@ int lab_down(const char *lab, struct lab_down_result *res, nlab_error **err)
 	size_t tidied = 0;
 	if (have_state && labdir_tidy(&st, &tidied, &e) < 0)
 		left(&l, &e);
+	/* A user's lab: its nodes' other users are the user's subordinate
+	 * IDs, which only a namespace with the lab's maps may chown.  Its
+	 * supervisor did so as it stopped; after a crash, this does. */
+	if (have_state && geteuid() != 0 && lab_has_subids(&st) && rootless_mapped(tidy_mapped, &st, &e) != 0) {
+		if (!e)
+			nlab_error_set(&e, 0, "give the files its nodes' users left back to their directories' owners");
+		left(&l, &e);
+	}
 	char *held = hostshare_held(lab);
 	res->existed |= held != NULL;
 	free(held);

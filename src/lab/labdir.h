@@ -9,7 +9,13 @@
  * of the owner's changed during the lab loses setuid, setgid and file
  * capabilities: nothing node code made stays a way up on the host, and
  * a capture or a saved configuration belongs to whoever owns the lab's
- * folder.  Nothing is followed (symlinks, other file systems). */
+ * folder.  Nothing is followed (symlinks, other file systems).
+ *
+ * A user's lab (docs/rootless.md): the slots are IDs of the lab's user
+ * namespace, the user's subordinate IDs on the host, which the user may
+ * chown only from a namespace that maps them: the supervisor tidies as it
+ * stops (it is that namespace's root), `down` again in a namespace with
+ * the same maps (lab/rootless.h rootless_mapped), for after a crash. */
 #ifndef NETLAB_LAB_LABDIR_H
 #define NETLAB_LAB_LABDIR_H
 

@@ -318,6 +318,54 @@ int rootless_reexec(const char *root, nlab_error **err)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+int rootless_mapped(int (*fn)(void *), void *arg, nlab_error **err)
+{
+	int tell[2], go[2];
+	char c = 0;
+
+	if (pipe2(tell, O_CLOEXEC) < 0)
+		return nlab_error_set(err, errno, "pipe");
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		close(tell[0]);
+		close(tell[1]);
+		return nlab_error_set(err, errno, "pipe");
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(tell[0]), close(tell[1]), close(go[0]), close(go[1]);
+		return nlab_error_set(err, e, "fork");
+	}
+	if (pid == 0) {
+		close(tell[0]);
+		close(go[1]);
+		c = unshare(CLONE_NEWUSER) < 0;
+		if (write_all(tell[1], &c, 1) < 0 || c || TEMP_FAILURE_RETRY(read(go[0], &c, 1)) != 1 || c != 0 ||
+		    setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			_exit(125);
+		_exit(fn(arg) < 0 ? 1 : 0);
+	}
+	close(tell[1]);
+	close(go[0]);
+	int r = 0;
+	if (TEMP_FAILURE_RETRY(read(tell[0], &c, 1)) != 1 || c != 0)
+		r = nlab_error_set(err, 0, "a user namespace with the lab's IDs could not be made");
+	else
+		r = lab_maps(pid, err);
+	c = r < 0;
+	write_all(go[1], &c, 1);
+	close(tell[0]);
+	close(go[1]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return nlab_error_set(err, errno, "wait");
+	if (r < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 int rootless_join(const char *lab, nlab_error **err)
 {
 	struct lab_state st;

@@ -53,6 +53,13 @@ int rootless_subid(const char *path, const char *name, uint32_t id, struct rootl
  * when the namespace could not be made). */
 int rootless_reexec(const char *state_root, nlab_error **err);
 
+/* fn(arg) in a child process that is uid 0 of a new user namespace with
+ * the maps a lab of this user gets (rootless_reexec): the lab's IDs
+ * again, after its own namespace is gone (`down` gives back files its
+ * nodes' users left, lab/labdir.h).  The child's exit status: 0 when fn
+ * returned 0. */
+int rootless_mapped(int (*fn)(void *), void *arg, nlab_error **err);
+
 /* A user's `status`, `capture`, `link`: join the lab's user namespace
  * (the supervisor's), as its root, to reach the lab's and the nodes'
  * network namespaces (setns into a network namespace needs

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "node/cgroup_user.h"
 #include "util/cleanup.h"
 #include "lab/hostshare.h"
 #include "util/fsutil.h"
@@ -321,7 +322,10 @@ int cgroup_node_create(const struct cgroup_lab *lab, const char *node, const str
 	unsigned use = CG_PIDS | (lim->memory_bytes ? CG_MEMORY : 0) | (lim->cpu_millis ? CG_CPU | CG_CPUACCT : 0);
 	for (size_t i = 0; i < lab->ndirs; i++) {
 		char path[4200];
-		if (!(lab->ctrls[i] & use))
+		/* v2 is one hierarchy: every node a group of its own there,
+		 * even with no controller (a user's cgroup may delegate none),
+		 * so that its cgroup namespace is rooted at it. */
+		if (!lab->v2 && !(lab->ctrls[i] & use))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", lab->dirs[i], node);
 		if (mkdir(path, 0755) < 0) {
@@ -477,6 +481,35 @@ static int sweep_dir(const char *dir, nlab_error **err)
 			      procs ? procs : "");
 }
 
+/* BASE/netlab/LAB and its nodes' groups, if there. */
+static int sweep_base(const char *base, const char *lab, bool *found, nlab_error **err)
+{
+	char dir[2400], netlab[2300];
+	int r = 0;
+
+	snprintf(netlab, sizeof(netlab), "%s/netlab", base);
+	snprintf(dir, sizeof(dir), "%s/%s", netlab, lab);
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	*found = true;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char sub[2700];
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		if (sweep_dir(sub, r < 0 ? NULL : err) < 0)
+			r = -1;
+	}
+	closedir(d);
+	if (sweep_dir(dir, r < 0 ? NULL : err) < 0)
+		r = -1;
+	/* The shared parent goes when this was its last lab. */
+	rmdir(netlab);
+	return r;
+}
+
 int cgroup_lab_sweep(const char *lab, bool *found, nlab_error **err)
 {
 	cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -487,32 +520,18 @@ int cgroup_lab_sweep(const char *lab, bool *found, nlab_error **err)
 	if (!f)
 		return nlab_error_set(err, errno, "open /proc/self/mountinfo");
 	while (fgets(line, sizeof(line), f)) {
-		char root[1024], mnt[1024], fstype[64], dir[1200], netlab[1100];
-		char *dash = strstr(line, " - ");
-		if (!dash || sscanf(line, "%*s %*s %*s %1023s %1023s", root, mnt) != 2 ||
-		    sscanf(dash + 3, "%63s", fstype) != 1 || strcmp(root, "/") != 0 ||
-		    (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0))
-			continue;
-		snprintf(netlab, sizeof(netlab), "%s/netlab", mnt);
-		snprintf(dir, sizeof(dir), "%s/%s", netlab, lab);
-		DIR *d = opendir(dir);
-		if (!d)
-			continue;
-		*found = true;
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			char sub[1500];
-			if (e->d_type != DT_DIR || e->d_name[0] == '.')
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
-			if (sweep_dir(sub, r < 0 ? NULL : err) < 0)
-				r = -1;
-		}
-		closedir(d);
-		if (sweep_dir(dir, r < 0 ? NULL : err) < 0)
+		char mnt[1024];
+		unsigned v1;
+		if (cgroup_mountinfo_line(line, mnt, sizeof(mnt), &v1) &&
+		    sweep_base(mnt, lab, found, r < 0 ? NULL : err) < 0)
 			r = -1;
-		/* The shared parent goes when this was its last lab. */
-		rmdir(netlab);
+	}
+	/* A user's lab: below the user's delegated cgroup (cgroup_user.h). */
+	if (geteuid() != 0) {
+		struct cgroup_user u;
+		cgroup_user_detect(&u);
+		if (u.delegated && sweep_base(u.dir, lab, found, r < 0 ? NULL : err) < 0)
+			r = -1;
 	}
 	return r;
 }

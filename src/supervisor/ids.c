@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "node/cgroup.h"
+#include "node/cgroup_user.h"
 #include "node/userns.h"
 #include "lab/rootless.h"
 #include "supervisor/sup.h"
@@ -40,11 +41,9 @@ static struct cgroup_limits node_limits(const struct topo_node *n)
 	return lim;
 }
 
-/* Rootless: no cgroups of netlab's (the validator refused limits; the
- * default ones need a cgroup the user may write, docs/rootless.md), and
- * slots carved from the lab user namespace's IDs, which no other lab
- * shares: no allocation lock. */
-static int rootless_prepare(struct sup *s, nlab_error **err)
+/* Rootless: slots carved from the lab user namespace's IDs, which no
+ * other lab shares: no allocation lock. */
+static int rootless_slots(struct sup *s, nlab_error **err)
 {
 	size_t nuser = 0, k = 0;
 	uint32_t base, gbase, gsize;
@@ -63,6 +62,43 @@ static int rootless_prepare(struct sup *s, nlab_error **err)
 	return state_write(&s->st, err);
 }
 
+/* The lab's parent cgroups: root's under every usable hierarchy; a
+ * user's below the delegated cgroup v2 subtree of the user's session
+ * (node/cgroup_user.h), none without one (the validator refused the
+ * limits that needed it). */
+static int lab_cgroups(struct sup *s, bool limits, nlab_error **err)
+{
+	int r;
+
+	if (s->o->rootless) {
+		struct cgroup_user u;
+		cgroup_user_detect(&u);
+		if (!u.delegated) {
+			nlab_report(NULL,
+				    "no cgroups of its own for lab %s (default limits not applied): no delegated cgroup v2 subtree: %s",
+				    s->o->lab, u.why);
+			return 0;
+		}
+		r = cgroup_lab_create_user(&s->cg, &u, s->o->lab, err);
+		if (r == 0 && !(u.ctrls & CG_PIDS))
+			nlab_report(NULL,
+				    "lab %s: the default pids limit is not applied: your cgroup %s does not delegate the pids controller (it has: %s)",
+				    s->o->lab, u.path, u.controllers[0] ? u.controllers : "none");
+	} else {
+		r = cgroup_lab_create(&s->cg, s->o->lab, err);
+	}
+	if (r < 0) {
+		if (limits)
+			return nlab_error_wrap(err, "cgroups of lab %s", s->o->lab);
+		nlab_report(NULL, "no cgroups of its own for lab %s (default limits not applied): %s", s->o->lab,
+			    (*err)->msg);
+		nlab_error_free(err);
+		cgroup_remove(s->cg.dirs, s->cg.ndirs);
+		cgroup_lab_free(&s->cg);
+	}
+	return 0;
+}
+
 /* User namespace slots and cgroups of every node, recorded in the state
  * before any node exists: `down` after a crash finds them there, and the
  * slots are taken under the allocation lock (docs/isolation.md). */
@@ -78,17 +114,8 @@ int nodes_prepare(struct sup *s, nlab_error **err)
 	bool limits = false;
 	for (size_t i = 0; i < s->nnodes; i++)
 		limits |= node_has_limits(s->nodes[i].tn);
-	if (s->o->rootless)
-		return rootless_prepare(s, err);
-	if (cgroup_lab_create(&s->cg, s->o->lab, err) < 0) {
-		if (limits)
-			return nlab_error_wrap(err, "cgroups of lab %s", s->o->lab);
-		nlab_report(NULL, "no cgroups of its own for lab %s (default limits not applied): %s", s->o->lab,
-			    (*err)->msg);
-		nlab_error_free(err);
-		cgroup_remove(s->cg.dirs, s->cg.ndirs);
-		cgroup_lab_free(&s->cg);
-	}
+	if (lab_cgroups(s, limits, err) < 0)
+		return -1;
 	s->st.cgroups = dup_strv(s->cg.dirs, s->cg.ndirs);
 	s->st.ncgroups = s->st.cgroups ? s->cg.ndirs : 0;
 	if (cgroup_lab_memory(&s->cg) && !(s->st.memory_group = strdup(cgroup_lab_memory(&s->cg))))
@@ -105,6 +132,8 @@ int nodes_prepare(struct sup *s, nlab_error **err)
 		s->st.nodes[i].cgroups = dup_strv(sn->cgroups, sn->ncgroups);
 		s->st.nodes[i].ncgroups = s->st.nodes[i].cgroups ? sn->ncgroups : 0;
 	}
+	if (s->o->rootless)
+		return rootless_slots(s, err);
 	if (!nuser)
 		return state_write(&s->st, err);
 	cleanup_free uint32_t *ub = calloc(nuser, sizeof(*ub));
@@ -127,4 +156,3 @@ int nodes_prepare(struct sup *s, nlab_error **err)
 	userns_unlock(lock);
 	return r;
 }
-

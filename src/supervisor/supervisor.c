@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lab/labdir.h"
 #include "lab/beacon.h"
 #include "lab/hostshare.h"
 #include "lab/undo.h"
@@ -293,6 +294,16 @@ static void teardown(struct sup *s)
 	nodes_stop(s);
 	undo_host(s, false);
 	remove_cgroups(s);
+	/* A user's lab: what the nodes' other users wrote under /lab is
+	 * owned, on the host, by the user's subordinate IDs, which only this
+	 * namespace (the user is its root) can give back to the user; root's
+	 * `down` does it for root's labs (lab/labdir.h). */
+	if (s->o->rootless && s->rl.uids) {
+		nlab_error *err = NULL;
+		size_t fixed = 0;
+		if (labdir_tidy(&s->st, &fixed, &err) < 0)
+			nlab_error_print(NULL, &err);
+	}
 }
 
 /* ---- running -------------------------------------------------------- */

@@ -13,9 +13,16 @@
 #                user's lab, by name or by path; the lab is unharmed
 #   refused      node host, a host link, userns off, cgroup limits: check
 #                and up fail with FILE:LINE:COL, nothing is made
+#   cgroup       a delegated cgroup v2 subtree (made by the test, as
+#                systemd makes user@UID.service's): nodes in groups of
+#                their own below it, each seeing itself at 0::/; limits its
+#                controllers lack refused; gone after down and after a
+#                kill -9 of the supervisor
+#   climits      limits applied in a delegated subtree that has the
+#                controllers (skipped where cgroup v1 holds them)
 . "$(dirname "$0")/lib.sh"
 
-CASES="webservers subids others refused"
+CASES="webservers subids others refused cgroup climits"
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 # as UID CMD...: run CMD as that user with a clean environment of its own.
@@ -143,8 +150,27 @@ case_subids() {
 	check "v6 ping" as $u "$NETLAB" exec $L web1 ping -c 1 -W 3 fd00::2
 	as $u "$NETLAB" exec $L web1 touch /lab/from-node
 	check_eq "node root writes /lab as ann" "$u" "$(stat -c %u "$T/home-$u/from-node" 2>/dev/null)"
+	# A node's other user (uid 1000 there: ann's 300999 on the host)
+	# writes into a directory of /lab that lets it.
+	as $u mkdir -m 0777 "$T/home-$u/shared"
+	as $u "$NETLAB" exec $L web1 setpriv --reuid 1000 --regid 1000 --clear-groups sh -c 'echo from-node-user >/lab/shared/x; mkdir /lab/shared/d; echo y >/lab/shared/d/y'
+	check_eq "while the lab is up, its file is the subordinate ID's" "300999 300999" "$(stat -c '%u %g' "$T/home-$u/shared/x" 2>/dev/null)"
 	check "down" as $u "$NETLAB" down $L
 	check_eq "no lab process left" "" "$(lab_procs)"
+	check_eq "after down, what the node user wrote under /lab is ann's" "$u $u;$u $u;$u $u;" \
+		"$(stat -c '%u %g' "$T/home-$u/shared/x" "$T/home-$u/shared/d" "$T/home-$u/shared/d/y" 2>/dev/null | tr '\n' ';')"
+	check "ann edits it" as $u sh -c "echo more >>'$T/home-$u/shared/x'"
+	check "ann deletes all of it" as $u rm -r "$T/home-$u/shared"
+	# After a kill -9 of the supervisor, `down` gives them back itself.
+	as $u mkdir -m 0777 "$T/home-$u/shared"
+	check "up again" as $u "$NETLAB" up two-webservers.topo
+	as $u "$NETLAB" exec $L web2 setpriv --reuid 1000 --regid 1000 --clear-groups sh -c 'echo z >/lab/shared/z'
+	local sup
+	sup=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["supervisor"]["pid"])' "$T/xdg-$u/netlab/$L/state.json")
+	kill -9 "$sup"
+	check "down after kill -9 of the supervisor" as $u "$NETLAB" down $L
+	check_eq "what the node user wrote is ann's after the crash too" "$u $u" "$(stat -c '%u %g' "$T/home-$u/shared/z" 2>/dev/null)"
+	check_eq "no lab process left after the crash" "" "$(lab_procs)"
 }
 
 case_others() {
@@ -191,9 +217,130 @@ case_refused() {
 	check_contains "up: node host refused at FILE:LINE:COL" "h.topo:4:6: error: 'node host' needs root" "$out"
 	out=$(as $u "$NETLAB" up u.topo 2>&1)
 	check_contains "up: userns off refused" "u.topo:3:5: error: 'userns off' needs root" "$out"
-	check_contains "up: a cpu limit refused" "u.topo:4:9: error: 'cpu' needs root" "$out"
+	check_contains "up: a cpu limit refused (no delegated cgroup here)" "u.topo:4:9: error: 'cpu 0.5' needs a cgroup of yours" "$out"
 	check_eq "nothing made" "" "$(ls -A "$T/xdg-$u/netlab" 2>/dev/null)$(lab_procs)"
 	check "root may check it" "$NETLAB" check h.topo
+}
+
+# The first cgroup2 file system mounted at its root.
+v2_mount() { awk '$4 == "/" && $0 ~ / - cgroup2 / {print $5; exit}' /proc/self/mountinfo; }
+
+# A delegated cgroup for uid $1, as systemd makes user@UID.service's: a
+# directory of the test's own (a name nothing else uses) under the cgroup
+# v2 mount, with what Delegate=yes gives the user.  Sets CG; removed by
+# the EXIT trap (after the lab's `down`).
+make_delegated() {
+	local uid=$1 v2
+	v2=$(v2_mount)
+	CG=$v2/netlab-e2e-$(cat /proc/sys/kernel/random/uuid)
+	mkdir "$CG" || return 1
+	chown "$uid:$uid" "$CG" "$CG/cgroup.procs" "$CG/cgroup.subtree_control" "$CG/cgroup.threads"
+	trap '"$NETLAB" down --all-users >/dev/null 2>&1; "$NETLAB" down --all >/dev/null 2>&1; rm -rf "$T"; rmdir "$CG/netlab-leaf" "$CG" 2>/dev/null' EXIT
+}
+
+# asin UID CMD...: as UID, but run from the delegated cgroup (the user's
+# shell moved there, as root, first: what a login into it would do).
+asin() {
+	local uid=$1
+	shift
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$CG" setpriv --reuid "$uid" --regid "$uid" \
+		--clear-groups env -i HOME="$T/home-$uid" XDG_RUNTIME_DIR="$T/xdg-$uid" PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+
+case_cgroup() {
+	local u=65534 L=cg out v2 init
+	v2=$(v2_mount)
+	[ -n "$v2" ] || { echo "# skip: no cgroup v2 file system is mounted"; return; }
+	make_user $u
+	cd "$T/home-$u"
+	printf 'lab cg\nswitch s\nnode a\n    ip eth0 10.0.0.1/24\nnode b\n    ip eth0 10.0.0.2/24\nlink a:eth0 s\nlink b:eth0 s\n' >cg.topo
+	printf 'lab cg\nnode a\n    pids 100\n    memory 64M\n' >lim.topo
+	chown $u cg.topo lim.topo
+	# Without one: the user's cgroup is the root of the hierarchy.
+	out=$(as $u "$NETLAB" check lim.topo 2>&1)
+	check_contains "no delegated subtree: pids 100 refused at FILE:LINE:COL" \
+		"lim.topo:3:10: error: 'pids 100' needs a cgroup of yours, and no delegated cgroup v2 subtree was found: your cgroup is the root of the cgroup v2 hierarchy at $v2" "$out"
+	check_contains "and memory 64M" "lim.topo:4:12: error: 'memory 64M' needs a cgroup of yours" "$out"
+	check "a lab without limits comes up all the same" as $u "$NETLAB" up cg.topo
+	check_contains "its supervisor's log says it has no cgroups, and why" \
+		"no cgroups of its own for lab cg (default limits not applied): no delegated cgroup v2 subtree: your cgroup is the root" \
+		"$(cat "$T/xdg-$u/netlab/$L/supervisor.log" 2>/dev/null)"
+	check "down" as $u "$NETLAB" down $L
+
+	make_delegated $u || { not_ok "make a delegated cgroup under $v2"; return; }
+	local rel=${CG#"$v2"}
+	# Limits its controllers lack: refused before anything is made.
+	out=$(asin $u "$NETLAB" check lim.topo 2>&1)
+	local has
+	has=$(cat "$CG/cgroup.controllers")
+	local why="does not delegate (it has: ${has:-none})"
+	check_contains "check: pids 100 refused naming the controller and the cgroup" \
+		"lim.topo:3:10: error: 'pids 100' needs the pids controller, which your cgroup $rel $why" "$out"
+	check_contains "check: memory 64M too" "lim.topo:4:12: error: 'memory 64M' needs the memory controller, which your cgroup $rel" "$out"
+	if ! grep -qw memory "$v2/cgroup.controllers"; then
+		check_contains "and says cgroup v1 has it" "offers no memory controller at all (it is bound to cgroup v1 on this machine)" "$out"
+	fi
+	out=$(asin $u "$NETLAB" up lim.topo 2>&1)
+	check_contains "up: refused the same way" "lim.topo:3:10: error: 'pids 100' needs the pids controller" "$out"
+	check_eq "nothing made" "" "$(ls -d "$CG/netlab" "$CG/netlab-leaf" 2>/dev/null; ls -A "$T/xdg-$u/netlab" 2>/dev/null; lab_procs)"
+
+	# A lab in it: a group per node below it.
+	check "up in the delegated cgroup" asin $u "$NETLAB" up cg.topo
+	check "the lab's cgroup is below the user's" test -d "$CG/netlab/$L"
+	local got=""
+	for init in $(pgrep -x netlab-init); do got="$got $(awk -F:: '/^0::/ {print $2}' /proc/$init/cgroup)"; done
+	check_eq "each node's init in a cgroup of its own below it" " $rel/netlab/$L/a $rel/netlab/$L/b" \
+		"$(echo "$got" | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')"
+	check_eq "a node sees itself at 0::/ (its cgroup namespace)" "0::/" \
+		"$(asin $u "$NETLAB" exec $L a cat /proc/self/cgroup | grep '^0::')"
+	check "exec from outside the user's cgroup works too" as $u "$NETLAB" exec $L a ping -c 1 -W 3 10.0.0.2
+	check_contains "status" "10.0.0.1/24" "$(asin $u "$NETLAB" status $L)"
+	check "down" asin $u "$NETLAB" down $L
+	check_eq "the lab's cgroups are gone" "" "$(ls -d "$CG/netlab" 2>/dev/null)"
+	check_eq "no lab process left" "" "$(lab_procs)"
+
+	# A crash of the supervisor: down removes what it left.
+	check "up again" asin $u "$NETLAB" up cg.topo
+	local sup
+	sup=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["supervisor"]["pid"])' "$T/xdg-$u/netlab/$L/state.json")
+	kill -9 "$sup"
+	check "down after kill -9 of the supervisor" asin $u "$NETLAB" down $L
+	check_eq "the lab's cgroups are gone after the crash too" "" "$(ls -d "$CG/netlab" 2>/dev/null)"
+	check_eq "no lab process left after the crash" "" "$(lab_procs)"
+	check "the delegated cgroup can go" rmdir "$CG"
+}
+
+# Real limits need pids and memory in the user's cgroup: where the cgroup
+# v2 hierarchy has them and its root enables them for its children.
+case_climits() {
+	local u=65534 L=cg v2 out
+	v2=$(v2_mount)
+	[ -n "$v2" ] || { echo "# skip: no cgroup v2 file system is mounted"; return; }
+	for c in memory pids; do
+		if ! grep -qw $c "$v2/cgroup.controllers"; then
+			echo "# skip: the cgroup v2 mount offers no memory/pids controller: they are bound to cgroup v1 on this machine"
+			return
+		fi
+		if ! grep -qw $c "$v2/cgroup.subtree_control"; then
+			echo "# skip: the root cgroup of $v2 does not enable $c for its children (this test does not change the machine's)"
+			return
+		fi
+	done
+	make_user $u
+	cd "$T/home-$u"
+	printf 'lab cg\nnode a\n    pids 100\n    memory 64M\nnode b\n' >lim.topo
+	chown $u lim.topo
+	make_delegated $u || { not_ok "make a delegated cgroup under $v2"; return; }
+	check "check accepts the limits" asin $u "$NETLAB" check lim.topo
+	check "up with limits" asin $u "$NETLAB" up lim.topo
+	check_eq "pids 100 applied" "100" "$(cat "$CG/netlab/$L/a/pids.max" 2>/dev/null)"
+	check_eq "memory 64M applied" "67108864" "$(cat "$CG/netlab/$L/a/memory.max" 2>/dev/null)"
+	check_eq "the default pids limit on b" "1024" "$(cat "$CG/netlab/$L/b/pids.max" 2>/dev/null)"
+	check_eq "the user's processes moved into its leaf" "" "$(cat "$CG/cgroup.procs")"
+	out=$(asin $u "$NETLAB" exec $L a sh -c 'for i in $(seq 150); do sleep 5 & done; wait' 2>&1)
+	check_contains "a fork past pids 100 fails in the node" "ork" "$out"
+	check "down" asin $u "$NETLAB" down $L
+	check_eq "the lab's cgroups are gone" "" "$(ls -d "$CG/netlab" 2>/dev/null)"
 }
 
 if [ "${1:-}" = case ]; then
