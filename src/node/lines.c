@@ -226,7 +226,7 @@ static void fail(struct lines *l, size_t op, int wstatus, const char *fmt, ...)
 	/* What the line wrote, all of it in the log before the supervisor
 	 * reads its end. */
 	node_log_relay(l->log, 0);
-	proto_send(l->s->ctl_fd, PROTO_LINE_FAILED, (int64_t)op, wstatus, (int64_t)(l->log->written - l->cur_off),
+	proto_send(l->s->ctl_fd, PROTO_LINE_FAILED, (int64_t)(op - l->first), wstatus, (int64_t)(l->log->written - l->cur_off),
 		   why);
 }
 
@@ -565,7 +565,7 @@ void lines_child_exited(struct lines *l, pid_t pid, int wstatus)
 		size_t op = l->runs[i].op;
 		l->runs[i] = l->runs[--l->nruns];
 		if (l->ready) {
-			proto_send(l->s->ctl_fd, PROTO_LINE_EXITED, (int64_t)op, wstatus, 0, NULL);
+			proto_send(l->s->ctl_fd, PROTO_LINE_EXITED, (int64_t)(op - l->first), wstatus, 0, NULL);
 			return;
 		}
 		if (l->failed)

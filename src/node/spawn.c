@@ -51,7 +51,6 @@
 
 #define STAGE1_STACK (256 << 10)
 #define INIT_STACK (2 << 20)    /* virtual: each init touches what it uses */
-#define SPAWN_DEPTH 4
 
 #define NODE_NS_FLAGS \
 	(CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWCGROUP)
@@ -353,6 +352,10 @@ struct slot {
 struct spawner {
 	uintptr_t fence_lo, fence_hi;   /* stack range not inherited, or 0 */
 	int home_mntns, home_cwd;       /* where this process goes back after a->mntns */
+	struct {
+		uintptr_t lo, hi;
+	} hidden[16];                   /* spawner_hide() */
+	size_t nhidden;
 	int cred_lock;                  /* see cred_lock() */
 	size_t pending;
 	struct slot slot[SPAWN_DEPTH];
@@ -388,6 +391,19 @@ struct spawner *spawner_begin(uintptr_t fence, nlab_error **err)
 		sp->fence_hi = hi;
 	}
 	return sp;
+}
+
+void spawner_hide(struct spawner *sp, const void *p, size_t len)
+{
+	uintptr_t lo = ((uintptr_t)p + page_size() - 1) & ~(page_size() - 1);
+	uintptr_t hi = ((uintptr_t)p + len) & ~(page_size() - 1);
+
+	if (!p || hi <= lo || sp->nhidden == sizeof(sp->hidden) / sizeof(sp->hidden[0]))
+		return;
+	if (madvise((void *)lo, hi - lo, MADV_DONTFORK) < 0)
+		return;
+	sp->hidden[sp->nhidden].lo = lo;
+	sp->hidden[sp->nhidden++].hi = hi;
 }
 
 bool spawner_full(const struct spawner *sp)
@@ -528,6 +544,9 @@ void spawner_end(struct spawner *sp)
 			sp->pending--;
 		slot_reap(sl);
 	}
+	for (size_t i = 0; i < sp->nhidden; i++)
+		madvise((void *)sp->hidden[i].lo, sp->hidden[i].hi - sp->hidden[i].lo, MADV_DOFORK);
+	sp->nhidden = 0;
 	if (sp->home_mntns >= 0)
 		close(sp->home_mntns);
 	if (sp->home_cwd >= 0)

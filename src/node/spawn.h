@@ -69,6 +69,18 @@ int spawner_collect(struct spawner *sp, void **tag, pid_t *pid, nlab_error **err
  * whole stack again. */
 void spawner_end(struct spawner *sp);
 
+/* Nodes in the making at once (spawner_full()). */
+#define SPAWN_DEPTH 4
+
+/* Keep the whole pages of [p, p + len) from every init made until
+ * spawner_end(): memory of the caller's that no init reads (the lab's
+ * node and link arrays: an init sees a copy of its own entries).  The
+ * inits made from a large supervisor then map and copy less, and the
+ * kernel's reverse-map walks over pages thousands of inits share are
+ * shorter (docs/scale.md).  Only whole pages inside the range: malloc's
+ * headers around it stay.  An error only costs speed. */
+void spawner_hide(struct spawner *sp, const void *p, size_t len);
+
 /* Zeroed memory that children do not inherit; never freed. */
 void *spawner_table_alloc(size_t size, nlab_error **err);
 

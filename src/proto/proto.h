@@ -47,10 +47,10 @@ enum proto_type {
 	PROTO_READY,            /* the namespaces are made (the node's links can be) */
 	PROTO_SETUP_FAILED,     /* text: why */
 	PROTO_NODE_READY,       /* every line of the node is done */
-	PROTO_LINE_FAILED,      /* a[0] plan op index, a[1] wait status (-1: none), a[2] bytes of log
+	PROTO_LINE_FAILED,      /* a[0] the line among the node's (0: its first), a[1] wait status (-1: none), a[2] bytes of log
 				 * output since the line began;
 				 * text: why, when the status does not say it */
-	PROTO_LINE_EXITED,      /* after NODE_READY: a run line's process ended; a[0] op, a[1] wait status */
+	PROTO_LINE_EXITED,      /* after NODE_READY: a run line's process ended; a[0] the line (as above), a[1] wait status */
 	/* supervisor -> node init */
 	PROTO_TREES,            /* first thing: a[0] n, fds: the host's /, the mask, `files` dirs,
 				 * idmapped for the node (supervisor/labfs.c) */

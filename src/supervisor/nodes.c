@@ -33,26 +33,18 @@ static const char *topo_file(const struct sup *s)
 
 /* ---- making nodes --------------------------------------------------- */
 
-/* What a node's init needs, in memory it inherits (the node table does
- * not: see node/spawn.h). */
-struct init_arg {
-	const struct sup *s;
-	const struct topo_node *tn;
-	size_t index;
-	uint32_t uid_base, gid_base;
-	bool tmpl;                      /* its mount namespace is a copy of the template */
-};
-
-/* The init: a private copy of memory, on the init stack. */
+/* The init: a private copy of memory, on the init stack.  Its node and
+ * its part of the plan are in its view (initview.c). */
 static void node_init_entry(void *p)
 {
-	const struct init_arg *a = p;
+	const struct init_view *v = p;
+	const struct init_arg *a = &v->arg;
 	const struct sup *s = a->s;
 	char hosts[4200];
 
 	snprintf(hosts, sizeof(hosts), "%s/hosts", s->dir);
 	struct node_spec spec = {
-		.t = s->t, .plan = &s->plan, .node = a->tn, .index = a->index, .lab = s->o->lab, .lab_dir = s->dir,
+		.t = s->t, .plan = &v->plan, .node = a->tn, .index = a->index, .lab = s->o->lab, .lab_dir = s->dir,
 		.uid_base = a->uid_base, .gid_base = a->gid_base, .lab_uid = s->lab_uid, .lab_gid = s->lab_gid,
 		.rootless = s->o->rootless,
 		.tmpl = a->tmpl,
@@ -92,6 +84,9 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 	}
 	if (labmem && !ownmem)
 		groups[ngroups++] = (char *)labmem;
+	struct init_view *v = initview_fill(s, sn, err);
+	if (!v)
+		return -1;
 	struct spawn_node_args a = {
 		.tn = sn->tn,
 		.userns = topo_node_userns(s->t, sn->tn),
@@ -103,11 +98,15 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 		.setgroups_deny = s->o->rootless && !s->rl.setgroups,
 		.ctl = ctl_child,
 		.log = log_fd,
-		.mntns = s->init_args[sn - s->nodes].tmpl ? s->tmpl_mntns : -1,
+		.mntns = v->arg.tmpl ? s->tmpl_mntns : -1,
 		.init = node_init_entry,
-		.init_arg = &s->init_args[sn - s->nodes],
+		.init_arg = v,
 	};
-	return spawner_submit(sp, &a, sn, err);
+	if (spawner_submit(sp, &a, sn, err) < 0) {
+		initview_release(s, sn);
+		return -1;
+	}
+	return 0;
 }
 
 /* A node's init exists.  It is our child (CLONE_PARENT): its pid is its
@@ -158,8 +157,10 @@ static __attribute__((noinline)) int start_below_fence(struct sup *s, struct spa
 				goto fail;
 			continue;
 		}
-		if (spawner_collect(sp, (void **)&sn, &pid, err) < 0 || node_started(sn, pid, err) < 0 ||
-		    send_trees(s, sn, err) < 0)
+		int r = spawner_collect(sp, (void **)&sn, &pid, err);
+		/* Its init has its copy (or will never be): the view is free. */
+		initview_release(s, sn);
+		if (r < 0 || node_started(sn, pid, err) < 0 || send_trees(s, sn, err) < 0)
 			goto fail;
 		sup_progress(s, "nodes", ++done, s->nnodes);
 	}
@@ -169,7 +170,9 @@ fail:
 	while (spawner_pending(sp)) {
 		struct sup_node *other = NULL;
 		/* issue 13: no error objects (malloc) while stage 1s run. */
-		if (spawner_collect(sp, (void **)&other, &pid, NULL) == 0)
+		int r = spawner_collect(sp, (void **)&other, &pid, NULL);
+		initview_release(s, other);
+		if (r == 0)
 			node_started(other, pid, NULL);
 	}
 	if (sn)
@@ -183,20 +186,16 @@ fail:
  * callers'. */
 __attribute__((noinline)) int nodes_start(struct sup *s, nlab_error **err)
 {
-	s->init_args = calloc(s->nnodes + 1, sizeof(*s->init_args));
-	if (!s->init_args)
-		return nlab_error_set(err, ENOMEM, "nodes");
-	for (size_t i = 0; i < s->nnodes; i++)
-		s->init_args[i] = (struct init_arg){ .s = s, .tn = s->nodes[i].tn, .index = s->nodes[i].index,
-						     .uid_base = s->nodes[i].uid_base, .gid_base = s->nodes[i].gid_base,
-						     .tmpl = nodetmpl_fits(s, s->nodes[i].tn, s->nodes[i].index) };
-
+	if (initview_prepare(s, err) < 0)
+		return -1;
 	char *fence = alloca(2 * (size_t)sysconf(_SC_PAGESIZE));
 	struct spawner *sp = spawner_begin((uintptr_t)fence, err);
 	if (!sp)
 		return -1;
+	initview_hide(s, sp);
 	int r = start_below_fence(s, sp, err);
 	spawner_end(sp);
+	initview_free(s);
 	return r;
 }
 
@@ -383,13 +382,15 @@ int nodes_wait_root(struct sup *s, nlab_error **err)
 }
 
 /* The plan's line of node sn at op index `idx`, or NULL. */
-static const struct plan_op *line_at(const struct sup *s, const struct sup_node *sn, int64_t idx)
+/* The node's line k (0: its first), as its init numbers them: the init
+ * sees only its own operations (initview.c). */
+static const struct plan_op *line_at(const struct sup *s, const struct sup_node *sn, int64_t k)
 {
 	const struct plan_node_ops *no = &s->plan.nodes[sn->index];
 
-	if (idx < (int64_t)no->cmds || idx >= (int64_t)(no->cmds + no->ncmds))
+	if (k < 0 || k >= (int64_t)no->ncmds)
 		return NULL;
-	return &s->plan.ops[idx];
+	return &s->plan.ops[no->cmds + (size_t)k];
 }
 
 /* The last lines a failed command wrote (its last `nbytes` bytes of

@@ -74,7 +74,8 @@ struct sup {
 	char phases[512];               /* "name=ms ..." for `up --timing` */
 	size_t phases_len;
 	int64_t phase_t0;
-	struct init_arg *init_args;     /* per node, inherited by the inits */
+	struct init_view **views;       /* initview.c: SPAWN_DEPTH of them, or NULL (not inherited) */
+	size_t view_size, view_ops;     /* bytes of one, operations it holds */
 	int capture_pidfd;              /* the `capture` links' process, or -1 */
 	char mask_dir[4200];            /* supervisor/labfs.c */
 	int labfs_root;                 /* the topology's directory (O_PATH), or -1 */
@@ -102,6 +103,33 @@ struct sup {
 
 #define LABFS_FILES_MAX TOPO_FILES_MAX  /* `files` statements per node */
 #define NODETMPL_STAGES (2 + LABFS_FILES_MAX)   /* trees a node attaches: host, mask, files */
+
+/* initview.c: what an init inherits of the topology and the plan while
+ * the nodes are made: a copy of its own node and operations (a view),
+ * while the arrays of every node's are kept from it (spawner_hide()). */
+struct init_arg {
+	const struct sup *s;
+	const struct topo_node *tn;     /* the view's copy */
+	size_t index;                   /* in the view's plan: 0 */
+	uint32_t uid_base, gid_base;
+	bool tmpl;                      /* its mount namespace is a copy of the template */
+};
+struct init_view {
+	struct init_arg arg;
+	struct topo_node node;
+	struct plan plan;               /* nodes: &no; ops: its mounts, then its lines */
+	struct plan_node_ops no;
+	const struct sup_node *owner;
+	struct plan_op ops[];           /* its mounts, then its lines */
+};
+struct spawner;
+int initview_prepare(struct sup *s, nlab_error **err);
+void initview_hide(struct sup *s, struct spawner *sp);
+/* A view filled for sn: only system calls and copies (node/spawn.h); NULL
+ * with *err when none can be mapped. */
+struct init_view *initview_fill(struct sup *s, const struct sup_node *sn, nlab_error **err);
+void initview_release(struct sup *s, const struct sup_node *sn);
+void initview_free(struct sup *s);
 
 /* nodetmpl.c: the mount namespace default nodes are copies of (made
  * after labfs_prepare(): it holds LAB/sys and LAB/dev), and whether a
