@@ -49,10 +49,10 @@
 /* What the child does, in the supervisor's memory (CLONE_VM): system calls
  * only, the failing step and errno back in `what` and `err`. */
 struct tmpl_job {
-	const char *dir;        /* LAB/template: where the tmpfs is made */
-	const char *sys, *dev;  /* LAB/sys, LAB/dev */
+	const char *dir;       /* LAB/template: where the tmpfs is made */
+	const char *sys, *dev; /* LAB/sys, LAB/dev */
 	int nstage;
-	int fd;                 /* the namespace, for the supervisor */
+	int fd; /* the namespace, for the supervisor */
 	const char *what;
 	int err;
 };
@@ -151,7 +151,8 @@ int nodetmpl_make(struct sup *s, nlab_error **err)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || j.fd < 0) {
 		if (j.fd >= 0)
 			close(j.fd);
-		return nlab_error_set(err, j.what ? j.err : 0, "node template: %s", j.what ? j.what : "the process died");
+		return nlab_error_set(err, j.what ? j.err : 0, "node template: %s",
+				      j.what ? j.what : "the process died");
 	}
 	s->tmpl_mntns = j.fd;
 	return 0;
