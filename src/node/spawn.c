@@ -449,7 +449,7 @@ int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *ta
 	/* Stage 1 (and so the init's copy) in a->mntns: this process goes
 	 * there for the clone alone, and back (setns(2) also moves its root
 	 * and working directory to the namespace's). */
-	if (a->mntns >= 0 && setns(a->mntns, CLONE_NEWNS) < 0) {
+	if (a->mntns > 2 && setns(a->mntns, CLONE_NEWNS) < 0) {
 		e = errno;
 		close(sync[1]);
 		slot_reap(sl);
@@ -458,7 +458,7 @@ int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *ta
 	pid_t p1 = clone(stage1_main, sl->stack + STAGE1_STACK, CLONE_VM | (a->userns ? CLONE_NEWUSER : 0) | SIGCHLD,
 			 &sl->s1);
 	e = errno;
-	if (a->mntns >= 0 && (setns(sp->home_mntns, CLONE_NEWNS) < 0 || fchdir(sp->home_cwd) < 0)) {
+	if (a->mntns > 2 && (setns(sp->home_mntns, CLONE_NEWNS) < 0 || fchdir(sp->home_cwd) < 0)) {
 		/* Nothing of this process's would be where it looks. */
 		abort();
 	}

@@ -38,7 +38,8 @@ struct spawn_node_args {
 	char *const *cgroups;           /* moved there before anything runs */
 	size_t ncgroups;
 	int ctl, log;                   /* become the init's fds 3 and 4 */
-	int mntns;                      /* the mount namespace the init's is a copy of, or -1: ours */
+	int mntns;                      /* the mount namespace the init's is a copy of (a descriptor
+					 * above 2), or 0 or -1: ours */
 	spawn_init_fn init;
 	void *init_arg;                 /* in memory the init inherits */
 };
