@@ -141,9 +141,11 @@ check_eq "every one of its rules is gone, in every table" "0" "$(iptables-legacy
 check_eq "another lab's rule stays" "1" "$(iptables-legacy-save | grep -c 'netlab:gone2 ')"
 iptables-legacy -D FORWARD -m comment --comment "netlab:gone2 y.topo:1" -j ACCEPT
 
-# /run/netlab as a file, read-only, full.
+# /run/netlab as a file, read-only, full: on a /run of the sandbox's own,
+# so that nothing here touches the machine's /run (whose /run/netlab may
+# not be empty).
 umount /run/netlab
-rmdir /run/netlab
+mount -t tmpfs -o mode=755 netlab-run /run
 echo file >/run/netlab
 out=$("$NETLAB" status 2>&1)
 check_eq "/run/netlab a file: status fails" 1 $?
@@ -173,5 +175,9 @@ check_eq "... nor in /run/netlab" "filler" "$(ls -A /run/netlab)"
 rm /run/netlab/filler
 check "with room again, up works" "$NETLAB" up $T/h.topo
 check "and down" "$NETLAB" down badstate
+# The sandbox's mounts as they were.
+umount /run/netlab
+umount /run
+mount -t tmpfs -o mode=755 netlab-test /run/netlab
 check_eq "nothing left" "$before" "$(host_snapshot notmp)"
 finish
