@@ -203,7 +203,7 @@ static int overlay_root(const struct node_spec *s, int proc, struct proto_msg *m
 	cleanup_close int layer = nodefs_fs_mount("tmpfs", tkv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
 	int ovl = layer < 0 ? -1 : make_overlay(m, layer, err);
 	/* In the template, beside the trees, which go before the root is
-	 * entered (node_enter_root()). */
+	 * entered (enter_root()). */
 	stage_path(s, s->tmpl ? "root" : "mnt0", stage, sizeof(stage));
 	if (ovl < 0 || nodefs_attach(ovl, AT_FDCWD, stage, err) < 0) {
 		close(proc);
@@ -285,7 +285,7 @@ static int enter_root(int root, nlab_error **err)
 }
 
 /* What a default node's root gets besides its layers (proc, sysfs,
- * /dev, `mount` and `tmpfs` statements), then the pivot.  /run/shm and
+ * /dev, `mount` and `tmpfs` statements), then into it.  /run/shm and
  * the lab's /etc/hosts come with the mask. */
 int nodefs_finish_root(const struct node_spec *s, int root, int proc, nlab_error **err)
 {
