@@ -15,13 +15,14 @@
 
 #include "node/cgroup_user.h"
 #include "util/cleanup.h"
+#include "util/strutil.h"
 #include "lab/hostshare.h"
 #include "util/fsutil.h"
 
 /* Lab and node names are at most this long (topo/model.h NLAB_NAME_MAX). */
 #define NLAB_NAME_MAX_CG 32
 
-static int write_str(const char *dir, const char *file, const char *val, nlab_error **err)
+int cgroup_write(const char *dir, const char *file, const char *val, nlab_error **err)
 {
 	char path[4200];
 
@@ -159,19 +160,6 @@ static int make_dir(const char *path, nlab_error **err)
 /* The root cgroup is the machine's: a controller netlab enables there is
  * a shared host setting (lab/hostshare.h), recorded before it is enabled
  * and disabled again by the last lab that needed it. */
-static bool has_word(const char *text, const char *word)
-{
-	size_t n = strlen(word);
-
-	for (const char *p = text; p && *p;) {
-		p += strspn(p, " \n");
-		size_t len = strcspn(p, " \n");
-		if (len == n && strncmp(p, word, n) == 0)
-			return true;
-		p += len;
-	}
-	return false;
-}
 
 static int enable_root_controllers(const char *mnt, const char *labname, nlab_error **err)
 {
@@ -185,14 +173,14 @@ static int enable_root_controllers(const char *mnt, const char *labname, nlab_er
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", mnt);
 	cleanup_free char *now = read_file(path, 4096, NULL);
 	for (size_t k = 0; r == 0 && k < sizeof(ctrls) / sizeof(ctrls[0]); k++) {
-		bool was = has_word(now, ctrls[k]);
+		bool was = str_has_word(now, ctrls[k]);
 		char val[16];
 		if (hostshare_cgroup_controller(lock, labname, mnt, ctrls[k], was, err) < 0) {
 			r = -1;
 			break;
 		}
 		snprintf(val, sizeof(val), "+%s", ctrls[k]);
-		if (!was && write_str(mnt, "cgroup.subtree_control", val, err) < 0)
+		if (!was && cgroup_write(mnt, "cgroup.subtree_control", val, err) < 0)
 			r = -1;
 	}
 	hostshare_unlock(lock);
@@ -224,7 +212,7 @@ int cgroup_lab_create(struct cgroup_lab *lab, const char *labname, nlab_error **
 			 * group that uses them. */
 			const char *ctl = "+cpu +memory +pids";
 			if (enable_root_controllers(lab->hier[i], labname, err) < 0 ||
-			    write_str(path, "cgroup.subtree_control", ctl, err) < 0)
+			    cgroup_write(path, "cgroup.subtree_control", ctl, err) < 0)
 				return -1;
 		}
 		/* Hierarchical: whatever the nodes of every lab do (a fork
@@ -234,13 +222,13 @@ int cgroup_lab_create(struct cgroup_lab *lab, const char *labname, nlab_error **
 		if (lab->ctrls[i] & CG_PIDS) {
 			char val[32];
 			snprintf(val, sizeof(val), "%llu", (unsigned long long)cgroup_nodes_tasks_max());
-			if (write_str(path, "pids.max", val, err) < 0)
+			if (cgroup_write(path, "pids.max", val, err) < 0)
 				return -1;
 		}
 		snprintf(path, sizeof(path), "%s/netlab/%s", lab->hier[i], labname);
 		if (make_dir(path, err) < 0 || push_dir(&lab->dirs, &lab->ndirs, path) < 0)
 			return err && *err ? -1 : nlab_error_set(err, ENOMEM, "cgroups");
-		if (lab->v2 && write_str(path, "cgroup.subtree_control", "+cpu +memory +pids", err) < 0)
+		if (lab->v2 && cgroup_write(path, "cgroup.subtree_control", "+cpu +memory +pids", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -258,7 +246,7 @@ static int apply_limits(const struct cgroup_lab *lab, size_t i, const char *dir,
 		unsigned long quota = (unsigned long)lim->cpu_millis * 100;
 		if (lab->v2) {
 			snprintf(val, sizeof(val), "%lu 100000", quota);
-			if (write_str(dir, "cpu.max", val, err) < 0)
+			if (cgroup_write(dir, "cpu.max", val, err) < 0)
 				return -1;
 		} else {
 			if (!has_file(dir, "cpu.cfs_quota_us"))
@@ -266,8 +254,8 @@ static int apply_limits(const struct cgroup_lab *lab, size_t i, const char *dir,
 						      "cpu limit: %s has no cpu.cfs_quota_us (kernel built without CONFIG_CFS_BANDWIDTH)",
 						      dir);
 			snprintf(val, sizeof(val), "%lu", quota);
-			if (write_str(dir, "cpu.cfs_period_us", "100000", err) < 0 ||
-			    write_str(dir, "cpu.cfs_quota_us", val, err) < 0)
+			if (cgroup_write(dir, "cpu.cfs_period_us", "100000", err) < 0 ||
+			    cgroup_write(dir, "cpu.cfs_quota_us", val, err) < 0)
 				return -1;
 		}
 	}
@@ -275,18 +263,18 @@ static int apply_limits(const struct cgroup_lab *lab, size_t i, const char *dir,
 		snprintf(val, sizeof(val), "%llu", (unsigned long long)lim->memory_bytes);
 		if (lab->v2) {
 			/* No escape into swap either. */
-			if (write_str(dir, "memory.max", val, err) < 0 ||
-			    (has_file(dir, "memory.swap.max") && write_str(dir, "memory.swap.max", "0", err) < 0))
+			if (cgroup_write(dir, "memory.max", val, err) < 0 ||
+			    (has_file(dir, "memory.swap.max") && cgroup_write(dir, "memory.swap.max", "0", err) < 0))
 				return -1;
-		} else if (write_str(dir, "memory.limit_in_bytes", val, err) < 0 ||
+		} else if (cgroup_write(dir, "memory.limit_in_bytes", val, err) < 0 ||
 			   (has_file(dir, "memory.memsw.limit_in_bytes") &&
-			    write_str(dir, "memory.memsw.limit_in_bytes", val, err) < 0)) {
+			    cgroup_write(dir, "memory.memsw.limit_in_bytes", val, err) < 0)) {
 			return -1;
 		}
 	}
 	if (lim->pids_max && (c & CG_PIDS)) {
 		snprintf(val, sizeof(val), "%u", lim->pids_max);
-		if (write_str(dir, "pids.max", val, err) < 0)
+		if (cgroup_write(dir, "pids.max", val, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -357,7 +345,7 @@ int cgroup_attach(char *const *dirs, size_t n, pid_t pid, nlab_error **err)
 
 	snprintf(val, sizeof(val), "%d", (int)pid);
 	for (size_t i = 0; i < n; i++)
-		if (write_str(dirs[i], "cgroup.procs", val, err) < 0)
+		if (cgroup_write(dirs[i], "cgroup.procs", val, err) < 0)
 			return nlab_error_wrap(err, "join the node's cgroup");
 	return 0;
 }

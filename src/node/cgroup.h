@@ -67,6 +67,8 @@ const char *cgroup_lab_memory(const struct cgroup_lab *lab);
 uint64_t cgroup_oom_kills(char *const *dirs, size_t n);
 /* Move pid into every directory of dirs. */
 int cgroup_attach(char *const *dirs, size_t n, pid_t pid, nlab_error **err);
+/* Write val into DIR/FILE (a cgroup's control file). */
+int cgroup_write(const char *dir, const char *file, const char *val, nlab_error **err);
 /* rmdir, retrying while the last processes exit (up to ~2 s); the lab's
  * parents go after their nodes, and `netlab` above them when empty. */
 void cgroup_remove(char *const *dirs, size_t n);

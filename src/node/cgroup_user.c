@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "node/cgroup.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
@@ -187,19 +188,6 @@ void cgroup_user_deleg(const struct cgroup_user *u, struct topo_deleg *d)
 	};
 }
 
-static int write_val(const char *dir, const char *file, const char *val, nlab_error **err)
-{
-	char path[2400];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return nlab_error_set(err, errno, "open %s", path);
-	if (TEMP_FAILURE_RETRY(write(fd, val, strlen(val))) < 0)
-		return nlab_error_set(err, errno, "write '%s' to %s", val, path);
-	return 0;
-}
-
 static int make_dir(const char *path, nlab_error **err)
 {
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
@@ -225,7 +213,7 @@ static int move_to_leaf(const char *x, nlab_error **err)
 			return 0;
 		for (char *save = NULL, *w = strtok_r(in, "\n", &save); w; w = strtok_r(NULL, "\n", &save)) {
 			nlab_error *e = NULL;
-			if (write_val(leaf, "cgroup.procs", w, &e) == 0)
+			if (cgroup_write(leaf, "cgroup.procs", w, &e) == 0)
 				continue;
 			if (e->errnum == ESRCH) { /* gone meanwhile */
 				nlab_error_free(&e);
@@ -264,24 +252,24 @@ int cgroup_lab_create_user(struct cgroup_lab *lab, const struct cgroup_user *u, 
 	read_list(u->dir, "cgroup.subtree_control", now, sizeof(now));
 	if (ctl[0] && (cgroup_controllers_parse(now) & c) != c) {
 		nlab_error *e = NULL;
-		if (write_val(u->dir, "cgroup.subtree_control", ctl, &e) < 0) {
+		if (cgroup_write(u->dir, "cgroup.subtree_control", ctl, &e) < 0) {
 			bool busy = e->errnum == EBUSY;
 			nlab_error_free(&e);
 			if (!busy)
-				return write_val(u->dir, "cgroup.subtree_control", ctl, err);
-			if (move_to_leaf(u->dir, err) < 0 || write_val(u->dir, "cgroup.subtree_control", ctl, err) < 0)
+				return cgroup_write(u->dir, "cgroup.subtree_control", ctl, err);
+			if (move_to_leaf(u->dir, err) < 0 || cgroup_write(u->dir, "cgroup.subtree_control", ctl, err) < 0)
 				return -1;
 		}
 	}
 	snprintf(path, sizeof(path), "%s/netlab", u->dir);
-	if (make_dir(path, err) < 0 || (ctl[0] && write_val(path, "cgroup.subtree_control", ctl, err) < 0))
+	if (make_dir(path, err) < 0 || (ctl[0] && cgroup_write(path, "cgroup.subtree_control", ctl, err) < 0))
 		return -1;
 	/* As under root's netlab/: whatever the nodes do, the user's own
 	 * session keeps room to fork (node/cgroup.h). */
 	if (c & CG_PIDS) {
 		char val[32];
 		snprintf(val, sizeof(val), "%llu", (unsigned long long)cgroup_nodes_tasks_max());
-		if (write_val(path, "pids.max", val, err) < 0)
+		if (cgroup_write(path, "pids.max", val, err) < 0)
 			return -1;
 	}
 	snprintf(path, sizeof(path), "%s/netlab/%s", u->dir, labname);
@@ -292,7 +280,7 @@ int cgroup_lab_create_user(struct cgroup_lab *lab, const struct cgroup_user *u, 
 	if (!lab->dirs || !(lab->dirs[0] = strdup(path)))
 		return nlab_error_set(err, ENOMEM, "cgroups");
 	lab->ndirs = 1;
-	if (ctl[0] && write_val(path, "cgroup.subtree_control", ctl, err) < 0)
+	if (ctl[0] && cgroup_write(path, "cgroup.subtree_control", ctl, err) < 0)
 		return -1;
 	return 0;
 }

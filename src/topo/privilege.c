@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "topo/privilege.h"
+#include "util/strutil.h"
 
 struct seen {
 	VEC(struct topo_pos) v;
@@ -35,19 +36,6 @@ static size_t refuse(struct diags *d, struct seen *s, struct topo_pos pos, const
 	return 1;
 }
 
-static bool has_word(const char *text, const char *word)
-{
-	size_t n = strlen(word);
-
-	for (const char *p = text; p && *p;) {
-		p += strspn(p, " \n");
-		size_t len = strcspn(p, " \n");
-		if (len == n && strncmp(p, word, n) == 0)
-			return true;
-		p += len;
-	}
-	return false;
-}
 
 /* "'cpu 0.500'" -> "'cpu 0.5'", "'cpu 2.000'" -> "'cpu 2'". */
 static void trim_zeros(char *st)
@@ -86,7 +74,7 @@ static size_t limit(struct diags *d, struct seen *s, const struct topo_deleg *dg
 {
 	pos.range = 0;
 	pos.iter = 0;
-	if (dg && dg->delegated && has_word(dg->controllers, ctrl))
+	if (dg && dg->delegated && str_has_word(dg->controllers, ctrl))
 		return 0;
 	if (seen(s, pos))
 		return 0;
@@ -99,10 +87,10 @@ static size_t limit(struct diags *d, struct seen *s, const struct topo_deleg *dg
 		return 1;
 	}
 	char hint[300] = "";
-	if (!has_word(dg->mount_controllers, ctrl))
+	if (!str_has_word(dg->mount_controllers, ctrl))
 		snprintf(hint, sizeof(hint), "; the cgroup v2 hierarchy at %s offers no %s controller at all (%s)",
 			 dg->mount ? dg->mount : "?", ctrl,
-			 has_word(dg->v1, ctrl) ? "it is bound to cgroup v1 on this machine" : "the kernel has none");
+			 str_has_word(dg->v1, ctrl) ? "it is bound to cgroup v1 on this machine" : "the kernel has none");
 	diag_add(d, DIAG_ERROR, pos,
 		 "%s needs the %s controller, which your cgroup %s does not delegate (it has: %s)%s; docs/rootless.md",
 		 what, ctrl, dg->cgroup ? dg->cgroup : "?",

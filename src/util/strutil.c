@@ -118,3 +118,17 @@ size_t utf8_seq_len(const unsigned char *s, size_t avail)
 		return 0;
 	return need;
 }
+
+bool str_has_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = text; p && *p;) {
+		p += strspn(p, " \n");
+		size_t len = strcspn(p, " \n");
+		if (len == n && strncmp(p, word, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
