@@ -264,6 +264,16 @@ int lab_down(const char *lab, struct lab_down_result *res, nlab_error **err)
 				left(&l, &e);
 		if (cgroup_remove_checked(st.cgroups, st.ncgroups, &e) < 0)
 			left(&l, &e);
+		/* A state that names no lab cgroups was written before they
+		 * were made (a supervisor killed in between leaves them
+		 * unrecorded): whatever of <mount>/netlab/LAB can go goes.
+		 * Best effort: a group another state root's lab of this name
+		 * still uses is busy, and stays, without an error. */
+		if (st.ncgroups == 0) {
+			nlab_error *quiet = NULL;
+			cgroup_lab_sweep(lab, &found, &quiet);
+			nlab_error_free(&quiet);
+		}
 	} else {
 		if (cgroup_lab_sweep(lab, &found, &e) < 0)
 			left(&l, &e);
