@@ -244,81 +244,12 @@ static void forward(int sig)
 		kill(child_pid, sig);
 }
 
-int rootless_reexec(const char *root, nlab_error **err)
-{
-	int tell[2], go[2];
-	char c = 1;
-
-	cleanup_free char **argv = self_argv();
-	if (!argv)
-		return nlab_error_set(err, errno ? errno : ENOMEM, "read /proc/self/cmdline");
-	if (pipe2(tell, O_CLOEXEC) < 0)
-		return nlab_error_set(err, errno, "pipe");
-	if (pipe2(go, O_CLOEXEC) < 0) {
-		close(tell[0]);
-		close(tell[1]);
-		return nlab_error_set(err, errno, "pipe");
-	}
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(tell[0]), close(tell[1]), close(go[0]), close(go[1]);
-		return nlab_error_set(err, e, "fork");
-	}
-	if (pid == 0) {
-		close(tell[0]);
-		close(go[1]);
-		if (unshare(CLONE_NEWUSER) < 0) {
-			dprintf(2,
-				"netlab up: make the lab's user namespace: %s (are unprivileged user namespaces allowed? "
-				"user.max_user_namespaces, kernel.apparmor_restrict_unprivileged_userns)\n",
-				strerror(errno));
-			_exit(1);
-		}
-		c = 0;
-		if (write_all(tell[1], &c, 1) < 0 || TEMP_FAILURE_RETRY(read(go[0], &c, 1)) != 1 || c != 0)
-			_exit(1); /* the parent says why */
-		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
-			dprintf(2, "netlab up: become root of the lab's user namespace: %s\n", strerror(errno));
-			_exit(1);
-		}
-		setenv("NETLAB_RUN_DIR", root, 1);
-		setenv(INSIDE_ENV, "1", 1);
-		execv("/proc/self/exe", argv);
-		dprintf(2, "netlab up: execute /proc/self/exe: %s\n", strerror(errno));
-		_exit(1);
-	}
-	close(tell[1]);
-	close(go[0]);
-	int r = 0;
-	if (TEMP_FAILURE_RETRY(read(tell[0], &c, 1)) != 1 || c != 0)
-		r = nlab_error_set(err, 0, "the lab's user namespace could not be made");
-	else
-		r = lab_maps(pid, err);
-	c = r < 0;
-	write_all(go[1], &c, 1);
-	close(tell[0]);
-	close(go[1]);
-	/* ^C reaches the child from the terminal itself (same process group);
-	 * a SIGTERM for this process is passed on. */
-	child_pid = pid;
-	struct sigaction sa = { .sa_handler = forward };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return nlab_error_set(err, errno, "wait for netlab up");
-	if (r < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-int rootless_mapped(int (*fn)(void *), void *arg, nlab_error **err)
+/* Fork a child that makes a user namespace, waits while this process
+ * writes the lab's maps into it (lab_maps()), and becomes its root.
+ * Here: the child's pid, or -1 with *err (`fail` says what).  In the
+ * child: 0; a child that cannot get there exits 1, saying why on stderr
+ * when `verb` is given. */
+static pid_t fork_mapped(const char *verb, const char *fail, nlab_error **err)
 {
 	int tell[2], go[2];
 	char c = 0;
@@ -341,28 +272,82 @@ int rootless_mapped(int (*fn)(void *), void *arg, nlab_error **err)
 		close(tell[0]);
 		close(go[1]);
 		c = unshare(CLONE_NEWUSER) < 0;
-		if (write_all(tell[1], &c, 1) < 0 || c || TEMP_FAILURE_RETRY(read(go[0], &c, 1)) != 1 || c != 0 ||
-		    setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-			_exit(125);
-		_exit(fn(arg) < 0 ? 1 : 0);
+		if (c && verb)
+			dprintf(2,
+				"%s: make the lab's user namespace: %s (are unprivileged user namespaces allowed? "
+				"user.max_user_namespaces, kernel.apparmor_restrict_unprivileged_userns)\n",
+				verb, strerror(errno));
+		if (write_all(tell[1], &c, 1) < 0 || c || TEMP_FAILURE_RETRY(read(go[0], &c, 1)) != 1 || c != 0)
+			_exit(1); /* the parent says why */
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+			if (verb)
+				dprintf(2, "%s: become root of the lab's user namespace: %s\n", verb, strerror(errno));
+			_exit(1);
+		}
+		close(tell[1]);
+		close(go[0]);
+		return 0;
 	}
 	close(tell[1]);
 	close(go[0]);
 	int r = 0;
 	if (TEMP_FAILURE_RETRY(read(tell[0], &c, 1)) != 1 || c != 0)
-		r = nlab_error_set(err, 0, "a user namespace with the lab's IDs could not be made");
+		r = nlab_error_set(err, 0, "%s", fail);
 	else
 		r = lab_maps(pid, err);
 	c = r < 0;
 	write_all(go[1], &c, 1);
 	close(tell[0]);
 	close(go[1]);
+	if (r < 0) {
+		TEMP_FAILURE_RETRY(waitpid(pid, NULL, 0));
+		return -1;
+	}
+	return pid;
+}
+
+int rootless_reexec(const char *root, nlab_error **err)
+{
+	cleanup_free char **argv = self_argv();
+	if (!argv)
+		return nlab_error_set(err, errno ? errno : ENOMEM, "read /proc/self/cmdline");
+	pid_t pid = fork_mapped("netlab up", "the lab's user namespace could not be made", err);
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		setenv("NETLAB_RUN_DIR", root, 1);
+		setenv(INSIDE_ENV, "1", 1);
+		execv("/proc/self/exe", argv);
+		dprintf(2, "netlab up: execute /proc/self/exe: %s\n", strerror(errno));
+		_exit(1);
+	}
+	/* ^C reaches the child from the terminal itself (same process group);
+	 * a SIGTERM for this process is passed on. */
+	child_pid = pid;
+	struct sigaction sa = { .sa_handler = forward };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return nlab_error_set(err, errno, "wait for netlab up");
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int rootless_mapped(int (*fn)(void *), void *arg, nlab_error **err)
+{
+	pid_t pid = fork_mapped(NULL, "a user namespace with the lab's IDs could not be made", err);
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(fn(arg) < 0 ? 1 : 0);
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return nlab_error_set(err, errno, "wait");
-	if (r < 0)
-		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
