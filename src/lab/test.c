@@ -44,9 +44,11 @@ static void sleep_ms(int ms)
 
 /* The addresses an expectation tries (docs/testing.md: a node or
  * NODE:IFACE means every address it has in the topology, of the family
- * asked for or both). */
+ * asked for or both; only IPv4 from a node with IPv6 off). */
 static size_t targets(const struct topology *t, const struct topo_expect *e, struct probe_addr *out, size_t max)
 {
+	const struct topo_node *src = topo_find_node(t, e->node);
+	int family = e->family ? e->family : src && src->ipv6_off ? AF_INET : 0;
 	size_t n = 0;
 
 	if (e->dst_kind == TOPO_DST_ADDR) {
@@ -58,7 +60,7 @@ static size_t targets(const struct topology *t, const struct topo_expect *e, str
 	for (size_t i = 0; d && i < d->addrs.n && n < max; i++) {
 		const struct topo_ipaddr *a = &d->addrs.v[i];
 		if ((e->dst_kind == TOPO_DST_IFACE && strcmp(a->ifname, e->dst_if) != 0) ||
-		    (e->family && a->cidr.family != e->family))
+		    (family && a->cidr.family != family))
 			continue;
 		out[n].family = a->cidr.family;
 		memcpy(out[n].addr, a->cidr.addr, 16);

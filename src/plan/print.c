@@ -40,6 +40,8 @@ static void node_text(const struct topology *t, const struct topo_node *n, char 
 		k += snprintf(buf + k, len - (size_t)k, "%s (pivot_root)", n->rootfs);
 	if (!userns && (size_t)k < len)
 		k += snprintf(buf + k, len - (size_t)k, "; userns off: node root is host root");
+	if (n->ipv6_off && (size_t)k < len)
+		k += snprintf(buf + k, len - (size_t)k, "; ipv6 off");
 	if (n->hostname && (size_t)k < len)
 		k += snprintf(buf + k, len - (size_t)k, "; hostname %s", n->hostname);
 	if (n->has_user && (size_t)k < len)

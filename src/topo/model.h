@@ -165,6 +165,10 @@ struct topo_node {
 	/* Isolation (docs/isolation.md). */
 	bool userns_off;                /* `userns off`: node root is host root */
 	struct topo_pos userns_pos;
+	/* `ipv6 on|off` of the node (ipv6_set), else the lab's; the
+	 * validator folds the lab's in, so ipv6_off is what the init does. */
+	bool ipv6_set, ipv6_off;
+	struct topo_pos ipv6_pos;
 	bool has_user;                  /* `user`: exec/run commands run as */
 	char *user;                     /* NAME or UID as written, resolved in the node */
 	char *group;                    /* NULL = the user's primary group */
@@ -318,6 +322,8 @@ struct topology {
 	struct topo_pos name_pos;
 	bool userns_off;                /* `lab NAME userns off`: for every node */
 	struct topo_pos userns_pos;     /* of that `userns` */
+	bool ipv6_off;                  /* `lab NAME ipv6 off`: nodes without their own `ipv6` */
+	struct topo_pos ipv6_pos;       /* of that `ipv6` */
 	VEC(struct topo_node) nodes;    /* includes `host` when present */
 	VEC(struct topo_switch) switches;
 	VEC(struct topo_link) links;

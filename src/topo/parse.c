@@ -27,7 +27,7 @@
  * "Did you mean" tries the rows in order and keeps the first of equally
  * near ones: add rows, do not reorder them. */
 static const struct keyword keywords[] = {
-	{ "lab", SCOPE_TOP, 1, 3, "lab NAME [userns off]", st_lab, false },
+	{ "lab", SCOPE_TOP, 1, 5, "lab NAME [userns off] [ipv6 off]", st_lab, false },
 	{ "switch", SCOPE_TOP, 1, 3, "switch NAME [multicast snoop|flood]", st_switch, false },
 	{ "node", SCOPE_TOP, 1, 1, "node NAME", st_node, false },
 	{ "link", SCOPE_TOP, 2, -1,
@@ -69,6 +69,7 @@ static const struct keyword keywords[] = {
 	{ "files", SCOPE_NODE, 1, 1, "files DIR", st_files, false },
 	{ "machine", SCOPE_TOP, 2, 4, "machine NAME [USER@]HOST [underlay ADDRESS]", st_machine, false },
 	{ "place", SCOPE_TOP, 2, -1, "place NODE... on MACHINE", st_place, false },
+	{ "ipv6", SCOPE_NODE, 1, 1, "ipv6 on|off", st_ipv6, false },
 };
 
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))

@@ -99,6 +99,7 @@ void st_ip(struct parser *p);
 void st_route(struct parser *p);
 void st_forward(struct parser *p);
 void st_sysctl(struct parser *p);
+void st_ipv6(struct parser *p);
 void st_hostname(struct parser *p);
 void st_env(struct parser *p);
 void st_cmd(struct parser *p);

@@ -2,6 +2,7 @@
  *
  *   ip IFACE CIDR          route DST via GW [dev IFACE] | route DST dev IFACE
  *   forward                sysctl net.KEY=VALUE         hostname NAME
+ *   ipv6 on|off
  *   env NAME=VALUE         exec COMMAND...              run COMMAND...
  *   nat masquerade|snat|dnat ...
  *   firewall policy CHAIN ACTION | firewall CHAIN ACTION [MATCH VALUE]...
@@ -135,6 +136,26 @@ void st_forward(struct parser *p)
 
 	n->forward = true;
 	n->forward_pos = TOK(0)->pos;
+}
+
+/* `ipv6 off`: the node's interfaces get no IPv6 at all (no link-local
+ * address, no neighbour discovery or MLD traffic); `ipv6 on` keeps it in
+ * a lab that says `ipv6 off`. */
+void st_ipv6(struct parser *p)
+{
+	struct topo_node *n = cur_node(p);
+	bool on;
+
+	if (n->ipv6_set) {
+		diag_error(p->d, TOK(0)->pos, "ipv6 given twice for node '%s'", n->name);
+		diag_note(p->d, n->ipv6_pos, "first given here");
+		return;
+	}
+	if (parse_on_off(p->d, TOK(1), &on)) {
+		n->ipv6_set = true;
+		n->ipv6_off = !on;
+		n->ipv6_pos = TOK(0)->pos;
+	}
 }
 
 void st_sysctl(struct parser *p)

@@ -1,6 +1,6 @@
 /* Top-level statements: what the lab is made of.
  *
- *   lab NAME [userns off]
+ *   lab NAME [userns off] [ipv6 off]
  *   switch NAME [multicast snoop|flood]
  *   node NAME                       (opens a block of node statements)
  *   link END END [OPTION VALUE]...
@@ -23,20 +23,36 @@ void st_lab(struct parser *p)
 	struct topology *t = p->t;
 	const struct tok *n = TOK(1);
 
-	if (NARGS >= 2 && strcmp(TOK(2)->text, "userns") != 0) {
-		diag_error(p->d, TOK(2)->pos, "too many arguments to 'lab': lab NAME [userns off]");
-		return;
-	}
-	if (NARGS == 2) {
-		diag_error(p->d, pos_after_last(p), "'userns' needs 'on' or 'off': lab NAME userns off");
-		return;
-	}
-	if (NARGS == 3) {
-		bool on;
-		if (!parse_on_off(p->d, TOK(3), &on))
+	/* Options after the name, each a word and on|off, once each, in
+	 * any order. */
+	for (int i = 2; i <= NARGS; i += 2) {
+		const struct tok *o = TOK(i);
+		bool *off, on;
+		struct topo_pos *pos;
+
+		if (strcmp(o->text, "userns") == 0) {
+			off = &t->userns_off;
+			pos = &t->userns_pos;
+		} else if (strcmp(o->text, "ipv6") == 0) {
+			off = &t->ipv6_off;
+			pos = &t->ipv6_pos;
+		} else {
+			diag_error(p->d, o->pos, "too many arguments to 'lab': lab NAME [userns off] [ipv6 off]");
 			return;
-		t->userns_off = !on;
-		t->userns_pos = TOK(2)->pos;
+		}
+		if (pos->line) {
+			diag_error(p->d, o->pos, "'%s' given twice in 'lab'", o->text);
+			diag_note(p->d, *pos, "first given here");
+			return;
+		}
+		if (i == NARGS) {
+			diag_error(p->d, pos_after_last(p), "'%s' needs 'on' or 'off': lab NAME %s off", o->text, o->text);
+			return;
+		}
+		if (!parse_on_off(p->d, TOK(i + 1), &on))
+			return;
+		*off = !on;
+		*pos = o->pos;
 	}
 	if (t->name_explicit) {
 		diag_error(p->d, TOK(0)->pos, "duplicate 'lab' statement: the lab is already named '%s'", t->name);

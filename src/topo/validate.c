@@ -629,6 +629,38 @@ static void check_isolation(const struct topology *t, const struct topo_node *n,
 	}
 }
 
+/* A node with `ipv6 off` (its own or the lab's) has no IPv6 on any
+ * interface: an IPv6 address, route or firewall match of its own could
+ * never work. */
+static void ipv6_off_error(const struct topology *t, const struct topo_node *n, struct diags *d, struct topo_pos pos,
+			   const char *what)
+{
+	diag_error(d, pos, "node '%s' has IPv6 turned off, but this %s is IPv6 (%s)", n->name, what,
+		   n->ipv6_set ? "drop the node's 'ipv6 off' to keep IPv6" : "say 'ipv6 on' in the node to keep IPv6");
+	diag_note(d, n->ipv6_set ? n->ipv6_pos : t->ipv6_pos, "IPv6 turned off here");
+}
+
+static void check_ipv6_off(const struct topology *t, const struct topo_node *n, struct diags *d)
+{
+	if (!n->ipv6_off)
+		return;
+	for (size_t i = 0; i < n->addrs.n; i++)
+		if (n->addrs.v[i].cidr.family == AF_INET6)
+			ipv6_off_error(t, n, d, n->addrs.v[i].pos, "address");
+	for (size_t i = 0; i < n->routes.n; i++)
+		if (n->routes.v[i].dst.family == AF_INET6)
+			ipv6_off_error(t, n, d, n->routes.v[i].pos, "route");
+	for (size_t i = 0; i < n->nats.n; i++)
+		if (n->nats.v[i].kind != TOPO_NAT_MASQUERADE && n->nats.v[i].to.family == AF_INET6)
+			ipv6_off_error(t, n, d, n->nats.v[i].to_pos, "NAT address");
+	for (size_t i = 0; i < n->fw.n; i++) {
+		const struct topo_fw_rule *r = &n->fw.v[i];
+		if ((r->has_src && r->src.family == AF_INET6) || (r->has_dst && r->dst.family == AF_INET6) ||
+		    r->proto == IPPROTO_ICMPV6)
+			ipv6_off_error(t, n, d, r->pos, "firewall rule");
+	}
+}
+
 static void check_suspicious(const struct topology *t, const struct quiet_nodes *qn, struct diags *d)
 {
 	for (size_t i = 0; i < t->nodes.n; i++) {
@@ -659,6 +691,9 @@ int topo_validate(struct topology *t, const struct topo_broken *broken, struct d
 	struct quiet_nodes qn = { .broken = broken };
 	size_t before = d->nerrors;
 
+	for (size_t i = 0; i < t->nodes.n; i++)
+		if (!t->nodes.v[i].ipv6_set && !t->nodes.v[i].is_host)
+			t->nodes.v[i].ipv6_off = t->ipv6_off;
 	check_links(t, &qn, d);
 	check_addresses(t, &qn, d);
 	for (size_t i = 0; i < t->nodes.n; i++) {
@@ -666,6 +701,7 @@ int topo_validate(struct topology *t, const struct topo_broken *broken, struct d
 		check_routes(&t->nodes.v[i], quiet, d);
 		check_nat_fw(&t->nodes.v[i], quiet, d);
 		check_isolation(t, &t->nodes.v[i], d);
+		check_ipv6_off(t, &t->nodes.v[i], d);
 	}
 	topo_validate_lines(t, d);
 	check_suspicious(t, &qn, d);

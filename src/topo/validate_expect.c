@@ -54,10 +54,18 @@ static bool has_addr(const struct topo_node *n, const char *ifname, int family)
 }
 
 static void check_dst(const struct topology *t, const struct topo_broken *broken, const struct topo_expect *e,
-		      struct diags *d)
+		      const struct topo_node *src, struct diags *d)
 {
 	const struct topo_node *n;
+	/* A node with IPv6 off tries only the destination's IPv4 addresses. */
+	int family = e->family ? e->family : src->ipv6_off ? AF_INET : 0;
 
+	if (src->ipv6_off && (e->family == AF_INET6 || (e->dst_kind == TOPO_DST_ADDR && e->addr.family == AF_INET6))) {
+		diag_error(d, e->family == AF_INET6 ? e->family_pos : e->dst_pos,
+			   "node '%s' has IPv6 turned off: it cannot try an IPv6 address", src->name);
+		diag_note(d, src->ipv6_set ? src->ipv6_pos : t->ipv6_pos, "IPv6 turned off here");
+		return;
+	}
 	if (e->dst_kind == TOPO_DST_ADDR)
 		return;
 	n = find_node(t, broken, d, e->dst, e->dst_pos, false);
@@ -69,16 +77,16 @@ static void check_dst(const struct topology *t, const struct topo_broken *broken
 				   e->dst_if);
 			return;
 		}
-		if (!has_addr(n, e->dst_if, e->family))
+		if (!has_addr(n, e->dst_if, family))
 			diag_error(d, e->dst_pos,
 				   "interface %s:%s has no %saddress in the topology to try: give it one, or name an address",
-				   n->name, e->dst_if, family_name(e->family));
+				   n->name, e->dst_if, family_name(family));
 		return;
 	}
-	if (!has_addr(n, NULL, e->family))
+	if (!has_addr(n, NULL, family))
 		diag_error(d, e->dst_pos,
 			   "node '%s' has no %saddress in the topology to try: give it one, or name an address",
-			   n->name, family_name(e->family));
+			   n->name, family_name(family));
 }
 
 void validate_expects(const struct topology *t, const struct topo_broken *broken, struct diags *d)
@@ -88,6 +96,6 @@ void validate_expects(const struct topology *t, const struct topo_broken *broken
 		const struct topo_node *src = find_node(t, broken, d, e->node, e->node_pos, true);
 
 		if (src && (e->kind == TOPO_EXPECT_REACH || e->kind == TOPO_EXPECT_NOREACH))
-			check_dst(t, broken, e, d);
+			check_dst(t, broken, e, src, d);
 	}
 }

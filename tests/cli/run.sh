@@ -180,7 +180,7 @@ done
 check "netlab(1) documents exit status 3" grep -qE '^       3 +no +such +lab +or +node' <<<"$man1"
 man5=$(MANWIDTH=200 man -l "$BUILD/man/netlab.topo.5" 2>/dev/null)
 # Every statement documented in docs/topology.md ("### `stmt ...`").
-grep -oE '^### `[a-z]+' docs/topology.md | cut -d'`' -f2 | sort -u >"$T/stmts"
+grep -oE '^### `[a-z0-9]+' docs/topology.md | cut -d'`' -f2 | sort -u >"$T/stmts"
 check "docs/topology.md has statements" test -s "$T/stmts"
 while read -r s; do
 	check "netlab.topo(5) documents '$s'" grep -qE "^   $s( |\$)" <<<"$man5"

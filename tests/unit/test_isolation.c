@@ -109,10 +109,36 @@ static void test_big_uid_ok_without_userns(void **state)
 	assert_valid("lab x userns off\nnode a\n    user 100000:200000\n");
 }
 
+/* `ipv6`: the lab's setting reaches the nodes without their own, in
+ * either order of the lab's options. */
+static void test_ipv6_off(void **state)
+{
+	struct checked c;
+
+	(void)state;
+	check_valid("lab x ipv6 off userns off\nnode a\nnode b\n    ipv6 on\nnode c\n    ipv6 off\n", &c);
+	assert_true(c.t->userns_off);
+	assert_true(topo_find_node(c.t, "a")->ipv6_off);
+	assert_false(topo_find_node(c.t, "b")->ipv6_off);
+	assert_true(topo_find_node(c.t, "c")->ipv6_off);
+	checked_free(&c);
+	check_valid("lab x userns on\nnode a\nnode b\n    ipv6 off\n", &c);
+	assert_false(topo_find_node(c.t, "a")->ipv6_off);
+	assert_true(topo_find_node(c.t, "b")->ipv6_off);
+	checked_free(&c);
+}
+
 static const struct diag_case cases[] = {
 	{ "userns value", "node a\n    userns maybe\n", 2, 12, "unknown value 'maybe'" },
 	{ "lab userns missing value", "lab x userns\nnode a\n", 1, 14, "'userns' needs 'on' or 'off'" },
-	{ "lab junk after name", "lab x foo off\nnode a\n", 1, 7, "too many arguments to 'lab': lab NAME [userns off]" },
+	{ "lab junk after name", "lab x foo off\nnode a\n", 1, 7,
+	  "too many arguments to 'lab': lab NAME [userns off] [ipv6 off]" },
+	{ "lab junk after option", "lab x ipv6 off foo\nnode a\n", 1, 16, "too many arguments to 'lab'" },
+	{ "lab ipv6 missing value", "lab x userns off ipv6\nnode a\n", 1, 23, "'ipv6' needs 'on' or 'off'" },
+	{ "lab userns twice", "lab x userns off userns on\nnode a\n", 1, 18, "'userns' given twice in 'lab'" },
+	{ "ipv6 value", "node a\n    ipv6 maybe\n", 2, 10, "unknown value 'maybe'" },
+	{ "ipv6 off with an IPv6 address", "node a\n    ipv6 off\n    ip eth0 fd00::1/64\nlink a:eth0 host:h0\n", 3, 13,
+	  "node 'a' has IPv6 turned off, but this address is IPv6" },
 	{ "user bad", "node a\n    user Root\n", 2, 10, "bad user 'Root'" },
 	{ "user bad group", "node a\n    user nobody:\n", 2, 10, "bad user 'nobody:'" },
 	{ "user twice", "node a\n    user nobody\n    user root\n", 3, 5, "user given twice" },
@@ -174,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_pids_max),
 		cmocka_unit_test(test_big_uid_ok_without_userns),
+		cmocka_unit_test(test_ipv6_off),
 		cmocka_unit_test(test_subid_file),
 	};
 	int failed = cmocka_run_group_tests_name("isolation", tests, NULL, NULL);
