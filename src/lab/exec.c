@@ -20,6 +20,7 @@
 #include "node/nodefs.h"
 #include "util/cleanup.h"
 #include "util/sig.h"
+#include "util/strutil.h"
 #include "util/fsutil.h"
 
 int lab_join_node(const char *lab, const struct state_node *sn, nlab_error **err)
@@ -98,14 +99,26 @@ int lab_node_not_found(const char *lab, const char *node_name, nlab_error **err)
 			(*err)->errnum = ENOENT;
 		return -1;
 	}
+	/* The first names only: a lab of 10,000 nodes would print them all. */
+	enum { SHOWN = 20 };
 	char *list = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&list, &len);
-	for (size_t i = 0; f && i < st.nnodes; i++)
+	for (size_t i = 0; f && i < st.nnodes && i < SHOWN; i++)
 		fprintf(f, " %s", st.nodes[i].name);
+	if (f && st.nnodes > SHOWN)
+		fprintf(f, " ... and %zu more: netlab status %s", st.nnodes - SHOWN, lab);
 	if (f)
 		fclose(f);
-	nlab_error_set(err, 0, "lab '%s' has no node '%s' (nodes:%s)", lab, node_name, list ? list : "");
+	const char **names = calloc(st.nnodes ? st.nnodes : 1, sizeof(*names));
+	for (size_t i = 0; names && i < st.nnodes; i++)
+		names[i] = st.nodes[i].name;
+	const char *near = names ? str_nearest(node_name, names, st.nnodes) : NULL;
+	char hint[96] = "";
+	if (near)
+		snprintf(hint, sizeof(hint), "; did you mean '%s'?", near);
+	nlab_error_set(err, 0, "lab '%s' has no node '%s' (nodes:%s)%s", lab, node_name, list ? list : "", hint);
+	free(names);
 	if (err && *err)
 		(*err)->errnum = ENOENT;
 	free(list);

@@ -17,6 +17,12 @@ check_eq "every node runs an init" "$N" "$(pgrep -cx netlab-init)"
 check "the last node reaches the first" "$NETLAB" exec scale h$N ping -c 1 -W 2 10.1.0.2
 check "the first node reaches the last" "$NETLAB" exec scale h1 ping -c 1 -W 2 10.1.$((N / 250)).$((N % 250 + 1))
 check_eq "a middle node has its own hostname" "h61" "$("$NETLAB" exec scale h61 hostname)"
+# A node that is not there: the first 20 names, not all of them, and the
+# nearest name.
+out=$("$NETLAB" exec scale h1200 true 2>&1)
+check_contains "unknown node: the first names" "(nodes: h1 h2 h3" "$out"
+check_contains "unknown node: how many more, not all of them" "... and $((N - 20)) more: netlab status scale)" "$out"
+check_contains "unknown node: the nearest name" "did you mean 'h61'?" "$("$NETLAB" exec scale h61x true 2>&1)"
 # status LAB NODE: that node alone (the kernel is asked about it only).
 out=$("$NETLAB" status scale h61 2>&1)
 check_contains "status LAB NODE shows the node" "h61" "$out"
