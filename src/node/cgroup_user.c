@@ -51,13 +51,12 @@ int cgroup_mountinfo_line(const char *line, char *mnt, size_t len, unsigned *v1)
 	if (!dash || sscanf(line, "%*s %*s %*s %1023s %1023s", root, m) != 2 ||
 	    sscanf(dash + 3, "%63s %*s %1023s", fstype, super) != 2 || strcmp(root, "/") != 0)
 		return 0;
-	if (!strcmp(fstype, "cgroup2")) {
-		if ((size_t)snprintf(mnt, len, "%s", m) >= len)
-			return 0;
-		return 2;
-	}
-	if (strcmp(fstype, "cgroup") != 0)
+	if (strcmp(fstype, "cgroup2") != 0 && strcmp(fstype, "cgroup") != 0)
 		return 0;
+	if ((size_t)snprintf(mnt, len, "%s", m) >= len)
+		return 0;
+	if (!strcmp(fstype, "cgroup2"))
+		return 2;
 	*v1 = 0;
 	for (const char *p = super; *p;) {
 		size_t n = strcspn(p, ",");

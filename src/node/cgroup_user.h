@@ -46,8 +46,9 @@ struct cgroup_user {
 };
 
 /* One line of /proc/PID/mountinfo: 2 for a cgroup2 file system mounted
- * at its root (*mnt filled), 1 for a cgroup v1 hierarchy mounted at its
- * root (*v1 gets its CG_* controllers), 0 for anything else. */
+ * at its root, 1 for a cgroup v1 hierarchy mounted at its root (*v1 gets
+ * its CG_* controllers), 0 for anything else; *mnt is the mount point
+ * of either. */
 int cgroup_mountinfo_line(const char *line, char *mnt, size_t len, unsigned *v1);
 /* The cgroup v2 path in /proc/PID/cgroup text (its "0::" line), with a
  * trailing /netlab-leaf taken off: 0, or -1 when there is none. */

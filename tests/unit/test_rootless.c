@@ -233,10 +233,13 @@ static void test_cgroup_parse(void **state)
 					       m, sizeof(m), &v1),
 			 1);
 	assert_int_equal(v1, CG_CPU | CG_CPUACCT);
+	/* The v1 mount point too: `down` sweeps <it>/netlab/LAB. */
+	assert_string_equal(m, "/sys/fs/cgroup/cpu,cpuacct");
 	assert_int_equal(cgroup_mountinfo_line("39 31 0:36 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n", m,
 					       sizeof(m), &v1),
 			 1);
 	assert_int_equal(v1, CG_PIDS);
+	assert_string_equal(m, "/sys/fs/cgroup/pids");
 	/* A bind of a subtree, or another file system: not a hierarchy. */
 	assert_int_equal(cgroup_mountinfo_line("50 40 0:38 /lab /mnt/cg rw - cgroup2 cgroup2 rw\n", m, sizeof(m), &v1),
 			 0);
