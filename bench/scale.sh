@@ -45,28 +45,33 @@ gen_sos() { # N [ipv6 on|off]
 
 mem_avail_kib() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
 
-netns_count() { awk '$1 == "net_namespace" {print $2}' /proc/slabinfo 2>/dev/null; }
+# Busy share of the machine's CPUs over one second, in percent (/proc/stat:
+# all but idle and iowait).
+cpu_busy_pct() {
+	local a b
+	a=$(awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6}' /proc/stat)
+	sleep 1
+	b=$(awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6}' /proc/stat)
+	echo "$a $b" | awk '{dt = $3 - $1; di = $4 - $2; print (dt > 0 ? int(100 * (dt - di) / dt) : 0)}'
+}
 
 # The kernel frees a lab's namespaces after `down` returns (cleanup_net,
 # in a workqueue, for tens of seconds after 10,000 nodes), and a run
 # measured meanwhile shares the CPUs with it (a 1000-node chain took ×4).
-# So before each run: wait until the network namespaces are back to their
-# number before the first run (SCALE_NETNS0, with some slack for the rest
-# of the machine) and MemAvailable stops rising (at most 180 s).
+# So before each run: wait until the CPUs are idle (under 10% busy) two
+# seconds in a row and MemAvailable stops rising (at most 180 s).
+# (Counting net_namespace objects in /proc/slabinfo does not work: the
+# allocator keeps freed objects counted as active in its per-CPU slabs.)
 settle_mem() {
-	local prev cur ns
+	local prev cur quiet=0
 	prev=$(mem_avail_kib)
 	for _ in $(seq 180); do
-		sleep 1
+		if [ "$(cpu_busy_pct)" -lt 10 ]; then quiet=$((quiet + 1)); else quiet=0; fi
 		cur=$(mem_avail_kib)
-		ns=$(netns_count)
-		if [ $((cur - prev)) -lt 20480 ] &&
-			{ [ -z "$ns" ] || [ -z "${SCALE_NETNS0:-}" ] || [ "$ns" -le $((SCALE_NETNS0 + 64)) ]; }; then
-			return
-		fi
+		[ "$quiet" -ge 2 ] && [ $((cur - prev)) -lt 20480 ] && return
 		prev=$cur
 	done
-	say "settle: still $ns network namespaces (before the first run: ${SCALE_NETNS0:-?}) after 180 s"
+	say "settle: the machine was not idle for 2 s within 180 s"
 }
 
 sos_verify() { # LAB N
@@ -135,7 +140,6 @@ run_scale_floor() { # TOPO N
 run_scale() {
 	local n
 	say "scale: sizes $SCALE_SIZES, $SCALE_RUNS run(s) each"
-	SCALE_NETNS0=$(netns_count)
 	for n in $SCALE_SIZES; do
 		gen_sos "$n" >"$W/sos$n.topo"
 		gen_chain "$n" | sed '1s/$/ ipv6 off/' >"$W/chain$n.topo"
