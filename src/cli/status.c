@@ -621,15 +621,25 @@ int cmd_status(int argc, char **argv)
 		nlab_error_free(&jerr);
 	if (firewall)
 		return print_firewall(lab, node, json);
+	/* Whether there is such a lab and node: for one node, from the
+	 * index (lab_inspect() reads the whole state once more). */
 	struct lab_state st;
-	if ((r = read_state(lab, &st)) != 0)
-		return r;
-	if (node && !state_find_node(&st, node)) {
-		nlab_report("status", "lab '%s' has no node '%s'", lab, node);
+	struct state_node sn;
+	struct proc_id sup;
+	nlab_error *nerr = NULL;
+	if (node && state_read_node(lab, node, &sn, &sup, &nerr) == 0) {
+		state_node_clear(&sn);
+	} else {
+		nlab_error_free(&nerr);
+		if ((r = read_state(lab, &st)) != 0)
+			return r;
+		bool missing = node && !state_find_node(&st, node);
 		state_clear(&st);
-		return EXIT_NOTFOUND;
+		if (missing) {
+			nlab_report("status", "lab '%s' has no node '%s'", lab, node);
+			return EXIT_NOTFOUND;
+		}
 	}
-	state_clear(&st);
 	json_object *o = lab_inspect(lab, true, ns, node);
 	if (json) {
 		cli_json_print(cli_json_envelope("lab", o));
