@@ -1,4 +1,5 @@
 #include "node/init.h"
+#include "node/spawn.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -107,10 +108,16 @@ void node_init_main(const struct node_spec *s)
 	 * kernel then tears down its namespaces. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		init_fail(s->ctl_fd, "prctl(PR_SET_PDEATHSIG)");
-	/* Unless it died before that (util-linux unshare re-checks getppid(),
-	 * which is 0 here, in a PID namespace of our own): then its socket
-	 * is gone, and READY, the first thing sent to it, fails
-	 * (ECONNREFUSED), which ends this init. */
+	/* Unless it died before that: this init is then another process's
+	 * child, no signal comes, and it would wait for its TREES for ever
+	 * (a datagram socket has no end of file).  getppid() cannot tell (0
+	 * here, in a PID namespace of our own); stage 1 left a pidfd of the
+	 * supervisor as fd SPAWN_SUPERVISOR_FD, readable once it has exited
+	 * (node/spawn.h).  Alive now, it was alive at the prctl() above. */
+	struct pollfd sup = { .fd = SPAWN_SUPERVISOR_FD, .events = POLLIN };
+	if (poll(&sup, 1, 0) == 1 && (sup.revents & POLLIN))
+		_exit(1);
+	close(SPAWN_SUPERVISOR_FD);
 	/* Commands in the node run as the same (node root) user: they must
 	 * not ptrace the init or reach its control socket through
 	 * /proc/1/fd.  execve makes the commands themselves dumpable again. */

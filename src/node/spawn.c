@@ -128,7 +128,8 @@ void *spawner_table_alloc(size_t size, nlab_error **err)
 
 /* ---- the init -------------------------------------------------------- */
 
-/* First code of the init, on the init stack: only fds 3 and 4 stay. */
+/* First code of the init, on the init stack: only fds 3, 4 and
+ * SPAWN_SUPERVISOR_FD stay. */
 __attribute__((noreturn)) static void init_enter(spawn_init_fn fn, void *arg)
 {
 	close(5);
@@ -329,7 +330,15 @@ static int stage1_main(void *p)
 	cred_unlock(s1->cred_lock);
 	if (e)
 		return stage1_report(what, e, 0);
+	/* The init's parent, by CLONE_PARENT, is ours: a pidfd of it for
+	 * the init to check (SPAWN_SUPERVISOR_FD; fds above 5 are closed). */
+	int sup = (int)syscall(SYS_pidfd_open, getppid(), 0);
+	if (sup >= 0 && sup != SPAWN_SUPERVISOR_FD) {
+		dup3(sup, SPAWN_SUPERVISOR_FD, O_CLOEXEC);
+		close(sup);
+	}
 	pid_t pid = clone_on_stack(NODE_NS_FLAGS | CLONE_PARENT, s1->init_stack_top, a->init, a->init_arg);
+	close(SPAWN_SUPERVISOR_FD);
 	if (pid < 0)
 		return stage1_report("clone (new net, uts, mount, pid, ipc, cgroup namespaces)", errno, 0);
 	return stage1_report(NULL, 0, pid);

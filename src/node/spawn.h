@@ -26,7 +26,12 @@
 struct spawner;
 
 /* The init's entry point: runs on the init stack with fds 3 (ctl) and 4
- * (log) and nothing else open above stdio; must not return. */
+ * (log) and, as SPAWN_SUPERVISOR_FD, a pidfd of the process that made it
+ * (when pidfd_open() worked), nothing else open above stdio; must not
+ * return.  It closes the pidfd once it has checked that the maker is
+ * still there (a PR_SET_PDEATHSIG set after the maker died never
+ * fires). */
+#define SPAWN_SUPERVISOR_FD 6
 typedef void (*spawn_init_fn)(void *arg);
 
 struct spawn_node_args {
