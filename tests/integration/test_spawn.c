@@ -6,6 +6,7 @@
  * exit (EOF on their channel) and reaps them before it returns. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -35,7 +36,9 @@ struct node_arg {
 };
 
 /* The init: write to its log (fd 4), report what it sees on fd 3, then
- * wait for EOF on fd 3 and exit. */
+ * wait for EOF on fd 3 and exit.  Besides 3 and 4 it must have only
+ * SPAWN_SUPERVISOR_FD, a pidfd of its maker (this test), who is alive:
+ * not readable yet ("maker=alive"). */
 static void test_init(void *p)
 {
 	const struct node_arg *a = p;
@@ -43,10 +46,13 @@ static void test_init(void *p)
 	int extra = 0;
 
 	for (int fd = 5; fd < 256; fd++)
-		if (fcntl(fd, F_GETFD) >= 0)
+		if (fd != SPAWN_SUPERVISOR_FD && fcntl(fd, F_GETFD) >= 0)
 			extra++;
-	int n = snprintf(msg, sizeof(msg), "%d pid=%d uid=%u gid=%u extra=%d", a->magic, (int)getpid(),
-			 (unsigned)getuid(), (unsigned)getgid(), extra);
+	struct pollfd maker = { .fd = SPAWN_SUPERVISOR_FD, .events = POLLIN };
+	const char *state = poll(&maker, 1, 0) == 0 ? "alive" : maker.revents & POLLNVAL ? "missing" : "exited";
+	close(SPAWN_SUPERVISOR_FD);
+	int n = snprintf(msg, sizeof(msg), "%d pid=%d uid=%u gid=%u extra=%d maker=%s", a->magic, (int)getpid(),
+			 (unsigned)getuid(), (unsigned)getgid(), extra, state);
 	/* The log first: the test reads it once the message came. */
 	if (write(4, "log line\n", 9) != 9 || write(3, msg, (size_t)n) != n)
 		_exit(2);
@@ -173,7 +179,7 @@ static void test_nodes_are_isolated_children(void **state)
 		ssize_t len = recv(m[i].ctl, msg, sizeof(msg) - 1, 0);
 		assert_true(len > 0);
 		msg[len] = '\0';
-		snprintf(want, sizeof(want), "%d pid=1 uid=0 gid=0 extra=0", 1000 + i);
+		snprintf(want, sizeof(want), "%d pid=1 uid=0 gid=0 extra=0 maker=alive", 1000 + i);
 		assert_string_equal(msg, want);
 		for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++) {
 			bool own = strcmp(ns[k], "user") != 0 || m[i].userns;
