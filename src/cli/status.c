@@ -623,13 +623,13 @@ int cmd_status(int argc, char **argv)
 		return print_firewall(lab, node, json);
 	/* Whether there is such a lab and node: for one node, from the
 	 * index (lab_inspect() reads the whole state once more). */
-	struct lab_state st;
 	struct state_node sn;
 	struct proc_id sup;
 	nlab_error *nerr = NULL;
 	if (node && state_read_node(lab, node, &sn, &sup, &nerr) == 0) {
 		state_node_clear(&sn);
 	} else {
+		struct lab_state st;
 		nlab_error_free(&nerr);
 		if ((r = read_state(lab, &st)) != 0)
 			return r;

@@ -47,8 +47,7 @@ static void sleep_ms(int ms)
  * asked for or both; only IPv4 from a node with IPv6 off). */
 static size_t targets(const struct topology *t, const struct topo_expect *e, struct probe_addr *out, size_t max)
 {
-	const struct topo_node *src = topo_find_node(t, e->node);
-	int family = e->family ? e->family : src && src->ipv6_off ? AF_INET : 0;
+	int family = topo_expect_family(t, e);
 	size_t n = 0;
 
 	if (e->dst_kind == TOPO_DST_ADDR) {

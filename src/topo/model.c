@@ -1,6 +1,7 @@
 #include "topo/model.h"
 
 #include <ctype.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +303,18 @@ const char *topo_chain_name(enum topo_chain c)
 bool topo_node_userns(const struct topology *t, const struct topo_node *n)
 {
 	return !t->userns_off && !n->userns_off;
+}
+
+struct topo_pos topo_node_ipv6_pos(const struct topology *t, const struct topo_node *n)
+{
+	return n->ipv6_set ? n->ipv6_pos : t->ipv6_pos;
+}
+
+int topo_expect_family(const struct topology *t, const struct topo_expect *e)
+{
+	const struct topo_node *src = topo_find_node(t, e->node);
+
+	return e->family ? e->family : src && src->ipv6_off ? AF_INET : 0;
 }
 
 int topo_lab_name_valid(const char *name)

@@ -356,6 +356,11 @@ const struct topo_iface *topo_node_iface(const struct topo_node *n, const char *
 size_t topo_count_nodes(const struct topology *t);
 /* Whether the node gets its own user namespace (the default). */
 bool topo_node_userns(const struct topology *t, const struct topo_node *n);
+/* Where a node's IPv6 was turned off: its own `ipv6 off`, or the lab's. */
+struct topo_pos topo_node_ipv6_pos(const struct topology *t, const struct topo_node *n);
+/* The address family a reach/noreach expectation tries: its `v4`/`v6`,
+ * else IPv4 alone from a node with IPv6 off, else 0 (both). */
+int topo_expect_family(const struct topology *t, const struct topo_expect *e);
 
 const char *topo_chain_name(enum topo_chain c);
 /* Whether the node runs a DHCP client on ifname (any interface: NULL). */

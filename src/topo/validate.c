@@ -637,7 +637,7 @@ static void ipv6_off_error(const struct topology *t, const struct topo_node *n, 
 {
 	diag_error(d, pos, "node '%s' has IPv6 turned off, but this %s is IPv6 (%s)", n->name, what,
 		   n->ipv6_set ? "drop the node's 'ipv6 off' to keep IPv6" : "say 'ipv6 on' in the node to keep IPv6");
-	diag_note(d, n->ipv6_set ? n->ipv6_pos : t->ipv6_pos, "IPv6 turned off here");
+	diag_note(d, topo_node_ipv6_pos(t, n), "IPv6 turned off here");
 }
 
 static void check_ipv6_off(const struct topology *t, const struct topo_node *n, struct diags *d)

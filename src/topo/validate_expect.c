@@ -58,12 +58,12 @@ static void check_dst(const struct topology *t, const struct topo_broken *broken
 {
 	const struct topo_node *n;
 	/* A node with IPv6 off tries only the destination's IPv4 addresses. */
-	int family = e->family ? e->family : src->ipv6_off ? AF_INET : 0;
+	int family = topo_expect_family(t, e);
 
 	if (src->ipv6_off && (e->family == AF_INET6 || (e->dst_kind == TOPO_DST_ADDR && e->addr.family == AF_INET6))) {
 		diag_error(d, e->family == AF_INET6 ? e->family_pos : e->dst_pos,
 			   "node '%s' has IPv6 turned off: it cannot try an IPv6 address", src->name);
-		diag_note(d, src->ipv6_set ? src->ipv6_pos : t->ipv6_pos, "IPv6 turned off here");
+		diag_note(d, topo_node_ipv6_pos(t, src), "IPv6 turned off here");
 		return;
 	}
 	if (e->dst_kind == TOPO_DST_ADDR)
