@@ -47,7 +47,7 @@ int lab_join_node(const char *lab, const struct state_node *sn, nlab_error **err
 	 * login session's scope, root's), the command stays where it is:
 	 * limits the user set and may lift at will are not worth refusing
 	 * the user's own node for (docs/rootless.md). */
-	if (sn->ncgroups && cgroup_attach(sn->cgroups, sn->ncgroups, getpid(), err) < 0) {
+	if (sn->ncgroups && cgroup_join_self(sn->cgroups, sn->ncgroups, err) < 0) {
 		if (geteuid() == 0 || !err || !*err ||
 		    ((*err)->errnum != EACCES && (*err)->errnum != EPERM && (*err)->errnum != ENOENT))
 			return -1;

@@ -339,6 +339,32 @@ int cgroup_node_create(const struct cgroup_lab *lab, const char *node, const str
 	return 0;
 }
 
+int cgroup_open_tasks(const char *dir)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/tasks", dir);
+	return open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+int cgroup_join_self(char *const *dirs, size_t n, nlab_error **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		cleanup_close int fd = cgroup_open_tasks(dirs[i]);
+		if (fd < 0 && errno != ENOENT)
+			return nlab_error_set(err, errno, "open %s/tasks", dirs[i]);
+		if (fd < 0) {
+			char val[32];
+			snprintf(val, sizeof(val), "%d", (int)getpid());
+			if (cgroup_write(dirs[i], "cgroup.procs", val, err) < 0)
+				return nlab_error_wrap(err, "join the node's cgroup");
+		} else if (TEMP_FAILURE_RETRY(write(fd, "0", 1)) < 0) {
+			return nlab_error_set(err, errno, "join the node's cgroup: write '0' to %s/tasks", dirs[i]);
+		}
+	}
+	return 0;
+}
+
 int cgroup_attach(char *const *dirs, size_t n, pid_t pid, nlab_error **err)
 {
 	char val[32];

@@ -259,6 +259,8 @@ struct stage1_arg {
 	void *init_stack_top;
 	int sync;       /* stage 1's end */
 	int *cred_lock; /* the spawner's, shared by every stage 1 */
+	int tasks[SPAWN_MAX_CGROUPS]; /* v1 groups' tasks files, for stage 1 to join */
+	size_t ntasks;
 };
 
 /* Dumpability belongs to the memory (mm->flags), and stage 1s share the
@@ -304,14 +306,25 @@ static int stage1_main(void *p)
 	const char *what = NULL;
 	struct proto_msg go;
 
+	/* Into the node's v1 groups, through the files the caller opened
+	 * (cgroup_open_tasks()): a process of one thread writing "0" to tasks
+	 * skips the kernel's grace-period wait that moving it from outside
+	 * costs.  The init, cloned below, starts there. */
+	int e = 0;
+	for (size_t i = 0; i < s1->ntasks && !e; i++)
+		if (TEMP_FAILURE_RETRY(write(s1->tasks[i], "0", 1)) < 0) {
+			e = errno;
+			what = "join the node's cgroup";
+		}
 	/* The init's channel and log become 3 and 4, ours 5; nothing else. */
 	int keep[3] = { a->ctl, a->log, s1->sync };
 	if (keep_fds(keep, 3) < 0)
 		return 1;
 	if (proto_recv(5, &go, NULL) != 1 || go.type != PROTO_GO)
 		return 1;
+	if (e)
+		return stage1_report(what, e, 0);
 	cred_lock(s1->cred_lock);
-	int e = 0;
 	if (a->userns && (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)) {
 		e = errno;
 		what = "become root of the node's user namespace";
@@ -425,6 +438,14 @@ size_t spawner_pending(const struct spawner *sp)
 	return sp->pending;
 }
 
+/* Our copies only: stage 1 reads s1 from the memory we share, so its
+ * count stays until the slot is used again. */
+static void close_tasks(const struct stage1_arg *s1)
+{
+	for (size_t i = 0; i < s1->ntasks; i++)
+		close(s1->tasks[i]);
+}
+
 static void slot_reap(struct slot *sl)
 {
 	if (sl->sync >= 0)
@@ -455,6 +476,29 @@ int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *ta
 	sl->sync = sync[0];
 	sl->s1 = (struct stage1_arg){ .a = &sl->a, .init_stack_top = sl->init_stack + INIT_STACK, .sync = sync[1],
 				      .cred_lock = &sp->cred_lock };
+	/* v1 groups stage 1 joins itself; the rest (v2) get its pid below. */
+	char *v2[SPAWN_MAX_CGROUPS];
+	size_t nv2 = 0;
+	if (a->ncgroups > SPAWN_MAX_CGROUPS) {
+		close(sync[1]);
+		slot_reap(sl);
+		return nlab_error_set(err, E2BIG, "a node in %zu cgroups (at most %d)", a->ncgroups,
+				      SPAWN_MAX_CGROUPS);
+	}
+	for (size_t i = 0; i < a->ncgroups; i++) {
+		int fd = cgroup_open_tasks(a->cgroups[i]);
+		if (fd >= 0) {
+			sl->s1.tasks[sl->s1.ntasks++] = fd;
+		} else if (errno == ENOENT) {
+			v2[nv2++] = a->cgroups[i];
+		} else {
+			e = errno;
+			close(sync[1]);
+			close_tasks(&sl->s1);
+			slot_reap(sl);
+			return nlab_error_set(err, e, "open %s/tasks", a->cgroups[i]);
+		}
+	}
 	/* Stage 1 (and so the init's copy) in a->mntns: this process goes
 	 * there for the clone alone, and back (setns(2) also moves its root
 	 * and working directory to the namespace's). */
@@ -467,6 +511,7 @@ int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *ta
 	pid_t p1 = clone(stage1_main, sl->stack + STAGE1_STACK, CLONE_VM | (a->userns ? CLONE_NEWUSER : 0) | SIGCHLD,
 			 &sl->s1);
 	e = errno;
+	close_tasks(&sl->s1);
 	if (a->mntns > 2 && (setns(sp->home_mntns, CLONE_NEWNS) < 0 || fchdir(sp->home_cwd) < 0)) {
 		/* Nothing of this process's would be where it looks. */
 		abort();
@@ -482,7 +527,7 @@ int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *ta
 	     (a->id_size ? userns_write_nested_maps(p1, a->uid_base, a->gid_base, a->id_size, !a->setgroups_deny, err)
 			 : userns_write_maps(p1, a->uid_base, a->gid_base, err)) < 0 &&
 	     nlab_error_wrap(err, "user namespace of stage 1 (pid %d)", (int)p1) < 0) ||
-	    (a->ncgroups && cgroup_attach(a->cgroups, a->ncgroups, p1, err) < 0)) {
+	    (nv2 && cgroup_attach(v2, nv2, p1, err) < 0)) {
 		kill(p1, SIGKILL);
 		slot_reap(sl);
 		return -1;

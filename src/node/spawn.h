@@ -40,7 +40,8 @@ struct spawn_node_args {
 	uint32_t uid_base, gid_base;    /* with userns */
 	uint32_t id_size;               /* 0: a slot of 65536; else rootless (node/userns.h) */
 	bool setgroups_deny;            /* rootless without subordinate IDs */
-	char *const *cgroups;           /* moved there before anything runs */
+	char *const *cgroups;           /* moved there before anything runs (at most
+					 * SPAWN_MAX_CGROUPS) */
 	size_t ncgroups;
 	int ctl, log;                   /* become the init's fds 3 and 4 */
 	int mntns;                      /* the mount namespace the init's is a copy of (a descriptor
@@ -74,6 +75,8 @@ int spawner_collect(struct spawner *sp, void **tag, pid_t *pid, nlab_error **err
  * children and stay), reap every stage 1, and let children inherit the
  * whole stack again. */
 void spawner_end(struct spawner *sp);
+
+#define SPAWN_MAX_CGROUPS 8
 
 /* Nodes in the making at once (spawner_full()). */
 #define SPAWN_DEPTH 4

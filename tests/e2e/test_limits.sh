@@ -34,6 +34,16 @@ n = [n for n in st["nodes"] if n["name"] == sys.argv[2]][0]
 c = [d for d in n["cgroups"] if "/" + sys.argv[3] + "/" in d or d.startswith("/sys/fs/cgroup/unified")]
 print(c[0] if c else "")' $state "$1" "$2"
 }
+# Each init starts in all its groups (stage 1 joins its v1 groups itself
+# through `tasks`, node/cgroup.h): none is left where `up` ran.
+missing=$(python3 -c '
+import json, sys
+st = json.load(open(sys.argv[1]))
+for n in st["nodes"]:
+    for d in n["cgroups"]:
+        if str(n["pid"]) not in open(d + "/cgroup.procs").read().split():
+            print(n["name"], d)' $state 2>&1)
+check_eq "every node's init is in each of its cgroups" "" "$missing"
 v2=false
 case "$(cg mem memory)" in *unified*) v2=true ;; esac
 
