@@ -241,10 +241,12 @@ static json_object *isolation_json(const struct state_node *sn)
 json_object *lab_inspect(const char *lab, bool detail, bool show_ns, const char *only)
 {
 	struct lab_state st;
+	size_t nnodes = 0;
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "lab", json_object_new_string(lab));
-	if (state_read(lab, &st, NULL) < 0) {
+	/* One node: from the index, whatever the lab's size. */
+	if (only ? state_read_one(lab, only, &st, &nnodes, NULL) < 0 : state_read(lab, &st, NULL) < 0) {
 		json_object_object_add(o, "state", json_object_new_string("broken"));
 		return o;
 	}
@@ -253,7 +255,7 @@ json_object *lab_inspect(const char *lab, bool detail, bool show_ns, const char 
 	json_object_object_add(o, "topology", json_object_new_string(st.topology));
 	json_object_object_add(o, "created", json_object_new_int64(st.created));
 	json_object_object_add(o, "supervisor_pid", json_object_new_int(st.supervisor.pid));
-	json_object_object_add(o, "node_count", json_object_new_int((int)st.nnodes));
+	json_object_object_add(o, "node_count", json_object_new_int((int)(only ? nnodes : st.nnodes)));
 	int dead = 0;
 	for (size_t i = 0; up && !only && i < st.nnodes; i++)
 		dead += !proc_id_alive(&st.nodes[i].init);

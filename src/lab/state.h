@@ -177,12 +177,19 @@ int proc_id_pidfd(const struct proc_id *id);
 struct state_node *state_find_node(const struct lab_state *s, const char *name);
 
 /* One node and the supervisor's identity, quickly (from nodes.idx, which
- * state_write() keeps beside state.json; from state.json if it is
- * missing).  -1 with errnum ENOENT when there is no such node.  Free
+ * state_write() keeps beside state.json, by binary search: lab/state_index.c;
+ * from state.json if it is missing).  -1 with errnum ENOENT when there is no such node.  Free
  * with state_node_clear(). */
 int state_read_node(const char *lab, const char *name, struct state_node *out, struct proc_id *sup,
 		    nlab_error **err);
 void state_node_clear(struct state_node *n);
+/* What `status LAB NODE` shows, as quickly: *out with the lab's fields
+ * (its name, topology, creation, supervisor, memory group), that node
+ * alone (runtime.json merged) and its netns name if any; *nnodes the
+ * lab's number of nodes.  Without a usable index, the whole state (the
+ * caller picks the node).  -1 with errnum ENOENT when there is no such
+ * node.  Free with state_clear(). */
+int state_read_one(const char *lab, const char *name, struct lab_state *out, size_t *nnodes, nlab_error **err);
 /* The supervisor's identity alone, as quickly. */
 int state_read_supervisor(const char *lab, struct proc_id *sup);
 

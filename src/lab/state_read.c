@@ -195,7 +195,7 @@ static int read_ifaces(const char *lab, json_object *root, struct lab_state *s, 
 
 /* runtime.json: what happened after `up` (state_write_runtime()).  Only
  * ever informative: a damaged one reads as nothing. */
-static void read_runtime(struct lab_state *s, int dir)
+void state_read_runtime(struct lab_state *s, int dir)
 {
 	size_t len = 0;
 	cleanup_free char *text = read_file_at(dir, "runtime.json", STATE_FILE_MAX, &len, NULL);
@@ -317,7 +317,7 @@ int state_read(const char *lab, struct lab_state *s, nlab_error **err)
 			damaged(lab, err, "a directory that is not an absolute path:", s->write_dirs[i]);
 			goto out;
 		}
-	read_runtime(s, dir);
+	state_read_runtime(s, dir);
 	r = 0;
 out:
 	json_object_put(root);

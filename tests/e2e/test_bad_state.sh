@@ -87,9 +87,10 @@ check_contains "down after that" "lab badstate is down" "$out"
 # Names are never paths.  A honeypot state where "../../tmp/x" would lead:
 # a nodes.idx naming this shell and a cgroup of ours.
 mkdir -p $T/honey/x
-echo "netlab-index 1
+echo "netlab-index 2
 S	$$	1
-N	n	$$	$(awk '{print $22}' /proc/$$/stat)	0	0	0	0	0	0	1	$T/honey/cg" >$T/honey/x/nodes.idx
+L	0	1	$T/h.topo
+N	n	$$	$(awk '{print $22}' /proc/$$/stat)	0	0	0	0	0	0	0	0	1	$T/honey/cg" >$T/honey/x/nodes.idx
 : >$T/honey/cg
 "$NETLAB" up $T/h.topo >/dev/null
 rel=$(realpath --relative-to=/run/netlab $T/honey/x)

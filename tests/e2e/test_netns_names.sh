@@ -36,6 +36,22 @@ check_contains "status shows a node's name" "netns: $LAB-web1" "$("$NETLAB" stat
 "$NETLAB" status $LAB --json >"$T/lab.json"
 check "status --json matches docs/json.md" "$SCHEMA" lab "$T/lab.json"
 check_contains "status --json has netns_name" "\"netns_name\": \"$LAB-web2\"" "$(cat "$T/lab.json")"
+# One node comes from the index (lab/state_index.c): the same lab fields
+# and the same node as in the whole lab's status.
+"$NETLAB" status $LAB web2 --json >"$T/one.json"
+check "status LAB NODE --json matches docs/json.md" "$SCHEMA" lab "$T/one.json"
+diff=$(python3 - "$T/lab.json" "$T/one.json" <<'PY'
+import json, sys
+a, b = (json.load(open(f))["lab"] for f in sys.argv[1:])
+for k in ("lab", "state", "topology", "created", "supervisor_pid", "node_count"):
+    if a.get(k) != b.get(k): print(k, a.get(k), b.get(k))
+na = [n for n in a["nodes"] if n["name"] == "web2"][0]
+if len(b["nodes"]) != 1: print("nodes", len(b["nodes"]))
+for k in ("name", "pid", "alive", "isolation", "restarts", "netns_name", "namespaces", "interfaces"):
+    if na.get(k) != b["nodes"][0].get(k): print(k, na.get(k), b["nodes"][0].get(k))
+PY
+)
+check_eq "status LAB NODE shows what status LAB shows of the lab and that node" "" "$diff"
 check "down" "$NETLAB" down $LAB
 check_eq "down removes the names" "" "$(ip netns list)"
 check_eq "and leaves nothing (links, addresses, routes, mounts, /run/netlab)" "$before" "$(host_snapshot)"

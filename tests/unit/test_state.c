@@ -165,6 +165,147 @@ static void test_unindexable_value(void **state)
 	cg_a[0] = "/sys/fs/cgroup/cpu/netlab/t/a";
 }
 
+/* Many nodes, written in an order that is not the names' (the index
+ * sorts them): each found by its binary search with state.json gone, and
+ * names between, before and after them are not there. */
+static void test_index_search(void **state)
+{
+	(void)state;
+	enum { N = 1500 };
+	static struct state_node nodes[N];
+	static char names[N][16];
+	struct lab_state s;
+	struct state_node n;
+	struct proc_id sup;
+	nlab_error *err = NULL;
+	char path[256], miss[40];
+
+	fill(&s, NULL);
+	for (size_t i = 0; i < N; i++) {
+		/* h1499 .. h0 with gaps, and a few of other lengths */
+		snprintf(names[i], sizeof(names[i]), i % 7 ? "h%zu" : "x%zu-y", (N - 1 - i) * 2);
+		nodes[i] = (struct state_node){ .name = names[i], .init = { (pid_t)(1000 + i), i } };
+	}
+	s.nodes = nodes;
+	s.nnodes = N;
+	assert_int_equal(state_write(&s, &err), 0);
+	snprintf(path, sizeof(path), "%s/t/state.json", root);
+	assert_int_equal(unlink(path), 0);
+	for (size_t i = 0; i < N; i++) {
+		if (state_read_node("t", names[i], &n, &sup, &err) != 0)
+			fail_msg("node %s not found: %s", names[i], err ? err->msg : "?");
+		assert_int_equal(n.init.pid, 1000 + i);
+		state_node_clear(&n);
+		/* an odd number is nobody's; nor is a longer or shorter name */
+		snprintf(miss, sizeof(miss), i % 7 ? "h%zu" : "x%zu-y", (N - 1 - i) * 2 + 1);
+		assert_int_equal(state_read_node("t", miss, &n, &sup, &err), -1);
+		assert_int_equal(err->errnum, ENOENT);
+		nlab_error_free(&err);
+		snprintf(miss, sizeof(miss), "%.15s-", names[i]);
+		assert_int_equal(state_read_node("t", miss, &n, &sup, &err), -1);
+		nlab_error_free(&err);
+	}
+	for (const char *const *m = (const char *const[]){ "a", "zzz", "h", "x", NULL }; *m; m++) {
+		assert_int_equal(state_read_node("t", *m, &n, &sup, &err), -1);
+		assert_int_equal(err->errnum, ENOENT);
+		nlab_error_free(&err);
+	}
+}
+
+/* status LAB NODE: the lab's fields, the one node, its netns name, the
+ * lab's memory group split off its cgroups, what runtime.json says of
+ * it; all from the index (state.json gone). */
+static void test_read_one(void **state)
+{
+	(void)state;
+	struct lab_state s, r;
+	size_t count = 0;
+	nlab_error *err = NULL;
+	char *names[] = { "t-a", "t-web-1", "t-r" };
+	char path[256];
+
+	fill(&s, NULL);
+	s.created = 1234567;
+	s.memory_group = "/sys/fs/cgroup/memory/netlab/t";
+	s.netns_names = names;
+	s.nnetns_names = 2; /* r was not named (yet) */
+	assert_int_equal(state_write(&s, &err), 0);
+	s.nodes[1].restarts = 2;
+	s.nodes[1].restart_error = "boom";
+	assert_int_equal(state_write_runtime(&s, &err), 0);
+	s.nodes[1].restarts = 0;
+	s.nodes[1].restart_error = NULL;
+	snprintf(path, sizeof(path), "%s/t/state.json", root);
+	assert_int_equal(unlink(path), 0);
+
+	assert_int_equal(state_read_one("t", "web-1", &r, &count, &err), 0);
+	assert_int_equal(count, 3);
+	assert_string_equal(r.lab, "t");
+	assert_string_equal(r.topology, "/x/t.topo");
+	assert_int_equal(r.created, 1234567);
+	assert_int_equal(r.supervisor.pid, 4242);
+	assert_int_equal(r.nnodes, 1);
+	assert_string_equal(r.nodes[0].name, "web-1");
+	assert_int_equal(r.nodes[0].uid, 33);
+	assert_int_equal(r.nodes[0].restarts, 2);
+	assert_string_equal(r.nodes[0].restart_error, "boom");
+	assert_int_equal(r.nodes[0].ncgroups, 0);
+	assert_string_equal(r.memory_group, s.memory_group);
+	assert_int_equal(r.nnetns_names, 1);
+	assert_string_equal(r.netns_names[0], "t-web-1");
+	state_clear(&r);
+
+	/* a's own memory group: the lab's is not added to it */
+	assert_int_equal(state_read_one("t", "a", &r, &count, &err), 0);
+	assert_int_equal(r.nodes[0].ncgroups, 2);
+	assert_null(r.memory_group);
+	state_clear(&r);
+	assert_int_equal(state_read_one("t", "r", &r, &count, &err), 0);
+	assert_int_equal(r.nnetns_names, 0);
+	assert_int_equal(r.nodes[0].restarts, 0);
+	state_clear(&r);
+	/* exec's view of r: the lab's memory group is one of its groups */
+	struct state_node n;
+	struct proc_id sup;
+	assert_int_equal(state_read_node("t", "r", &n, &sup, &err), 0);
+	assert_int_equal(n.ncgroups, 1);
+	assert_string_equal(n.cgroups[0], s.memory_group);
+	state_node_clear(&n);
+	assert_int_equal(state_read_one("t", "nope", &r, &count, &err), -1);
+	assert_int_equal(err->errnum, ENOENT);
+	nlab_error_free(&err);
+}
+
+/* An index of an older netlab (version 1: node order, no lab line) is
+ * not read: the answers come from state.json. */
+static void test_old_index_ignored(void **state)
+{
+	(void)state;
+	struct lab_state s, r;
+	struct state_node n;
+	struct proc_id sup;
+	size_t count = 0;
+	nlab_error *err = NULL;
+	char path[256];
+
+	fill(&s, NULL);
+	assert_int_equal(state_write(&s, &err), 0);
+	snprintf(path, sizeof(path), "%s/t/nodes.idx", root);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("netlab-index 1\nS\t1\t1\nN\ta\t1\t1\t0\t0\t0\t0\t0\t0\t0\n", f);
+	fclose(f);
+	assert_int_equal(state_read_node("t", "a", &n, &sup, &err), 0);
+	assert_int_equal(n.init.pid, 100);
+	assert_int_equal(sup.pid, 4242);
+	state_node_clear(&n);
+	assert_int_equal(state_read_one("t", "a", &r, &count, &err), 0);
+	assert_int_equal(count, 3);
+	state_clear(&r);
+	assert_int_equal(state_read_supervisor("t", &sup), 0);
+	assert_int_equal(sup.pid, 4242);
+}
+
 /* A lab without state is not a lab without that node. */
 static void test_no_state(void **state)
 {
@@ -311,6 +452,9 @@ int main(void)
 		cmocka_unit_test(test_read_node_from_index),
 		cmocka_unit_test(test_read_node_without_index),
 		cmocka_unit_test(test_unindexable_value),
+		cmocka_unit_test(test_index_search),
+		cmocka_unit_test(test_read_one),
+		cmocka_unit_test(test_old_index_ignored),
 		cmocka_unit_test(test_no_state),
 		cmocka_unit_test(test_damaged_state),
 		cmocka_unit_test(test_foreign_state),
