@@ -174,6 +174,47 @@ int nodefs_attach_at(int rootfd, const char *dst, int fd, nlab_error **err)
 	return r;
 }
 
+/* In the template, one tmpfs on /mnt0 holds the trees (at /mnt0/tK) and
+ * the node's layer (/mnt0/layer), so that entering the root detaches
+ * them all with one umount (enter_root()).  Each umount that detaches
+ * something, and each last close of a detached tree, makes the kernel
+ * wait for an expedited RCU grace period (namespace_unlock()); with
+ * thousands of nodes in the making those waits, one tree at a time, were
+ * most of what an init waited for.  *layer (a detached tmpfs) is
+ * attached too and becomes an O_PATH fd of it. */
+static int stage_trees(struct proto_msg *m, int *layer, nlab_error **err)
+{
+	char name[16];
+	const char *kv[] = { "size", "64k", "mode", "0755", NULL, NULL };
+	int fd = nodefs_fs_mount("tmpfs", kv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
+
+	if (fd < 0 || nodefs_attach(fd, AT_FDCWD, "/mnt0", err) < 0)
+		return nlab_error_wrap(err, "the node's staging tmpfs");
+	cleanup_close int st = open("/mnt0", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (st < 0)
+		return nlab_error_set(err, errno, "open /mnt0");
+	for (int i = 0; i <= m->nfds; i++) {
+		bool is_layer = i == m->nfds;
+		if (is_layer)
+			snprintf(name, sizeof(name), "layer");
+		else
+			snprintf(name, sizeof(name), "t%d", i);
+		int *slot = is_layer ? layer : &m->fds[i];
+		fd = *slot;
+		*slot = -1;
+		if (mkdirat(st, name, 0755) < 0) {
+			close(fd);
+			return nlab_error_set(err, errno, "mkdir /mnt0/%s", name);
+		}
+		if (nodefs_attach(fd, st, name, err) < 0)
+			return -1;
+		*slot = openat(st, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (*slot < 0)
+			return nlab_error_set(err, errno, "open /mnt0/%s", name);
+	}
+	return 0;
+}
+
 static int overlay_root(const struct node_spec *s, int proc, struct proto_msg *m, nlab_error **err)
 {
 	char stage[4200];
@@ -189,19 +230,19 @@ static int overlay_root(const struct node_spec *s, int proc, struct proto_msg *m
 			return -1;
 		}
 	}
-	if (nodefs_attach_trees(s, m, err) < 0) {
-		close(proc);
-		return -1;
-	}
-	/* Kept open until the overlay exists: a detached mount dissolves
-	 * with its last fd. */
 	/* The node's layer: its /tmp, /run and every file it writes,
 	 * bounded (nodefs_tmpfs_size()) and charged to the node's memory. */
 	char size[32];
 	nodefs_tmpfs_size(s->node, 1, size, sizeof(size));
 	const char *tkv[] = { "size", size, "mode", "0755", NULL, NULL };
 	cleanup_close int layer = nodefs_fs_mount("tmpfs", tkv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
-	int ovl = layer < 0 ? -1 : make_overlay(m, layer, err);
+	if (layer < 0 || (s->tmpl ? stage_trees(m, &layer, err) : nodefs_attach_trees(s, m, err)) < 0) {
+		close(proc);
+		return -1;
+	}
+	/* Outside the template the layer stays detached, open until the
+	 * overlay exists: a detached mount dissolves with its last fd. */
+	int ovl = make_overlay(m, layer, err);
 	/* In the template, beside the trees, which go before the root is
 	 * entered (enter_root()). */
 	stage_path(s, s->tmpl ? "root" : "mnt0", stage, sizeof(stage));
@@ -258,21 +299,18 @@ static int sys_mount(const struct node_spec *s, int root, nlab_error **err)
 }
 
 /* Into the root, in a copy of the template (supervisor/nodetmpl.c says
- * why not pivot_root): the trees attached on its /mntN go first (the
- * overlay holds its layers), and the node's /proc laid over the
+ * why not pivot_root): the staging tmpfs on /mnt0 with the trees and
+ * the layer goes first (the overlay holds its layers), and the node's /proc laid over the
  * template's (overlay_root()), so that nothing but the template's locked
  * pieces stays under the root, which is then moved over / and entered. */
 static int enter_root(int root, nlab_error **err)
 {
-	char name[16];
-
+	/* Two umounts, two grace periods: the node's /proc, then the
+	 * staging tmpfs with every tree and the layer in it (stage_trees()). */
 	if (umount2("/proc", MNT_DETACH) < 0)
 		return nlab_error_set(err, errno, "detach /proc");
-	for (int i = 0; i < PROTO_FDS_MAX; i++) {
-		snprintf(name, sizeof(name), "/mnt%d", i);
-		if (umount2(name, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
-			return nlab_error_set(err, errno, "detach %s", name);
-	}
+	if (umount2("/mnt0", MNT_DETACH) < 0)
+		return nlab_error_set(err, errno, "detach /mnt0");
 	if (fchdir(root) < 0)
 		return nlab_error_set(err, errno, "chdir into the node's root");
 	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)

@@ -17,7 +17,9 @@
  *             gone): the kernel mounts a node's own proc and sysfs only
  *             where one of each is fully visible already;
  *   /dev      the lab's /dev, which each node clones;
- *   /mntN     where an init attaches the trees its overlay is made of,
+ *   /mnt0     where an init mounts a tmpfs holding the trees its overlay
+ *             is made of and its layer (one umount drops them all:
+ *             node/nodefs_root.c, stage_trees()),
  *   /root     and the overlay, before it goes over /;
  *
  * nothing a node's root could use: the copy in a node's namespace is
@@ -51,7 +53,6 @@
 struct tmpl_job {
 	const char *dir;       /* LAB/template: where the tmpfs is made */
 	const char *sys, *dev; /* LAB/sys, LAB/dev */
-	int nstage;
 	int fd; /* the namespace, for the supervisor */
 	const char *what;
 	int err;
@@ -78,7 +79,6 @@ static int attach(int fd, int dir, const char *name)
 static int tmpl_child(void *p)
 {
 	struct tmpl_job *j = p;
-	char name[16];
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return fail(j, "make / private");
@@ -88,13 +88,8 @@ static int tmpl_child(void *p)
 	if (r < 0)
 		return fail(j, "open the tmpfs");
 	if (mkdirat(r, "proc", 0555) < 0 || mkdirat(r, "sys", 0555) < 0 || mkdirat(r, "dev", 0755) < 0 ||
-	    mkdirat(r, "root", 0755) < 0)
+	    mkdirat(r, "root", 0755) < 0 || mkdirat(r, "mnt0", 0755) < 0)
 		return fail(j, "mkdir");
-	for (int i = 0; i < j->nstage; i++) {
-		snprintf(name, sizeof(name), "mnt%d", i);
-		if (mkdirat(r, name, 0755) < 0)
-			return fail(j, "mkdir");
-	}
 	/* Of this PID namespace: empty once this process is gone. */
 	int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
 	if (fs < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
@@ -125,7 +120,7 @@ static int tmpl_child(void *p)
 int nodetmpl_make(struct sup *s, nlab_error **err)
 {
 	char dir[4200], sys[4200], dev[4200];
-	struct tmpl_job j = { .dir = dir, .sys = sys, .dev = dev, .nstage = NODETMPL_STAGES, .fd = -1 };
+	struct tmpl_job j = { .dir = dir, .sys = sys, .dev = dev, .fd = -1 };
 
 	s->tmpl_mntns = -1;
 	/* Rootless nodes build their roots another way (node/nodefs_rootless.c). */

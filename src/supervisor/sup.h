@@ -102,7 +102,7 @@ struct sup {
 };
 
 #define LABFS_FILES_MAX TOPO_FILES_MAX  /* `files` statements per node */
-#define NODETMPL_STAGES (2 + LABFS_FILES_MAX)   /* trees a node attaches: host, mask, files */
+#define NODETMPL_STAGES (2 + LABFS_FILES_MAX)   /* LAB/mntN for the trees of a node outside the template: host, mask, files */
 
 /* initview.c: what an init inherits of the topology and the plan while
  * the nodes are made: a copy of its own node and operations (a view),
