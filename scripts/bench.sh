@@ -117,6 +117,7 @@ rec() { echo "$1 $2 $3 $4 $5" >>"$RES"; }
 stats() { sort -g | awk '{a[NR] = $1} END {if (!NR) exit 1; m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%s %s %s\n", m, a[1], a[NR]}'; }
 get() { awk -v t="$1" -v p="$2" -v n="$3" -v m="$4" '$1 == t && $2 == p && $3 == n && $4 == m {print $5}' "$RES" | stats; }
 med() { get "$@" | awk '{print $1}'; }
+mx() { get "$@" | awk '{print $3}'; }
 
 snapshot() {
 	{
