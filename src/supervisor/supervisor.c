@@ -502,6 +502,12 @@ int supervisor_main(const struct topology *t, const struct sup_options *o)
 	close(o->lock_fd);
 	close(s.abort_fd);
 	close(s.sigfd);
+	/* What setup touched and freed, back to the kernel while the lab
+	 * runs.  Every page of this process's heap belongs to an anon_vma
+	 * that links every init's copy of the heap, so the kernel's
+	 * reverse-map walks over any of them (DAMON's, on machines that run
+	 * it) visit all N inits (docs/scale.md). */
+	malloc_trim(0);
 	wait_loop(&s);
 	teardown(&s);
 	return 0;
