@@ -345,26 +345,36 @@ static int from_state(const char *lab, const char *name, struct lab_state *st, n
 	return 0;
 }
 
+/* The named node of the lab from its index: 1 found, 0 no such node
+ * (*err says so), -1 no usable index, -2 an error (bad name, no lab).
+ * *dir: the lab's directory, open unless -2. */
+static int lookup_named(const char *lab, const char *name, int *dir, struct index_lab *h, struct state_node *sn,
+			struct index_node_extra *x, nlab_error **err)
+{
+	memset(h, 0, sizeof(*h));
+	*dir = -1;
+	if (state_check_node_name(name, err) < 0 || (*dir = state_dir_open(lab, err)) < 0)
+		return -2;
+	int r = index_lookup(*dir, name, h, sn, x);
+	if (r == 0)
+		nlab_error_set(err, ENOENT, "lab '%s' has no node '%s'", lab, name);
+	return r;
+}
+
 int state_read_node(const char *lab, const char *name, struct state_node *out, struct proc_id *sup, nlab_error **err)
 {
 	struct lab_state st;
 	struct index_lab h;
 	struct index_node_extra x;
+	cleanup_close int dir = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (state_check_node_name(name, err) < 0)
-		return -1;
-	cleanup_close int dir = state_dir_open(lab, err);
-	if (dir < 0)
-		return -1;
-	int r = index_lookup(dir, name, &h, out, &x);
+	int r = lookup_named(lab, name, &dir, &h, out, &x, err);
 	free(h.topology);
-	if (r == 1) {
+	if (r == 1)
 		*sup = h.sup;
-		return 0;
-	}
-	if (r == 0)
-		return nlab_error_set(err, ENOENT, "lab '%s' has no node '%s'", lab, name);
+	if (r != -1)
+		return r == 1 ? 0 : -1;
 	/* No index (or one of an older netlab): the whole state. */
 	if (from_state(lab, name, &st, err) < 0)
 		return -1;
@@ -382,21 +392,13 @@ int state_read_one(const char *lab, const char *name, struct lab_state *out, siz
 	struct index_lab h;
 	struct index_node_extra x;
 	struct state_node sn;
+	cleanup_close int dir = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (state_check_node_name(name, err) < 0)
-		return -1;
-	cleanup_close int dir = state_dir_open(lab, err);
-	if (dir < 0)
-		return -1;
-	int r = index_lookup(dir, name, &h, &sn, &x);
-	if (r == 0) {
+	int r = lookup_named(lab, name, &dir, &h, &sn, &x, err);
+	if (r != 1) {
 		free(h.topology);
-		return nlab_error_set(err, ENOENT, "lab '%s' has no node '%s'", lab, name);
-	}
-	if (r < 0) {
-		free(h.topology);
-		if (from_state(lab, name, out, err) < 0)
+		if (r != -1 || from_state(lab, name, out, err) < 0)
 			return -1;
 		*nnodes = out->nnodes;
 		return 0;
