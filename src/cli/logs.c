@@ -53,6 +53,70 @@ static void copy_from(int fd, off_t from)
 	}
 }
 
+/* All of fd from its start, into *buf (caller frees); its length. */
+static size_t slurp(int fd, char **buf)
+{
+	size_t len = 0, cap = 0;
+	ssize_t n;
+
+	*buf = NULL;
+	for (;;) {
+		if (cap - len < 65536) {
+			char *b = realloc(*buf, cap + (1 << 20));
+			if (!b)
+				break;
+			*buf = b;
+			cap += 1 << 20;
+		}
+		n = pread(fd, *buf + len, cap - len, (off_t)len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	return len;
+}
+
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* The recent output, NODE.log.1 then NODE.log, as one snapshot; *pos:
+ * how much of NODE.log it showed.  A rotation while they are read
+ * (node/log.c: .1 rewritten or emptied, NODE.log emptied) would leave
+ * out what it moved: it shows as .1 changed or NODE.log shorter than
+ * what was read of it, and the read starts over (a few times: a node
+ * that rotates faster than this reads gets the last try). */
+static void dump_recent(const char *lab, const char *node, int fd, off_t *pos)
+{
+	for (int attempt = 0;; attempt++) {
+		struct stat o0 = { 0 }, o1 = { 0 }, f1;
+		char *a = NULL, *b = NULL;
+		size_t na = 0;
+		int old = state_open_log(lab, node, true, NULL);
+		if (old >= 0 && fstat(old, &o0) == 0)
+			na = slurp(old, &a);
+		size_t nb = slurp(fd, &b);
+		bool moved = (old >= 0 && (fstat(old, &o1) < 0 || !same_file_state(&o0, &o1))) ||
+			     fstat(fd, &f1) < 0 || f1.st_size < (off_t)nb;
+		if (old >= 0)
+			close(old);
+		if (!moved || attempt == 4) {
+			if ((!na || write_all(1, a, na) == 0) && nb)
+				(void)!write_all(1, b, nb);
+			free(a);
+			free(b);
+			*pos = (off_t)nb;
+			return;
+		}
+		free(a);
+		free(b);
+	}
+}
+
 int cmd_logs(int argc, char **argv)
 {
 	struct cli_args a;
@@ -98,13 +162,11 @@ int cmd_logs(int argc, char **argv)
 	}
 	/* The recent output is in two files (node/log.h): the previous one
 	 * first. */
-	int old = state_open_log(lab, node, true, NULL);
-	if (old >= 0) {
-		copy_from(old, 0);
-		close(old);
-	}
 	off_t pos = 0;
-	for (;;) {
+	dump_recent(lab, node, fd, &pos);
+	if (lseek(fd, pos, SEEK_SET) < 0)
+		pos = lseek(fd, 0, SEEK_END);
+	while (follow) {
 		char buf[65536];
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n > 0) {
@@ -115,15 +177,13 @@ int cmd_logs(int argc, char **argv)
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (!follow)
-			break;
 		/* Following ends when `down` removes the lab's log. */
 		struct stat st;
 		if (fstat(fd, &st) < 0 || st.st_nlink == 0)
 			break;
 		if (st.st_size < pos) {
 			/* Rotated: what was not read yet moved to NODE.log.1. */
-			old = state_open_log(lab, node, true, NULL);
+			int old = state_open_log(lab, node, true, NULL);
 			if (old >= 0) {
 				copy_from(old, pos);
 				close(old);

@@ -75,6 +75,23 @@ read -r count first gaps <$T/gaps
 [ "$count" -gt 1100 ] && ok "logs -f followed $count lines, over a rotation (1 MiB is about 1000)" ||
 	not_ok "logs -f followed only $count lines"
 check_eq "... each line once, in order, none missing" "[]" "$gaps"
+# Plain logs while the log rotates every half second: each dump is one
+# snapshot of NODE.log.1 then NODE.log, with nothing a rotation moved
+# left out between them.
+bad=0 dumps=0
+for _ in $(seq 30); do
+	"$NETLAB" logs $LAB count >$T/dump 2>/dev/null
+	r=$(python3 - $T/dump <<'P'
+import sys
+nums = [int(l.split()[0]) for l in open(sys.argv[1]) if len(l) > 8 and l[:8].isdigit()]
+print("ok" if len(nums) > 100 and all(b == a + 1 for a, b in zip(nums, nums[1:])) else "bad %d" % len(nums))
+P
+)
+	dumps=$((dumps + 1))
+	[ "$r" = ok ] || { bad=$((bad + 1)); echo "# dump $dumps: $r"; }
+	sleep 0.1
+done
+check_eq "netlab logs while it rotates: $dumps dumps, each contiguous" 0 "$bad"
 check "down" "$NETLAB" down $LAB
 
 # --- pids: a default limit; a fork bomb is contained -----------------------------
