@@ -286,8 +286,9 @@ const struct cli_verb cli_verbs[] = {
 		.description =
 			"What the node's `exec` and `run` lines wrote on their standard output and standard error: the last 1 "
 			"to 2 MiB of it, kept in /run/netlab/LAB/logs/NODE.log and, before that, NODE.log.1 (the node's init "
-			"moves the log there when it reaches 1 MiB) until the lab goes down. Exits 3 when there is no such "
-			"lab or node.",
+			"moves the log there when it reaches 1 MiB) until the lab goes down. The two are printed as one "
+			"snapshot: when the log moves while they are read, they are read again. Exits 3 when there is no "
+			"such lab or node.",
 		.opts = logs_opts,
 		.operands = OPERANDS_OPTLAB_NODE,
 		.min_operands = 1,
