@@ -182,6 +182,23 @@ int nodefs_attach_at(int rootfd, const char *dst, int fd, nlab_error **err)
  * thousands of nodes in the making those waits, one tree at a time, were
  * most of what an init waited for.  *layer (a detached tmpfs) is
  * attached too and becomes an O_PATH fd of it. */
+/* The detached mount *slot attached on st/name; *slot becomes an O_PATH
+ * fd of it (-1 once consumed). */
+static int stage_one(int st, const char *name, int *slot, nlab_error **err)
+{
+	int fd = *slot;
+
+	*slot = -1;
+	if (mkdirat(st, name, 0755) < 0) {
+		close(fd);
+		return nlab_error_set(err, errno, "mkdir /mnt0/%s", name);
+	}
+	if (nodefs_attach(fd, st, name, err) < 0)
+		return -1;
+	*slot = openat(st, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return *slot < 0 ? nlab_error_set(err, errno, "open /mnt0/%s", name) : 0;
+}
+
 static int stage_trees(struct proto_msg *m, int *layer, nlab_error **err)
 {
 	char name[16];
@@ -193,26 +210,12 @@ static int stage_trees(struct proto_msg *m, int *layer, nlab_error **err)
 	cleanup_close int st = open("/mnt0", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (st < 0)
 		return nlab_error_set(err, errno, "open /mnt0");
-	for (int i = 0; i <= m->nfds; i++) {
-		bool is_layer = i == m->nfds;
-		if (is_layer)
-			snprintf(name, sizeof(name), "layer");
-		else
-			snprintf(name, sizeof(name), "t%d", i);
-		int *slot = is_layer ? layer : &m->fds[i];
-		fd = *slot;
-		*slot = -1;
-		if (mkdirat(st, name, 0755) < 0) {
-			close(fd);
-			return nlab_error_set(err, errno, "mkdir /mnt0/%s", name);
-		}
-		if (nodefs_attach(fd, st, name, err) < 0)
+	for (int i = 0; i < m->nfds; i++) {
+		snprintf(name, sizeof(name), "t%d", i);
+		if (stage_one(st, name, &m->fds[i], err) < 0)
 			return -1;
-		*slot = openat(st, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (*slot < 0)
-			return nlab_error_set(err, errno, "open /mnt0/%s", name);
 	}
-	return 0;
+	return stage_one(st, "layer", layer, err);
 }
 
 static int overlay_root(const struct node_spec *s, int proc, struct proto_msg *m, nlab_error **err)

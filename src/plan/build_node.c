@@ -87,6 +87,17 @@ static int emit_link_ups(struct builder *b, int ns, const struct topo_node *n)
 	return 0;
 }
 
+/* `forward`: both families' forwarding sysctls, at its line. */
+static int emit_forward(struct builder *b, int ns, const struct topo_node *n)
+{
+	if (!n->forward)
+		return 0;
+	if (emit_sysctl(b, ns, n->forward_pos.line, "net.ipv4.ip_forward", "1", false) < 0 ||
+	    emit_sysctl(b, ns, n->forward_pos.line, "net.ipv6.conf.all.forwarding", "1", false) < 0)
+		return -1;
+	return 0;
+}
+
 int build_configure(struct builder *b)
 {
 	const struct topology *t = b->p->t;
@@ -119,8 +130,7 @@ int build_configure(struct builder *b)
 		}
 		if (emit_addresses_routes(b, ns, n) < 0)
 			return -1;
-		if (n->forward && (emit_sysctl(b, ns, n->forward_pos.line, "net.ipv4.ip_forward", "1", false) < 0 ||
-				   emit_sysctl(b, ns, n->forward_pos.line, "net.ipv6.conf.all.forwarding", "1", false) < 0))
+		if (emit_forward(b, ns, n) < 0)
 			return -1;
 		for (size_t k = 0; k < n->sysctls.n; k++)
 			if (emit_sysctl(b, ns, n->sysctls.v[k].pos.line, n->sysctls.v[k].key, n->sysctls.v[k].value,
@@ -161,8 +171,7 @@ int build_host(struct builder *b)
 	}
 	if (emit_addresses_routes(b, PLAN_NS_HOST, h) < 0)
 		return -1;
-	if (h->forward && (emit_sysctl(b, PLAN_NS_HOST, h->forward_pos.line, "net.ipv4.ip_forward", "1", false) < 0 ||
-			   emit_sysctl(b, PLAN_NS_HOST, h->forward_pos.line, "net.ipv6.conf.all.forwarding", "1", false) < 0))
+	if (emit_forward(b, PLAN_NS_HOST, h) < 0)
 		return -1;
 	if ((h->forward || h->nats.n) && emit_rules(b, PLAN_NS_HOST, h) < 0)
 		return -1;
