@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "spawner/spawner.h"
 #include "util/error.h"
 #include "util/strutil.h"
 
@@ -27,6 +28,9 @@ static int unknown_verb(const char *word)
 
 int main(int argc, char **argv)
 {
+	/* Not a verb: the lab's spawner, started by its supervisor. */
+	if (argc > 0 && !strcmp(argv[0], SPAWNER_ARGV0))
+		return spawner_main(argc, argv);
 	if (argc < 2) {
 		cli_print_usage(stderr);
 		return EXIT_USAGE;

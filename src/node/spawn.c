@@ -1,28 +1,33 @@
-/* Making a node's processes (see spawn.h for the memory arrangement).
+/* Making a node's processes (see spawn.h for the memory arrangement), in
+ * the lab's spawner (spawner/spawner.h), whose parent is the supervisor.
  *
  * The user namespace must come first and alone, with its maps written
  * from outside, and only then the other namespaces, owned by it; a PID
  * (and time) namespace only takes effect for children.  So:
  *
- *   caller --clone(CLONE_VM | CLONE_NEWUSER)--> stage 1 (waits)
- *   caller: uid_map, setgroups allow, gid_map, cgroups; GO
+ *   spawner --clone(CLONE_VM | CLONE_PARENT | CLONE_NEWUSER)--> stage 1
+ *            (the supervisor's child; waits)
+ *   spawner: uid_map, setgroups allow, gid_map, cgroups; GO
  *   stage 1: becomes root of its namespace, makes the time namespace,
  *            clone(net, uts, mount, pid, ipc, cgroup, CLONE_PARENT) on
- *            the init stack --> the init (PID 1, a child of the caller);
+ *            the init stack --> the init (PID 1, the supervisor's child);
  *            reports the init's pid and exits.
  *
- * Stage 1 shares the caller's memory (CLONE_VM) and runs on a stack of
+ * Stage 1 shares the spawner's memory (CLONE_VM) and runs on a stack of
  * its own: it costs no copy of the address space and nothing to tear down
  * when it exits.  Most of a node's time is stage 1 waiting for the
  * kernel to make namespaces and to schedule it, so SPAWN_DEPTH stage 1s
- * run at once, each on its own stack, while the caller starts the next.
+ * run at once, each on its own stack, while the spawner starts the next.
+ * The supervisor reaps them; the spawner knows one is off its stack by
+ * its pidfd.
  *
- * That sharing is safe because of what the caller does meanwhile: between
- * spawner_begin() and spawner_end() it writes only memory no child
- * inherits (its stack below the fence, the spawner, the node table) and
- * calls nothing that allocates or uses stdio, so the copy of memory an
- * init takes at any moment is as consistent as at the start.  Stage 1
- * itself writes only its own stack (errno on failure). */
+ * That sharing is safe because of what the spawner does meanwhile:
+ * between spawner_begin() and spawner_end() it writes only memory no
+ * child inherits (its stack below the fence, the spawner, its table) or
+ * the views of the nodes in the making, and calls nothing that allocates
+ * or uses stdio, so the copy of memory an init takes at any moment is as
+ * consistent as at the start.  Stage 1 itself writes only its own stack
+ * (errno on failure). */
 #include "node/spawn.h"
 
 #include <errno.h>
@@ -62,7 +67,7 @@
  * switches to stage 1 and back for every node: with the page shared with
  * the last init, each write was a copy-on-write fault.  Nothing in netlab
  * uses rseq (glibc only for sched_getcpu, which falls back to the system
- * call), so the supervisor drops it. */
+ * call), so the spawner drops it. */
 static void rseq_stop(void)
 {
 #ifdef RSEQ_SIG
@@ -204,8 +209,7 @@ static pid_t clone_on_stack(unsigned long flags, void *stack_top, spawn_init_fn 
 /* ---- stage 1 --------------------------------------------------------- */
 
 /* In a freshly cloned child: move fds[i] to fd 3 + i and close everything
- * else, whatever numbers they had (a large lab's supervisor holds
- * thousands of fds, so they may be anywhere). */
+ * else, whatever numbers they had. */
 static int keep_fds(const int *fds, int n)
 {
 	int hi = 3 + n, tmp[8];
@@ -361,7 +365,8 @@ static int stage1_main(void *p)
 
 struct slot {
 	bool busy;              /* stage 1 started, its report not read yet */
-	pid_t p1;               /* stage 1, until reaped */
+	pid_t p1;               /* stage 1, until it has exited */
+	int p1fd;               /* a pidfd of it (it is our parent's child) */
 	int sync;               /* our end of stage 1's socket */
 	void *tag;
 	char *stack;            /* STAGE1_STACK bytes */
@@ -374,10 +379,6 @@ struct slot {
 struct spawner {
 	uintptr_t fence_lo, fence_hi;   /* stack range not inherited, or 0 */
 	int home_mntns, home_cwd;       /* where this process goes back after a->mntns */
-	struct {
-		uintptr_t lo, hi;
-	} hidden[16];                   /* spawner_hide() */
-	size_t nhidden;
 	int cred_lock;                  /* see cred_lock() */
 	size_t pending;
 	struct slot slot[SPAWN_DEPTH];
@@ -396,6 +397,7 @@ struct spawner *spawner_begin(uintptr_t fence, nlab_error **err)
 		sp->slot[i].stack = stacks + (size_t)i * STAGE1_STACK;
 		sp->slot[i].init_stack = init_stacks + (size_t)(i % INIT_STACKS) * INIT_STACK;
 		sp->slot[i].sync = -1;
+		sp->slot[i].p1fd = -1;
 	}
 	sp->home_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	sp->home_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -415,19 +417,6 @@ struct spawner *spawner_begin(uintptr_t fence, nlab_error **err)
 	return sp;
 }
 
-void spawner_hide(struct spawner *sp, const void *p, size_t len)
-{
-	uintptr_t lo = ((uintptr_t)p + page_size() - 1) & ~(page_size() - 1);
-	uintptr_t hi = ((uintptr_t)p + len) & ~(page_size() - 1);
-
-	if (!p || hi <= lo || sp->nhidden == sizeof(sp->hidden) / sizeof(sp->hidden[0]))
-		return;
-	if (madvise((void *)lo, hi - lo, MADV_DONTFORK) < 0)
-		return;
-	sp->hidden[sp->nhidden].lo = lo;
-	sp->hidden[sp->nhidden++].hi = hi;
-}
-
 bool spawner_full(const struct spawner *sp)
 {
 	return sp->pending == SPAWN_DEPTH;
@@ -438,6 +427,16 @@ size_t spawner_pending(const struct spawner *sp)
 	return sp->pending;
 }
 
+size_t spawner_pollfds(const struct spawner *sp, struct pollfd *p)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < SPAWN_DEPTH; i++)
+		if (sp->slot[i].busy)
+			p[n++] = (struct pollfd){ .fd = sp->slot[i].sync, .events = POLLIN };
+	return n;
+}
+
 /* Our copies only: stage 1 reads s1 from the memory we share, so its
  * count stays until the slot is used again. */
 static void close_tasks(const struct stage1_arg *s1)
@@ -446,13 +445,21 @@ static void close_tasks(const struct stage1_arg *s1)
 		close(s1->tasks[i]);
 }
 
+/* Stage 1 is our parent's child (CLONE_PARENT, like the init it makes),
+ * for the caller's parent to reap; here its pidfd tells when it is off
+ * its stack. */
 static void slot_reap(struct slot *sl)
 {
 	if (sl->sync >= 0)
 		close(sl->sync);
 	sl->sync = -1;
-	if (sl->p1 > 0)
-		TEMP_FAILURE_RETRY(waitpid(sl->p1, NULL, __WALL));
+	if (sl->p1fd >= 0) {
+		struct pollfd p = { .fd = sl->p1fd, .events = POLLIN };
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+		close(sl->p1fd);
+	}
+	sl->p1fd = -1;
 	sl->p1 = 0;
 	sl->busy = false;
 }
@@ -508,8 +515,10 @@ int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *ta
 		slot_reap(sl);
 		return nlab_error_set(err, e, "enter the node template's mount namespace");
 	}
-	pid_t p1 = clone(stage1_main, sl->stack + STAGE1_STACK, CLONE_VM | (a->userns ? CLONE_NEWUSER : 0) | SIGCHLD,
-			 &sl->s1);
+	int p1fd = -1;
+	pid_t p1 = clone(stage1_main, sl->stack + STAGE1_STACK,
+			 CLONE_VM | CLONE_PARENT | CLONE_PIDFD | (a->userns ? CLONE_NEWUSER : 0) | SIGCHLD, &sl->s1,
+			 &p1fd);
 	e = errno;
 	close_tasks(&sl->s1);
 	if (a->mntns > 2 && (setns(sp->home_mntns, CLONE_NEWNS) < 0 || fchdir(sp->home_cwd) < 0)) {
@@ -523,6 +532,7 @@ int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *ta
 				      e == ENOSPC || e == EPERM ? "; see user.max_user_namespaces" : "");
 	}
 	sl->p1 = p1;
+	sl->p1fd = p1fd;
 	if ((a->userns &&
 	     (a->id_size ? userns_write_nested_maps(p1, a->uid_base, a->gid_base, a->id_size, !a->setgroups_deny, err)
 			 : userns_write_maps(p1, a->uid_base, a->gid_base, err)) < 0 &&
@@ -543,7 +553,7 @@ int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *ta
 	return 0;
 }
 
-int spawner_collect(struct spawner *sp, void **tag, pid_t *pid, nlab_error **err)
+int spawner_collect(struct spawner *sp, void **tag, pid_t *pid, pid_t *stage1, nlab_error **err)
 {
 	struct pollfd p[SPAWN_DEPTH];
 	struct slot *sl = NULL;
@@ -569,6 +579,7 @@ int spawner_collect(struct spawner *sp, void **tag, pid_t *pid, nlab_error **err
 				sl = &sp->slot[map[j]];
 	}
 	*tag = sl->tag;
+	*stage1 = sl->p1;
 	int r = proto_recv(sl->sync, &msg, NULL);
 	sl->busy = false;
 	sp->pending--;
@@ -598,9 +609,6 @@ void spawner_end(struct spawner *sp)
 			sp->pending--;
 		slot_reap(sl);
 	}
-	for (size_t i = 0; i < sp->nhidden; i++)
-		madvise((void *)sp->hidden[i].lo, sp->hidden[i].hi - sp->hidden[i].lo, MADV_DOFORK);
-	sp->nhidden = 0;
 	if (sp->home_mntns >= 0)
 		close(sp->home_mntns);
 	if (sp->home_cwd >= 0)

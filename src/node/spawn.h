@@ -1,16 +1,18 @@
 /* Making a node's processes: its user namespace first and alone, then its
  * init in new net, UTS, mount, PID, IPC, cgroup and time namespaces owned
- * by it (docs/isolation.md, docs/performance.md).
+ * by it (docs/isolation.md, docs/performance.md).  Used by the lab's
+ * spawner (spawner/spawner.h); the stage 1s and inits it makes are its
+ * parent's children (CLONE_PARENT).
  *
- * The init is a copy of the supervisor's memory, and every page the
- * supervisor writes after a copy was taken costs it a copy-on-write
- * fault; on these machines a fault costs 30-60 us, more than any system
- * call of the loop.  So while nodes are being made, the memory the
- * supervisor writes per node is memory the inits do not inherit
- * (MADV_DONTFORK): the stage-1 stack, the supervisor's stack below a
- * fence, and whatever table the caller keeps in spawner_table_alloc()
- * memory.  The init runs on a stack of its own that the supervisor never
- * touches, so each init's copy starts empty. */
+ * The init is a copy of the spawner's memory, and every page the spawner
+ * writes after a copy was taken costs it a copy-on-write fault; on these
+ * machines a fault costs 30-60 us, more than any system call of the
+ * loop.  So while nodes are being made, the memory the spawner writes per
+ * node is memory the inits do not inherit (MADV_DONTFORK): the stage-1
+ * stack, the spawner's stack below a fence, and whatever table it keeps
+ * in spawner_table_alloc() memory; the one exception is each node's view,
+ * mapped fresh for it.  The init runs on a stack of its own that the
+ * spawner never touches, so each init's copy starts empty. */
 #ifndef NETLAB_NODE_SPAWN_H
 #define NETLAB_NODE_SPAWN_H
 
@@ -65,30 +67,25 @@ struct spawner *spawner_begin(uintptr_t fence, nlab_error **err);
 int spawner_submit(struct spawner *sp, const struct spawn_node_args *a, void *tag, nlab_error **err);
 bool spawner_full(const struct spawner *sp);
 size_t spawner_pending(const struct spawner *sp);
+/* The descriptors spawner_collect() waits on, for a caller that waits on
+ * others too: at most SPAWN_DEPTH entries of p. */
+struct pollfd;
+size_t spawner_pollfds(const struct spawner *sp, struct pollfd *p);
 
-/* Wait for one submitted node: its tag, and its init's pid (a child of
- * this process, by CLONE_PARENT).  On failure *tag still names the node
- * when known. */
-int spawner_collect(struct spawner *sp, void **tag, pid_t *pid, nlab_error **err);
+/* Wait for one submitted node: its tag, its init's pid and its stage 1's
+ * (children of this process's parent, by CLONE_PARENT: the parent reaps
+ * them).  On failure *tag still names the node when known. */
+int spawner_collect(struct spawner *sp, void **tag, pid_t *pid, pid_t *stage1, nlab_error **err);
 
-/* Kill what is still pending (inits already made are the caller's
- * children and stay), reap every stage 1, and let children inherit the
- * whole stack again. */
+/* Kill what is still pending (inits already made are the caller's parent's
+ * children and stay), wait until every stage 1 has exited, and let
+ * children inherit the whole stack again. */
 void spawner_end(struct spawner *sp);
 
 #define SPAWN_MAX_CGROUPS 8
 
 /* Nodes in the making at once (spawner_full()). */
 #define SPAWN_DEPTH 4
-
-/* Keep the whole pages of [p, p + len) from every init made until
- * spawner_end(): memory of the caller's that no init reads (the lab's
- * node and link arrays: an init sees a copy of its own entries).  The
- * inits made from a large supervisor then map and copy less, and the
- * kernel's reverse-map walks over pages thousands of inits share are
- * shorter (docs/scale.md).  Only whole pages inside the range: malloc's
- * headers around it stay.  An error only costs speed. */
-void spawner_hide(struct spawner *sp, const void *p, size_t len);
 
 /* Zeroed memory that children do not inherit; never freed. */
 void *spawner_table_alloc(size_t size, nlab_error **err);

@@ -129,7 +129,40 @@ const char *proto_type_name(enum proto_type t)
 		[PROTO_LOG_OLD] = "LOG_OLD", [PROTO_STOP_LINES] = "STOP_LINES",
 		[PROTO_LINES_STOPPED] = "LINES_STOPPED", [PROTO_RESTART] = "RESTART",
 		[PROTO_RESTARTING] = "RESTARTING", [PROTO_RESTARTED] = "RESTARTED",
+		[PROTO_SPAWN] = "SPAWN",
 	};
 
 	return t > 0 && t < PROTO_TYPE_MAX ? names[t] : "?";
+}
+
+int proto_send_blob(int fd, const void *p, size_t len)
+{
+	for (size_t off = 0; off < len;) {
+		size_t n = len - off < PROTO_BLOB_CHUNK ? len - off : PROTO_BLOB_CHUNK;
+		ssize_t w = TEMP_FAILURE_RETRY(send(fd, (const char *)p + off, n, MSG_NOSIGNAL));
+		if (w < 0)
+			return -1;
+		if ((size_t)w != n) {
+			errno = EMSGSIZE;
+			return -1;
+		}
+		off += n;
+	}
+	return 0;
+}
+
+int proto_recv_blob(int fd, void *p, size_t len, nlab_error **err)
+{
+	for (size_t off = 0; off < len;) {
+		size_t want = len - off < PROTO_BLOB_CHUNK ? len - off : PROTO_BLOB_CHUNK;
+		ssize_t r = TEMP_FAILURE_RETRY(recv(fd, (char *)p + off, want, MSG_TRUNC | MSG_CMSG_CLOEXEC));
+		if (r < 0)
+			return nlab_error_set(err, errno, "read a message");
+		if (r == 0)
+			return 0;
+		if ((size_t)r != want)
+			return nlab_error_set(err, EPROTO, "a part of %zu bytes where %zu were due", (size_t)r, want);
+		off += want;
+	}
+	return 1;
 }

@@ -5,7 +5,10 @@
  *   netlab up  <- supervisor   how setup goes: PROGRESS lines for the bar,
  *                              NOTICEs of what it waits for, then UP or
  *                              FAILED, then the supervisor closes its end
- *   supervisor <-> stage 1     GO once the maps are written; SPAWNED with
+ *   supervisor <-> spawner     SPAWN with a node's view (node/view.h) ->
+ *                              SPAWNED with the init's pid, or SPAWN_FAILED;
+ *                              the supervisor closing its end ends it
+ *   spawner <-> stage 1        GO once the maps are written; SPAWNED with
  *                              the init's pid, or SPAWN_FAILED
  *   supervisor <-> node init   (datagrams: one socket of the supervisor's
  *                              for all its inits, supervisor/nodech.c)
@@ -39,7 +42,9 @@ enum proto_type {
 	PROTO_PROGRESS = 1,     /* a[0] done, a[1] total; text: phase */
 	PROTO_UP,               /* a[0] nodes, a[1] links, a[2] ms; text: "name=ms ..." phase times */
 	PROTO_FAILED,           /* text: the error, with its context */
-	/* supervisor <-> stage 1 of a node (node/spawn.c) */
+	/* spawner <-> stage 1 of a node (node/spawn.c); the last two also
+	 * spawner -> supervisor, with a[1] the node (SPAWN's a[0]) and a[2]
+	 * its stage 1's pid (0: none), for the supervisor to reap */
 	PROTO_GO,               /* the maps are written: go on */
 	PROTO_SPAWNED,          /* a[0] the init's pid */
 	PROTO_SPAWN_FAILED,     /* text: "what: reason" */
@@ -72,6 +77,9 @@ enum proto_type {
 	PROTO_RESTARTING,       /* the request is taken: the lab lock may go */
 	PROTO_RESTARTED,        /* a[0] ms, a[1] processes stopped, a[2] of them killed by SIGKILL */
 	/* (and PROTO_FAILED: a[0] errno, ENOENT for no such node; text: why) */
+	/* supervisor -> spawner (src/spawner/) */
+	PROTO_SPAWN,            /* a[0] the node's index, a[1] the size of its view, sent next (proto_send_blob);
+				 * fds: the init's control socket and log */
 	PROTO_TYPE_MAX
 };
 
@@ -103,6 +111,12 @@ int proto_sendto(int fd, const void *to, socklen_t tolen, enum proto_type type, 
 int proto_recvfrom(int fd, struct proto_msg *m, void *from, socklen_t *fromlen, nlab_error **err);
 
 void proto_close_fds(struct proto_msg *m);
+/* len bytes as packets of at most PROTO_BLOB_CHUNK (after the message
+ * that gives their length), and their receipt into p: 1, 0 when the peer
+ * closed its end, -1 with *err. */
+#define PROTO_BLOB_CHUNK (32 << 10)
+int proto_send_blob(int fd, const void *p, size_t len);
+int proto_recv_blob(int fd, void *p, size_t len, nlab_error **err);
 const char *proto_type_name(enum proto_type t);
 
 #endif

@@ -1,6 +1,5 @@
 /* Making the lab's nodes (the plan's nodes section) and talking to their
  * inits: ready, the exec and run phases of the commands section, stop. */
-#include <alloca.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -33,34 +32,9 @@ static const char *topo_file(const struct sup *s)
 
 /* ---- making nodes --------------------------------------------------- */
 
-/* The init: a private copy of memory, on the init stack.  Its node and
- * its part of the plan are in its view (initview.c). */
-static void node_init_entry(void *p)
-{
-	const struct init_view *v = p;
-	const struct init_arg *a = &v->arg;
-	const struct sup *s = a->s;
-	char hosts[4200];
-
-	snprintf(hosts, sizeof(hosts), "%s/hosts", s->dir);
-	struct node_spec spec = {
-		.t = s->t, .plan = &v->plan, .node = a->tn, .index = a->index, .lab = s->o->lab, .lab_dir = s->dir,
-		.uid_base = a->uid_base, .gid_base = a->gid_base, .lab_uid = s->lab_uid, .lab_gid = s->lab_gid,
-		.rootless = s->o->rootless,
-		.tmpl = a->tmpl,
-		.tops = s->tops,
-		.ntops = s->ntops,
-		.ctl_fd = 3,
-		.log_fd = 4, .hosts_path = hosts, .grace_ms = s->o->grace_ms,
-		.line_timeout_ms = (int64_t)s->o->line_timeout_s * 1000,
-		.alternatives_path = s->alternatives[0] ? s->alternatives : NULL,
-	};
-	node_init_main(&spec);
-}
-
-/* Start making one node (node/spawn.c).  Its log and its socket
- * (supervisor/nodech.c) go to the init; the supervisor keeps neither. */
-static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, nlab_error **err)
+/* Send one node to the lab's spawner (nodespawn.c): its view, its log and
+ * its socket (supervisor/nodech.c); the supervisor keeps neither. */
+static int node_submit(struct sup *s, struct sup_node *sn, nlab_error **err)
 {
 	char path[4200];
 
@@ -84,29 +58,13 @@ static int node_submit(struct sup *s, struct spawner *sp, struct sup_node *sn, n
 	}
 	if (labmem && !ownmem)
 		groups[ngroups++] = (char *)labmem;
-	struct init_view *v = initview_fill(s, sn, err);
+	size_t size;
+	struct node_view *v = initview_pack(s, sn, groups, ngroups, &size, err);
 	if (!v)
 		return -1;
-	struct spawn_node_args a = {
-		.tn = sn->tn,
-		.userns = topo_node_userns(s->t, sn->tn),
-		.uid_base = sn->uid_base,
-		.gid_base = sn->gid_base,
-		.cgroups = groups,
-		.ncgroups = ngroups,
-		.id_size = s->o->rootless ? s->id_size : 0,
-		.setgroups_deny = s->o->rootless && !s->rl.setgroups,
-		.ctl = ctl_child,
-		.log = log_fd,
-		.mntns = v->arg.tmpl ? s->tmpl_mntns : -1,
-		.init = node_init_entry,
-		.init_arg = v,
-	};
-	if (spawner_submit(sp, &a, sn, err) < 0) {
-		initview_release(s, sn);
-		return -1;
-	}
-	return 0;
+	int r = nodespawn_submit(s, (size_t)(sn - s->nodes), v, size, ctl_child, log_fd, err);
+	free(v);
+	return r;
 }
 
 /* A node's init exists.  It is our child (CLONE_PARENT): its pid is its
@@ -144,59 +102,50 @@ static int send_trees(struct sup *s, struct sup_node *sn, nlab_error **err)
 	return r;
 }
 
-static __attribute__((noinline)) int start_below_fence(struct sup *s, struct spawner *sp, nlab_error **err)
+/* Every node's processes (the OP_NODEs, in order), made by the lab's
+ * spawner: up to SPAWN_DEPTH nodes in its hands at once, while this
+ * process opens the next ones' files and sends the made ones their
+ * trees. */
+int nodes_start(struct sup *s, nlab_error **err)
 {
-	size_t next = 0, done = 0;
+	size_t next = 0, done = 0, pending = 0;
 	struct sup_node *sn = NULL;
+	int64_t index;
 	pid_t pid = 0;
 
+	if (nodespawn_start(s, err) < 0)
+		return -1;
 	while (done < s->nnodes) {
-		if (next < s->nnodes && !spawner_full(sp)) {
+		if (next < s->nnodes && pending < SPAWN_DEPTH) {
 			sn = &s->nodes[next++];
-			if (node_submit(s, sp, sn, err) < 0)
+			if (node_submit(s, sn, err) < 0)
 				goto fail;
+			pending++;
 			continue;
 		}
-		int r = spawner_collect(sp, (void **)&sn, &pid, err);
-		/* Its init has its copy (or will never be): the view is free. */
-		initview_release(s, sn);
-		if (r < 0 || node_started(sn, pid, err) < 0 || send_trees(s, sn, err) < 0)
+		int r = nodespawn_collect(s, &index, &pid, err);
+		pending--;
+		sn = index >= 0 && (size_t)index < s->nnodes ? &s->nodes[index] : NULL;
+		if (r < 0 || !sn)
+			goto fail;
+		if (node_started(sn, pid, err) < 0 || send_trees(s, sn, err) < 0)
 			goto fail;
 		sup_progress(s, "nodes", ++done, s->nnodes);
 	}
+	nodespawn_end(s);
 	return 0;
 fail:
 	/* The inits already made are recorded, so that teardown stops them. */
-	while (spawner_pending(sp)) {
-		struct sup_node *other = NULL;
-		/* issue 13: no error objects (malloc) while stage 1s run. */
-		int r = spawner_collect(sp, (void **)&other, &pid, NULL);
-		initview_release(s, other);
-		if (r == 0)
-			node_started(other, pid, NULL);
+	while (pending--) {
+		if (nodespawn_collect(s, &index, &pid, NULL) == 0 && index >= 0 && (size_t)index < s->nnodes)
+			node_started(&s->nodes[index], pid, NULL);
 	}
+	nodespawn_end(s);
 	if (sn)
 		nlab_error_wrap(err, "node %s (%s:%d)", sn->tn->name, s->t->file, sn->tn->pos.line);
+	else
+		nlab_error_wrap(err, "making the nodes");
 	return -1;
-}
-
-/* Every node's processes (the OP_NODEs, in order).  The loop runs in
- * frames under an unused gap that inits do not inherit (node/spawn.h),
- * out of line so that none of its locals sit in this frame or its
- * callers'. */
-__attribute__((noinline)) int nodes_start(struct sup *s, nlab_error **err)
-{
-	if (initview_prepare(s, err) < 0)
-		return -1;
-	char *fence = alloca(2 * (size_t)sysconf(_SC_PAGESIZE));
-	struct spawner *sp = spawner_begin((uintptr_t)fence, err);
-	if (!sp)
-		return -1;
-	initview_hide(s, sp);
-	int r = start_below_fence(s, sp, err);
-	spawner_end(sp);
-	initview_free(s);
-	return r;
 }
 
 /* ---- talking to the inits ------------------------------------------- */
@@ -677,16 +626,22 @@ static void reaped(struct sup *s, pid_t pid, int status)
 	restart_node_died(s, sn);
 }
 
-void nodes_reap(struct sup *s)
+void nodes_sweep(struct sup *s)
 {
-	struct signalfd_siginfo si;
 	int status;
 	pid_t pid;
 
-	while (TEMP_FAILURE_RETRY(read(s->chld_fd, &si, sizeof(si))) == sizeof(si))
-		;
 	while ((pid = waitpid(-1, &status, WNOHANG | __WALL)) > 0)
 		reaped(s, pid, status);
+}
+
+void nodes_reap(struct sup *s)
+{
+	struct signalfd_siginfo si;
+
+	while (TEMP_FAILURE_RETRY(read(s->chld_fd, &si, sizeof(si))) == sizeof(si))
+		;
+	nodes_sweep(s);
 }
 
 void nodes_stop(struct sup *s)

@@ -23,7 +23,6 @@
 #include "proto/proto.h"
 #include "supervisor/supervisor.h"
 
-struct init_arg;
 struct proto_msg;
 
 struct sup_node {
@@ -74,8 +73,9 @@ struct sup {
 	char phases[512];               /* "name=ms ..." for `up --timing` */
 	size_t phases_len;
 	int64_t phase_t0;
-	struct init_view **views;       /* initview.c: SPAWN_DEPTH of them, or NULL (not inherited) */
-	size_t view_size, view_ops;     /* bytes of one, operations it holds */
+	pid_t spawner_pid;              /* nodespawn.c: the lab's spawner while nodes are made, or 0 */
+	int spawner_fd;                 /* its channel, or -1 */
+	pid_t stage1_pid;               /* the last stage 1 reported, to reap, or 0 */
 	int capture_pidfd;              /* the `capture` links' process, or -1 */
 	char mask_dir[4200];            /* supervisor/labfs.c */
 	int labfs_root;                 /* the topology's directory (O_PATH), or -1 */
@@ -104,32 +104,22 @@ struct sup {
 #define LABFS_FILES_MAX TOPO_FILES_MAX  /* `files` statements per node */
 #define NODETMPL_STAGES (2 + LABFS_FILES_MAX)   /* LAB/mntN for the trees of a node outside the template: host, mask, files */
 
-/* initview.c: what an init inherits of the topology and the plan while
- * the nodes are made: a copy of its own node and operations (a view),
- * while the arrays of every node's are kept from it (spawner_hide()). */
-struct init_arg {
-	const struct sup *s;
-	const struct topo_node *tn;     /* the view's copy */
-	size_t index;                   /* in the view's plan: 0 */
-	uint32_t uid_base, gid_base;
-	bool tmpl;                      /* its mount namespace is a copy of the template */
-};
-struct init_view {
-	struct init_arg arg;
-	struct topo_node node;
-	struct plan plan;               /* nodes: &no; ops: its mounts, then its lines */
-	struct plan_node_ops no;
-	const struct sup_node *owner;
-	struct plan_op ops[];           /* its mounts, then its lines */
-};
-struct spawner;
-int initview_prepare(struct sup *s, nlab_error **err);
-void initview_hide(struct sup *s, struct spawner *sp);
-/* A view filled for sn: only system calls and copies (node/spawn.h); NULL
- * with *err when none can be mapped. */
-struct init_view *initview_fill(struct sup *s, const struct sup_node *sn, nlab_error **err);
-void initview_release(struct sup *s, const struct sup_node *sn);
-void initview_free(struct sup *s);
+/* initview.c: a node's view (node/view.h) for the spawner, with the
+ * cgroups it joins; NULL with *err. */
+struct node_view;
+struct node_view *initview_pack(const struct sup *s, const struct sup_node *sn, char *const *groups, size_t ngroups,
+				size_t *size, nlab_error **err);
+
+/* nodespawn.c: the lab's spawner (spawner/spawner.h), started for
+ * nodes_start() and ended by it.  Submit a node's view with the init's
+ * control socket and log; collect one report: the node's index (-1 when
+ * the spawner could not say) and its init's pid, or -1 with *err.  At
+ * the end every stage 1 has been reaped (nodes_sweep()). */
+int nodespawn_start(struct sup *s, nlab_error **err);
+int nodespawn_submit(struct sup *s, size_t index, const struct node_view *v, size_t size, int ctl, int log,
+		     nlab_error **err);
+int nodespawn_collect(struct sup *s, int64_t *index, pid_t *pid, nlab_error **err);
+void nodespawn_end(struct sup *s);
 
 /* nodetmpl.c: the mount namespace default nodes are copies of (made
  * after labfs_prepare(): it holds LAB/sys and LAB/dev), and whether a
@@ -167,6 +157,9 @@ int nodes_message(struct sup *s, nlab_error **err);
 void nodes_stop(struct sup *s);
 /* Reap what died (SIGCHLD): nodes are marked exited. */
 void nodes_reap(struct sup *s);
+/* The same without taking the pending SIGCHLD, which wait_nodes() then
+ * still sees: for the stage 1s and a spawner that failed. */
+void nodes_sweep(struct sup *s);
 /* The node whose init is pid, or NULL. */
 struct sup_node *nodes_by_pid(struct sup *s, pid_t pid);
 /* The node's network namespace, opened now (/proc/PID/ns/net; the caller

@@ -158,15 +158,14 @@ static int lab_namespace(struct sup *s, nlab_error **err)
 	return nlab_nl_open(&s->lab_nl, err);
 }
 
-/* The node table (written for every node while nodes are made, so in
- * memory the inits do not inherit) and the state's node list. */
+/* The node table and the state's node list. */
 static int node_table(struct sup *s, nlab_error **err)
 {
 	const struct topology *t = s->t;
 
-	s->nodes = spawner_table_alloc((t->nodes.n + 1) * sizeof(*s->nodes), err);
+	s->nodes = calloc(t->nodes.n + 1, sizeof(*s->nodes));
 	if (!s->nodes)
-		return -1;
+		return nlab_error_set(err, ENOMEM, "the node table");
 	s->by_index = calloc(t->nodes.n + 1, sizeof(*s->by_index));
 	s->st.nodes = calloc(t->nodes.n + 1, sizeof(*s->st.nodes));
 	if (!s->by_index || !s->st.nodes)
@@ -212,11 +211,6 @@ static int setup(struct sup *s, nlab_error **err)
 	if (sup_check_abort(s, err) < 0 || nodes_prepare(s, err) < 0)
 		return -1;
 	sup_phase_done(s, "ids");
-	/* Every init maps what this process has resident when it is made:
-	 * pages that parsing and planning touched and freed would be copied
-	 * into each init's page tables (measured: 10 MB of a 3000-node
-	 * lab's heap, per init).  Given back to the kernel first. */
-	malloc_trim(0);
 	if (sup_check_abort(s, err) < 0 || nodes_start(s, err) < 0)
 		return -1;
 	for (size_t i = 0; i < s->nnodes; i++)
@@ -435,7 +429,7 @@ static void failed(struct sup *s, nlab_error **err)
 
 int supervisor_main(const struct topology *t, const struct sup_options *o)
 {
-	struct sup s = { .t = t, .o = o, .host_netns = -1, .lab_netns = -1, .host_mntns = -1, .lab_mntns = -1, .tmpl_mntns = -1,
+	struct sup s = { .t = t, .o = o, .host_netns = -1, .lab_netns = -1, .host_mntns = -1, .lab_mntns = -1, .tmpl_mntns = -1, .spawner_fd = -1,
 			 .capture_pidfd = -1, .beacon = -1, .sigfd = -1, .abort_fd = -1, .ctl_dir = -1, .ctl = -1, .token = -1,
 			 .chld_fd = -1 };
 	nlab_error *err = NULL;
@@ -503,10 +497,7 @@ int supervisor_main(const struct topology *t, const struct sup_options *o)
 	close(s.abort_fd);
 	close(s.sigfd);
 	/* What setup touched and freed, back to the kernel while the lab
-	 * runs.  Every page of this process's heap belongs to an anon_vma
-	 * that links every init's copy of the heap, so the kernel's
-	 * reverse-map walks over any of them (DAMON's, on machines that run
-	 * it) visit all N inits (docs/scale.md). */
+	 * runs (at 10,000 nodes, most of 100 MB). */
 	malloc_trim(0);
 	wait_loop(&s);
 	teardown(&s);

@@ -2,8 +2,11 @@
  * mount, PID, IPC, cgroup and time namespaces) made by the spawner.
  *
  * `make integration` runs this as root inside `unshare --net --mount`.
- * Every node made here is a child of the test; each test makes its nodes
- * exit (EOF on their channel) and reaps them before it returns. */
+ * As in a lab, the spawner runs in a process of its own (here a fork of
+ * the test, as the lab's spawner is the supervisor's child), and the
+ * stage 1s and inits it makes are its parent's children (CLONE_PARENT):
+ * the test's, which reaps them.  Each test makes its nodes exit (EOF on
+ * their channel) and reaps them before it returns. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -64,6 +67,8 @@ static void test_init(void *p)
 struct made {
 	pid_t pid;
 	int ctl;        /* our end of the node's channel */
+	int child_ctl;  /* the node's end, until the spawner has it */
+	int log_fd;
 	char log[64];
 	bool userns;
 };
@@ -87,60 +92,129 @@ static long minflt_self(void)
 	return ru.ru_minflt;
 }
 
-static const struct topo_node plain;
+/* What the spawner process tells the test. */
+struct outcome {
+	pid_t pid[NODES], stage1[NODES];
+	long faults;
+	int failed;             /* nodes whose collect failed */
+	bool tag_ok;            /* every collect named a node submitted */
+	char err[256];          /* the first failure */
+	size_t pending;         /* after the last collect */
+};
 
-/* Make n nodes; runs below a fence like the supervisor's loop.  Returns
- * this process's minor faults while the nodes were being made. */
-static __attribute__((noinline)) long make_below_fence(struct spawner *sp, struct made *m, struct node_arg *args,
-						       size_t n)
+/* Make n nodes; runs below a fence like the spawner's loop.  Counts this
+ * process's minor faults while the nodes were being made. */
+static __attribute__((noinline)) void make_below_fence(struct spawner *sp, struct made *m, struct node_arg *args,
+							const struct topo_node *tn, size_t n, struct outcome *o)
 {
 	nlab_error *err = NULL;
 	size_t next = 0, done = 0;
 	long f0 = minflt_self();
 
+	o->tag_ok = true;
 	while (done < n) {
 		if (next < n && !spawner_full(sp)) {
 			struct made *x = &m[next];
-			int pair[2];
-			assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
-			int log = open(x->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-			assert_true(log >= 0);
-			x->ctl = pair[0];
 			struct spawn_node_args a = {
-				.tn = &plain,
+				.tn = tn,
 				.userns = x->userns,
 				.uid_base = UID_BASE, .gid_base = UID_BASE,
-				.ctl = pair[1], .log = log,
+				.ctl = x->child_ctl, .log = x->log_fd,
 				.init = test_init, .init_arg = &args[next],
 			};
-			if (spawner_submit(sp, &a, x, &err) < 0)
-				fail_msg("submit: %s", err->msg);
-			close(pair[1]);
-			close(log);
+			if (spawner_submit(sp, &a, x, &err) < 0) {
+				snprintf(o->err, sizeof(o->err), "submit: %s", err->msg);
+				_exit(3);
+			}
 			next++;
 			continue;
 		}
-		void *tag;
-		pid_t pid;
-		if (spawner_collect(sp, &tag, &pid, &err) < 0)
-			fail_msg("collect: %s", err->msg);
-		((struct made *)tag)->pid = pid;
+		void *tag = NULL;
+		pid_t pid = 0, stage1 = 0;
+		int r = spawner_collect(sp, &tag, &pid, &stage1, &err);
+		size_t i = (size_t)((struct made *)tag - m);
+		if (!tag || i >= n) {
+			o->tag_ok = false;
+			break;
+		}
+		o->stage1[i] = stage1;
+		if (r < 0) {
+			if (!o->failed++)
+				snprintf(o->err, sizeof(o->err), "%s", err->msg);
+			nlab_error_free(&err);
+		} else {
+			o->pid[i] = pid;
+		}
 		done++;
 	}
-	return minflt_self() - f0;
+	o->pending = spawner_pending(sp);
+	o->faults = minflt_self() - f0;
+}
+
+/* The spawner's process: make the nodes, tell the test, exit. */
+static __attribute__((noreturn)) void spawner_process(struct made *m, struct node_arg *args, const struct topo_node *tn,
+						       size_t n, int out)
+{
+	nlab_error *err = NULL;
+	char *fence = alloca(2 * (size_t)sysconf(_SC_PAGESIZE));
+	/* Written for every node: not inherited, as the spawner's table. */
+	struct outcome *o = spawner_table_alloc(sizeof(*o), &err);
+	struct spawner *sp = o ? spawner_begin((uintptr_t)fence, &err) : NULL;
+
+	if (!sp)
+		_exit(2);
+	make_below_fence(sp, m, args, tn, n, o);
+	spawner_end(sp);
+	_exit(write(out, o, sizeof(*o)) == (ssize_t)sizeof(*o) ? 0 : 4);
+}
+
+/* Make n nodes through a spawner process; the test keeps each node's end
+ * of its channel.  Every stage 1 is reaped here. */
+static void make_nodes_with(struct made *m, struct node_arg *args, const struct topo_node *tn, size_t n,
+			    struct outcome *o)
+{
+	int pipe_fd[2], st;
+
+	for (size_t i = 0; i < n; i++) {
+		int pair[2];
+		assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+		m[i].ctl = pair[0];
+		m[i].child_ctl = pair[1];
+		m[i].log_fd = open(m[i].log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		assert_true(m[i].log_fd >= 0);
+	}
+	assert_int_equal(pipe2(pipe_fd, O_CLOEXEC), 0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		spawner_process(m, args, tn, n, pipe_fd[1]);
+	close(pipe_fd[1]);
+	for (size_t i = 0; i < n; i++) {
+		close(m[i].child_ctl);
+		close(m[i].log_fd);
+	}
+	memset(o, 0, sizeof(*o));
+	assert_int_equal(read(pipe_fd[0], o, sizeof(*o)), (ssize_t)sizeof(*o));
+	close(pipe_fd[0]);
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_true(o->tag_ok);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(o->stage1[i] > 0);
+		assert_int_equal(waitpid(o->stage1[i], &st, __WALL), o->stage1[i]);
+		m[i].pid = o->pid[i];
+	}
 }
 
 static long make_nodes(struct made *m, struct node_arg *args, size_t n)
 {
-	nlab_error *err = NULL;
-	char *fence = alloca(2 * (size_t)sysconf(_SC_PAGESIZE));
-	struct spawner *sp = spawner_begin((uintptr_t)fence, &err);
+	static const struct topo_node plain;
+	struct outcome o;
 
-	if (!sp)
-		fail_msg("spawner_begin: %s", err->msg);
-	long faults = make_below_fence(sp, m, args, n);
-	spawner_end(sp);
-	return faults;
+	make_nodes_with(m, args, &plain, n, &o);
+	if (o.failed)
+		fail_msg("%d nodes failed: %s", o.failed, o.err);
+	return o.faults;
 }
 
 static void stop_nodes(struct made *m, size_t n)
@@ -161,8 +235,7 @@ static void stop_nodes(struct made *m, size_t n)
 static void test_nodes_are_isolated_children(void **state)
 {
 	(void)state;
-	nlab_error *err = NULL;
-	struct made *m = spawner_table_alloc(4 * sizeof(*m), &err);
+	struct made *m = calloc(4, sizeof(*m));
 	struct node_arg *args = calloc(4, sizeof(*args));
 	char msg[256], want[128], path[64];
 	static const char *const ns[] = { "net", "uts", "mnt", "pid_for_children", "ipc", "cgroup", "time_for_children", "user" };
@@ -211,6 +284,7 @@ static void test_nodes_are_isolated_children(void **state)
 	assert_string_equal(buf, "log line\n");
 	stop_nodes(m, 4);
 	free(args);
+	free(m);
 }
 
 /* The point of the memory arrangement: making nodes does not make this
@@ -219,10 +293,7 @@ static void test_nodes_are_isolated_children(void **state)
 static void test_no_fault_per_node(void **state)
 {
 	(void)state;
-	nlab_error *err = NULL;
-	/* Written for every node while nodes are made: not inherited, as
-	 * the supervisor's node table. */
-	struct made *m = spawner_table_alloc(NODES * sizeof(*m), &err);
+	struct made *m = calloc(NODES, sizeof(*m));
 	struct node_arg *args = calloc(NODES, sizeof(*args));
 	char msg[256];
 
@@ -240,39 +311,29 @@ static void test_no_fault_per_node(void **state)
 		assert_true(recv(m[i].ctl, msg, sizeof(msg) - 1, 0) > 0);
 	stop_nodes(m, NODES);
 	free(args);
+	free(m);
 }
 
-/* A stage 1 that cannot finish is reported, and the spawner stays usable. */
+/* A stage 1 that cannot finish is reported, and nothing of it is left. */
 static void test_failure_is_reported(void **state)
 {
 	(void)state;
-	nlab_error *err = NULL;
-	char *fence = alloca(2 * (size_t)sysconf(_SC_PAGESIZE));
-	struct spawner *sp = spawner_begin((uintptr_t)fence, &err);
+	struct made m = { .userns = true };
 	struct node_arg arg = { 1 };
-	int pair[2];
+	struct outcome o;
 
-	assert_non_null(sp);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+	snprintf(m.log, sizeof(m.log), "/tmp/netlab-spawn-test-%d-f.log", (int)getpid());
 	/* A time offset makes stage 1 write timens_offsets; an absurd one
 	 * is refused by the kernel (ERANGE/EINVAL) after the user
 	 * namespace exists: the error comes back through collect. */
 	struct topo_node tn = { .has_boottime = true, .boottime_s = INT64_MAX / 4 };
-	struct spawn_node_args a = {
-		.tn = &tn, .userns = true, .uid_base = UID_BASE, .gid_base = UID_BASE,
-		.ctl = pair[1], .log = pair[1], .init = test_init, .init_arg = &arg,
-	};
-	assert_int_equal(spawner_submit(sp, &a, &arg, &err), 0);
-	close(pair[1]);
-	void *tag = NULL;
-	pid_t pid;
-	assert_int_equal(spawner_collect(sp, &tag, &pid, &err), -1);
-	assert_ptr_equal(tag, &arg);
-	assert_non_null(strstr(err->msg, "time namespace offsets"));
-	nlab_error_free(&err);
-	assert_int_equal(spawner_pending(sp), 0);
-	spawner_end(sp);
-	close(pair[0]);
+	make_nodes_with(&m, &arg, &tn, 1, &o);
+	assert_int_equal(o.failed, 1);
+	assert_int_equal(o.pid[0], 0);
+	assert_non_null(strstr(o.err, "time namespace offsets"));
+	assert_int_equal(o.pending, 0);
+	close(m.ctl);
+	unlink(m.log);
 	/* nothing of it is left: stage 1 was reaped, no init was made */
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 	assert_int_equal(errno, ECHILD);
