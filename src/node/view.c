@@ -10,7 +10,6 @@
 #include "node/nodefs.h"
 
 #define VIEW_MAGIC 0x6e6c6162766965ULL /* "nlabvie" */
-#define VIEW_MAX (64u << 20)
 
 /* ---- packing (the supervisor) ----------------------------------------- */
 
@@ -130,10 +129,10 @@ struct node_view *node_view_pack(const struct node_spec *spec, const struct node
 				 nlab_error **err)
 {
 	const struct plan_node_ops *no = &spec->plan->nodes[spec->index];
-	struct packer k = { .cap = VIEW_MAX };
+	struct packer k = { .cap = NODE_VIEW_MAX };
 
 	/* Reserved, not touched: only what the view fills costs memory. */
-	k.p = malloc(VIEW_MAX);
+	k.p = malloc(NODE_VIEW_MAX);
 	if (!k.p) {
 		nlab_error_set(err, ENOMEM, "a node's view");
 		return NULL;
@@ -183,7 +182,7 @@ struct node_view *node_view_pack(const struct node_spec *spec, const struct node
 	v->spec.log_fd = 4;
 	if (k.full) {
 		free(k.p);
-		nlab_error_set(err, E2BIG, "node %s: its view is larger than %u MiB", spec->node->name, VIEW_MAX >> 20);
+		nlab_error_set(err, E2BIG, "node %s: its view is larger than %u MiB", spec->node->name, NODE_VIEW_MAX >> 20);
 		return NULL;
 	}
 	v->size = k.len;
@@ -201,15 +200,15 @@ struct placer {
 	bool bad;
 };
 
-/* The address of an offset to `len` bytes inside the block (NULL stays
- * NULL); a reference outside it marks the block bad. */
-static void *at(struct placer *pl, const void *p, size_t len)
+/* The address of an offset to n items of `each` bytes inside the block
+ * (NULL stays NULL); a reference outside it marks the block bad. */
+static void *at(struct placer *pl, const void *p, size_t n, size_t each)
 {
 	uintptr_t off = (uintptr_t)p;
 
 	if (!off)
 		return NULL;
-	if (off > pl->size || len > pl->size - off) {
+	if (off > pl->size || (each && n > (pl->size - off) / each)) {
 		pl->bad = true;
 		return NULL;
 	}
@@ -218,14 +217,14 @@ static void *at(struct placer *pl, const void *p, size_t len)
 
 static char *str_at(struct placer *pl, const char *p)
 {
-	char *s = at(pl, p, 1);
+	char *s = at(pl, p, 1, 1);
 
 	if (s && !memchr(s, 0, pl->size - (size_t)(s - pl->base)))
 		pl->bad = true;
 	return s;
 }
 
-#define PLACE(pl, field, n) ((field) = at((pl), (field), (n) * sizeof(*(field))))
+#define PLACE(pl, field, n) ((field) = at((pl), (field), (n), sizeof(*(field))))
 #define PLACE_STR(pl, field) ((field) = str_at((pl), (field)))
 
 static void place_node(struct placer *pl, struct topo_node *n)

@@ -47,6 +47,9 @@ struct node_view {
 	struct plan_node_ops no;
 };
 
+/* The largest view (a node with thousands of long lines). */
+#define NODE_VIEW_MAX (64u << 20)
+
 /* A packed copy of *spec (spec->index names the node in spec->plan), and
  * of *make, in fresh malloc'd memory of *size bytes; NULL with *err. */
 struct node_view *node_view_pack(const struct node_spec *spec, const struct node_view_make *make, size_t *size,

@@ -80,12 +80,13 @@ static int take(struct spawner_state *st)
 		if (!st->req[i].used)
 			r = &st->req[i];
 	size_t size = m.a[1] > 0 ? (size_t)m.a[1] : 0;
-	if (m.type != PROTO_SPAWN || m.nfds != 2 || !r || !size || size > (64u << 20)) {
+	if (m.type != PROTO_SPAWN || m.nfds != 2 || !r || !size || size > NODE_VIEW_MAX) {
 		proto_close_fds(&m);
 		return -1;
 	}
 	*r = (struct request){ .used = true, .node = m.a[0] };
-	r->mapped = (size + 4095) & ~(size_t)4095;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	r->mapped = (size + page - 1) & ~(page - 1);
 	r->view = mmap(NULL, r->mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (r->view == MAP_FAILED) {
 		r->view = NULL;

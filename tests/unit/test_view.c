@@ -200,6 +200,10 @@ static void test_damaged(void **state)
 	w->spec.lab = (char *)(uintptr_t)(size - 1);
 	((char *)w)[size - 1] = 'x';
 	assert_int_equal(node_view_place(w, size), -1);
+	/* A count whose bytes would wrap around. */
+	memcpy(w, v, size);
+	w->node.envs.n = SIZE_MAX / 2;
+	assert_int_equal(node_view_place(w, size), -1);
 	memcpy(w, v, size);
 	w->make.ncgroups = SPAWN_MAX_CGROUPS + 1;
 	assert_int_equal(node_view_place(w, size), -1);
