@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -86,10 +87,14 @@ static bool same_file_state(const struct stat *a, const struct stat *b)
 
 /* The recent output, NODE.log.1 then NODE.log, as one snapshot; *pos:
  * how much of NODE.log it showed.  A rotation while they are read
- * (node/log.c: .1 rewritten or emptied, NODE.log emptied) would leave
- * out what it moved: it shows as .1 changed or NODE.log shorter than
- * what was read of it, and the read starts over (a few times: a node
- * that rotates faster than this reads gets the last try). */
+ * (node/log.c: .1 emptied and refilled from NODE.log, then NODE.log
+ * emptied) would leave out what it moved: it shows as .1 changed or
+ * NODE.log shorter than what was read of it, and the read starts over (a
+ * few times: a node that rotates faster than this reads gets the last
+ * try).  A rotation under way while both are read (the init held up
+ * between its steps) changes neither: .1 then holds the start of
+ * NODE.log, which would show twice; it is waited out, and on the last
+ * try NODE.log alone is the snapshot. */
 static void dump_recent(const char *lab, const char *node, int fd, off_t *pos)
 {
 	for (int attempt = 0;; attempt++) {
@@ -104,8 +109,9 @@ static void dump_recent(const char *lab, const char *node, int fd, off_t *pos)
 			     fstat(fd, &f1) < 0 || f1.st_size < (off_t)nb;
 		if (old >= 0)
 			close(old);
-		if (!moved || attempt == 4) {
-			if ((!na || write_all(1, a, na) == 0) && nb)
+		bool filling = na && na <= nb && memcmp(a, b, na) == 0;
+		if ((!moved && !filling) || attempt == 4) {
+			if ((filling || !na || write_all(1, a, na) == 0) && nb)
 				(void)!write_all(1, b, nb);
 			free(a);
 			free(b);
@@ -114,6 +120,8 @@ static void dump_recent(const char *lab, const char *node, int fd, off_t *pos)
 		}
 		free(a);
 		free(b);
+		if (filling)
+			nanosleep(&(struct timespec){ .tv_nsec = 5 * 1000 * 1000 }, NULL);
 	}
 }
 

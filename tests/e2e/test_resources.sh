@@ -93,6 +93,21 @@ P
 done
 check_eq "netlab logs while it rotates: $dumps dumps, each contiguous" 0 "$bad"
 check "down" "$NETLAB" down $LAB
+# A rotation caught half done (the init held up between copying NODE.log
+# into .1 and emptying NODE.log): .1 holds the start of NODE.log, which
+# `logs` shows once.  Made by hand in a node that writes nothing.
+cat >$T/quiet.topo <<'T'
+lab i14res
+node quiet
+T
+check "up a node that writes nothing" "$NETLAB" up $T/quiet.topo
+L=/run/netlab/$LAB/logs/quiet.log
+printf '00000001 a\n00000002 b\n00000003 c\n' >>$L
+printf '00000001 a\n0000' >$L.1
+check_eq "logs: a rotation half done shows NODE.log once" "$(cat $L)" "$("$NETLAB" logs $LAB quiet 2>&1)"
+printf '00000000 z\n' >$L.1
+check_eq "logs: otherwise the previous log, then the log" "$(cat $L.1 $L)" "$("$NETLAB" logs $LAB quiet 2>&1)"
+check "down" "$NETLAB" down $LAB
 
 # --- pids: a default limit; a fork bomb is contained -----------------------------
 cat >$T/pids.topo <<'T'
