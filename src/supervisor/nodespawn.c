@@ -34,6 +34,8 @@ int nodespawn_start(struct sup *s, nlab_error **err)
 		close(sv[0]);
 		if (chan >= 0)
 			close(chan);
+		if (tmpl >= 0)
+			close(tmpl);
 		return nlab_error_set(err, e, "prepare the spawner's descriptors");
 	}
 	posix_spawn_file_actions_adddup2(&fa, chan, SPAWNER_FD);
