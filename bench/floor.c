@@ -13,7 +13,9 @@
  *       time namespaces.  Then the netlink requests, one batch (one
  *       sendmsg) per namespace, only the last request of a batch asks for
  *       an ACK (errors are reported by the kernel anyway):
- *         star:  lab netns: bridge (up) + per node a veth whose outer end is
+ *         star:  lab netns: bridge (up) + per node its netns's id in the
+ *                lab's, smaller than the last (a notification naming it
+ *                then finds it first: see q_nsid()), and a veth whose outer end is
  *                created straight in the node netns (IFLA_NET_NS_FD) as eth0
  *                with ifindex 2 and up, the lab end enslaved and raised by a
  *                RTM_SETLINK in the same batch;
@@ -52,6 +54,7 @@
  * Nothing outlives the program: namespaces die with its fds, children see
  * EOF on the pipe when it exits, whatever way it exits. */
 #include <errno.h>
+#include <linux/net_namespace.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -228,6 +231,7 @@ static void q_bridge(struct batch *b, int ifindex)
 }
 
 static void put_ns(struct nlmsghdr *h, int node);
+static void q_nsid(struct batch *b, int node, int nsid);
 
 /* A veth: the outer end `name` (ifindex idx, in node ns's netns, -1 = the
  * socket's), the peer `peer` (ifindex pidx, in node pns's, -1 = the
@@ -364,6 +368,25 @@ static void put_ns(struct nlmsghdr *h, int node)
 		mnl_attr_put_u32(h, IFLA_NET_NS_PID, (uint32_t)nodes[node].pid);
 	else
 		mnl_attr_put_u32(h, IFLA_NET_NS_FD, (uint32_t)nodes[node].net);
+}
+
+/* Node i's netns gets the id nsid in the socket's (the lab's) netns,
+ * each smaller than the one before: every notification about a switch
+ * port names its peer's netns by that id, which the kernel finds by
+ * walking the lab's ids in ascending order (as netlab: its apply.c). */
+#define NSID_FIRST (1 << 30)
+
+static void q_nsid(struct batch *b, int node, int nsid)
+{
+	struct nlmsghdr *h = msg_begin(b, RTM_NEWNSID, 0);
+	struct rtgenmsg *g = mnl_nlmsg_put_extra_header(h, sizeof(*g));
+	g->rtgen_family = AF_UNSPEC;
+	mnl_attr_put_u32(h, NETNSA_NSID, (uint32_t)nsid);
+	if (by_pid)
+		mnl_attr_put_u32(h, NETNSA_PID, (uint32_t)nodes[node].pid);
+	else
+		mnl_attr_put_u32(h, NETNSA_FD, (uint32_t)nodes[node].net);
+	msg_end(b, h);
 }
 
 /* The node's netns, opened now (the caller closes it). */
@@ -525,6 +548,7 @@ static double net_up(struct mnl_socket *lab_nl)
 		}
 		for (int i = 0; i < n_nodes; i++) {
 			snprintf(name, sizeof(name), "v%d", i + 1);
+			q_nsid(&b, i, NSID_FIRST - i);
 			q_veth(&b, "eth0", 2, i, 1, name, 0, -1);
 			q_setlink_name(&b, name, sos ? BR_IFINDEX + 1 + i / SOS_LEAF : BR_IFINDEX);
 		}

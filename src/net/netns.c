@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <libmnl/libmnl.h>
+#include <linux/net_namespace.h>
+#include <linux/rtnetlink.h>
+
 #include "util/cleanup.h"
 
 /* thread-self, not self: /proc/self/ns/net names the thread group leader's
@@ -52,4 +56,18 @@ int nlab_netns_open_pid(pid_t pid, nlab_error **err)
 	if (fd < 0)
 		return nlab_error_set(err, errno, "open %s", path);
 	return fd;
+}
+
+int nlab_netns_queue_id(struct nlab_nl *nl, pid_t pid, int nsid, const char *ctx, nlab_error **err)
+{
+	if (pid <= 0 || nsid < 0)
+		return nlab_error_set(err, EINVAL, "%s: netns id %d for pid %d", ctx, nsid, (int)pid);
+	struct nlmsghdr *nlh = nlab_nl_msg_begin(nl, RTM_NEWNSID, 0, err);
+	if (!nlh)
+		return -1;
+	struct rtgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->rtgen_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, NETNSA_NSID, (uint32_t)nsid);
+	mnl_attr_put_u32(nlh, NETNSA_PID, (uint32_t)pid);
+	return nlab_nl_msg_commit(nl, nlh, ctx, err);
 }

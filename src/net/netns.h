@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include "net/nlsock.h"
 #include "util/error.h"
 
 /* Save the thread's netns into *saved_fd (O_CLOEXEC) and join netns_fd.
@@ -21,5 +22,14 @@ int nlab_netns_leave(int *saved_fd, nlab_error **err);
 
 /* Open /proc/PID/ns/net, O_CLOEXEC. */
 int nlab_netns_open_pid(pid_t pid, nlab_error **err);
+
+/* Queue an RTM_NEWNSID on nl: the netns of pid gets the id nsid in the
+ * socket's netns.  Why a caller would choose it: every notification about
+ * a device whose peer is in another netns names that netns by its id, and
+ * the kernel finds the id by walking the socket netns's ids in ascending
+ * order (__peernet2id()), so one given a smaller id than every netns
+ * already known is found first (supervisor/apply.c, docs/scale.md).
+ * Fails (EEXIST) if that netns already has an id there. */
+int nlab_netns_queue_id(struct nlab_nl *nl, pid_t pid, int nsid, const char *ctx, nlab_error **err);
 
 #endif

@@ -194,6 +194,37 @@ static int queue_host_end_move(struct cursor *c, const struct plan_op *op, const
 	return nlab_link_queue_move_marked(c->nl, idx, c->s->host_netns, e->name, mark, ctx, err);
 }
 
+/* A switch port's notifications (each change of it: made, enslaved,
+ * promiscuous, up, carrier...) name its peer's netns by its id in the lab
+ * netns, which the kernel finds by walking the lab's ids in ascending
+ * order, one per node linked so far: O(N) per notification, most of what
+ * making the links of 10,000 nodes cost (docs/scale.md).  So each node's
+ * netns is given its id first, a smaller one than every node's before it:
+ * the walk finds it first while its ports are made.  What is left is the
+ * kernel's own check that the netns has no id yet, one walk per node. */
+#define LAB_NSID_FIRST (1 << 30)
+/* ...and the lab's requests go out every so many, so that what a port's
+ * creation leaves for a second round (nlsock.h: the follow-ups) and the
+ * carrier it gets then come while its node's id is still among the
+ * first, not after every node's. */
+#define LAB_FLUSH_EVERY 256
+
+static int queue_lab_nsid(struct cursor *c, const struct plan_end *e, const struct plan_end *other, const char *ctx,
+			  nlab_error **err)
+{
+	struct sup *s = c->s;
+
+	if (!s->next_nsid)
+		s->next_nsid = LAB_NSID_FIRST;
+	/* Past 2^30 nodes (never), the kernel's choice. */
+	if (e->ns < 0 || other->ns != PLAN_NS_LAB || s->by_index[e->ns]->lab_nsid || s->next_nsid <= 0)
+		return 0;
+	if (nlab_netns_queue_id(c->nl, s->by_index[e->ns]->pid, s->next_nsid--, ctx, err) < 0)
+		return -1;
+	s->by_index[e->ns]->lab_nsid = true;
+	return 0;
+}
+
 static int queue_veth(struct cursor *c, const struct plan_op *op, nlab_error **err)
 {
 	const struct sup *s = c->s;
@@ -208,6 +239,9 @@ static int queue_veth(struct cursor *c, const struct plan_op *op, nlab_error **e
 		host_end_tmp(op, 'a', ta, sizeof(ta), &ia);
 	if (hb)
 		host_end_tmp(op, 'b', tb, sizeof(tb), &ib);
+	if (queue_lab_nsid(c, &op->veth.a, &op->veth.b, ctx, err) < 0 ||
+	    queue_lab_nsid(c, &op->veth.b, &op->veth.a, ctx, err) < 0)
+		return -1;
 	struct nlab_veth_spec v = {
 		.name = ha ? ta : op->veth.a.name, .ifindex = ia, .netns_fd = ha ? -1 : ns_fd_of(s, op->veth.a.ns),
 		.netns_pid = ns_pid_of(s, op->veth.a.ns),
@@ -332,7 +366,9 @@ static int queue_netlink(struct cursor *c, const struct plan_op *op, nlab_error 
 			 s->t->switches.v[op->bridge.sw].name, file, op->line);
 		return nlab_bridge_queue_querier(c->nl, op->bridge.ifindex, ctx, err);
 	case OP_VETH:
-		return queue_veth(c, op, err);
+		if (queue_veth(c, op, err) < 0)
+			return -1;
+		return nlab_nl_pending(c->nl) >= LAB_FLUSH_EVERY ? flush(c, err) : 0;
 	case OP_QDISC:
 		return queue_shape(c, op, w, err);
 	case OP_VXLAN:

@@ -33,6 +33,7 @@ struct sup_node {
 				 * we reap it (no pidfd, no namespace fds are held:
 				 * what a node costs in fds must not grow the lab's) */
 	bool exited, replied;
+	bool lab_nsid;          /* its netns has its id in the lab's (apply.c) */
 	/* A message that came before its phase (a ROOT_READY while the
 	 * supervisor still collects READYs: one socket for all the inits
 	 * interleaves them), kept for the next collect; NULL: none. */
@@ -65,6 +66,7 @@ struct sup {
 	int host_mntns, lab_mntns;      /* for pins (supervisor/hostif.c) */
 	int tmpl_mntns;                 /* nodetmpl.c: default nodes' namespaces are copies of it, or -1 */
 	struct nlab_nl *host_nl, *lab_nl;
+	int next_nsid;                  /* apply.c: the id the next node's netns gets in the lab's */
 	struct sup_node *nodes;
 	size_t nnodes;
 	struct sup_node **by_index;     /* topology node index -> node, NULL for host */

@@ -1,10 +1,11 @@
 # A lab big enough that the supervisor holds hundreds of fds (each node
 # costs it four): every node must still get exactly its own channel, and
-# one-request group deletion must take every link away on `down`.
+# one-request group deletion must take every link away on `down`.  Over
+# 256 ports: the lab's requests go out in several batches (apply.c).
 . tests/e2e/lib.sh
 sandbox_setup
 before=$(host_snapshot)
-N=120
+N=300
 {
 	echo "lab scale"
 	echo "switch lan"
@@ -17,6 +18,14 @@ check_eq "every node runs an init" "$N" "$(pgrep -cx netlab-init)"
 check "the last node reaches the first" "$NETLAB" exec scale h$N ping -c 1 -W 2 10.1.0.2
 check "the first node reaches the last" "$NETLAB" exec scale h1 ping -c 1 -W 2 10.1.$((N / 250)).$((N % 250 + 1))
 check_eq "a middle node has its own hostname" "h61" "$("$NETLAB" exec scale h61 hostname)"
+# Each node's netns got its id in the lab's before its port was made, each
+# smaller than the one before (apply.c: the kernel then finds it first):
+# the ports' peers, in the order they were made, are 2^30, 2^30 - 1, ...
+sup=$("$NETLAB" status --json | python3 -c 'import json, sys; print([l["supervisor_pid"] for l in json.load(sys.stdin)["labs"] if l["lab"] == "scale"][0])')
+ids=$(nsenter -t "$sup" -n ip -d -o link show type veth | sed -n 's/.*link-netnsid \([0-9]*\).*/\1/p')
+check_eq "every switch port's peer has an id in the lab" "$N" "$(printf '%s\n' "$ids" | grep -c .)"
+check_eq "... netlab's, one per node, in descending order" \
+	"$(seq $((1 << 30)) -1 $(((1 << 30) - N + 1)) | tr '\n' ' ')" "$(printf '%s\n' "$ids" | tr '\n' ' ')"
 # A node that is not there: the first 20 names, not all of them, and the
 # nearest name.
 out=$("$NETLAB" exec scale h1200 true 2>&1)
