@@ -2,8 +2,9 @@
  * Operations are taken in order; consecutive netlink operations of one
  * namespace go out as one batch (nlsock.h), so a node costs one
  * exchange for its interfaces, addresses and routes, and the lab
- * namespace two (bridges, then veths and queriers, with the bridges'
- * IPv6 settings in between).  Sysctls and rules of a node are written
+ * namespace one for its bridges, then one every LAB_FLUSH_EVERY
+ * requests for the veths and queriers (the bridges' IPv6 settings in
+ * between).  Sysctls and rules of a node are written
  * from inside its network namespace, through its own /proc. */
 #include <errno.h>
 #include <fcntl.h>
