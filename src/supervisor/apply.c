@@ -215,13 +215,12 @@ static int queue_lab_nsid(struct cursor *c, const struct plan_end *e, const stru
 {
 	struct sup *s = c->s;
 
-	if (!s->next_nsid)
-		s->next_nsid = LAB_NSID_FIRST;
-	/* Past 2^30 nodes (never), the kernel's choice. */
-	if (e->ns < 0 || other->ns != PLAN_NS_LAB || s->by_index[e->ns]->lab_nsid || s->next_nsid <= 0)
+	if (e->ns < 0 || other->ns != PLAN_NS_LAB || s->by_index[e->ns]->lab_nsid)
 		return 0;
-	if (nlab_netns_queue_id(c->nl, s->by_index[e->ns]->pid, s->next_nsid--, ctx, err) < 0)
+	/* At most NLAB_MAX_NODES ids: far from 0. */
+	if (nlab_netns_queue_id(c->nl, s->by_index[e->ns]->pid, LAB_NSID_FIRST - (int)s->nsids, ctx, err) < 0)
 		return -1;
+	s->nsids++;
 	s->by_index[e->ns]->lab_nsid = true;
 	return 0;
 }

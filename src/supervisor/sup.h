@@ -66,7 +66,7 @@ struct sup {
 	int host_mntns, lab_mntns;      /* for pins (supervisor/hostif.c) */
 	int tmpl_mntns;                 /* nodetmpl.c: default nodes' namespaces are copies of it, or -1 */
 	struct nlab_nl *host_nl, *lab_nl;
-	int next_nsid;                  /* apply.c: the id the next node's netns gets in the lab's */
+	size_t nsids;                   /* apply.c: node netns given their id in the lab's so far */
 	struct sup_node *nodes;
 	size_t nnodes;
 	struct sup_node **by_index;     /* topology node index -> node, NULL for host */
