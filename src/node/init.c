@@ -144,11 +144,15 @@ void node_init_main(const struct node_spec *s)
 	 * the node sets it back (docs/topology.md). */
 	/* `ipv6 off`: no IPv6 on any interface, lo included (docs/topology.md,
 	 * `ipv6`); "default" for those the links make after READY. */
+	/* Neither matters with IPv6 off, unless a sysctl statement of the
+	 * node turns it on again (s->ipv6_quiet, supervisor/initview.c). */
 	int proc = nodefs_proc_mount(&err);
-	if (proc < 0 || nlab_sysctl_write_proc(proc, "net.ipv6.conf.default.accept_dad", "0", &err) < 0 ||
-	    nlab_sysctl_write_proc(proc, "net.ipv6.conf.all.accept_dad", "0", &err) < 0 ||
-	    nlab_sysctl_write_proc(proc, "net.ipv6.conf.default.router_solicitations", "0", &err) < 0 ||
-	    nlab_sysctl_write_proc(proc, "net.ipv6.conf.all.router_solicitations", "0", &err) < 0 ||
+	if (proc < 0 ||
+	    (s->ipv6_quiet &&
+	     (nlab_sysctl_write_proc(proc, "net.ipv6.conf.default.accept_dad", "0", &err) < 0 ||
+	      nlab_sysctl_write_proc(proc, "net.ipv6.conf.all.accept_dad", "0", &err) < 0 ||
+	      nlab_sysctl_write_proc(proc, "net.ipv6.conf.default.router_solicitations", "0", &err) < 0 ||
+	      nlab_sysctl_write_proc(proc, "net.ipv6.conf.all.router_solicitations", "0", &err) < 0)) ||
 	    (s->node->ipv6_off &&
 	     (nlab_sysctl_write_proc(proc, "net.ipv6.conf.default.disable_ipv6", "1", &err) < 0 ||
 	      nlab_sysctl_write_proc(proc, "net.ipv6.conf.all.disable_ipv6", "1", &err) < 0))) {

@@ -27,6 +27,8 @@ struct node_spec {
 	bool rootless;                  /* in a lab user namespace: node root is the lab's owner already */
 	bool tmpl;                      /* its mount namespace is a copy of the lab's template
 					 * (supervisor/nodetmpl.c), not of the lab's */
+	bool xtables_lock;              /* netlab writes rules in it: make /run/xtables.lock */
+	bool ipv6_quiet;                /* no DAD, no router solicitations (below) */
 	const struct nodefs_top *tops;  /* rootless: the host's top-level entries (node/nodefs.h) */
 	size_t ntops;
 	int ctl_fd;             /* this node's end of the control pair */

@@ -344,9 +344,13 @@ int nodefs_pivot(int rootfd, nlab_error **err)
 /* The xtables lock netlab takes while it writes the node's rules, where the
  * node's own iptables looks for it.  Made by the node's root: a file that
  * netlab (host root) created on this tmpfs would belong to a uid the node's
- * user namespace cannot map, which the kernel refuses (EOVERFLOW). */
-static int make_xtables_lock(nlab_error **err)
+ * user namespace cannot map, which the kernel refuses (EOVERFLOW).  Only
+ * in a node netlab writes rules in: making it copies /run up into the
+ * node's layer, and the node's own iptables makes it when it needs it. */
+static int make_xtables_lock(const struct node_spec *s, nlab_error **err)
 {
+	if (!s->xtables_lock)
+		return 0;
 	int fd = open("/run/xtables.lock", O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
 
 	if (fd < 0)
@@ -372,5 +376,5 @@ int nodefs_setup(const struct node_spec *s, int proc, struct proto_msg *trees, n
 			return -1;
 	} else if (nodefs_overlay_root(s, proc, trees, err) < 0)
 		return -1;
-	return make_xtables_lock(err);
+	return make_xtables_lock(s, err);
 }

@@ -174,14 +174,14 @@ int nodefs_attach_at(int rootfd, const char *dst, int fd, nlab_error **err)
 	return r;
 }
 
-/* In the template, one tmpfs on /mnt0 holds the trees (at /mnt0/tK) and
- * the node's layer (/mnt0/layer), so that entering the root detaches
- * them all with one umount (enter_root()).  Each umount that detaches
- * something, and each last close of a detached tree, makes the kernel
- * wait for an expedited RCU grace period (namespace_unlock()); with
- * thousands of nodes in the making those waits, one tree at a time, were
- * most of what an init waited for.  *layer (a detached tmpfs) is
- * attached too and becomes an O_PATH fd of it. */
+/* In the template, the node's layer (a tmpfs) goes on /mnt0 and holds the
+ * trees (at /mnt0/tK) beside its upper and work directories, so that
+ * entering the root detaches them all with one umount (enter_root()).
+ * Each umount that detaches something, and each last close of a detached
+ * tree, makes the kernel wait for an expedited RCU grace period
+ * (namespace_unlock()); with thousands of nodes in the making those
+ * waits, one tree at a time, were most of what an init waited for.  The
+ * layer is that staging file system too: one tmpfs less per node. */
 /* The detached mount *slot attached on st/name; *slot becomes an O_PATH
  * fd of it (-1 once consumed). */
 static int stage_one(int st, const char *name, int *slot, nlab_error **err)
@@ -199,23 +199,24 @@ static int stage_one(int st, const char *name, int *slot, nlab_error **err)
 	return *slot < 0 ? nlab_error_set(err, errno, "open /mnt0/%s", name) : 0;
 }
 
+/* *layer (a detached tmpfs) goes on /mnt0 and becomes an O_PATH fd of it. */
 static int stage_trees(struct proto_msg *m, int *layer, nlab_error **err)
 {
 	char name[16];
-	const char *kv[] = { "size", "64k", "mode", "0755", NULL, NULL };
-	int fd = nodefs_fs_mount("tmpfs", kv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
+	int fd = *layer;
 
-	if (fd < 0 || nodefs_attach(fd, AT_FDCWD, "/mnt0", err) < 0)
-		return nlab_error_wrap(err, "the node's staging tmpfs");
-	cleanup_close int st = open("/mnt0", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (st < 0)
+	*layer = -1;
+	if (nodefs_attach(fd, AT_FDCWD, "/mnt0", err) < 0)
+		return nlab_error_wrap(err, "the node's layer");
+	*layer = open("/mnt0", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*layer < 0)
 		return nlab_error_set(err, errno, "open /mnt0");
 	for (int i = 0; i < m->nfds; i++) {
 		snprintf(name, sizeof(name), "t%d", i);
-		if (stage_one(st, name, &m->fds[i], err) < 0)
+		if (stage_one(*layer, name, &m->fds[i], err) < 0)
 			return -1;
 	}
-	return stage_one(st, "layer", layer, err);
+	return 0;
 }
 
 static int overlay_root(const struct node_spec *s, int proc, struct proto_msg *m, nlab_error **err)
@@ -302,14 +303,14 @@ static int sys_mount(const struct node_spec *s, int root, nlab_error **err)
 }
 
 /* Into the root, in a copy of the template (supervisor/nodetmpl.c says
- * why not pivot_root): the staging tmpfs on /mnt0 with the trees and
- * the layer goes first (the overlay holds its layers), and the node's /proc laid over the
+ * why not pivot_root): the layer on /mnt0 with the trees in it goes
+ * first (the overlay holds its layers), and the node's /proc laid over the
  * template's (overlay_root()), so that nothing but the template's locked
  * pieces stays under the root, which is then moved over / and entered. */
 static int enter_root(int root, nlab_error **err)
 {
 	/* Two umounts, two grace periods: the node's /proc, then the
-	 * staging tmpfs with every tree and the layer in it (stage_trees()). */
+	 * layer with every tree in it (stage_trees()). */
 	if (umount2("/proc", MNT_DETACH) < 0)
 		return nlab_error_set(err, errno, "detach /proc");
 	if (umount2("/mnt0", MNT_DETACH) < 0)

@@ -4,9 +4,24 @@
  * the supervisor (spawner/spawner.h). */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "node/view.h"
 #include "supervisor/sup.h"
+
+/* Whether the init turns off duplicate address detection and router
+ * solicitations (node/init.c says why).  In a node with `ipv6 off` they
+ * do nothing, unless a sysctl statement turns IPv6 back on: four writes
+ * per node saved, unless the node has an IPv6 sysctl statement. */
+static bool ipv6_quiet(const struct topo_node *n)
+{
+	if (!n->ipv6_off)
+		return true;
+	for (size_t i = 0; i < n->sysctls.n; i++)
+		if (strstr(n->sysctls.v[i].key, "ipv6"))
+			return true;
+	return false;
+}
 
 struct node_view *initview_pack(const struct sup *s, const struct sup_node *sn, char *const *groups, size_t ngroups,
 				size_t *size, nlab_error **err)
@@ -19,6 +34,8 @@ struct node_view *initview_pack(const struct sup *s, const struct sup_node *sn, 
 		.uid_base = sn->uid_base, .gid_base = sn->gid_base, .lab_uid = s->lab_uid, .lab_gid = s->lab_gid,
 		.rootless = s->o->rootless,
 		.tmpl = nodetmpl_fits(s, sn->tn, sn->index),
+		.xtables_lock = sn->fw,
+		.ipv6_quiet = ipv6_quiet(sn->tn),
 		.tops = s->tops,
 		.ntops = s->ntops,
 		.hosts_path = hosts, .grace_ms = s->o->grace_ms,

@@ -17,8 +17,9 @@
  *             gone): the kernel mounts a node's own proc and sysfs only
  *             where one of each is fully visible already;
  *   /dev      the lab's /dev, which each node clones;
- *   /mnt0     where an init mounts a tmpfs holding the trees its overlay
- *             is made of and its layer (one umount drops them all:
+ *   /mnt0     where an init mounts its layer (a tmpfs), holding the
+ *             trees its overlay is made of beside its upper and work
+ *             directories (one umount drops them all:
  *             node/nodefs_root.c, stage_trees()),
  *   /root     and the overlay, before it goes over /;
  *

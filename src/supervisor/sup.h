@@ -34,6 +34,7 @@ struct sup_node {
 				 * what a node costs in fds must not grow the lab's) */
 	bool exited, replied;
 	bool lab_nsid;          /* its netns has its id in the lab's (apply.c) */
+	bool fw;                /* the plan writes x_tables rules in it (its init makes the lock) */
 	/* A message that came before its phase (a ROOT_READY while the
 	 * supervisor still collects READYs: one socket for all the inits
 	 * interleaves them), kept for the next collect; NULL: none. */

@@ -184,6 +184,12 @@ static int node_table(struct sup *s, nlab_error **err)
 		stn->name = strdup(sn->tn->name);
 		stn->userns = topo_node_userns(t, sn->tn);
 	}
+	for (size_t i = 0; i < s->plan.nops; i++) {
+		const struct plan_op *op = &s->plan.ops[i];
+		if ((op->kind == OP_FW_RULE || op->kind == OP_FW_POLICY) && op->ns >= 0 &&
+		    (size_t)op->ns < t->nodes.n && s->by_index[op->ns])
+			s->by_index[op->ns]->fw = true;
+	}
 	return 0;
 }
 

@@ -31,6 +31,16 @@ check_eq "web2 over IPv6 (another source address) is refused" 7 $?
 check_eq "the IPv6 reject rule counted it" $((rej_before + 1)) "$(counter $LAB web1 $reject_line v6)"
 check "other traffic is not filtered: ping web2 -> web1" "$NETLAB" exec $LAB web2 ping -c 1 -W 2 192.168.0.1
 
+# The xtables lock netlab writes rules under is made in the nodes it
+# writes rules in only; the node's own iptables makes it where it needs it.
+check_eq "web1 (rules) has netlab's xtables lock" yes \
+	"$("$NETLAB" exec $LAB web1 sh -c '[ -f /run/xtables.lock ] && echo yes || echo no')"
+check_eq "web2 (no rules) has none before its own iptables runs" no \
+	"$("$NETLAB" exec $LAB web2 sh -c '[ -e /run/xtables.lock ] && echo yes || echo no')"
+check "iptables -w adds a rule in web2" "$NETLAB" exec $LAB web2 iptables -w -A INPUT -p udp --dport 9 -j DROP
+check_contains "iptables -S in web2 shows it" "--dport 9 -j DROP" "$("$NETLAB" exec $LAB web2 iptables -S INPUT)"
+check "and deletes it" "$NETLAB" exec $LAB web2 iptables -w -D INPUT -p udp --dport 9 -j DROP
+
 # What a user sees with iptables inside the node: the legacy tables.
 ipt=$("$NETLAB" exec $LAB web1 iptables -L INPUT -n -v -x)
 check_contains "iptables -L in web1 shows the accept rule" "192.168.0.2" "$ipt"

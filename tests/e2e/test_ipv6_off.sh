@@ -20,9 +20,13 @@ node b
 node w
     ipv6 on
     ip eth0 10.0.0.3/24
+node v
+    ip eth0 10.0.0.4/24
+    sysctl net.ipv6.conf.all.disable_ipv6=0
 link a:eth0 lan
 link b:eth0 lan
 link w:eth0 lan
+link v:eth0 lan
 expect a reach b
 expect b reach a
 TOPO
@@ -53,6 +57,15 @@ out=$("$NETLAB" exec $LAB b cat /proc/net/if_inet6 2>&1)
 check_contains "b ('ipv6 on'): its address" "fd000000000000000000000000000002" "$out"
 check_contains "b ('ipv6 on'): a link-local address" " eth0" "$(echo "$out" | grep '^fe80')"
 check "IPv4 from a to b" "$NETLAB" exec $LAB a ping -c 1 -W 3 10.0.0.2
+# A sysctl statement turns IPv6 back on in v: then its interfaces are as
+# quiet as any node's with IPv6 (no DAD, no router solicitations), which
+# nodes that stay without IPv6 are not given.
+check_contains "v (sysctl disable_ipv6=0): IPv6 back on eth0" " eth0" \
+	"$("$NETLAB" exec $LAB v cat /proc/net/if_inet6 2>&1 | grep '^fe80')"
+check_eq "v: no duplicate address detection on eth0" 0 \
+	"$("$NETLAB" exec $LAB v cat /proc/sys/net/ipv6/conf/eth0/accept_dad 2>&1)"
+check_eq "v: no router solicitations on eth0" 0 \
+	"$("$NETLAB" exec $LAB v cat /proc/sys/net/ipv6/conf/eth0/router_solicitations 2>&1)"
 check_fails "no IPv6 from a" "$NETLAB" exec $LAB a ping -6 -c 1 -W 1 fd00::2
 
 # Frames seen by w while NODE's eth0 goes down and up again.
