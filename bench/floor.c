@@ -702,8 +702,6 @@ static void verify(int from, uint32_t addr)
 	}
 }
 
-/* Three tries: a frame flooded across thousands of ports may be lost
- * (see neighbours()); a lab that does not work fails all three. */
 /* One ping from node `from`, its result ignored: the switches learn
  * where that node is, so that the verifying ping's request to it is not
  * flooded.  A flood reaches a bridge's ports newest first, one frame per
@@ -719,6 +717,8 @@ static void prime(int from, uint32_t addr)
 	(void)run_in(from, argv);
 }
 
+/* Three tries: a frame flooded across thousands of ports may be lost
+ * (see neighbours()); a lab that does not work fails all three. */
 static void verify_tries(int from, uint32_t addr)
 {
 	char a[INET_ADDRSTRLEN];

@@ -174,14 +174,6 @@ int nodefs_attach_at(int rootfd, const char *dst, int fd, nlab_error **err)
 	return r;
 }
 
-/* In the template, the node's layer (a tmpfs) goes on /mnt0 and holds the
- * trees (at /mnt0/tK) beside its upper and work directories, so that
- * entering the root detaches them all with one umount (enter_root()).
- * Each umount that detaches something, and each last close of a detached
- * tree, makes the kernel wait for an expedited RCU grace period
- * (namespace_unlock()); with thousands of nodes in the making those
- * waits, one tree at a time, were most of what an init waited for.  The
- * layer is that staging file system too: one tmpfs less per node. */
 /* The detached mount *slot attached on st/name; *slot becomes an O_PATH
  * fd of it (-1 once consumed). */
 static int stage_one(int st, const char *name, int *slot, nlab_error **err)
@@ -199,7 +191,16 @@ static int stage_one(int st, const char *name, int *slot, nlab_error **err)
 	return *slot < 0 ? nlab_error_set(err, errno, "open /mnt0/%s", name) : 0;
 }
 
-/* *layer (a detached tmpfs) goes on /mnt0 and becomes an O_PATH fd of it. */
+/* In the template, the node's layer (a tmpfs) goes on /mnt0 and holds the
+ * trees (at /mnt0/tK) beside its upper and work directories, so that
+ * entering the root detaches them all with one umount (enter_root()).
+ * Each umount that detaches something, and each last close of a detached
+ * tree, makes the kernel wait for an expedited RCU grace period
+ * (namespace_unlock()); with thousands of nodes in the making those
+ * waits, one tree at a time, were most of what an init waited for.  The
+ * layer is that staging file system too: one tmpfs less per node.
+ *
+ * *layer (a detached tmpfs) goes on /mnt0 and becomes an O_PATH fd of it. */
 static int stage_trees(struct proto_msg *m, int *layer, nlab_error **err)
 {
 	char name[16];
