@@ -2,7 +2,7 @@
 # The version of the source: bumped with every user-visible change, with
 # an entry at the top of NEWS (and debian/changelog); tests/cli checks
 # that the three agree.
-VERSION := 0.11.4
+VERSION := 0.11.5
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  ?= $(PREFIX)/bin

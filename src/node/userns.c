@@ -80,22 +80,42 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool is_used(const struct used *u, uint32_t base)
+/* Whether a slot at `base` shares an ID with one in `used` (sorted
+ * bases): labs made by netlab before 0.11.5 packed their slots closer. */
+static bool is_used(const uint32_t *used, size_t n, uint32_t base)
 {
-	return u->n && bsearch(&base, u->v, u->n, sizeof(*u->v), cmp_u32) != NULL;
+	uint64_t lo = base >= NLAB_IDS_PER_NODE ? (uint64_t)base - NLAB_IDS_PER_NODE + 1 : 0;
+	size_t a = 0, b = n;
+
+	while (a < b) { /* the first used base >= lo */
+		size_t m = a + (b - a) / 2;
+		if (used[m] < lo)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a < n && used[a] < (uint64_t)base + NLAB_IDS_PER_NODE;
 }
 
-/* Fill bases[0..n) with free slot starts from the ranges. */
-static size_t pick(const struct id_range *r, size_t nr, const struct used *u, size_t n, uint32_t *bases)
+static size_t pick_every(const struct id_range *r, size_t nr, const uint32_t *used, size_t nused, size_t n,
+			 uint32_t *bases, uint32_t stride)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i < nr && k < n; i++)
 		for (uint64_t b = r[i].start; b + NLAB_IDS_PER_NODE <= (uint64_t)r[i].start + r[i].count && k < n;
-		     b += NLAB_IDS_PER_NODE)
-			if (!is_used(u, (uint32_t)b))
+		     b += stride)
+			if (!is_used(used, nused, (uint32_t)b))
 				bases[k++] = (uint32_t)b;
 	return k;
+}
+
+size_t userns_pick(const struct id_range *r, size_t nr, const uint32_t *used, size_t nused, size_t n,
+		   uint32_t *bases)
+{
+	size_t k = pick_every(r, nr, used, nused, n, bases, NLAB_IDS_SLOT_STRIDE);
+
+	return k < n ? pick_every(r, nr, used, nused, n, bases, NLAB_IDS_PER_NODE) : k;
 }
 
 int userns_allocate(const char *self, size_t n, uint32_t *uid_base, uint32_t *gid_base, nlab_error **err)
@@ -136,8 +156,8 @@ int userns_allocate(const char *self, size_t n, uint32_t *uid_base, uint32_t *gi
 		qsort(uu.v, uu.n, sizeof(*uu.v), cmp_u32);
 	if (ug.n)
 		qsort(ug.v, ug.n, sizeof(*ug.v), cmp_u32);
-	size_t ku = pick(nru ? ru : &def, nru ? nru : 1, &uu, n, uid_base);
-	size_t kg = pick(nrg ? rg : &def, nrg ? nrg : 1, &ug, n, gid_base);
+	size_t ku = userns_pick(nru ? ru : &def, nru ? nru : 1, uu.v, uu.n, n, uid_base);
+	size_t kg = userns_pick(nrg ? rg : &def, nrg ? nrg : 1, ug.v, ug.n, n, gid_base);
 	if (ku < n || kg < n) {
 		nlab_error_set(err, ENOSPC,
 			       "no free user namespace ID ranges: %zu nodes need %zu free slots of %u IDs in %s (root's entries) and %s; found %zu and %zu",

@@ -21,6 +21,16 @@
 #define NLAB_IDS_DEFAULT_BASE 0x40000000u   /* 1073741824 */
 #define NLAB_IDS_DEFAULT_COUNT 0x40000000u  /* 16384 slots */
 
+/* Slots start 65537 IDs apart, one unused ID between two.  The kernel
+ * keeps a user_struct per host uid in use, in a table of 128 chains
+ * chosen by ((uid >> 7) + uid) & 127 (kernel/user.c), and a node's root
+ * is the first uid of its slot: slots 65536 apart all fall in one chain,
+ * which setresuid() then walks with interrupts off, past every node made
+ * before (O(N) per node).  65537 apart, 128 slots in a row take 128
+ * chains.  Ranges too small for that many slots are packed 65536 apart,
+ * as before. */
+#define NLAB_IDS_SLOT_STRIDE (NLAB_IDS_PER_NODE + 1)
+
 struct id_range {
 	uint32_t start, count;
 };
@@ -34,6 +44,13 @@ int userns_read_subid(const char *path, struct id_range **out, size_t *n);
  * it. */
 int userns_lock(nlab_error **err);
 void userns_unlock(int fd);
+
+/* Fill bases[0..n) with slot starts from the ranges that share no ID
+ * with a slot starting at used[0..nused) (sorted): NLAB_IDS_SLOT_STRIDE
+ * apart when the ranges have room for n so, else NLAB_IDS_PER_NODE apart.
+ * Returns how many it found. */
+size_t userns_pick(const struct id_range *r, size_t nr, const uint32_t *used, size_t nused, size_t n,
+		   uint32_t *bases);
 
 /* Pick n free slots (uid and gid bases) not used by any lab other than
  * `self` in the state root.  Call with the lock held. */

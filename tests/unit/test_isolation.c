@@ -193,6 +193,85 @@ static void test_subid_file(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* The kernel's chain of a host uid's user_struct (kernel/user.c). */
+static unsigned uidhash(uint32_t uid)
+{
+	return ((uid >> 7) + uid) & 127;
+}
+
+static bool shares_an_id(uint32_t a, uint32_t b)
+{
+	return (uint64_t)a < (uint64_t)b + NLAB_IDS_PER_NODE && (uint64_t)b < (uint64_t)a + NLAB_IDS_PER_NODE;
+}
+
+/* Slots one ID apart: a node's root uid lands in a chain of its own for
+ * 128 nodes in a row, not in the chain of every node (node/userns.h). */
+static void test_slots_spread(void **state)
+{
+	struct id_range def = { NLAB_IDS_DEFAULT_BASE, NLAB_IDS_DEFAULT_COUNT };
+	static uint32_t b[16384];
+	bool seen[128] = { false };
+	size_t chains = 0;
+
+	(void)state;
+	assert_int_equal(userns_pick(&def, 1, NULL, 0, 300, b), 300);
+	for (size_t i = 0; i < 300; i++)
+		assert_int_equal(b[i], NLAB_IDS_DEFAULT_BASE + i * NLAB_IDS_SLOT_STRIDE);
+	for (size_t i = 0; i < 128; i++)
+		if (!seen[uidhash(b[i])]) {
+			seen[uidhash(b[i])] = true;
+			chains++;
+		}
+	assert_int_equal(chains, 128);
+	/* The default range holds 16383 slots spaced, all 16384 packed. */
+	assert_int_equal(userns_pick(&def, 1, NULL, 0, 16383, b), 16383);
+	assert_int_equal(b[16382], NLAB_IDS_DEFAULT_BASE + 16382u * NLAB_IDS_SLOT_STRIDE);
+	assert_int_equal(userns_pick(&def, 1, NULL, 0, 16384, b), 16384);
+	assert_int_equal(b[16383], NLAB_IDS_DEFAULT_BASE + 16383u * NLAB_IDS_PER_NODE);
+}
+
+/* Slots of other labs, whatever their spacing (before 0.11.5 they were
+ * 65536 apart), are never shared, even in part. */
+static void test_slots_avoid_used(void **state)
+{
+	struct id_range def = { NLAB_IDS_DEFAULT_BASE, NLAB_IDS_DEFAULT_COUNT };
+	const uint32_t used[] = { NLAB_IDS_DEFAULT_BASE + NLAB_IDS_PER_NODE, NLAB_IDS_DEFAULT_BASE + 5 * NLAB_IDS_SLOT_STRIDE };
+	uint32_t b[8];
+
+	(void)state;
+	assert_int_equal(userns_pick(&def, 1, used, 2, 8, b), 8);
+	assert_int_equal(b[0], NLAB_IDS_DEFAULT_BASE);
+	for (size_t i = 0; i < 8; i++)
+		for (size_t j = 0; j < 2; j++)
+			assert_false(shares_an_id(b[i], used[j]));
+	for (size_t i = 1; i < 8; i++)
+		assert_true(b[i] >= b[i - 1] + NLAB_IDS_PER_NODE);
+	/* A used slot at ID 0 (no wrap below it), and a range that holds two
+	 * more slots only packed. */
+	const uint32_t zero[] = { 0 };
+	struct id_range low = { 0, 3 * NLAB_IDS_PER_NODE };
+	assert_int_equal(userns_pick(&low, 1, zero, 1, 2, b), 2);
+	assert_int_equal(b[0], NLAB_IDS_PER_NODE);
+	assert_int_equal(b[1], 2 * NLAB_IDS_PER_NODE);
+}
+
+/* /etc/subuid ranges that hold n slots only packed still give n, as
+ * they did before the spacing (root:200000:131072 holds two). */
+static void test_slots_packed_when_tight(void **state)
+{
+	struct id_range two = { 200000, 2 * NLAB_IDS_PER_NODE };
+	struct id_range one = { 500000, NLAB_IDS_PER_NODE };
+	uint32_t b[3];
+
+	(void)state;
+	assert_int_equal(userns_pick(&two, 1, NULL, 0, 2, b), 2);
+	assert_int_equal(b[0], 200000);
+	assert_int_equal(b[1], 200000 + NLAB_IDS_PER_NODE);
+	assert_int_equal(userns_pick(&two, 1, NULL, 0, 3, b), 2);
+	assert_int_equal(userns_pick(&one, 1, NULL, 0, 1, b), 1);
+	assert_int_equal(b[0], 500000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +281,9 @@ int main(void)
 		cmocka_unit_test(test_big_uid_ok_without_userns),
 		cmocka_unit_test(test_ipv6_off),
 		cmocka_unit_test(test_subid_file),
+		cmocka_unit_test(test_slots_spread),
+		cmocka_unit_test(test_slots_avoid_used),
+		cmocka_unit_test(test_slots_packed_when_tight),
 	};
 	int failed = cmocka_run_group_tests_name("isolation", tests, NULL, NULL);
 	return failed + run_diag_table("isolation diagnostics", cases, N_ELEMS(cases));
