@@ -77,8 +77,9 @@ int lab_join_node(const char *lab, const struct state_node *sn, nlab_error **err
 	 * as in the node's own processes. */
 	if (user && setgroups(0, NULL) < 0 && errno != EPERM)
 		return nlab_error_set(err, errno, "drop supplementary groups");
-	/* Its /sys, if nothing has entered the node yet (node/nodefs.h). */
-	if (nodefs_sys_mount_lazy(err) < 0)
+	/* Its /sys, ptys and message queues, if nothing has entered the node
+	 * yet (node/nodefs.h). */
+	if (nodefs_mount_lazy(err) < 0)
 		return nlab_error_wrap(err, "node %s", sn->name);
 	/* A uid change resets dumpability to fs.suid_dumpable: set it again. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)

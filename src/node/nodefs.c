@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -95,7 +96,7 @@ static int setup_dev(int rootfd, const char *opts, nlab_error **err)
 	}
 	if (mkdirat(devdir, "pts", 0755) < 0 || mkdirat(devdir, "shm", 01777) < 0 || mkdirat(devdir, "mqueue", 0755) < 0)
 		return nlab_error_set(err, errno, "mkdir in the node's /dev");
-	if (nodefs_mount_at(rootfd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620",
+	if (nodefs_mount_at(rootfd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, NODEFS_DEVPTS_OPTS,
 		     err) < 0 ||
 	    nodefs_mount_at(rootfd, "/dev/shm", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, opts, err) < 0 ||
 	    nodefs_mount_at(rootfd, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
@@ -194,18 +195,48 @@ int nodefs_user_mounts(const struct node_spec *s, int rootfd, bool create, nlab_
 #define ST_NOSYMFOLLOW 0x2000 /* statfs(2)'s f_flags, Linux 5.10 */
 #endif
 
-int nodefs_sys_mount_lazy(nlab_error **err)
+#ifndef MQUEUE_MAGIC
+#define MQUEUE_MAGIC 0x19800202 /* ipc/mqueue.c */
+#endif
+
+/* The lab's placeholder is still on /sys.  A /sys that node root
+ * remounted read-only is its own business. */
+static bool sys_placeholder(void)
 {
 	struct statfs fs;
 
-	/* Only the placeholder is replaced: a /sys that node root remounted
-	 * read-only is its own business.  Two processes entering at once may
-	 * both mount one: the second lies over the first, the same. */
-	if (statfs("/sys", &fs) < 0 || fs.f_type != SYSFS_MAGIC ||
-	    (fs.f_flags & (ST_RDONLY | ST_NOSYMFOLLOW)) != (ST_RDONLY | ST_NOSYMFOLLOW))
+	return statfs("/sys", &fs) == 0 && fs.f_type == SYSFS_MAGIC &&
+	       (fs.f_flags & (ST_RDONLY | ST_NOSYMFOLLOW)) == (ST_RDONLY | ST_NOSYMFOLLOW);
+}
+
+/* dir exists and has no file system of that kind on it. */
+static bool lacks(const char *dir, long magic)
+{
+	struct statfs fs;
+
+	return statfs(dir, &fs) == 0 && fs.f_type != magic;
+}
+
+int nodefs_mount_lazy(nlab_error **err)
+{
+	if (!sys_placeholder() && !lacks("/dev/pts", DEVPTS_SUPER_MAGIC) && !lacks("/dev/mqueue", MQUEUE_MAGIC))
 		return 0;
-	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+	/* Processes entering at once: the first mounts, under a lock on the
+	 * node's root; the others then find its mounts.  Without it, the
+	 * kernel refuses a second sysfs of the same namespace on the first
+	 * (EBUSY), and a pty opened on a lower devpts would lose its
+	 * /dev/pts/N. */
+	cleanup_close int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0 || flock(root, LOCK_EX) < 0)
+		return nlab_error_set(err, errno, "lock the node's root");
+	if (sys_placeholder() && mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return nlab_error_set(err, errno, "mount the node's /sys");
+	if (lacks("/dev/pts", DEVPTS_SUPER_MAGIC) &&
+	    mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, NODEFS_DEVPTS_OPTS) < 0)
+		return nlab_error_set(err, errno, "mount the node's /dev/pts");
+	if (lacks("/dev/mqueue", MQUEUE_MAGIC) &&
+	    mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return nlab_error_set(err, errno, "mount the node's /dev/mqueue");
 	return 0;
 }
 

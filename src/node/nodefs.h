@@ -61,12 +61,15 @@ struct nodefs_top {
 int nodefs_rootless_root(const struct node_spec *s, int proc, struct proto_msg *m, nlab_error **err);
 int nodefs_finish_root(const struct node_spec *s, int rootfd, int proc, nlab_error **err);
 /* A node that starts no process of its own has the lab's placeholder
- * sysfs (LAB/sys) on /sys, with these attributes, until the first process
- * that enters it calls nodefs_sys_mount_lazy() (nodefs_root.c says why). */
+ * sysfs (LAB/sys) on /sys, with these attributes, and the lab's /dev
+ * without a devpts or mqueue of its own, until the first process that
+ * enters it calls nodefs_mount_lazy() (nodefs_root.c says why). */
 #define NODEFS_SYS_PLACEHOLDER_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSYMFOLLOW)
+#define NODEFS_DEVPTS_OPTS "newinstance,ptmxmode=0666,mode=620"
 /* In the node's namespaces as node root: its own sysfs over the
- * placeholder, if that is still there.  0, or -1 with *err. */
-int nodefs_sys_mount_lazy(nlab_error **err);
+ * placeholder, if that is still there, and its own /dev/pts and
+ * /dev/mqueue if they are not.  0, or -1 with *err. */
+int nodefs_mount_lazy(nlab_error **err);
 /* The supervisor's TREES, the first message it sends a node's init (as
  * soon as the init exists): at least min fds.  The init takes them at
  * once, even though it builds its root later: fds in flight in a socket

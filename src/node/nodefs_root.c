@@ -281,7 +281,7 @@ int nodefs_overlay_root(const struct node_spec *s, int proc, struct proto_msg *t
  * node ever reads it.  So a node that starts no process of its own gets
  * the lab's placeholder (a sysfs of an empty network namespace, marked
  * read-only and nosymfollow), and the first process that enters the node
- * mounts its real one over it (nodefs_sys_mount_lazy()).  The placeholder
+ * mounts its real one over it (nodefs_mount_lazy()).  The placeholder
  * is also what lets that mount happen there at all: the kernel mounts a
  * sysfs in a user namespace only where one is already fully visible. */
 static int sys_mount(const struct node_spec *s, int root, nlab_error **err)
@@ -350,9 +350,14 @@ int nodefs_finish_root(const struct node_spec *s, int root, int proc, nlab_error
 	}
 	if (nodefs_attach(dev, devdir, "", err) < 0)
 		return -1;
-	if (nodefs_mount_at(root, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
-			    "newinstance,ptmxmode=0666,mode=620", err) < 0 ||
-	    nodefs_mount_at(root, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
+	/* Its ptys and message queues: a node that starts no process of its
+	 * own gets them when the first process enters it (nodefs_mount_lazy()):
+	 * each is a superblock of its own, and an mqueue's mount searches
+	 * every mqueue superblock on the machine for its IPC namespace's
+	 * (get_tree_keyed), O(N) per node. */
+	if (s->plan->nodes[s->index].ncmds > 0 &&
+	    (nodefs_mount_at(root, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, NODEFS_DEVPTS_OPTS, err) < 0 ||
+	     nodefs_mount_at(root, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0))
 		return -1;
 	if (nodefs_user_mounts(s, root, true, err) < 0)
 		return -1;

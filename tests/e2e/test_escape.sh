@@ -30,6 +30,8 @@ node b
     mount $T/shared /srv
 node t
     ip eth0 10.0.0.5/24
+node u
+    ip eth0 10.0.0.6/24
 node off
     userns off
     ip eth0 10.0.0.3/24
@@ -45,8 +47,24 @@ link b:eth0 s
 link off:eth0 s
 link off2:eth0 s
 link t:eth0 s
+link u:eth0 s
 TOPO
 check "up" "$NETLAB" up $T/lab/esc.topo
+
+# A node's ptys and message queues are file systems of its own
+# (docs/isolation.md): at up for a node that starts processes (a), at the
+# first entry for one that starts none (t, u).  Read from outside, through
+# each init's mount table: nothing here has entered a node yet.
+init_of() {
+	python3 -c 'import json,sys; print([n["pid"] for n in json.load(open(sys.argv[1]))["nodes"] if n["name"] == sys.argv[2]][0])' \
+		/run/netlab/escape/state.json "$1"
+}
+own_dev() {
+	awk '$5 == "/dev/pts" && / - devpts /{p++} $5 == "/dev/mqueue" && / - mqueue /{m++} END{print p + 0, m + 0}' \
+		/proc/"$(init_of "$1")"/mountinfo
+}
+check_eq "a (runs a command): its own devpts and mqueue at up" "1 1" "$(own_dev a)"
+check_eq "t (runs nothing): neither before anything enters it" "0 0" "$(own_dev t)"
 
 # What docs/security.md says, attempt by attempt, for each kind of node.
 # host_file is a host file outside the topology's directory: hidden from
@@ -151,6 +169,31 @@ check_eq "t: unmounting its /sys shows the placeholder: no interface at all" "pl
 	"$("$NETLAB" exec escape t sh -c 'umount -l /sys && echo placeholder: $(ls /sys/class/net)' 2>&1)"
 check_eq "t: the next process that enters mounts its own again" "eth0 lo" \
 	"$("$NETLAB" exec escape t ls /sys/class/net | tr '\n' ' ' | sed 's/ $//')"
+check_eq "t: after several entries, one devpts and one mqueue of its own" "1 1" "$(own_dev t)"
+check_eq "t: a pty opens in its devpts" /dev/pts/0 \
+	"$("$NETLAB" exec escape t python3 -c 'import os; m, s = os.openpty(); print(os.ttyname(s))')"
+check_eq "t: its devpts holds no pty once that one is closed" ptmx "$("$NETLAB" exec escape t ls /dev/pts)"
+pts_dev() { awk '$5 == "/dev/pts" && / - devpts / {print $3}' /proc/"$(init_of "$1")"/mountinfo; }
+[ -n "$(pts_dev t)" ] && [ "$(pts_dev t)" != "$(pts_dev a)" ] && ok "t's devpts is not a's ($(pts_dev t), $(pts_dev a))" ||
+	not_ok "t's devpts '$(pts_dev t)', a's '$(pts_dev a)'"
+check "t: a message queue opens in its mqueue" "$NETLAB" exec escape t python3 -c \
+	'import ctypes, os; rt = ctypes.CDLL("librt.so.1", use_errno=True); q = rt.mq_open(b"/q", os.O_CREAT | os.O_RDWR, 0o600, None); assert q >= 0, os.strerror(ctypes.get_errno())'
+check_eq "t: the queue is in t's mqueue" q "$("$NETLAB" exec escape t ls /dev/mqueue)"
+# Four first entries at once: one mount each, not one per entry (a pty
+# opened on a lower devpts would lose its /dev/pts/N).
+# Each must succeed: unlocked, a second sysfs of u's namespace mounted
+# on the first failed (EBUSY).
+pids=
+for i in 1 2 3 4; do
+	"$NETLAB" exec escape u ls /sys/class/net/eth0/address >/dev/null &
+	pids="$pids $!"
+done
+failed=0
+for p in $pids; do wait $p || failed=$((failed + 1)); done
+check_eq "u: four first entries at once all succeed" 0 "$failed"
+check_eq "u: and make one devpts and one mqueue" "1 1" "$(own_dev u)"
+check_eq "u: and one sysfs on /sys over the placeholder" 1 \
+	"$(awk '$5 == "/sys" && / - sysfs / && $6 !~ /(^|,)ro(,|$)/' /proc/"$(init_of u)"/mountinfo | wc -l)"
 
 # What hides the host cannot be taken away: a default node's /tmp, /run,
 # /var/tmp are directories of its own overlay (nothing to unmount), and
