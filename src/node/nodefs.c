@@ -225,11 +225,14 @@ int nodefs_mount_lazy(nlab_error **err)
 	 * node's root; the others then find its mounts.  Without it, the
 	 * kernel refuses a second sysfs of the same namespace on the first
 	 * (EBUSY), and a pty opened on a lower devpts would lose its
-	 * /dev/pts/N. */
+	 * /dev/pts/N.  A process of the node could hold a lock on its root
+	 * too: after 3 s without it, on we go (a sysfs refused with EBUSY is
+	 * then the one already there). */
 	cleanup_close int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0 || flock(root, LOCK_EX) < 0)
-		return nlab_error_set(err, errno, "lock the node's root");
-	if (sys_placeholder() && mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+	for (int i = 0; root >= 0 && i < 300 && flock(root, LOCK_EX | LOCK_NB) < 0; i++)
+		usleep(10000);
+	if (sys_placeholder() && mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 &&
+	    errno != EBUSY)
 		return nlab_error_set(err, errno, "mount the node's /sys");
 	if (lacks("/dev/pts", DEVPTS_SUPER_MAGIC) &&
 	    mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, NODEFS_DEVPTS_OPTS) < 0)

@@ -194,6 +194,19 @@ check_eq "u: four first entries at once all succeed" 0 "$failed"
 check_eq "u: and make one devpts and one mqueue" "1 1" "$(own_dev u)"
 check_eq "u: and one sysfs on /sys over the placeholder" 1 \
 	"$(awk '$5 == "/sys" && / - sysfs / && $6 !~ /(^|,)ro(,|$)/' /proc/"$(init_of u)"/mountinfo | wc -l)"
+# A process of the node holding a lock on its root does not hang the next
+# entry that has something to mount (here its mqueue, unmounted by node
+# root): it waits 3 s for the lock, then mounts without it.
+holder=$("$NETLAB" exec escape u sh -c 'umount /dev/mqueue && { flock / sleep 60 >/dev/null 2>&1 & echo $!; }')
+sleep 0.3
+t0=$(date +%s%N)
+check "u: an entry while a node process holds the lock on its root" "$NETLAB" exec escape u true
+t1=$(date +%s%N)
+check_eq "u: it mounted u's mqueue again" "1 1" "$(own_dev u)"
+waited=$(((t1 - t0) / 1000000))
+[ "$waited" -ge 2500 ] && [ "$waited" -lt 10000 ] && ok "u: it waited for the lock about 3 s (${waited} ms)" ||
+	not_ok "u: it waited ${waited} ms for the lock"
+"$NETLAB" exec escape u kill "$holder"
 
 # What hides the host cannot be taken away: a default node's /tmp, /run,
 # /var/tmp are directories of its own overlay (nothing to unmount), and
