@@ -275,6 +275,14 @@ int nodefs_overlay_root(const struct node_spec *s, int proc, struct proto_msg *t
 	return r;
 }
 
+/* Whether the node's own sysfs, devpts and mqueue are mounted at up, or
+ * by the first process that enters it (nodefs_mount_lazy()): the node
+ * starts processes of its own. */
+static bool mounts_at_up(const struct node_spec *s)
+{
+	return s->plan->nodes[s->index].ncmds > 0;
+}
+
 /* The node's /sys.  A sysfs of its own costs a walk over every sysfs on
  * the machine (the kernel looks for one of the same network namespace to
  * reuse: kernfs_test_super), O(N) per node, and only a process of the
@@ -288,7 +296,7 @@ static int sys_mount(const struct node_spec *s, int root, nlab_error **err)
 {
 	char path[4200];
 
-	if (s->plan->nodes[s->index].ncmds > 0)
+	if (mounts_at_up(s))
 		return nodefs_mount_at(root, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
 	int fd = (int)syscall(SYS_open_tree, AT_FDCWD, stage_path(s, "sys", path, sizeof(path)),
 			      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
@@ -355,7 +363,7 @@ int nodefs_finish_root(const struct node_spec *s, int root, int proc, nlab_error
 	 * each is a superblock of its own, and an mqueue's mount searches
 	 * every mqueue superblock on the machine for its IPC namespace's
 	 * (get_tree_keyed), O(N) per node. */
-	if (s->plan->nodes[s->index].ncmds > 0 &&
+	if (mounts_at_up(s) &&
 	    (nodefs_mount_at(root, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, NODEFS_DEVPTS_OPTS, err) < 0 ||
 	     nodefs_mount_at(root, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0))
 		return -1;
